@@ -1,0 +1,145 @@
+//! Format detection from content, never from file names.
+
+use std::fmt;
+
+use crate::frame::{Lines, trim_cr};
+use crate::nginx::access::AccessParser;
+use crate::nginx::error::is_entry_start;
+
+/// The format of an input, with the names of `baton.stats.v1`.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// nginx access log (any recognized variant).
+    NginxAccess,
+    /// nginx error log.
+    NginxError,
+    /// The php-fpm log.
+    FpmLog,
+    /// A systemd journal export or syslog file.
+    Journal,
+    /// A php-fpm slowlog.
+    FpmSlowlog,
+    /// Kernel messages (dmesg, kern.log).
+    Kernel,
+    /// Cloudflare Logpush `http_requests`.
+    Cloudflare,
+    /// Not a log baton recognizes.
+    Unknown,
+}
+
+impl Format {
+    /// The contract's name (`nginx-access`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::NginxAccess => "nginx-access",
+            Format::NginxError => "nginx-error",
+            Format::FpmLog => "fpm-log",
+            Format::Journal => "journal",
+            Format::FpmSlowlog => "fpm-slowlog",
+            Format::Kernel => "kernel",
+            Format::Cloudflare => "cloudflare",
+            Format::Unknown => "unknown",
+        }
+    }
+
+    /// Parses a contract name (for `--as FORMAT=PATH`).
+    pub fn from_name(name: &str) -> Option<Format> {
+        [
+            Format::NginxAccess,
+            Format::NginxError,
+            Format::FpmLog,
+            Format::Journal,
+            Format::FpmSlowlog,
+            Format::Kernel,
+            Format::Cloudflare,
+            Format::Unknown,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == name)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of detection.
+#[derive(Debug, Clone)]
+pub struct Detected {
+    /// The format.
+    pub format: Format,
+    /// For access logs, the parser of the recognized variant.
+    pub access: Option<AccessParser>,
+    /// For `Unknown`, why.
+    pub reason: Option<String>,
+}
+
+impl Detected {
+    fn unknown(reason: impl Into<String>) -> Detected {
+        Detected {
+            format: Format::Unknown,
+            access: None,
+            reason: Some(reason.into()),
+        }
+    }
+}
+
+/// How many bytes of an input detection looks at.
+pub const DETECT_BYTES: usize = 256 * 1024;
+
+/// Detects the format of an input from its first bytes (up to
+/// [`DETECT_BYTES`]): the format that parses most of the non-empty sample
+/// lines wins, if it parses at least half of them.
+pub fn detect(sample: &[u8]) -> Detected {
+    let sample = &sample[..sample.len().min(DETECT_BYTES)];
+    // Drop a possibly cut last line (unless it is the only one).
+    let sample = match memchr::memrchr(b'\n', sample) {
+        Some(i) if sample.len() == DETECT_BYTES => &sample[..i + 1],
+        _ => sample,
+    };
+    let sample = sample.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(sample);
+    if sample.is_empty() {
+        return Detected::unknown("empty input");
+    }
+    let nonempty = Lines::new(sample)
+        .filter(|(_, l)| !l.trim_ascii().is_empty())
+        .count();
+    if nonempty == 0 {
+        return Detected::unknown("only blank lines");
+    }
+    let nul = memchr::memchr_iter(0, sample).count();
+    let controls = sample
+        .iter()
+        .filter(|&&b| b < 0x20 && b != b'\n' && b != b'\r' && b != b'\t')
+        .count();
+    if nul > 0 && nul * 20 > sample.len() || controls * 10 > sample.len() {
+        return Detected::unknown("not a log baton recognizes: looks like binary");
+    }
+    let error_lines = Lines::new(sample)
+        .filter(|(_, l)| is_entry_start(trim_cr(l)))
+        .count();
+    let access = AccessParser::detect(sample);
+    let access_lines = access.as_ref().map_or(0, |(_, n)| *n);
+    let best = error_lines.max(access_lines);
+    if best * 2 < nonempty || best == 0 {
+        return Detected::unknown(format!(
+            "not a log baton recognizes: none of the {nonempty} sample lines is an nginx access or error log line"
+        ));
+    }
+    if error_lines >= access_lines {
+        Detected {
+            format: Format::NginxError,
+            access: None,
+            reason: None,
+        }
+    } else {
+        Detected {
+            format: Format::NginxAccess,
+            access: access.map(|(p, _)| p),
+            reason: None,
+        }
+    }
+}

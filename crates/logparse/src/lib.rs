@@ -1,0 +1,37 @@
+//! # Overview
+//!
+//! `baton-logparse` turns the logs of an nginx → PHP-FPM stack into typed
+//! records, zero-copy and fast, without ever losing a line.
+//!
+//! It has two layers. [`frame`] and [`scan`] turn bytes into records
+//! (physical lines, multi-line records, byte offsets and line numbers,
+//! parallel chunks, bounded-memory streaming); the format modules
+//! ([`nginx::access`], [`nginx::error`]) turn one record into one typed
+//! record that borrows from the input. Every line is either parsed or
+//! counted as skipped with a [`SkipReason`]: `lines = parsed + skipped`.
+//!
+//! Time is explicit: offset-less timestamps are resolved in a [`Zone`] the
+//! caller passes in, never the machine's.
+//!
+//! The library prints nothing; diagnostics go through the `log` crate.
+
+#![deny(missing_docs)]
+
+pub mod detect;
+pub mod error;
+pub mod frame;
+pub mod nginx;
+pub mod scan;
+pub mod summary;
+pub mod time;
+
+pub use crate::detect::{Detected, Format, detect};
+pub use crate::error::{Error, ErrorKind, SkipReason};
+pub use crate::frame::{Lines, Loc, RecordParser};
+pub use crate::nginx::access::{AccessParser, AccessRecord, ValueList};
+pub use crate::nginx::error::{
+    ErrorParser, ErrorRecord, Level, Phase, UpstreamClass, UpstreamKind,
+};
+pub use crate::scan::{ScanOptions, Scanned, Sink, SkipSample, Tally, scan_reader, scan_slice};
+pub use crate::summary::{AccessSummary, ErrorSummary, FileSummary};
+pub use crate::time::{LocalResolver, Timestamp, Zone};

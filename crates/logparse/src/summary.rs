@@ -1,0 +1,240 @@
+//! What was read: per-input counts for `baton stats`.
+//!
+//! [`summarize`] runs the scan driver over one input with a counting sink
+//! for its format and returns a [`FileSummary`]. Memory does not grow with
+//! the number of lines.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use crate::detect::{Detected, Format};
+use crate::error::Error;
+use crate::frame::Loc;
+use crate::nginx::access::{AccessParser, AccessRecord};
+use crate::nginx::error::{ErrorParser, ErrorRecord, UpstreamClass, UpstreamKind};
+use crate::scan::{ScanOptions, Sink, Tally, scan_reader};
+use crate::time::{Timestamp, Zone};
+
+/// The earliest and latest instants seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    /// Earliest instant.
+    pub first: Option<Timestamp>,
+    /// Latest instant.
+    pub last: Option<Timestamp>,
+}
+
+impl TimeRange {
+    /// Widens the range to include `t`.
+    #[inline]
+    pub fn add(&mut self, t: Timestamp) {
+        if self.first.is_none_or(|f| t.unix_us < f.unix_us) {
+            self.first = Some(t);
+        }
+        if self.last.is_none_or(|l| t.unix_us >= l.unix_us) {
+            self.last = Some(t);
+        }
+    }
+
+    /// Widens the range to include `other`.
+    pub fn merge(&mut self, other: TimeRange) {
+        if let Some(t) = other.first {
+            self.add(t);
+        }
+        if let Some(t) = other.last {
+            self.add(t);
+        }
+    }
+}
+
+/// Counts of an access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessSummary {
+    /// Parsed requests.
+    pub requests: u64,
+    /// Requests by status code (100..=999); index = status.
+    status: Box<[u64; 1000]>,
+    /// Times seen.
+    pub range: TimeRange,
+}
+
+impl Default for AccessSummary {
+    fn default() -> AccessSummary {
+        AccessSummary {
+            requests: 0,
+            status: Box::new([0; 1000]),
+            range: TimeRange::default(),
+        }
+    }
+}
+
+impl AccessSummary {
+    /// Requests by status, non-zero entries only, in status order.
+    pub fn status(&self) -> BTreeMap<u16, u64> {
+        self.status
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(s, n)| (s as u16, *n))
+            .collect()
+    }
+
+    /// Requests answered with `status`.
+    pub fn status_count(&self, status: u16) -> u64 {
+        self.status.get(status as usize).copied().unwrap_or(0)
+    }
+}
+
+impl Sink<AccessParser> for AccessSummary {
+    #[inline]
+    fn record(&mut self, r: AccessRecord<'_>, _loc: Loc) {
+        self.requests += 1;
+        if let Some(c) = r.status.and_then(|s| self.status.get_mut(s as usize)) {
+            *c += 1;
+        }
+        if let Some(t) = r.time {
+            self.range.add(t);
+        }
+    }
+
+    fn append(&mut self, later: AccessSummary, _line_shift: u64) {
+        self.requests += later.requests;
+        for (a, b) in self.status.iter_mut().zip(later.status.iter()) {
+            *a += *b;
+        }
+        self.range.merge(later.range);
+    }
+}
+
+/// Counts of an error log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorSummary {
+    /// Entries parsed.
+    pub entries: u64,
+    /// Upstream errors by kind, indexed by [`UpstreamKind::index`].
+    pub upstream_errors: [u64; UpstreamKind::ALL.len()],
+    /// Upstream lines at `warn`.
+    pub upstream_warnings: u64,
+    /// Times seen.
+    pub range: TimeRange,
+}
+
+impl ErrorSummary {
+    /// Upstream errors by kind, non-zero only, in contract order.
+    pub fn upstream_errors(&self) -> Vec<(UpstreamKind, u64)> {
+        UpstreamKind::ALL
+            .iter()
+            .map(|k| (*k, self.upstream_errors[k.index()]))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+}
+
+impl Sink<ErrorParser> for ErrorSummary {
+    fn record(&mut self, r: ErrorRecord<'_>, _loc: Loc) {
+        self.entries += 1;
+        match r.upstream_class {
+            UpstreamClass::Error(k) => self.upstream_errors[k.index()] += 1,
+            UpstreamClass::Warning => self.upstream_warnings += 1,
+            UpstreamClass::None => {}
+        }
+        self.range.add(r.time);
+    }
+
+    fn append(&mut self, later: ErrorSummary, _line_shift: u64) {
+        self.entries += later.entries;
+        for (a, b) in self.upstream_errors.iter_mut().zip(later.upstream_errors) {
+            *a += b;
+        }
+        self.upstream_warnings += later.upstream_warnings;
+        self.range.merge(later.range);
+    }
+}
+
+/// Everything `baton stats` says about one input.
+#[derive(Debug)]
+pub struct FileSummary {
+    /// The detected (or forced) format.
+    pub format: Format,
+    /// For `Unknown`, why.
+    pub reason: Option<String>,
+    /// The access-log variant (`combined`, `main`, `json`, ...).
+    pub variant: Option<&'static str>,
+    /// Line accounting.
+    pub tally: Tally,
+    /// Access-log counts.
+    pub access: Option<AccessSummary>,
+    /// Error-log counts.
+    pub error: Option<ErrorSummary>,
+    /// The error that cut the input short, if any.
+    pub read_error: Option<Error>,
+}
+
+impl FileSummary {
+    /// The earliest and latest instants of the input.
+    pub fn range(&self) -> TimeRange {
+        let mut r = TimeRange::default();
+        if let Some(a) = &self.access {
+            r.merge(a.range);
+        }
+        if let Some(e) = &self.error {
+            r.merge(e.range);
+        }
+        r
+    }
+}
+
+/// Summarizes one input of a detected format. Unknown inputs are counted
+/// line by line (every line skipped as `unrecognized`), so that
+/// `lines = parsed + skipped` holds for them too.
+pub fn summarize<R: Read + Send>(
+    reader: R,
+    detected: &Detected,
+    zone: Zone,
+    opts: &ScanOptions,
+) -> FileSummary {
+    let mut out = FileSummary {
+        format: detected.format,
+        reason: detected.reason.clone(),
+        variant: None,
+        tally: Tally::default(),
+        access: None,
+        error: None,
+        read_error: None,
+    };
+    match (detected.format, &detected.access) {
+        (Format::NginxAccess, Some(p)) => {
+            let s = scan_reader(reader, p, opts, &AccessSummary::default);
+            out.variant = Some(p.variant());
+            out.tally = s.tally;
+            out.access = Some(s.sink);
+            out.read_error = s.error;
+        }
+        (Format::NginxError, _) => {
+            let p = ErrorParser::new(zone);
+            let s = scan_reader(reader, &p, opts, &ErrorSummary::default);
+            out.tally = s.tally;
+            out.error = Some(s.sink);
+            out.read_error = s.error;
+        }
+        _ => {
+            let s = scan_reader(reader, &Unrecognized, opts, &|| ());
+            out.tally = s.tally;
+            out.read_error = s.error;
+        }
+    }
+    out
+}
+
+/// A parser that recognizes nothing: every line is skipped `unrecognized`
+/// (blank and binary lines keep their own reasons).
+#[derive(Debug, Clone, Copy)]
+pub struct Unrecognized;
+
+impl crate::frame::RecordParser for Unrecognized {
+    type Record<'a> = ();
+
+    fn parse(&mut self, _record: &[u8]) -> Result<(), crate::error::SkipReason> {
+        Err(crate::error::SkipReason::Unrecognized)
+    }
+}
