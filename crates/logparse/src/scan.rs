@@ -314,17 +314,20 @@ pub struct Scanned<S> {
     pub error: Option<Error>,
 }
 
-fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+/// Fills `buf` as far as the reader goes; returns how many bytes were read
+/// and the error that stopped it early, if any (bytes read before an error
+/// are kept).
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> (usize, Option<io::Error>) {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return (n, Some(e)),
         }
     }
-    Ok(n)
+    (n, None)
 }
 
 /// The reader thread: fills blocks, cuts them at record boundaries and
@@ -341,21 +344,19 @@ fn produce<R: Read, P: RecordParser>(
     let mut buf = vec![0u8; size];
     let mut len = 0usize; // valid bytes in buf
     loop {
-        let n = match read_full(&mut reader, &mut buf[len..]) {
-            Ok(n) => n,
-            Err(err) => {
-                // Parse what was read, then report.
-                if len > 0 {
-                    let _ = tx.send(Block::Data { buf, len, offset });
-                }
-                let _ = tx.send(Block::Failed {
-                    err,
-                    offset: offset + len as u64,
-                });
-                return;
-            }
-        };
+        let (n, failed) = read_full(&mut reader, &mut buf[len..]);
         len += n;
+        if let Some(err) = failed {
+            // Parse what was read, then report.
+            if len > 0 {
+                let _ = tx.send(Block::Data { buf, len, offset });
+            }
+            let _ = tx.send(Block::Failed {
+                err,
+                offset: offset + len as u64,
+            });
+            return;
+        }
         let eof = len < buf.len();
         if eof {
             if len > 0 {
@@ -391,15 +392,17 @@ fn produce<R: Read, P: RecordParser>(
                 let mut skipped = len as u64;
                 let rest_start = loop {
                     match read_full(&mut reader, &mut buf[..]) {
-                        Ok(0) => break None,
-                        Ok(k) => match memchr::memchr(b'\n', &buf[..k]) {
+                        (0, None) => break None,
+                        (k, None) => match memchr::memchr(b'\n', &buf[..k]) {
                             Some(i) => {
                                 skipped += i as u64 + 1;
                                 break Some((i + 1, k));
                             }
                             None => skipped += k as u64,
                         },
-                        Err(err) => {
+                        (k, Some(err)) => {
+                            // Bytes before the error still belong to the huge line.
+                            skipped += k as u64;
                             let _ = tx.send(Block::Huge {
                                 offset: start,
                                 len: skipped,
