@@ -158,6 +158,18 @@ fn is_binary(rec: &[u8]) -> bool {
     memchr::memchr(0, rec).is_some()
 }
 
+/// A record the parser did not recognize is reported as `binary` when it
+/// holds NUL bytes. Parsers see such records first: nginx writes raw request
+/// bytes, NULs included, into otherwise well-formed error-log lines.
+#[inline]
+fn refine(reason: SkipReason, rec: &[u8]) -> SkipReason {
+    if reason == SkipReason::Unrecognized && is_binary(rec) {
+        SkipReason::Binary
+    } else {
+        reason
+    }
+}
+
 /// Parses one chunk sequentially. Line numbers start at 1 for the chunk.
 fn scan_chunk<P, S>(
     buf: &[u8],
@@ -208,15 +220,13 @@ where
             Some(SkipReason::TooLong)
         } else if rec.iter().all(|b| b.is_ascii_whitespace()) {
             Some(SkipReason::Empty)
-        } else if is_binary(rec) {
-            Some(SkipReason::Binary)
         } else {
             match parser.parse(rec) {
                 Ok(r) => {
                     sink.record(r, loc);
                     None
                 }
-                Err(reason) => Some(reason),
+                Err(reason) => Some(refine(reason, rec)),
             }
         };
         match reason {

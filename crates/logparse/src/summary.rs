@@ -238,3 +238,27 @@ impl crate::frame::RecordParser for Unrecognized {
         Err(crate::error::SkipReason::Unrecognized)
     }
 }
+
+/// The UTC offset of the first timestamp `parser` reads in `sample`: the
+/// default zone for offset-less logs beside this access log.
+pub fn access_offset(sample: &[u8], parser: &AccessParser) -> Option<i32> {
+    #[derive(Default)]
+    struct First(Option<i32>);
+    impl Sink<AccessParser> for First {
+        fn record(&mut self, r: AccessRecord<'_>, _: Loc) {
+            if self.0.is_none() {
+                self.0 = r.time.map(|t| t.offset_s);
+            }
+        }
+        fn append(&mut self, later: First, _: u64) {
+            self.0 = self.0.or(later.0);
+        }
+    }
+    let opts = ScanOptions {
+        parallel: false,
+        ..ScanOptions::default()
+    };
+    crate::scan::scan_slice(sample, 0, parser, &opts, &First::default)
+        .0
+        .0
+}

@@ -1,0 +1,88 @@
+//! The contract's exit codes.
+
+use std::process::ExitCode;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// `0`: done.
+    Done,
+    /// `1`: `report --fail-on` found a matching incident.
+    #[allow(dead_code)] // used by `report`, which is not built yet
+    Incident,
+    /// `2`: bad usage, reported before any input is read.
+    Usage,
+    /// `3`: an input was missing, unreadable or cut short.
+    Input,
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Done => 0,
+            Exit::Incident => 1,
+            Exit::Usage => 2,
+            Exit::Input => 3,
+        }
+    }
+
+    /// Combines two outcomes: `3` outranks `1`, which outranks `0`.
+    #[allow(dead_code)] // used by `report`, which is not built yet
+    pub fn worst(self, other: Exit) -> Exit {
+        let rank = |e: Exit| match e {
+            Exit::Done => 0,
+            Exit::Incident => 1,
+            Exit::Input => 2,
+            Exit::Usage => 3,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e.code())
+    }
+}
+
+/// Whether an error chain ends in a broken pipe (`baton stats | head`),
+/// which is not a failure.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_match_contract() {
+        assert_eq!(Exit::Done.code(), 0);
+        assert_eq!(Exit::Incident.code(), 1);
+        assert_eq!(Exit::Usage.code(), 2);
+        assert_eq!(Exit::Input.code(), 3);
+    }
+
+    #[test]
+    fn input_error_outranks_incident() {
+        assert_eq!(Exit::Incident.worst(Exit::Input), Exit::Input);
+        assert_eq!(Exit::Input.worst(Exit::Incident), Exit::Input);
+        assert_eq!(Exit::Done.worst(Exit::Incident), Exit::Incident);
+    }
+
+    #[test]
+    fn broken_pipe_is_detected_through_context() {
+        let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "pipe");
+        let e = anyhow::Error::new(io).context("writing output");
+        assert!(is_broken_pipe(&e));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
+    }
+}

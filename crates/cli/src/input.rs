@@ -1,0 +1,139 @@
+//! Inputs: files, directories walked recursively, and standard input.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// One input to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A regular file (or anything `open` reads: a FIFO, `/dev/null`).
+    File(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+}
+
+impl Input {
+    /// The name shown in output.
+    pub fn display(&self) -> String {
+        match self {
+            Input::File(p) => p.display().to_string(),
+            Input::Stdin => "-".to_string(),
+        }
+    }
+
+    /// The path, for files.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Input::File(p) => Some(p),
+            Input::Stdin => None,
+        }
+    }
+
+    /// Opens the input for reading.
+    pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
+        match self {
+            Input::File(p) => Ok(Box::new(fs::File::open(p)?)),
+            Input::Stdin => Ok(Box::new(io::stdin())),
+        }
+    }
+}
+
+/// A path that could not be read, with the reason.
+#[derive(Debug)]
+pub struct InputError {
+    /// The path as given or found.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Expands the command line's paths into inputs, in the order given;
+/// directories are walked recursively in name order. Unreadable paths and
+/// symlink loops are returned as errors, not fatal.
+pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        match fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                let mut seen = HashSet::new();
+                walk(p, &mut seen, &mut inputs, &mut errors);
+            }
+            Ok(_) => inputs.push(Input::File(p.clone())),
+            Err(e) => errors.push(InputError {
+                path: p.display().to_string(),
+                reason: io_reason(&e),
+            }),
+        }
+    }
+    (inputs, errors)
+}
+
+fn walk(
+    dir: &Path,
+    seen: &mut HashSet<PathBuf>,
+    inputs: &mut Vec<Input>,
+    errors: &mut Vec<InputError>,
+) {
+    let canon = match fs::canonicalize(dir) {
+        Ok(c) => c,
+        Err(e) => {
+            errors.push(InputError {
+                path: dir.display().to_string(),
+                reason: io_reason(&e),
+            });
+            return;
+        }
+    };
+    if !seen.insert(canon) {
+        errors.push(InputError {
+            path: dir.display().to_string(),
+            reason: "symlink loop: directory already visited".to_string(),
+        });
+        return;
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(r) => r,
+        Err(e) => {
+            errors.push(InputError {
+                path: dir.display().to_string(),
+                reason: io_reason(&e),
+            });
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        match fs::metadata(&p) {
+            Ok(m) if m.is_dir() => walk(&p, seen, inputs, errors),
+            Ok(_) => inputs.push(Input::File(p)),
+            Err(e) => errors.push(InputError {
+                path: p.display().to_string(),
+                reason: io_reason(&e),
+            }),
+        }
+    }
+}
+
+/// A short reason for an I/O error: `permission denied`, `no such file or directory`, ...
+pub fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// Reads up to `limit` bytes (fewer only at the end of the input).
+pub fn read_sample(r: &mut dyn Read, limit: usize) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(limit.min(1 << 20));
+    r.take(limit as u64).read_to_end(&mut buf)?;
+    Ok(buf)
+}

@@ -1,0 +1,119 @@
+//! `baton.stats.v1` as JSON, exactly as `CONTRACT.md` fixes it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::stats::{Stats, StatsFile};
+
+use super::escape_bytes;
+
+#[derive(Serialize)]
+struct StatsDoc<'a> {
+    schema: &'static str,
+    tz: String,
+    tz_source: &'static str,
+    files: Vec<FileDoc<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access: Option<AccessDoc>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    upstream_errors: BTreeMap<&'static str, u64>,
+    upstream_warnings: u64,
+}
+
+/// One file, as `files[]` of `baton.stats.v1` (and of `baton.report.v1`).
+#[derive(Serialize)]
+pub struct FileDoc<'a> {
+    path: &'a str,
+    format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variant: Option<&'static str>,
+    lines: u64,
+    parsed: u64,
+    skipped: u64,
+    skipped_by_reason: BTreeMap<&'static str, u64>,
+    skipped_samples: Vec<SampleDoc>,
+    bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SampleDoc {
+    line: u64,
+    reason: &'static str,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct AccessDoc {
+    requests: u64,
+    status: BTreeMap<String, u64>,
+}
+
+/// The `files[]` entry of one input.
+pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
+    let t = &f.summary.tally;
+    let range = f.summary.range();
+    FileDoc {
+        path: &f.path,
+        format: f.summary.format.as_str(),
+        reason: f.summary.reason.as_deref(),
+        variant: f.summary.variant,
+        lines: t.lines,
+        parsed: t.parsed,
+        skipped: t.skipped(),
+        skipped_by_reason: baton_logparse::SkipReason::ALL
+            .iter()
+            .filter(|r| t.skipped_for(**r) > 0)
+            .map(|r| (r.as_str(), t.skipped_for(*r)))
+            .collect(),
+        skipped_samples: t
+            .samples
+            .iter()
+            .map(|s| SampleDoc {
+                line: s.line,
+                reason: s.reason.as_str(),
+                text: escape_bytes(&s.text),
+            })
+            .collect(),
+        bytes: t.bytes,
+        first_time: range.first.map(|t| t.to_rfc3339()),
+        last_time: range.last.map(|t| t.to_rfc3339()),
+        error: f.summary.read_error.as_ref().map(|e| e.to_string()),
+    }
+}
+
+/// Renders `baton.stats.v1`.
+pub fn stats(s: &Stats) -> serde_json::Value {
+    let access = (s.access_files > 0).then(|| AccessDoc {
+        requests: s.access.requests,
+        status: s
+            .access
+            .status()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    });
+    let doc = StatsDoc {
+        schema: "baton.stats.v1",
+        tz: s.zone.to_string(),
+        tz_source: s.zone_source,
+        files: s.files.iter().map(file_doc).collect(),
+        access,
+        upstream_errors: s
+            .error
+            .upstream_errors()
+            .into_iter()
+            .map(|(k, n)| (k.as_str(), n))
+            .collect(),
+        upstream_warnings: s.error.upstream_warnings,
+    };
+    serde_json::to_value(doc).expect("stats document serializes")
+}

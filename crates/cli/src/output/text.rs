@@ -1,0 +1,96 @@
+//! Text for a terminal.
+
+use std::io::{self, Write};
+
+use baton_logparse::SkipReason;
+
+use crate::stats::Stats;
+
+use super::escape_bytes;
+
+fn fmt_time(t: Option<baton_logparse::Timestamp>) -> String {
+    t.map_or_else(|| "-".to_string(), |t| t.to_rfc3339())
+}
+
+/// Renders `baton stats` for a person.
+pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
+    writeln!(
+        out,
+        "zone for timestamps without one: {} ({})",
+        s.zone, s.zone_source
+    )?;
+    writeln!(out)?;
+    for f in &s.files {
+        let t = &f.summary.tally;
+        let format = match f.summary.variant {
+            Some(v) => format!("{} ({v})", f.summary.format),
+            None => f.summary.format.to_string(),
+        };
+        writeln!(out, "{}  {format}", f.path)?;
+        writeln!(
+            out,
+            "  lines {}  parsed {}  skipped {}  bytes {}",
+            t.lines,
+            t.parsed,
+            t.skipped(),
+            t.bytes
+        )?;
+        if let Some(r) = &f.summary.reason {
+            writeln!(out, "  {r}")?;
+        }
+        let range = f.summary.range();
+        if range.first.is_some() {
+            writeln!(
+                out,
+                "  from {} to {}",
+                fmt_time(range.first),
+                fmt_time(range.last)
+            )?;
+        }
+        let reasons: Vec<String> = SkipReason::ALL
+            .iter()
+            .filter(|r| t.skipped_for(**r) > 0)
+            .map(|r| format!("{r} {}", t.skipped_for(*r)))
+            .collect();
+        if !reasons.is_empty() {
+            writeln!(out, "  skipped: {}", reasons.join(", "))?;
+            for smp in &t.samples {
+                writeln!(
+                    out,
+                    "    line {} ({}): {}",
+                    smp.line,
+                    smp.reason,
+                    escape_bytes(&smp.text)
+                )?;
+            }
+        }
+        if let Some(e) = &f.summary.read_error {
+            writeln!(out, "  cut short: {e}")?;
+        }
+    }
+    writeln!(out)?;
+    if s.access_files > 0 {
+        let status: Vec<String> = s
+            .access
+            .status()
+            .into_iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        writeln!(out, "requests: {}", s.access.requests)?;
+        writeln!(out, "  by status: {}", status.join(", "))?;
+    }
+    let ue = s.error.upstream_errors();
+    if !ue.is_empty() || s.error.upstream_warnings > 0 {
+        let total: u64 = ue.iter().map(|(_, n)| n).sum();
+        let kinds: Vec<String> = ue
+            .iter()
+            .map(|(k, n)| format!("{} {n}", k.as_str()))
+            .collect();
+        writeln!(out, "upstream errors: {total}")?;
+        if !kinds.is_empty() {
+            writeln!(out, "  by kind: {}", kinds.join(", "))?;
+        }
+        writeln!(out, "upstream warnings: {}", s.error.upstream_warnings)?;
+    }
+    Ok(())
+}
