@@ -49,7 +49,7 @@ pub struct CommonOpts {
     /// Zone of timestamps that carry none (nginx error log): `+01:00`,
     /// `-0500`, `UTC` or an IANA name such as `Europe/Berlin`. Default: the
     /// access log's own offset when one is given, else UTC.
-    #[arg(long, value_name = "ZONE")]
+    #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
     pub tz: Option<String>,
 
     /// The nginx `log_format` string of access logs that detection does not
