@@ -1,1 +1,128 @@
-fn main() {}
+//! criterion benchmarks of each parser over real lines, in MB/s.
+//!
+//! Inputs are the vendored samples in `testdata/bench/` repeated to about
+//! 8 MiB. Every bench checks its answer before it is timed.
+
+use std::hint::black_box;
+
+use baton_logparse::frame::Lines;
+use baton_logparse::scan::{ScanOptions, scan_slice};
+use baton_logparse::summary::{AccessSummary, ErrorSummary};
+use baton_logparse::{AccessParser, ErrorParser, Format, Zone, detect};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+const ACCESS: &[u8] = include_bytes!("../../testdata/bench/access.combined.sample");
+const ERROR: &[u8] = include_bytes!("../../testdata/bench/error.sample");
+const UPSTREAM_TIMING: &[u8] = include_bytes!("../../testdata/sample/access.log");
+
+/// `sample` repeated to at least `size` bytes, and how many times.
+fn repeat(sample: &[u8], size: usize) -> (Vec<u8>, usize) {
+    let n = size.div_ceil(sample.len());
+    (sample.repeat(n), n)
+}
+
+fn sequential() -> ScanOptions {
+    ScanOptions {
+        parallel: false,
+        ..ScanOptions::default()
+    }
+}
+
+fn framing(c: &mut Criterion) {
+    let (data, n) = repeat(ACCESS, 8 << 20);
+    let want = 123 * n;
+    assert_eq!(Lines::new(&data).count(), want);
+    let mut g = c.benchmark_group("framing");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("lines", |b| b.iter(|| Lines::new(black_box(&data)).count()));
+    g.finish();
+}
+
+fn access(c: &mut Criterion) {
+    let mut g = c.benchmark_group("nginx-access");
+    for (name, sample, lines) in [
+        ("combined", ACCESS, 123usize),
+        ("upstream_timing", UPSTREAM_TIMING, 97),
+    ] {
+        let (data, n) = repeat(sample, 8 << 20);
+        let d = detect(&data);
+        assert_eq!(d.format, Format::NginxAccess, "{name}");
+        let parser: AccessParser = d.access.expect("access parser");
+        let (sum, tally) = scan_slice(&data, 0, &parser, &sequential(), &AccessSummary::default);
+        assert_eq!(tally.lines, (lines * n) as u64, "{name}");
+        assert_eq!(sum.requests, tally.parsed, "{name}");
+        assert!(tally.parsed * 10 >= tally.lines * 9, "{name}: {tally:?}");
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.bench_function(format!("{name}/1-thread"), |b| {
+            b.iter(|| {
+                scan_slice(
+                    black_box(&data),
+                    0,
+                    &parser,
+                    &sequential(),
+                    &AccessSummary::default,
+                )
+                .1
+                .parsed
+            })
+        });
+        g.bench_function(format!("{name}/parallel"), |b| {
+            b.iter(|| {
+                scan_slice(
+                    black_box(&data),
+                    0,
+                    &parser,
+                    &ScanOptions::default(),
+                    &AccessSummary::default,
+                )
+                .1
+                .parsed
+            })
+        });
+    }
+    g.finish();
+}
+
+fn error(c: &mut Criterion) {
+    let (data, n) = repeat(ERROR, 8 << 20);
+    let parser = ErrorParser::new(Zone::UTC);
+    let (sum, tally) = scan_slice(&data, 0, &parser, &sequential(), &ErrorSummary::default);
+    assert_eq!(tally.lines, (170 * n) as u64);
+    assert!(sum.upstream_errors.iter().sum::<u64>() > 0);
+    let mut g = c.benchmark_group("nginx-error");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("1-thread", |b| {
+        b.iter(|| {
+            scan_slice(
+                black_box(&data),
+                0,
+                &parser,
+                &sequential(),
+                &ErrorSummary::default,
+            )
+            .1
+            .parsed
+        })
+    });
+    g.bench_function("parallel", |b| {
+        b.iter(|| {
+            scan_slice(
+                black_box(&data),
+                0,
+                &parser,
+                &ScanOptions::default(),
+                &ErrorSummary::default,
+            )
+            .1
+            .parsed
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = framing, access, error
+}
+criterion_main!(benches);
