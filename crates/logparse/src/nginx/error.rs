@@ -1,10 +1,63 @@
 //! The nginx error log.
 //!
-//! STUB: the parser is being written; the record types below are the interface.
+//! # Format accepted
+//!
+//! One entry is a header, an optional connection number, a message and an
+//! optional context:
+//!
+//! ```text
+//! YYYY/MM/DD HH:MM:SS [level] pid#tid: *conn message, client: ADDR, server: NAME, request: "...", upstream: "...", host: "...", referrer: "..."
+//! 2026/11/24 11:17:00 [error] 31577#31577: *58 connect() to unix:/tmp/lab/php-fpm-www.sock failed (11: Resource temporarily unavailable) while connecting to upstream, client: 127.0.0.1, server: shop.example.test, request: "GET /slow.php?s=4&n=11 HTTP/1.1", upstream: "fastcgi://unix:/tmp/lab/php-fpm-www.sock:", host: "127.0.0.1:8080"
+//! 2021/06/17 19:25:59 [notice] 133309#133309: signal process started
+//! ```
+//!
+//! - The time has no zone: it is resolved in the [`Zone`] given to
+//!   [`ErrorParser::new`] (DST applied at each instant, file order decides
+//!   in a repeated hour).
+//! - `level` is one of `debug info notice warn error crit alert emerg`.
+//! - `*conn` is absent on process-level lines (`signal process started`,
+//!   `worker process 123 exited on signal 9`, `bind() ... failed`).
+//! - The context starts at the first `, client: ` whose value is one token
+//!   followed by `, server: ` or the end of the entry (so messages holding
+//!   commas, such as `delaying requests, excess: 50.416, by zone "z"`, stay
+//!   whole). `client` and `server` are unquoted (`server: ,` is an empty
+//!   server); the other values are quoted, and a value ends only at a `"`
+//!   followed by the end of the entry or by `, key:`, so values may hold
+//!   `, ` and quotes (nginx does not escape them). Unknown keys are skipped.
+//! - An entry may span several physical lines: `FastCGI sent in stderr: "`
+//!   payloads keep PHP's newlines, and the lines after the first continue
+//!   the entry until the line that closes the quote (`" while ...`). See
+//!   [`ErrorParser`]'s [`RecordParser::continues`].
+//! - Any byte may appear (nginx writes binary request lines raw); nothing is
+//!   decoded but numbers.
+//!
+//! # Upstream classification
+//!
+//! Per `CONTRACT.md`, an entry is about the upstream when its phase (the
+//! text after the last ` while `) contains `upstream` (`connecting to
+//! upstream`, `reading response header from upstream`, `sending request to
+//! upstream`, `reading upstream`, ...), when it carries an `upstream:`
+//! context, or when it is a `FastCGI sent in stderr` entry. Such an entry is
+//! an [`UpstreamClass::Error`] at level `error` or above, an
+//! [`UpstreamClass::Warning`] at `warn`, and [`UpstreamClass::None`] below.
+//! The kind comes from nginx's own words (see [`UpstreamKind`]).
+//!
+//! **FastCGI stderr rule.** `FastCGI sent in stderr: "..."` entries are
+//! logged at `error` with an `upstream:` context, so they are upstream
+//! errors. The quoted payload is what PHP wrote, not what nginx saw: it is
+//! excluded when the errno, phase and kind are read, so a PHP message that
+//! says "timed out" or "(111: ...)" never changes the kind. The kind is
+//! therefore `other` unless nginx's words outside the payload name a kind.
+//! The first PHP message of the payload is kept in [`ErrorRecord::php`].
+
+use memchr::memmem;
 
 use crate::error::SkipReason;
 use crate::frame::RecordParser;
-use crate::time::{LocalResolver, Timestamp, Zone};
+use crate::time::{LocalResolver, Timestamp, Zone, parse_naive_slash};
+
+#[cfg(test)]
+mod tests;
 
 /// An nginx error-log level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -25,6 +78,37 @@ pub enum Level {
     Alert,
     /// `emerg`
     Emerg,
+}
+
+impl Level {
+    /// The name nginx writes between the brackets (`error`, `crit`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Notice => "notice",
+            Level::Warn => "warn",
+            Level::Error => "error",
+            Level::Crit => "crit",
+            Level::Alert => "alert",
+            Level::Emerg => "emerg",
+        }
+    }
+
+    /// Reads a level name as nginx writes it (`b"warn"`).
+    pub fn from_bytes(b: &[u8]) -> Option<Level> {
+        Some(match b {
+            b"debug" => Level::Debug,
+            b"info" => Level::Info,
+            b"notice" => Level::Notice,
+            b"warn" => Level::Warn,
+            b"error" => Level::Error,
+            b"crit" => Level::Crit,
+            b"alert" => Level::Alert,
+            b"emerg" => Level::Emerg,
+            _ => return None,
+        })
+    }
 }
 
 /// The kind of an upstream error, as `CONTRACT.md` names them.
@@ -104,10 +188,25 @@ pub enum Phase {
     ReadingHeader,
     /// `while reading upstream` (the body)
     ReadingUpstream,
-    /// `while sending to client` / `while reading upstream` after headers
+    /// `while sending to client`
     SendingToClient,
-    /// Any other `while ...` phase.
+    /// Any other `while ...` phase (`SSL handshaking`, `reading client
+    /// request line`, ...).
     Other,
+}
+
+impl Phase {
+    /// Reads the text nginx writes after ` while `.
+    pub fn from_action(action: &[u8]) -> Phase {
+        match action {
+            b"connecting to upstream" => Phase::Connecting,
+            b"sending request to upstream" => Phase::SendingRequest,
+            b"reading response header from upstream" => Phase::ReadingHeader,
+            b"reading upstream" => Phase::ReadingUpstream,
+            b"sending to client" => Phase::SendingToClient,
+            _ => Phase::Other,
+        }
+    }
 }
 
 /// What an entry says about the upstream.
@@ -122,6 +221,12 @@ pub enum UpstreamClass {
 }
 
 /// A PHP message carried in `FastCGI sent in stderr: "PHP message: ..."`.
+///
+/// From `PHP message: PHP Fatal error:  Uncaught Error: boom in
+/// /var/www/a.php:3` the level is `Fatal error`, the text `Uncaught Error:
+/// boom`, the file `/var/www/a.php` and the line 3. A message without the
+/// `PHP Level:` prefix (`PHP message: app error_log(): ...`, written by
+/// `error_log()`) has an empty level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PhpMessage<'a> {
     /// `Fatal error`, `Warning`, `Notice`, `Parse error`, ... (without `PHP `).
@@ -147,7 +252,8 @@ pub struct ErrorRecord<'a> {
     pub tid: u64,
     /// The connection number `*N`, the join key with `$connection`.
     pub connection: Option<u64>,
-    /// The message, before the `, client: ` context.
+    /// The message, before the `, client: ` context (all of it, inner
+    /// newlines included, for a multi-line entry).
     pub message: &'a [u8],
     /// `errno` from `(111: Connection refused)`.
     pub errno: Option<u16>,
@@ -171,10 +277,56 @@ pub struct ErrorRecord<'a> {
     pub php: Option<PhpMessage<'a>>,
 }
 
-/// Parses nginx error-log entries, resolving their offset-less times in a zone.
+/// The prefix of a FastCGI stderr message.
+const FASTCGI: &[u8] = b"FastCGI sent in stderr: \"";
+
+/// The searchers a parser uses, built once.
+#[derive(Debug, Clone)]
+struct Finders {
+    client: memmem::Finder<'static>,
+    while_rev: memmem::FinderRev<'static>,
+    close_while: memmem::Finder<'static>,
+    close_client: memmem::Finder<'static>,
+    fastcgi: memmem::Finder<'static>,
+    php_message: memmem::Finder<'static>,
+    php_next: memmem::Finder<'static>,
+}
+
+impl Finders {
+    fn new() -> Finders {
+        Finders {
+            client: memmem::Finder::new(b", client: "),
+            while_rev: memmem::FinderRev::new(b" while "),
+            close_while: memmem::Finder::new(b"\" while "),
+            close_client: memmem::Finder::new(b"\", client: "),
+            fastcgi: memmem::Finder::new(FASTCGI),
+            php_message: memmem::Finder::new(b"PHP message: "),
+            php_next: memmem::Finder::new(b"; PHP message: "),
+        }
+    }
+}
+
+/// Parses nginx error-log entries (the format is in the [module
+/// docs](self)), resolving their offset-less times in a zone.
+///
+/// ```
+/// use baton_logparse::{ErrorParser, Level, RecordParser, UpstreamClass, UpstreamKind, Zone};
+/// let mut p = ErrorParser::new(Zone::UTC);
+/// let line = b"2026/11/24 11:18:04 [error] 31577#31577: *150 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: shop.example.test, request: \"GET /refused/index.php HTTP/1.1\", upstream: \"fastcgi://127.0.0.1:9999\", host: \"127.0.0.1:8080\"";
+/// let r = p.parse(line).unwrap();
+/// assert_eq!(r.level, Level::Error);
+/// assert_eq!(r.connection, Some(150));
+/// assert_eq!(r.upstream_class, UpstreamClass::Error(UpstreamKind::ConnectRefused));
+/// assert_eq!(r.upstream, Some(&b"fastcgi://127.0.0.1:9999"[..]));
+/// assert_eq!(r.time.to_rfc3339(), "2026-11-24T11:18:04+00:00");
+/// ```
 #[derive(Debug, Clone)]
 pub struct ErrorParser {
     resolver: LocalResolver,
+    finders: Finders,
+    /// `YYYY/MM/DD HH:MM` of the previous entry and its local seconds.
+    last_minute: [u8; 16],
+    last_minute_secs: i64,
 }
 
 impl ErrorParser {
@@ -182,7 +334,49 @@ impl ErrorParser {
     pub fn new(zone: Zone) -> ErrorParser {
         ErrorParser {
             resolver: LocalResolver::new(zone),
+            finders: Finders::new(),
+            last_minute: [0; 16],
+            last_minute_secs: 0,
         }
+    }
+
+    /// Local seconds (as if UTC) of `YYYY/MM/DD HH:MM:SS`, reusing the
+    /// previous entry's date and minute when they match.
+    #[inline]
+    fn local_secs(&mut self, ts: &[u8]) -> Option<i64> {
+        if ts[..16] == self.last_minute {
+            let (a, b) = (ts[17].wrapping_sub(b'0'), ts[18].wrapping_sub(b'0'));
+            if ts[16] == b':' && a < 6 && b < 10 {
+                return Some(self.last_minute_secs + (a * 10 + b) as i64);
+            }
+        }
+        let secs = parse_naive_slash(ts)?;
+        let s = (ts[17] - b'0') as i64 * 10 + (ts[18] - b'0') as i64;
+        if s < 60 {
+            self.last_minute.copy_from_slice(&ts[..16]);
+            self.last_minute_secs = secs - s;
+        }
+        Some(secs)
+    }
+
+    /// Whether the stderr quote of `head` is still open (see
+    /// [`RecordParser::continues`]).
+    fn fastcgi_open(&self, head: &[u8]) -> bool {
+        let f = &self.finders;
+        let tail = match memchr::memrchr(b'\n', head) {
+            // Only ever asked of a head whose earlier lines left the quote open.
+            Some(i) => &head[i + 1..],
+            None => {
+                if !is_entry_start(head) {
+                    return false;
+                }
+                match f.fastcgi.find(head) {
+                    Some(i) => &head[i + FASTCGI.len()..],
+                    None => return false,
+                }
+            }
+        };
+        f.close_while.find(tail).is_none() && f.close_client.find(tail).is_none()
     }
 }
 
@@ -190,20 +384,418 @@ impl RecordParser for ErrorParser {
     type Record<'a> = ErrorRecord<'a>;
     const MULTILINE: bool = true;
 
-    fn parse<'a>(&mut self, _record: &'a [u8]) -> Result<ErrorRecord<'a>, SkipReason> {
-        let _ = &mut self.resolver;
-        Err(SkipReason::Unrecognized)
+    /// A line starting with `YYYY/MM/DD HH:MM:SS [level] ` ([`is_entry_start`]).
+    fn is_record_start(&self, line: &[u8]) -> bool {
+        is_entry_start(line)
+    }
+
+    /// `next` continues `head` when `head` is an entry whose
+    /// `FastCGI sent in stderr: "` payload is still open: no line of it so
+    /// far holds the closing `" while ` (or `", client: `). A line that is
+    /// not an entry start after a complete entry is its own record, and
+    /// [`ErrorParser::parse`] skips it.
+    fn continues(&self, head: &[u8], _next: &[u8]) -> bool {
+        self.fastcgi_open(head)
+    }
+
+    /// Parses one entry. Skips: a line that is not an entry is
+    /// [`SkipReason::OrphanContinuation`] when it looks like the inside of a
+    /// PHP message (indented, `#N `, `Stack trace:`, `PHP ...`, `thrown in`),
+    /// else [`SkipReason::Unrecognized`]; a header cut short is
+    /// [`SkipReason::Truncated`]; an impossible date
+    /// [`SkipReason::BadTimestamp`]; an unknown level or a bad `pid#tid`
+    /// [`SkipReason::BadField`].
+    fn parse<'a>(&mut self, rec: &'a [u8]) -> Result<ErrorRecord<'a>, SkipReason> {
+        if rec.len() < 19 || !timestamp_shape(&rec[..19]) {
+            return Err(not_an_entry(rec));
+        }
+        let local = self
+            .local_secs(&rec[..19])
+            .ok_or(SkipReason::BadTimestamp)?;
+        // ` [level] `
+        let rest = &rec[19..];
+        if rest.len() < 3 {
+            return Err(SkipReason::Truncated);
+        }
+        if rest[0] != b' ' || rest[1] != b'[' {
+            return Err(SkipReason::Unrecognized);
+        }
+        let close = match memchr::memchr(b']', &rest[2..rest.len().min(10)]) {
+            Some(i) => i + 2,
+            None if rest.len() < 10 => return Err(SkipReason::Truncated),
+            None => return Err(SkipReason::BadField),
+        };
+        let level = Level::from_bytes(&rest[2..close]).ok_or(SkipReason::BadField)?;
+        let rest = &rest[close + 1..];
+        let rest = match rest.first() {
+            Some(b' ') => &rest[1..],
+            Some(_) => return Err(SkipReason::BadField),
+            None => return Err(SkipReason::Truncated),
+        };
+        // `pid#tid: `
+        let (pid, rest) = digits_u64(rest).ok_or_else(|| cut_or(rest, SkipReason::BadField))?;
+        let pid = u32::try_from(pid).map_err(|_| SkipReason::BadField)?;
+        let rest = match rest.first() {
+            Some(b'#') => &rest[1..],
+            Some(_) => return Err(SkipReason::BadField),
+            None => return Err(SkipReason::Truncated),
+        };
+        let (tid, rest) = digits_u64(rest).ok_or_else(|| cut_or(rest, SkipReason::BadField))?;
+        let rest = match rest {
+            [b':', b' ', r @ ..] => r,
+            [b':'] | [] => &[][..],
+            _ => return Err(SkipReason::BadField),
+        };
+        // `*conn `
+        let (connection, body) = match rest {
+            [b'*', r @ ..] => match digits_u64(r) {
+                Some((n, [b' ', m @ ..])) => (Some(n), m),
+                Some((n, [])) => (Some(n), &[][..]),
+                _ => (None, rest),
+            },
+            _ => (None, rest),
+        };
+        let time = self.resolver.resolve(local);
+
+        let mut r = ErrorRecord {
+            time,
+            level,
+            pid,
+            tid,
+            connection,
+            message: body,
+            errno: None,
+            phase: None,
+            upstream_class: UpstreamClass::None,
+            client: None,
+            server: None,
+            request: None,
+            upstream: None,
+            host: None,
+            referrer: None,
+            php: None,
+        };
+        let mut from = 0;
+        while let Some(i) = self.finders.client.find(&body[from..]) {
+            let at = from + i;
+            if parse_context(&body[at + 10..], &mut r) {
+                r.message = &body[..at];
+                break;
+            }
+            from = at + 1;
+        }
+        self.classify(&mut r);
+        Ok(r)
     }
 }
 
-/// Whether a line begins an error-log entry (`YYYY/MM/DD HH:MM:SS [level] `).
+impl ErrorParser {
+    /// Fills errno, phase, the upstream class and the PHP message.
+    fn classify<'a>(&self, r: &mut ErrorRecord<'a>) {
+        let msg = r.message;
+        // nginx's own words: for FastCGI stderr, what follows the payload.
+        let (words, fastcgi) = match msg.strip_prefix(FASTCGI) {
+            Some(payload_and_tail) => {
+                let (payload, tail) = split_payload(&self.finders, payload_and_tail);
+                r.php = first_php_message(&self.finders, payload);
+                (tail, true)
+            }
+            None => (msg, false),
+        };
+        r.errno = find_errno(words);
+        let mut upstream_phase = false;
+        if let Some(i) = self.finders.while_rev.rfind(words) {
+            let action = &words[i + 7..];
+            r.phase = Some(Phase::from_action(action));
+            upstream_phase = memmem::find(action, b"upstream").is_some();
+        }
+        if !(upstream_phase || fastcgi || r.upstream.is_some()) {
+            return;
+        }
+        r.upstream_class = match r.level {
+            Level::Debug | Level::Info | Level::Notice => UpstreamClass::None,
+            Level::Warn => UpstreamClass::Warning,
+            _ => UpstreamClass::Error(upstream_kind(words, r.errno, r.phase)),
+        };
+    }
+}
+
+/// The kind of an upstream error from nginx's words (the FastCGI payload
+/// already removed), its errno and phase.
+fn upstream_kind(words: &[u8], errno: Option<u16>, phase: Option<Phase>) -> UpstreamKind {
+    let has = |needle: &[u8]| memmem::find(words, needle).is_some();
+    if has(b"no live upstreams") {
+        UpstreamKind::NoLiveUpstreams
+    } else if has(b"upstream sent too big header") {
+        UpstreamKind::TooBigHeader
+    } else if has(b"upstream prematurely closed") {
+        UpstreamKind::PrematureClose
+    } else if has(b"upstream timed out") {
+        if phase == Some(Phase::Connecting) {
+            UpstreamKind::ConnectTimedOut
+        } else {
+            UpstreamKind::TimedOut
+        }
+    } else if words.starts_with(b"connect() ") {
+        match errno {
+            Some(111) => UpstreamKind::ConnectRefused,
+            Some(11) => UpstreamKind::ConnectEagain,
+            Some(2) => UpstreamKind::ConnectEnoent,
+            Some(13) => UpstreamKind::ConnectEacces,
+            Some(110) => UpstreamKind::ConnectTimedOut,
+            _ => UpstreamKind::Other,
+        }
+    } else if errno == Some(104) {
+        UpstreamKind::ResetByPeer
+    } else {
+        UpstreamKind::Other
+    }
+}
+
+/// Splits `payload" while ...` (the text after `FastCGI sent in stderr: "`)
+/// into the payload and nginx's words after it. The payload ends at the
+/// last `" while `, else at a final `"`; an unterminated payload (cut by
+/// nginx's line limit, or a log that lost its last line) runs to the end.
+fn split_payload<'a>(f: &Finders, s: &'a [u8]) -> (&'a [u8], &'a [u8]) {
+    let mut end = None;
+    let mut from = 0;
+    while let Some(i) = f.close_while.find(&s[from..]) {
+        end = Some(from + i);
+        from += i + 1;
+    }
+    match end {
+        Some(e) => (&s[..e], &s[e + 1..]),
+        None => match s.last() {
+            Some(b'"') => (&s[..s.len() - 1], &[][..]),
+            _ => (s, &[][..]),
+        },
+    }
+}
+
+/// The first `PHP message: ` of a stderr payload, up to the next
+/// `; PHP message: `, line end or the end of the payload.
+fn first_php_message<'a>(f: &Finders, payload: &'a [u8]) -> Option<PhpMessage<'a>> {
+    let start = f.php_message.find(payload)? + 13;
+    let m = &payload[start..];
+    let mut end = memchr::memchr(b'\n', m).unwrap_or(m.len());
+    if let Some(i) = f.php_next.find(&m[..end]) {
+        end = i;
+    }
+    let mut m = &m[..end];
+    if let [rest @ .., b'\r'] = m {
+        m = rest;
+    }
+    let (level, text) = match m.strip_prefix(b"PHP ") {
+        Some(after) => match memmem::find(after, b": ") {
+            Some(i)
+                if i <= 32
+                    && after[..i]
+                        .iter()
+                        .all(|c| c.is_ascii_alphabetic() || *c == b' ') =>
+            {
+                (&after[..i], trim_start(&after[i + 2..]))
+            }
+            _ => (&b""[..], m),
+        },
+        None => (&b""[..], m),
+    };
+    let (text, file, line) = php_location(text);
+    Some(PhpMessage {
+        level,
+        text,
+        file,
+        line,
+    })
+}
+
+/// Splits `text in /path/file.php on line N` or `text in /path/file.php:N`.
+fn php_location(text: &[u8]) -> (&[u8], Option<&[u8]>, Option<u32>) {
+    let Some(i) = memmem::rfind(text, b" in ") else {
+        return (text, None, None);
+    };
+    let loc = &text[i + 4..];
+    if let Some(j) = memmem::rfind(loc, b" on line ")
+        && let Some((n, [])) = digits_u64(&loc[j + 9..])
+    {
+        return (&text[..i], Some(&loc[..j]), u32::try_from(n).ok());
+    }
+    if let Some(j) = memchr::memrchr(b':', loc)
+        && j > 0
+        && let Some((n, [])) = digits_u64(&loc[j + 1..])
+    {
+        return (&text[..i], Some(&loc[..j]), u32::try_from(n).ok());
+    }
+    (text, None, None)
+}
+
+fn trim_start(mut b: &[u8]) -> &[u8] {
+    while let [b' ', rest @ ..] = b {
+        b = rest;
+    }
+    b
+}
+
+/// The first `(N: ` in `words`: the errno nginx prints as `(111: Connection refused)`.
+fn find_errno(words: &[u8]) -> Option<u16> {
+    for i in memchr::memchr_iter(b'(', words) {
+        if let Some((n, [b':', b' ', ..])) = digits_u64(&words[i + 1..])
+            && let Ok(n) = u16::try_from(n)
+        {
+            return Some(n);
+        }
+    }
+    None
+}
+
+/// Reads the context after `, client: ` into `r`. Returns false (leaving
+/// `r` alone) when `s` does not have the context's structure: a client
+/// token followed by `, server: ` or the end.
+fn parse_context<'a>(s: &'a [u8], r: &mut ErrorRecord<'a>) -> bool {
+    let end = memmem::find(s, b", ").unwrap_or(s.len());
+    let client = &s[..end];
+    if client.is_empty() || client.iter().any(|&c| c == b' ' || c == b'"') {
+        return false;
+    }
+    let mut rest = &s[end..];
+    if !(rest.is_empty() || rest.starts_with(b", server: ")) {
+        return false;
+    }
+    r.client = Some(client);
+    while let Some(after) = rest.strip_prefix(b", ") {
+        let Some(colon) = key_end(after) else {
+            break;
+        };
+        let key = &after[..colon];
+        let v = after.get(colon + 2..).unwrap_or_default();
+        let (value, next) = match v.first() {
+            Some(b'"') => quoted(&v[1..]),
+            _ => {
+                let e = next_key(v, 0).unwrap_or(v.len());
+                (&v[..e], &v[e..])
+            }
+        };
+        match key {
+            b"server" => r.server = Some(value),
+            b"request" => r.request = Some(value),
+            b"upstream" => r.upstream = Some(value),
+            b"host" => r.host = Some(value),
+            b"referrer" => r.referrer = Some(value),
+            _ => {}
+        }
+        rest = next;
+    }
+    true
+}
+
+/// The length of a context key (`server`, `bytes from/to client`) when `s`
+/// starts with one followed by `:` and a space or the end.
+fn key_end(s: &[u8]) -> Option<usize> {
+    let n = s
+        .iter()
+        .take(24)
+        .position(|&c| !(c.is_ascii_lowercase() || c == b'_' || c == b'/' || c == b' '))?;
+    (n > 0 && s[n] == b':' && matches!(s.get(n + 1), Some(b' ') | None)).then_some(n)
+}
+
+/// The offset of the first `, key: ` in `s` at or after `from`.
+fn next_key(s: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(i) = memmem::find(&s[at..], b", ") {
+        let p = at + i;
+        if key_end(&s[p + 2..]).is_some() {
+            return Some(p);
+        }
+        at = p + 1;
+    }
+    None
+}
+
+/// A quoted value (after its opening quote): it ends at a `"` followed by
+/// the end or by `, key: `. Returns the value and what follows its quote.
+fn quoted(s: &[u8]) -> (&[u8], &[u8]) {
+    for i in memchr::memchr_iter(b'"', s) {
+        let after = &s[i + 1..];
+        if after.is_empty() || (after.starts_with(b", ") && key_end(&after[2..]).is_some()) {
+            return (&s[..i], after);
+        }
+    }
+    // Unterminated (the entry was cut): the value runs to the end.
+    (s, &[][..])
+}
+
+/// Decimal digits at the start of `s` (at most 19) and the rest.
+#[inline]
+fn digits_u64(s: &[u8]) -> Option<(u64, &[u8])> {
+    let n = s.iter().take(20).take_while(|c| c.is_ascii_digit()).count();
+    if n == 0 || n > 19 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &c in &s[..n] {
+        v = v * 10 + (c - b'0') as u64;
+    }
+    Some((v, &s[n..]))
+}
+
+/// `Truncated` when `rest` is empty, else `other`.
+fn cut_or(rest: &[u8], other: SkipReason) -> SkipReason {
+    if rest.is_empty() {
+        SkipReason::Truncated
+    } else {
+        other
+    }
+}
+
+/// `YYYY/MM/DD HH:MM:SS` with digits where digits go (values unchecked).
+#[inline]
+fn timestamp_shape(b: &[u8]) -> bool {
+    const SHAPE: &[u8; 19] = b"0000/00/00 00:00:00";
+    b.len() >= 19
+        && b[..19].iter().zip(SHAPE).all(|(&c, &s)| {
+            if s == b'0' {
+                c.is_ascii_digit()
+            } else {
+                c == s
+            }
+        })
+}
+
+/// Why a record that does not start with a timestamp is skipped.
+fn not_an_entry(rec: &[u8]) -> SkipReason {
+    const SHAPE: &[u8; 19] = b"0000/00/00 00:00:00";
+    let n = rec.len().min(19);
+    let prefix_of_ts = n >= 4
+        && rec[..n].iter().zip(SHAPE).all(|(&c, &s)| {
+            if s == b'0' {
+                c.is_ascii_digit()
+            } else {
+                c == s
+            }
+        });
+    if prefix_of_ts && rec.len() < 19 {
+        return SkipReason::Truncated;
+    }
+    let php_inside = matches!(rec.first(), Some(b' ' | b'\t'))
+        || (rec.first() == Some(&b'#') && rec.get(1).is_some_and(|c| c.is_ascii_digit()))
+        || rec.starts_with(b"Stack trace:")
+        || rec.starts_with(b"PHP ")
+        || rec.starts_with(b"thrown in ");
+    if php_inside {
+        SkipReason::OrphanContinuation
+    } else {
+        SkipReason::Unrecognized
+    }
+}
+
+/// Whether a line begins an error-log entry: `YYYY/MM/DD HH:MM:SS [level] `
+/// with digits in the date and time and one of the eight level names.
 pub fn is_entry_start(line: &[u8]) -> bool {
-    line.len() > 21
-        && line[4] == b'/'
-        && line[7] == b'/'
-        && line[10] == b' '
-        && line[13] == b':'
-        && line[16] == b':'
-        && line[19] == b' '
-        && line[20] == b'['
+    if line.len() < 27 || !timestamp_shape(line) || line[19] != b' ' || line[20] != b'[' {
+        return false;
+    }
+    let rest = &line[21..];
+    let Some(close) = memchr::memchr(b']', &rest[..rest.len().min(7)]) else {
+        return false;
+    };
+    Level::from_bytes(&rest[..close]).is_some() && rest.get(close + 1) == Some(&b' ')
 }
