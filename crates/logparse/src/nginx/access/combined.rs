@@ -1,0 +1,335 @@
+//! The built-in text formats: `combined` and `main`, with an optional
+//! leading `$host`/`$host:$server_port` and optional trailing `key=value`
+//! fields.
+//!
+//! ```text
+//! [$host[:$server_port] ]$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"[ "$http_x_forwarded_for"][ key=value ...]
+//! ```
+//!
+//! Leniencies, all seen in real logs: the ident `-` may be missing
+//! (`1.2.3.4 - [time] ...`); `$remote_addr` may be a list
+//! (`10.0.0.2, 10.0.0.1 - - [...]`), `unix:` or IPv6; `combined` lines may
+//! stop after `$body_bytes_sent` (the common log format); unquoted tokens
+//! between the byte count and the referer are skipped; anything after the
+//! last expected field is ignored.
+
+use memchr::memchr;
+
+use crate::error::SkipReason;
+use crate::time::TimeLocalCache;
+
+use super::AccessRecord;
+use super::field::{Builder, Var, parse_status, parse_u64, present};
+
+/// Which members of the family a parser expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Builtin {
+    /// A leading `$host` or `$host:$server_port` field.
+    pub host: bool,
+    /// `main`: a `"$http_x_forwarded_for"` field after the user agent.
+    pub xff: bool,
+    /// At least one `key=value` field after the last quoted field.
+    pub kv: bool,
+}
+
+impl Builtin {
+    /// Every member, most specific first (detection breaks ties in this order).
+    pub(crate) const ALL: [(Builtin, &'static str); 8] = [
+        (Builtin::new(true, true, true), "vhost_main_kv"),
+        (Builtin::new(true, false, true), "vhost_combined_kv"),
+        (Builtin::new(false, true, true), "main_kv"),
+        (Builtin::new(false, false, true), "combined_kv"),
+        (Builtin::new(true, true, false), "vhost_main"),
+        (Builtin::new(true, false, false), "vhost_combined"),
+        (Builtin::new(false, true, false), "main"),
+        (Builtin::new(false, false, false), "combined"),
+    ];
+
+    pub(crate) const COMBINED: Builtin = Builtin::new(false, false, false);
+
+    const fn new(host: bool, xff: bool, kv: bool) -> Builtin {
+        Builtin { host, xff, kv }
+    }
+
+    /// The variant's name.
+    pub(crate) fn name(self) -> &'static str {
+        Builtin::ALL
+            .iter()
+            .find(|(b, _)| *b == self)
+            .map_or("combined", |(_, n)| n)
+    }
+
+    /// Parses one line.
+    #[inline]
+    pub(crate) fn parse<'a>(
+        self,
+        line: &'a [u8],
+        cache: &mut TimeLocalCache,
+    ) -> Result<AccessRecord<'a>, SkipReason> {
+        let mut b = Builder::new();
+        // `[` of the time: preceded by a space, a `/` three bytes in (an
+        // IPv6 host such as `[::1]:8080` has none there).
+        let mut from = 0;
+        let lb = loop {
+            let Some(i) = memchr(b'[', &line[from..]) else {
+                return Err(SkipReason::Unrecognized);
+            };
+            let p = from + i;
+            if p > 0 && line[p - 1] == b' ' && line.get(p + 3) == Some(&b'/') {
+                break p;
+            }
+            from = p + 1;
+        };
+        self.prefix(&line[..lb - 1], &mut b.rec)?;
+        // [$time_local]: 26 bytes.
+        let Some(&close) = line.get(lb + 27) else {
+            return Err(SkipReason::Truncated);
+        };
+        if close != b']' {
+            return Err(SkipReason::BadTimestamp);
+        }
+        b.rec.time = Some(
+            cache
+                .parse(&line[lb + 1..lb + 27])
+                .ok_or(SkipReason::BadTimestamp)?,
+        );
+        let mut i = lb + 28;
+        // "$request"
+        match line.get(i..i + 2) {
+            Some(b" \"") => {}
+            Some(_) => return Err(SkipReason::Unrecognized),
+            None => return Err(SkipReason::Truncated),
+        }
+        i += 2;
+        let rq = i;
+        let rq_end = loop {
+            let Some(q) = memchr(b'"', &line[i..]) else {
+                return Err(SkipReason::Truncated);
+            };
+            let q = i + q;
+            match line.get(q + 1) {
+                None => return Err(SkipReason::Truncated),
+                Some(b' ') if line.get(q + 2).is_some_and(u8::is_ascii_digit) => break q,
+                _ => i = q + 1,
+            }
+        };
+        b.set_request(&line[rq..rq_end]);
+        // $status
+        i = rq_end + 2;
+        let Some(st) = line.get(i..i + 3) else {
+            return Err(SkipReason::Truncated);
+        };
+        b.rec.status = Some(parse_status(st).ok_or(SkipReason::BadField)?);
+        i += 3;
+        match line.get(i) {
+            Some(b' ') => i += 1,
+            Some(_) => return Err(SkipReason::BadField),
+            None => return Err(SkipReason::Truncated),
+        }
+        // $body_bytes_sent
+        let end = memchr(b' ', &line[i..]).map_or(line.len(), |j| i + j);
+        let bytes = &line[i..end];
+        if bytes.is_empty() {
+            return Err(SkipReason::Truncated);
+        }
+        if bytes != b"-" {
+            b.rec.body_bytes_sent = Some(parse_u64(bytes).ok_or(SkipReason::BadField)?);
+        }
+        if end == line.len() {
+            // The common log format stops here.
+            return if self.xff || self.kv || self.host {
+                Err(SkipReason::Truncated)
+            } else {
+                Ok(b.finish())
+            };
+        }
+        i = end + 1;
+        // Unquoted tokens before the referer (a `$request_time`, say) are skipped.
+        while line.get(i).is_some_and(|&c| c != b'"') {
+            match memchr(b' ', &line[i..]) {
+                Some(j) => i += j + 1,
+                None => return Err(SkipReason::Truncated),
+            }
+        }
+        // "$http_referer" "$http_user_agent"
+        let (referer, next) = quoted(line, i)?;
+        b.rec.referer = present(referer);
+        i = next;
+        match line.get(i) {
+            Some(b' ') => i += 1,
+            Some(_) => return Err(SkipReason::Unrecognized),
+            None => return Err(SkipReason::Truncated),
+        }
+        let (ua, next) = quoted(line, i)?;
+        b.rec.user_agent = present(ua);
+        i = next;
+        if self.xff {
+            // "$http_x_forwarded_for", or a bare `-`.
+            match line.get(i) {
+                Some(b' ') => i += 1,
+                Some(_) => return Err(SkipReason::Unrecognized),
+                None => return Err(SkipReason::Truncated),
+            }
+            let (xff, next) = if line.get(i) == Some(&b'"') {
+                quoted(line, i)?
+            } else {
+                let end = memchr(b' ', &line[i..]).map_or(line.len(), |j| i + j);
+                let tok = &line[i..end];
+                if tok.is_empty() || memchr(b'=', tok).is_some() {
+                    return Err(SkipReason::Unrecognized);
+                }
+                (tok, end)
+            };
+            b.rec.x_forwarded_for = present(xff);
+            i = next;
+        }
+        if self.kv && key_values(&line[i..], &mut b, cache)? == 0 {
+            return Err(if i == line.len() {
+                SkipReason::Truncated
+            } else {
+                SkipReason::Unrecognized
+            });
+        }
+        Ok(b.finish())
+    }
+
+    /// `[$host[:$server_port] ]$remote_addr[ -] $remote_user`: items are
+    /// separated by spaces, except a space after a comma (address lists).
+    fn prefix<'a>(self, p: &'a [u8], rec: &mut AccessRecord<'a>) -> Result<(), SkipReason> {
+        let (head, user) = split_last_item(p).ok_or(SkipReason::Unrecognized)?;
+        rec.remote_user = present(user);
+        let addr = if self.host {
+            let head = match split_last_item(head) {
+                Some((h, ident)) if ident == b"-" => h,
+                _ => head, // no ident
+            };
+            let (host, addr) = split_first_item(head).ok_or(SkipReason::Unrecognized)?;
+            if host.is_empty() || host.iter().any(|&c| c == b',' || c == b'"') {
+                return Err(SkipReason::Unrecognized);
+            }
+            let (host, port) = split_host_port(host);
+            rec.host = Some(host);
+            rec.server_port = port;
+            addr
+        } else {
+            match split_last_item(head) {
+                Some((h, _ident)) => h,
+                None => head, // no ident
+            }
+        };
+        if addr.is_empty() {
+            return Err(SkipReason::Unrecognized);
+        }
+        rec.remote_addr = present(addr);
+        Ok(())
+    }
+}
+
+/// A `"..."` field starting at `line[i]`: its content and the index after
+/// the closing quote. A closing quote is one followed by a space or the
+/// end of the line (nginx escapes `"` as `\x22`, but older writers did not).
+#[inline]
+fn quoted(line: &[u8], i: usize) -> Result<(&[u8], usize), SkipReason> {
+    match line.get(i) {
+        Some(b'"') => {}
+        Some(_) => return Err(SkipReason::Unrecognized),
+        None => return Err(SkipReason::Truncated),
+    }
+    let start = i + 1;
+    let mut j = start;
+    loop {
+        let Some(q) = memchr(b'"', &line[j..]) else {
+            return Err(SkipReason::Truncated);
+        };
+        let q = j + q;
+        match line.get(q + 1) {
+            None | Some(b' ') => return Ok((&line[start..q], q + 1)),
+            _ => j = q + 1,
+        }
+    }
+}
+
+/// ` key=value key="value"...` after the last quoted field. Returns how
+/// many pairs were read; reading stops at the first token that is not a
+/// pair.
+fn key_values<'a>(
+    mut s: &'a [u8],
+    b: &mut Builder<'a>,
+    cache: &mut TimeLocalCache,
+) -> Result<usize, SkipReason> {
+    let mut n = 0;
+    loop {
+        let Some(rest) = s.strip_prefix(b" ") else {
+            return Ok(n);
+        };
+        let Some(eq) = memchr(b'=', rest) else {
+            return Ok(n);
+        };
+        let key = &rest[..eq];
+        if key.is_empty()
+            || !key
+                .iter()
+                .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        {
+            return Ok(n);
+        }
+        let (value, next) = if rest.get(eq + 1) == Some(&b'"') {
+            let (v, next) = quoted(rest, eq + 1)?;
+            (v, next)
+        } else {
+            let from = eq + 1;
+            let end = memchr(b' ', &rest[from..]).map_or(rest.len(), |j| from + j);
+            (&rest[from..end], end)
+        };
+        match Var::from_key(key) {
+            Some(var) => b.set(var, value, cache)?,
+            None => b.rec.extras.push(key, value),
+        }
+        n += 1;
+        s = &rest[next..];
+    }
+}
+
+/// Splits off the last item: `(before, last)`.
+#[inline]
+fn split_last_item(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut end = s.len();
+    loop {
+        let i = memchr::memrchr(b' ', &s[..end])?;
+        if i > 0 && s[i - 1] == b',' {
+            end = i;
+            continue;
+        }
+        return Some((&s[..i], &s[i + 1..]));
+    }
+}
+
+/// Splits off the first item: `(first, after)`.
+#[inline]
+fn split_first_item(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut from = 0;
+    loop {
+        let i = from + memchr(b' ', &s[from..])?;
+        if i > 0 && s[i - 1] == b',' {
+            from = i + 1;
+            continue;
+        }
+        return Some((&s[..i], &s[i + 1..]));
+    }
+}
+
+/// `example.com:80` → (`example.com`, 80); `[::1]:8443` → (`[::1]`, 8443).
+fn split_host_port(h: &[u8]) -> (&[u8], Option<u16>) {
+    if let Some(c) = memchr::memrchr(b':', h) {
+        let (host, port) = (&h[..c], &h[c + 1..]);
+        let simple = memchr(b':', host).is_none() || host.ends_with(b"]");
+        if simple
+            && !port.is_empty()
+            && port.len() <= 5
+            && let Some(p) = parse_u64(port).filter(|&p| p <= u16::MAX as u64)
+        {
+            return (host, Some(p as u16));
+        }
+    }
+    (h, None)
+}
