@@ -443,7 +443,8 @@ impl RecordParser for ErrorParser {
         let (tid, rest) = digits_u64(rest).ok_or_else(|| cut_or(rest, SkipReason::BadField))?;
         let rest = match rest {
             [b':', b' ', r @ ..] => r,
-            [b':'] | [] => &[][..],
+            [b':'] => &[][..],
+            [] => return Err(SkipReason::Truncated),
             _ => return Err(SkipReason::BadField),
         };
         // `*conn `
