@@ -19,7 +19,9 @@ use crate::error::SkipReason;
 use crate::time::TimeLocalCache;
 
 use super::AccessRecord;
-use super::field::{Builder, Var, parse_status, parse_u64, present};
+use super::field::{
+    Builder, Var, find_byte, parse_status, parse_u64, present, rfind_byte, set_request,
+};
 
 /// Which members of the family a parser expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,13 +62,13 @@ impl Builtin {
     }
 
     /// Parses one line.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn parse<'a>(
         self,
         line: &'a [u8],
         cache: &mut TimeLocalCache,
     ) -> Result<AccessRecord<'a>, SkipReason> {
-        let mut b = Builder::new();
+        let mut rec = AccessRecord::default();
         // `[` of the time: preceded by a space, a `/` three bytes in (an
         // IPv6 host such as `[::1]:8080` has none there).
         let mut from = 0;
@@ -80,7 +82,7 @@ impl Builtin {
             }
             from = p + 1;
         };
-        self.prefix(&line[..lb - 1], &mut b.rec)?;
+        self.prefix(&line[..lb - 1], &mut rec)?;
         // [$time_local]: 26 bytes.
         let Some(&close) = line.get(lb + 27) else {
             return Err(SkipReason::Truncated);
@@ -88,7 +90,7 @@ impl Builtin {
         if close != b']' {
             return Err(SkipReason::BadTimestamp);
         }
-        b.rec.time = Some(
+        rec.time = Some(
             cache
                 .parse(&line[lb + 1..lb + 27])
                 .ok_or(SkipReason::BadTimestamp)?,
@@ -113,13 +115,13 @@ impl Builtin {
                 _ => i = q + 1,
             }
         };
-        b.set_request(&line[rq..rq_end]);
+        set_request(&mut rec, &line[rq..rq_end]);
         // $status
         i = rq_end + 2;
         let Some(st) = line.get(i..i + 3) else {
             return Err(SkipReason::Truncated);
         };
-        b.rec.status = Some(parse_status(st).ok_or(SkipReason::BadField)?);
+        rec.status = Some(parse_status(st).ok_or(SkipReason::BadField)?);
         i += 3;
         match line.get(i) {
             Some(b' ') => i += 1,
@@ -127,20 +129,36 @@ impl Builtin {
             None => return Err(SkipReason::Truncated),
         }
         // $body_bytes_sent
-        let end = memchr(b' ', &line[i..]).map_or(line.len(), |j| i + j);
-        let bytes = &line[i..end];
-        if bytes.is_empty() {
-            return Err(SkipReason::Truncated);
+        let start = i;
+        let mut n = 0u64;
+        while let Some(&c) = line.get(i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            n = n.wrapping_mul(10).wrapping_add(d as u64);
+            i += 1;
         }
-        if bytes != b"-" {
-            b.rec.body_bytes_sent = Some(parse_u64(bytes).ok_or(SkipReason::BadField)?);
+        let digits = i - start;
+        if digits == 0 && line.get(i) == Some(&b'-') {
+            i += 1;
+        } else if digits == 0 && i == line.len() {
+            return Err(SkipReason::Truncated);
+        } else if digits == 0 || digits > 19 {
+            return Err(SkipReason::BadField);
+        } else {
+            rec.body_bytes_sent = Some(n);
+        }
+        let end = i;
+        if end < line.len() && line[end] != b' ' {
+            return Err(SkipReason::BadField);
         }
         if end == line.len() {
             // The common log format stops here.
             return if self.xff || self.kv || self.host {
                 Err(SkipReason::Truncated)
             } else {
-                Ok(b.finish())
+                Ok(rec)
             };
         }
         i = end + 1;
@@ -153,7 +171,7 @@ impl Builtin {
         }
         // "$http_referer" "$http_user_agent"
         let (referer, next) = quoted(line, i)?;
-        b.rec.referer = present(referer);
+        rec.referer = present(referer);
         i = next;
         match line.get(i) {
             Some(b' ') => i += 1,
@@ -161,7 +179,7 @@ impl Builtin {
             None => return Err(SkipReason::Truncated),
         }
         let (ua, next) = quoted(line, i)?;
-        b.rec.user_agent = present(ua);
+        rec.user_agent = present(ua);
         i = next;
         if self.xff {
             // "$http_x_forwarded_for", or a bare `-`.
@@ -180,17 +198,17 @@ impl Builtin {
                 }
                 (tok, end)
             };
-            b.rec.x_forwarded_for = present(xff);
+            rec.x_forwarded_for = present(xff);
             i = next;
         }
-        if self.kv && key_values(&line[i..], &mut b, cache)? == 0 {
+        if self.kv && key_values(&line[i..], &mut rec, cache)? == 0 {
             return Err(if i == line.len() {
                 SkipReason::Truncated
             } else {
                 SkipReason::Unrecognized
             });
         }
-        Ok(b.finish())
+        Ok(rec)
     }
 
     /// `[$host[:$server_port] ]$remote_addr[ -] $remote_user`: items are
@@ -254,16 +272,17 @@ fn quoted(line: &[u8], i: usize) -> Result<(&[u8], usize), SkipReason> {
 /// pair.
 fn key_values<'a>(
     mut s: &'a [u8],
-    b: &mut Builder<'a>,
+    rec: &mut AccessRecord<'a>,
     cache: &mut TimeLocalCache,
 ) -> Result<usize, SkipReason> {
+    let mut b = Builder::new(rec);
     let mut n = 0;
     loop {
         let Some(rest) = s.strip_prefix(b" ") else {
-            return Ok(n);
+            break;
         };
         let Some(eq) = memchr(b'=', rest) else {
-            return Ok(n);
+            break;
         };
         let key = &rest[..eq];
         if key.is_empty()
@@ -271,7 +290,7 @@ fn key_values<'a>(
                 .iter()
                 .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
         {
-            return Ok(n);
+            break;
         }
         let (value, next) = if rest.get(eq + 1) == Some(&b'"') {
             let (v, next) = quoted(rest, eq + 1)?;
@@ -288,6 +307,8 @@ fn key_values<'a>(
         n += 1;
         s = &rest[next..];
     }
+    b.finish();
+    Ok(n)
 }
 
 /// Splits off the last item: `(before, last)`.
@@ -295,7 +316,7 @@ fn key_values<'a>(
 fn split_last_item(s: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut end = s.len();
     loop {
-        let i = memchr::memrchr(b' ', &s[..end])?;
+        let i = rfind_byte(b' ', &s[..end])?;
         if i > 0 && s[i - 1] == b',' {
             end = i;
             continue;
@@ -309,7 +330,7 @@ fn split_last_item(s: &[u8]) -> Option<(&[u8], &[u8])> {
 fn split_first_item(s: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut from = 0;
     loop {
-        let i = from + memchr(b' ', &s[from..])?;
+        let i = from + find_byte(b' ', &s[from..])?;
         if i > 0 && s[i - 1] == b',' {
             from = i + 1;
             continue;

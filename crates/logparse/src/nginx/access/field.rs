@@ -118,6 +118,35 @@ impl Var {
     }
 }
 
+/// The first `needle` in `h`: a plain loop over the first bytes (fields
+/// are short), then `memchr`.
+#[inline(always)]
+pub(crate) fn find_byte(needle: u8, h: &[u8]) -> Option<usize> {
+    let head = h.len().min(16);
+    for (i, &c) in h[..head].iter().enumerate() {
+        if c == needle {
+            return Some(i);
+        }
+    }
+    if h.len() > head {
+        memchr::memchr(needle, &h[head..]).map(|i| i + head)
+    } else {
+        None
+    }
+}
+
+/// The last `needle` in `h`, looping from the end over the last bytes first.
+#[inline(always)]
+pub(crate) fn rfind_byte(needle: u8, h: &[u8]) -> Option<usize> {
+    let tail = h.len().saturating_sub(16);
+    for i in (tail..h.len()).rev() {
+        if h[i] == needle {
+            return Some(i);
+        }
+    }
+    memchr::memrchr(needle, &h[..tail])
+}
+
 /// `-` and the empty string both mean "no value".
 #[inline]
 pub(crate) fn present(v: &[u8]) -> Option<&[u8]> {
@@ -227,7 +256,7 @@ pub(crate) fn split_uri(uri: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
     if uri.is_empty() {
         return (None, None);
     }
-    match memchr::memchr(b'?', uri) {
+    match find_byte(b'?', uri) {
         Some(q) => (Some(&uri[..q]), present(&uri[q + 1..])),
         None => (Some(uri), None),
     }
@@ -237,7 +266,7 @@ pub(crate) fn split_uri(uri: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
 /// `GET /`); a first token that is not a method (TLS bytes escaped as
 /// `\x16\x03...`, `HELP`, garbage) gives no method and no path.
 pub(crate) fn split_request(r: &[u8]) -> RequestLine<'_> {
-    let Some(sp) = memchr::memchr(b' ', r) else {
+    let Some(sp) = find_byte(b' ', r) else {
         return RequestLine::default();
     };
     let method = &r[..sp];
@@ -246,7 +275,12 @@ pub(crate) fn split_request(r: &[u8]) -> RequestLine<'_> {
     }
     let mut rest = &r[sp + 1..];
     let mut protocol = None;
-    if let Some(last) = memchr::memrchr(b' ', rest) {
+    let n = rest.len();
+    if n > 9 && rest[n - 9] == b' ' && rest[n - 8..n - 3] == *b"HTTP/" {
+        // The usual ` HTTP/1.1` tail.
+        protocol = Some(&rest[n - 8..]);
+        rest = &rest[..n - 9];
+    } else if let Some(last) = rfind_byte(b' ', rest) {
         let p = &rest[last + 1..];
         if p.starts_with(b"HTTP/") {
             protocol = Some(p);
@@ -270,43 +304,39 @@ pub(crate) fn split_request(r: &[u8]) -> RequestLine<'_> {
     }
 }
 
-/// Assembles a record from raw values, one variable at a time.
-pub(crate) struct Builder<'a> {
-    pub rec: AccessRecord<'a>,
+/// Sets the request-line parts of `rec` that no explicit variable
+/// (`$request_method`, `$uri`, `$args`, `$server_protocol`) set.
+#[inline]
+pub(crate) fn set_request<'a>(rec: &mut AccessRecord<'a>, r: &'a [u8]) {
+    let Some(r) = present(r) else {
+        return;
+    };
+    rec.request = Some(r);
+    let p = split_request(r);
+    if rec.method.is_none() {
+        rec.method = p.method;
+    }
+    if rec.path.is_none() {
+        rec.path = p.path;
+        if rec.query.is_none() {
+            rec.query = p.query;
+        }
+    }
+    if rec.protocol.is_none() {
+        rec.protocol = p.protocol;
+    }
+}
+
+/// Fills a record from raw values, one variable at a time.
+pub(crate) struct Builder<'r, 'a> {
+    pub rec: &'r mut AccessRecord<'a>,
     msec: Option<Timestamp>,
 }
 
-impl<'a> Builder<'a> {
-    #[inline]
-    pub(crate) fn new() -> Builder<'a> {
-        Builder {
-            rec: AccessRecord::default(),
-            msec: None,
-        }
-    }
-
-    /// Sets the request-line parts that no explicit variable
-    /// (`$request_method`, `$uri`, `$args`, `$server_protocol`) set.
-    #[inline]
-    pub(crate) fn set_request(&mut self, r: &'a [u8]) {
-        let Some(r) = present(r) else {
-            return;
-        };
-        self.rec.request = Some(r);
-        let p = split_request(r);
-        let rec = &mut self.rec;
-        if rec.method.is_none() {
-            rec.method = p.method;
-        }
-        if rec.path.is_none() {
-            rec.path = p.path;
-            if rec.query.is_none() {
-                rec.query = p.query;
-            }
-        }
-        if rec.protocol.is_none() {
-            rec.protocol = p.protocol;
-        }
+impl<'r, 'a> Builder<'r, 'a> {
+    #[inline(always)]
+    pub(crate) fn new(rec: &'r mut AccessRecord<'a>) -> Builder<'r, 'a> {
+        Builder { rec, msec: None }
     }
 
     /// Stores the raw value `v` of `var`.
@@ -316,11 +346,11 @@ impl<'a> Builder<'a> {
         v: &'a [u8],
         cache: &mut TimeLocalCache,
     ) -> Result<(), SkipReason> {
-        let rec = &mut self.rec;
         if var == Var::Request {
-            self.set_request(v);
+            set_request(self.rec, v);
             return Ok(());
         }
+        let rec = &mut *self.rec;
         let Some(v) = present(v) else {
             return Ok(());
         };
@@ -380,13 +410,12 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// The record. With both `$msec` and a zoned time, the instant comes
-    /// from `$msec` (milliseconds) and the offset from the other.
-    #[inline]
-    pub(crate) fn finish(self) -> AccessRecord<'a> {
-        let mut rec = self.rec;
+    /// Completes the record. With both `$msec` and a zoned time, the
+    /// instant comes from `$msec` (milliseconds) and the offset from the other.
+    #[inline(always)]
+    pub(crate) fn finish(self) {
         if let Some(m) = self.msec {
-            rec.time = Some(match rec.time {
+            self.rec.time = Some(match self.rec.time {
                 Some(t) => Timestamp {
                     unix_us: m.unix_us,
                     offset_s: t.offset_s,
@@ -394,7 +423,6 @@ impl<'a> Builder<'a> {
                 None => m,
             });
         }
-        rec
     }
 }
 

@@ -72,7 +72,8 @@ pub(crate) fn parse<'a>(
         return Err(SkipReason::Unrecognized);
     }
     i += 1;
-    let mut b = Builder::new();
+    let mut rec = AccessRecord::default();
+    let mut b = Builder::new(&mut rec);
     let mut known = false;
     let mut first = true;
     loop {
@@ -145,5 +146,6 @@ pub(crate) fn parse<'a>(
     if !known {
         return Err(SkipReason::Unrecognized);
     }
-    Ok(b.finish())
+    b.finish();
+    Ok(rec)
 }

@@ -236,7 +236,8 @@ impl Plan {
         line: &'a [u8],
         cache: &mut TimeLocalCache,
     ) -> Result<AccessRecord<'a>, SkipReason> {
-        let mut b = Builder::new();
+        let mut rec = AccessRecord::default();
+        let mut b = Builder::new(&mut rec);
         if !line.starts_with(&self.lead) {
             return Err(if self.lead.starts_with(line) {
                 SkipReason::Truncated
@@ -262,7 +263,8 @@ impl Plan {
             }
             i = next;
         }
-        Ok(b.finish())
+        b.finish();
+        Ok(rec)
     }
 }
 
