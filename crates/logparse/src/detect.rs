@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::frame::{Lines, trim_cr};
-use crate::nginx::access::AccessParser;
+use crate::nginx::access::{AccessParser, DETECT_LINES};
 use crate::nginx::error::is_entry_start;
 
 /// The format of an input, with the names of `baton.stats.v1`.
@@ -91,7 +91,7 @@ impl Detected {
 pub const DETECT_BYTES: usize = 256 * 1024;
 
 /// Detects the format of an input from its first bytes (up to
-/// [`DETECT_BYTES`]): the format that parses most of the non-empty sample
+/// [`DETECT_BYTES`] and [`DETECT_LINES`] non-empty lines): the format that parses most of the non-empty sample
 /// lines wins, if it parses at least half of them.
 pub fn detect(sample: &[u8]) -> Detected {
     let sample = &sample[..sample.len().min(DETECT_BYTES)];
@@ -104,6 +104,15 @@ pub fn detect(sample: &[u8]) -> Detected {
     if sample.is_empty() {
         return Detected::unknown("empty input");
     }
+    // Every candidate judges the same lines: the first DETECT_LINES
+    // non-empty ones.
+    let sample = match Lines::new(sample)
+        .filter(|(_, l)| !l.trim_ascii().is_empty())
+        .nth(DETECT_LINES)
+    {
+        Some((start, _)) => &sample[..start],
+        None => sample,
+    };
     let nonempty = Lines::new(sample)
         .filter(|(_, l)| !l.trim_ascii().is_empty())
         .count();
@@ -141,5 +150,31 @@ pub fn detect(sample: &[u8]) -> Detected {
             access: access.map(|(p, _)| p),
             reason: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_samples_are_judged_on_the_same_lines() {
+        let line = b"127.0.0.1 - - [24/Nov/2026:00:00:00 +0000] \"GET / HTTP/1.1\" 200 13 \"-\" \"curl/7.88.1\"\n";
+        let sample = line.repeat(3000);
+        let d = detect(&sample);
+        assert_eq!(d.format, Format::NginxAccess, "{:?}", d.reason);
+        let err = b"2026/11/24 11:16:52 [notice] 31574#31574: nginx/1.22.1\n".repeat(3000);
+        assert_eq!(detect(&err).format, Format::NginxError);
+    }
+
+    #[test]
+    fn unknown_inputs_say_why() {
+        assert_eq!(detect(b"").reason.as_deref(), Some("empty input"));
+        assert_eq!(detect(b"\n \n").reason.as_deref(), Some("only blank lines"));
+        let bin = detect(&[0u8, 1, 2, 3, 0, 0, 7, 8].repeat(100));
+        assert_eq!(bin.reason.as_deref(), Some("not a log baton recognizes: looks like binary"));
+        let text = detect(b"hello\nworld\n");
+        assert_eq!(text.format, Format::Unknown);
+        assert!(text.reason.unwrap().starts_with("not a log baton recognizes"));
     }
 }
