@@ -191,9 +191,10 @@ impl Builtin {
             let (xff, next) = if line.get(i) == Some(&b'"') {
                 quoted(line, i)?
             } else {
+                // Only a bare `-`: other bare tokens are someone else's fields.
                 let end = memchr(b' ', &line[i..]).map_or(line.len(), |j| i + j);
                 let tok = &line[i..end];
-                if tok.is_empty() || memchr(b'=', tok).is_some() {
+                if tok != b"-" {
                     return Err(SkipReason::Unrecognized);
                 }
                 (tok, end)
@@ -277,10 +278,7 @@ fn key_values<'a>(
 ) -> Result<usize, SkipReason> {
     let mut b = Builder::new(rec);
     let mut n = 0;
-    loop {
-        let Some(rest) = s.strip_prefix(b" ") else {
-            break;
-        };
+    while let Some(rest) = s.strip_prefix(b" ") {
         let Some(eq) = memchr(b'=', rest) else {
             break;
         };
@@ -314,6 +312,7 @@ fn key_values<'a>(
 /// Splits off the last item: `(before, last)`.
 #[inline]
 fn split_last_item(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let s = trim_spaces_end(s);
     let mut end = s.len();
     loop {
         let i = rfind_byte(b' ', &s[..end])?;
@@ -321,8 +320,16 @@ fn split_last_item(s: &[u8]) -> Option<(&[u8], &[u8])> {
             end = i;
             continue;
         }
-        return Some((&s[..i], &s[i + 1..]));
+        return Some((trim_spaces_end(&s[..i]), &s[i + 1..]));
     }
+}
+
+#[inline]
+fn trim_spaces_end(mut s: &[u8]) -> &[u8] {
+    while let [rest @ .., b' '] = s {
+        s = rest;
+    }
+    s
 }
 
 /// Splits off the first item: `(first, after)`.

@@ -77,7 +77,7 @@ impl Var {
             b"upstream_response_time" => Var::UpstreamResponseTime,
             b"upstream_connect_time" => Var::UpstreamConnectTime,
             b"upstream_header_time" => Var::UpstreamHeaderTime,
-            b"request_id" => Var::RequestId,
+            b"request_id" | b"req_id" => Var::RequestId,
             b"connection" => Var::Connection,
             b"pid" => Var::Pid,
             b"scheme" => Var::Scheme,

@@ -18,7 +18,7 @@
 //! extra under its name. Two variables must be separated by a literal.
 //!
 //! Matching: each field's value runs up to the first occurrence of the
-//! literal after it (for upstream list variables, a space inside `, ` or
+//! literal after it (for `$upstream_*` list variables, a space inside `, ` or
 //! ` : ` does not end the value; with `escape=json`, a `\"` does not end
 //! it); the last field, if nothing follows it, takes the rest of the line.
 //! Bytes after the last literal are ignored.
@@ -211,6 +211,7 @@ impl Plan {
             let search = match slot {
                 _ if json => Search::JsonEscaped,
                 Slot::Known(v) if v.is_list() => Search::List,
+                Slot::Extra(n) if n.starts_with("upstream_") => Search::List,
                 _ => Search::Plain,
             };
             steps.push(Step {
