@@ -31,6 +31,23 @@ impl Input {
         }
     }
 
+    /// Opens the input for the scan driver: regular files are read by
+    /// positioned reads in parallel, anything else as a stream.
+    pub fn open_source(&self) -> io::Result<baton_logparse::summary::Source> {
+        use baton_logparse::summary::Source;
+        match self {
+            Input::File(p) => {
+                let f = fs::File::open(p)?;
+                if f.metadata()?.is_file() {
+                    Ok(Source::File(f))
+                } else {
+                    Ok(Source::Stream(Box::new(f)))
+                }
+            }
+            Input::Stdin => Ok(Source::Stream(Box::new(io::stdin()))),
+        }
+    }
+
     /// Opens the input for reading.
     pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
         match self {

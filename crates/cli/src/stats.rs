@@ -3,7 +3,9 @@
 use std::io::{Cursor, Read};
 
 use baton_logparse::detect::DETECT_BYTES;
-use baton_logparse::summary::{AccessSummary, ErrorSummary, FileSummary, access_offset, summarize};
+use baton_logparse::summary::{
+    AccessSummary, ErrorSummary, FileSummary, Source, access_offset, summarize,
+};
 use baton_logparse::{Detected, Format, ScanOptions, Zone, detect};
 
 use crate::args::StatsFormat;
@@ -129,12 +131,10 @@ pub fn gather(config: &Config) -> Stats {
     };
     for p in planned {
         let path = p.input.display();
-        let summary = match p.stdin {
-            Some((sample, rest)) => {
-                summarize(Cursor::new(sample).chain(rest), &p.detected, zone, &opts)
-            }
-            None => match p.input.open() {
-                Ok(r) => summarize(r, &p.detected, zone, &opts),
+        let source = match (p.stdin, &p.input) {
+            (Some((sample, rest)), _) => Source::Stream(Box::new(Cursor::new(sample).chain(rest))),
+            (None, input) => match input.open_source() {
+                Ok(s) => s,
                 Err(e) => {
                     stats.errors.push(InputError {
                         path,
@@ -144,6 +144,7 @@ pub fn gather(config: &Config) -> Stats {
                 }
             },
         };
+        let summary = summarize(source, &p.detected, zone, &opts);
         if let Some(e) = &summary.read_error {
             stats.errors.push(InputError {
                 path: path.clone(),

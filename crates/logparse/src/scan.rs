@@ -344,13 +344,14 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> (usize, Option<io::Error>) {
 /// carries the tail over.
 fn produce<R: Read, P: RecordParser>(
     mut reader: R,
+    base: u64,
     parser: &P,
     opts: &ScanOptions,
     tx: mpsc::SyncSender<Block>,
     free: mpsc::Receiver<Vec<u8>>,
 ) {
     let size = opts.block_size.max(64);
-    let mut offset = 0u64; // offset of buf[0]
+    let mut offset = base; // offset of buf[0] in the input
     let mut buf = vec![0u8; size];
     let mut len = 0usize; // valid bytes in buf
     loop {
@@ -461,13 +462,30 @@ where
     S: Sink<P>,
     F: Fn() -> S + Sync,
 {
+    scan_stream(reader, 0, parser, opts, new_sink)
+}
+
+/// [`scan_reader`] for a stream whose first byte is at `base` in its input.
+fn scan_stream<R, P, S, F>(
+    reader: R,
+    base: u64,
+    parser: &P,
+    opts: &ScanOptions,
+    new_sink: &F,
+) -> Scanned<S>
+where
+    R: Read + Send,
+    P: RecordParser,
+    S: Sink<P>,
+    F: Fn() -> S + Sync,
+{
     let mut sink = new_sink();
     let mut tally = Tally::default();
     let mut error = None;
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<Block>(1);
         let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
-        scope.spawn(move || produce(reader, parser, opts, tx, free_rx));
+        scope.spawn(move || produce(reader, base, parser, opts, tx, free_rx));
         for block in rx {
             match block {
                 Block::Data { buf, len, offset } => {
@@ -499,5 +517,237 @@ where
             }
         }
     });
+    Scanned { sink, tally, error }
+}
+
+/// Bytes probed at a time when looking for a record boundary in a file.
+const PROBE: usize = 64 * 1024;
+/// Bytes of a line [`RecordParser::is_record_start`] is shown when a file
+/// is cut into segments.
+const START_PREFIX: usize = 256;
+
+/// Reads as much of `buf` as the file holds at `offset` (short at EOF).
+#[cfg(unix)]
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read_at(&mut buf[n..], offset + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The first record boundary at or after `from` in a file of `len` bytes:
+/// the start of a line that is a record start (any line start for
+/// single-line formats, or past `limit` bytes). The same function decides
+/// where one segment ends and the next begins, so segments never overlap
+/// nor leave a gap.
+#[cfg(unix)]
+fn file_boundary<P: RecordParser>(
+    file: &std::fs::File,
+    len: u64,
+    from: u64,
+    parser: &P,
+    limit: usize,
+    probe: &mut Vec<u8>,
+) -> io::Result<u64> {
+    if from == 0 || from >= len {
+        return Ok(from.min(len));
+    }
+    probe.resize(PROBE.max(START_PREFIX + 1), 0);
+    let mut pos = from - 1; // the newline ending the line before may sit here
+    let mut first_start = None;
+    loop {
+        let n = read_at(file, probe, pos)?;
+        if n == 0 {
+            return Ok(len);
+        }
+        let Some(i) = memchr::memchr(b'\n', &probe[..n]) else {
+            pos += n as u64;
+            continue;
+        };
+        let start = pos + i as u64 + 1;
+        if start >= len {
+            return Ok(len);
+        }
+        if !P::MULTILINE {
+            return Ok(start);
+        }
+        let first = *first_start.get_or_insert(start);
+        if start - from > limit as u64 {
+            return Ok(first);
+        }
+        // Look at the start of the line beginning at `start`.
+        let k = read_at(file, &mut probe[..START_PREFIX], start)?;
+        let line = &probe[..k];
+        let line = trim_cr(memchr::memchr(b'\n', line).map_or(line, |j| &line[..j]));
+        if parser.is_record_start(line) {
+            return Ok(start);
+        }
+        pos = start;
+    }
+}
+
+/// A reader over `file[pos..end]` by positioned reads.
+#[cfg(unix)]
+struct RangeReader<'f> {
+    file: &'f std::fs::File,
+    pos: u64,
+    end: u64,
+}
+
+#[cfg(unix)]
+impl Read for RangeReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = (self.end - self.pos).min(buf.len() as u64) as usize;
+        let n = read_at(self.file, &mut buf[..want], self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// Scans a regular file: it is cut into segments of about
+/// `opts.chunk_size` bytes at record boundaries, and each worker reads its
+/// own segment with a positioned read into a reused buffer and parses it
+/// while the bytes are still in cache. Results are merged in file order,
+/// a batch of segments at a time, so memory stays bounded by the workers'
+/// buffers and what sinks keep. A segment longer than a block (a huge
+/// line) is streamed instead, as [`scan_reader`] does.
+///
+/// The file's length is taken when the scan starts; bytes appended later
+/// are not read.
+pub fn scan_file<P, S, F>(
+    file: &std::fs::File,
+    parser: &P,
+    opts: &ScanOptions,
+    new_sink: &F,
+) -> Scanned<S>
+where
+    P: RecordParser,
+    S: Sink<P>,
+    F: Fn() -> S + Sync,
+{
+    #[cfg(unix)]
+    {
+        scan_file_unix(file, parser, opts, new_sink)
+    }
+    #[cfg(not(unix))]
+    {
+        scan_reader(file, parser, opts, new_sink)
+    }
+}
+
+#[cfg(unix)]
+fn scan_file_unix<P, S, F>(
+    file: &std::fs::File,
+    parser: &P,
+    opts: &ScanOptions,
+    new_sink: &F,
+) -> Scanned<S>
+where
+    P: RecordParser,
+    S: Sink<P>,
+    F: Fn() -> S + Sync,
+{
+    use std::cell::RefCell;
+
+    thread_local! {
+        static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+
+    let len = match file.metadata() {
+        Ok(m) if m.is_file() => m.len(),
+        _ => return scan_reader(file, parser, opts, new_sink),
+    };
+    let segment = opts.chunk_size.max(4096) as u64;
+    let limit = opts.max_record();
+    let nseg = len.div_ceil(segment).max(1);
+    let batch = (rayon::current_num_threads() as u64 * 8).max(1);
+    let mut sink = new_sink();
+    let mut tally = Tally::default();
+    let mut error: Option<Error> = None;
+
+    let run_segment = |k: u64| -> (S, Tally, Option<Error>) {
+        let mut probe = Vec::new();
+        let bounds =
+            file_boundary(file, len, k * segment, parser, limit, &mut probe).and_then(|a| {
+                let b = file_boundary(
+                    file,
+                    len,
+                    ((k + 1) * segment).min(len),
+                    parser,
+                    limit,
+                    &mut probe,
+                )?;
+                Ok((a, b.max(a)))
+            });
+        let (a, b) = match bounds {
+            Ok(ab) => ab,
+            Err(e) => {
+                return (
+                    new_sink(),
+                    Tally::default(),
+                    Some(Error::io(e, k * segment)),
+                );
+            }
+        };
+        if b - a > opts.block_size as u64 {
+            let r = RangeReader {
+                file,
+                pos: a,
+                end: b,
+            };
+            let s = scan_stream(r, a, parser, opts, new_sink);
+            return (s.sink, s.tally, s.error);
+        }
+        BUF.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            buf.resize((b - a) as usize, 0);
+            match read_at(file, &mut buf, a) {
+                Ok(n) => {
+                    let mut sink = new_sink();
+                    let t = scan_chunk(&buf[..n], a, &mut parser.clone(), opts, &mut sink);
+                    let err = (n < buf.len()).then(|| {
+                        Error::io(
+                            io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                "file shrank while being read",
+                            ),
+                            a + n as u64,
+                        )
+                    });
+                    (sink, t, err)
+                }
+                Err(e) => (new_sink(), Tally::default(), Some(Error::io(e, a))),
+            }
+        })
+    };
+
+    let mut k0 = 0;
+    while k0 < nseg && error.is_none() {
+        let k1 = (k0 + batch).min(nseg);
+        let parts: Vec<(S, Tally, Option<Error>)> = if opts.parallel {
+            (k0..k1).into_par_iter().map(run_segment).collect()
+        } else {
+            (k0..k1).map(run_segment).collect()
+        };
+        for (s, t, e) in parts {
+            if error.is_some() {
+                break;
+            }
+            sink.append(s, tally.lines);
+            let lines_before = tally.lines;
+            tally.append(t);
+            if let Some(e) = e {
+                error = Some(e.at_line(lines_before + 1));
+            }
+        }
+        k0 = k1;
+    }
     Scanned { sink, tally, error }
 }

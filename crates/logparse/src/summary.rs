@@ -184,11 +184,37 @@ impl FileSummary {
     }
 }
 
+/// Where an input's bytes come from.
+pub enum Source {
+    /// A regular file, read by positioned reads in parallel segments
+    /// ([`crate::scan::scan_file`]).
+    File(std::fs::File),
+    /// Any other stream (pipe, decoder), read in blocks ([`scan_reader`]).
+    Stream(Box<dyn Read + Send>),
+}
+
+fn scan_source<P, S, F>(
+    source: Source,
+    parser: &P,
+    opts: &ScanOptions,
+    new_sink: &F,
+) -> crate::scan::Scanned<S>
+where
+    P: crate::frame::RecordParser,
+    S: Sink<P>,
+    F: Fn() -> S + Sync,
+{
+    match source {
+        Source::File(f) => crate::scan::scan_file(&f, parser, opts, new_sink),
+        Source::Stream(r) => scan_reader(r, parser, opts, new_sink),
+    }
+}
+
 /// Summarizes one input of a detected format. Unknown inputs are counted
 /// line by line (every line skipped as `unrecognized`), so that
 /// `lines = parsed + skipped` holds for them too.
-pub fn summarize<R: Read + Send>(
-    reader: R,
+pub fn summarize(
+    source: Source,
     detected: &Detected,
     zone: Zone,
     opts: &ScanOptions,
@@ -204,7 +230,7 @@ pub fn summarize<R: Read + Send>(
     };
     match (detected.format, &detected.access) {
         (Format::NginxAccess, Some(p)) => {
-            let s = scan_reader(reader, p, opts, &AccessSummary::default);
+            let s = scan_source(source, p, opts, &AccessSummary::default);
             out.variant = Some(p.variant());
             out.tally = s.tally;
             out.access = Some(s.sink);
@@ -212,13 +238,13 @@ pub fn summarize<R: Read + Send>(
         }
         (Format::NginxError, _) => {
             let p = ErrorParser::new(zone);
-            let s = scan_reader(reader, &p, opts, &ErrorSummary::default);
+            let s = scan_source(source, &p, opts, &ErrorSummary::default);
             out.tally = s.tally;
             out.error = Some(s.sink);
             out.read_error = s.error;
         }
         _ => {
-            let s = scan_reader(reader, &Unrecognized, opts, &|| ());
+            let s = scan_source(source, &Unrecognized, opts, &|| ());
             out.tally = s.tally;
             out.read_error = s.error;
         }

@@ -6,7 +6,7 @@ use std::io::Read;
 
 use baton_logparse::SkipReason;
 use baton_logparse::frame::{Loc, RecordParser};
-use baton_logparse::scan::{ScanOptions, Sink, Tally, scan_reader, scan_slice};
+use baton_logparse::scan::{ScanOptions, Sink, Tally, scan_file, scan_reader, scan_slice};
 use proptest::prelude::*;
 
 /// A toy single-line format: lines starting with `ok` parse, others skip.
@@ -180,6 +180,89 @@ proptest! {
         prop_assert_eq!(s.tally.parsed, st.parsed);
         prop_assert_eq!(s.sink.0, seq.0);
     }
+}
+
+/// Writes `buf` to a fresh temporary file.
+fn temp_file(buf: &[u8]) -> std::fs::File {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "baton-scan-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, buf).unwrap();
+    let f = std::fs::File::open(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    f
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    #[test]
+    fn file_scan_equals_slice_scan(buf in input_strategy(), chunk in 1usize..300) {
+        let opts = ScanOptions { chunk_size: chunk, block_size: 256, max_record: 128, parallel: true };
+        let s = scan_file(&temp_file(&buf), &Toy, &opts, &Collect::default);
+        let (sink, t): (Collect, Tally) = scan_slice(&buf, 0, &Toy, &ScanOptions { max_record: 128, ..ScanOptions::default() }, &Collect::default);
+        prop_assert!(s.error.is_none());
+        prop_assert_eq!(&s.tally, &t);
+        prop_assert_eq!(s.sink.0, sink.0);
+    }
+
+    #[test]
+    fn file_scan_multiline_equals_sequential(
+        recs in proptest::collection::vec((0u8..3, "[a-z]{0,10}", 0usize..4), 0..80),
+        chunk in 1usize..200,
+    ) {
+        let mut buf = Vec::new();
+        for (kind, word, cont) in &recs {
+            match kind {
+                0 => buf.extend_from_slice(format!("#{word}\n").as_bytes()),
+                1 => buf.extend_from_slice(format!(" orphan{word}\n").as_bytes()),
+                _ => buf.extend_from_slice(format!("x{word}\n").as_bytes()),
+            }
+            for i in 0..*cont {
+                buf.extend_from_slice(format!(" c{i}\n").as_bytes());
+            }
+        }
+        let seq = ScanOptions { parallel: false, ..ScanOptions::default() };
+        let (sink, t): (Collect, Tally) = scan_slice(&buf, 0, &ToyMulti, &seq, &Collect::default);
+        let opts = ScanOptions { chunk_size: chunk, ..ScanOptions::default() };
+        let s = scan_file(&temp_file(&buf), &ToyMulti, &opts, &Collect::default);
+        prop_assert_eq!(&s.tally, &t);
+        prop_assert_eq!(s.sink.0, sink.0);
+    }
+}
+
+#[test]
+fn file_scan_streams_a_huge_line_with_bounded_buffers() {
+    let mut buf = b"ok first\n".to_vec();
+    buf.extend(std::iter::repeat_n(b'x', 3 << 20));
+    buf.extend_from_slice(b"\nok after\nok end");
+    let opts = ScanOptions {
+        block_size: 64 << 10,
+        chunk_size: 16 << 10,
+        max_record: 32 << 10,
+        parallel: true,
+    };
+    let s = scan_file(&temp_file(&buf), &Toy, &opts, &Collect::default);
+    assert!(s.error.is_none());
+    assert_eq!(
+        (
+            s.tally.lines,
+            s.tally.parsed,
+            s.tally.skipped_for(SkipReason::TooLong)
+        ),
+        (4, 3, 1)
+    );
+    assert_eq!(s.tally.bytes, buf.len() as u64);
+    assert_eq!(s.tally.samples[0].offset, 9);
+    let locs: Vec<(u64, u64)> = s.sink.0.iter().map(|(_, l)| (l.line, l.offset)).collect();
+    assert_eq!(
+        locs,
+        [(1, 0), (3, 9 + (3 << 20) + 1), (4, 9 + (3 << 20) + 10)]
+    );
 }
 
 #[test]
