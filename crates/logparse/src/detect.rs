@@ -172,9 +172,16 @@ mod tests {
         assert_eq!(detect(b"").reason.as_deref(), Some("empty input"));
         assert_eq!(detect(b"\n \n").reason.as_deref(), Some("only blank lines"));
         let bin = detect(&[0u8, 1, 2, 3, 0, 0, 7, 8].repeat(100));
-        assert_eq!(bin.reason.as_deref(), Some("not a log baton recognizes: looks like binary"));
+        assert_eq!(
+            bin.reason.as_deref(),
+            Some("not a log baton recognizes: looks like binary")
+        );
         let text = detect(b"hello\nworld\n");
         assert_eq!(text.format, Format::Unknown);
-        assert!(text.reason.unwrap().starts_with("not a log baton recognizes"));
+        assert!(
+            text.reason
+                .unwrap()
+                .starts_with("not a log baton recognizes")
+        );
     }
 }
