@@ -36,18 +36,26 @@ size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
 [ "$(size_of "$ERROR")" -ge "$BYTES" ] || "$MAKE" error "$BYTES" "$ERROR" "${ERROR_SAMPLES[@]}"
 cat "$ACCESS" "$ERROR" > /dev/null   # page-cache both
 
-# measure NAME FILE CMD...: best wall time of RUNS, max peak RSS.
+# measure NAME FILE CMD...: the fastest of RUNS runs (hyperfine when
+# installed, else /usr/bin/time), and peak RSS from /usr/bin/time -v.
 declare -A SECS RSS BYTES_OF
 ORDER=()
 measure() {
   local name=$1 file=$2; shift 2
-  local best="" peak=0 out
-  for _ in $(seq "$RUNS"); do
-    out=$( { /usr/bin/time -f '%e %M' "$@" > /dev/null; } 2>&1 | tail -n 1 )
-    local s=${out% *} m=${out#* }
-    if [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$s; fi
-    [ "$m" -gt "$peak" ] && peak=$m
-  done
+  local best="" peak
+  if command -v hyperfine > /dev/null; then
+    local q
+    q=$(printf '%q ' "$@")
+    hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$DIR/hf.json" "$q" > /dev/null 2>&1
+    best=$(python3 -c 'import json,sys; print(min(json.load(open(sys.argv[1]))["results"][0]["times"]))' "$DIR/hf.json")
+  else
+    for _ in $(seq "$RUNS"); do
+      local s
+      s=$( { /usr/bin/time -f '%e' "$@" > /dev/null; } 2>&1 | tail -n 1 )
+      if [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$s; fi
+    done
+  fi
+  peak=$( { /usr/bin/time -f '%M' "$@" > /dev/null; } 2>&1 | tail -n 1 )
   SECS[$name]=$best; RSS[$name]=$peak; BYTES_OF[$name]=$(size_of "$file"); ORDER+=("$name")
 }
 
@@ -74,10 +82,14 @@ echo "## baton end-to-end benchmark"
 echo
 echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "- machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
-echo "- data: $ACCESS ($(size_of "$ACCESS") bytes, $wantl lines), $ERROR ($(size_of "$ERROR") bytes), page-cached; best of $RUNS runs"
+echo "- data: $ACCESS ($(size_of "$ACCESS") bytes, $wantl lines), $ERROR ($(size_of "$ERROR") bytes), page-cached"
+echo "- timing: fastest of $RUNS runs ($(command -v hyperfine > /dev/null && echo "hyperfine $(hyperfine --version | cut -d' ' -f2)" || echo "/usr/bin/time")); peak RSS from /usr/bin/time"
+echo "- references: mawk $(mawk -W version 2>&1 | head -1 | cut -d' ' -f2), $( { rg --version 2>/dev/null || echo 'rg not installed'; } | head -1), $(wc --version | head -1)"
 echo "- command: benches/e2e.sh $SIZE"
 echo
-echo "| command | seconds | MB/s | peak RSS (MiB) | baton is N× faster |"
+echo "Last column: the command's time divided by baton's on the same file (above 1: baton is faster)."
+echo
+echo "| command | seconds | MB/s | peak RSS (MiB) | time ÷ baton's |"
 echo "| --- | ---: | ---: | ---: | ---: |"
 for name in "${ORDER[@]}"; do
   kind=${name%%:*}
