@@ -335,3 +335,170 @@ fn output_file_option_writes_there() {
     let v: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
     assert_eq!(v["access"]["requests"], 97);
 }
+
+/// Every nginx file in `shared/peers` (when the checkout has it beside it,
+/// as CI does): detected as the format the peers' INDEX names, and every
+/// line accounted for. Expected skips are the lines of another log mixed
+/// into a test file, named here by hand.
+#[test]
+fn shared_peers_nginx_files_are_read() {
+    let peers = root().join("../shared/peers");
+    if !peers.is_dir() {
+        eprintln!("shared/peers not beside this checkout: skipped");
+        return;
+    }
+    let out = baton(&["stats", "--format", "json", peers.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    let files: BTreeMap<String, &Value> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = f["path"].as_str().unwrap();
+            (p[p.find("peers/").unwrap() + 6..].to_string(), f)
+        })
+        .collect();
+    for f in files.values() {
+        assert_eq!(
+            f["lines"].as_u64().unwrap(),
+            f["parsed"].as_u64().unwrap() + f["skipped"].as_u64().unwrap(),
+            "{f}"
+        );
+    }
+    // (path, format, skipped lines and why)
+    let expected: &[(&str, &str, u64)] = &[
+        ("beats-filebeat-nginx/access/access.log", "nginx-access", 0),
+        (
+            "beats-filebeat-nginx/access/test-with-host.log",
+            "nginx-access",
+            0,
+        ),
+        ("beats-filebeat-nginx/access/test.log", "nginx-access", 0),
+        (
+            "beats-filebeat-nginx/ingress_controller/test.log",
+            "nginx-access",
+            0,
+        ),
+        ("beats-filebeat-nginx/error/error.log", "nginx-error", 0),
+        (
+            "crowdsec-hub-nginx/modsecurity-logs-nginx/modsecurity-logs-nginx.log",
+            "nginx-error",
+            0,
+        ),
+        // six access-log lines inside an error-log test file
+        (
+            "crowdsec-hub-nginx/nginx-http-generic-bf/nginx-http-generic-bf.log",
+            "nginx-error",
+            6,
+        ),
+        (
+            "crowdsec-hub-nginx/nginx-http-malformed/nginx_http-logs.log",
+            "nginx-access",
+            0,
+        ),
+        // one error-log line inside an access-log test file
+        (
+            "crowdsec-hub-nginx/nginx_http-logs/nginx_http-logs.log",
+            "nginx-access",
+            1,
+        ),
+        (
+            "crowdsec-hub-nginx/nginx_req_limit_exceeded/nginx_req_limit_exceeded.log",
+            "nginx-error",
+            0,
+        ),
+        (
+            "generated-lab-nginx-phpfpm/phaseA-file-logs/access.combined.log",
+            "nginx-access",
+            0,
+        ),
+        (
+            "generated-lab-nginx-phpfpm/phaseA-file-logs/access.json.log",
+            "nginx-access",
+            0,
+        ),
+        (
+            "generated-lab-nginx-phpfpm/phaseA-file-logs/access.main.log",
+            "nginx-access",
+            0,
+        ),
+        (
+            "generated-lab-nginx-phpfpm/phaseA-file-logs/access.upstream_timing.log",
+            "nginx-access",
+            0,
+        ),
+        (
+            "generated-lab-nginx-phpfpm/phaseA-file-logs/nginx-error.log",
+            "nginx-error",
+            0,
+        ),
+        (
+            "generated-lab-nginx-phpfpm/phaseC-real-segfault/access.combined.log",
+            "nginx-access",
+            0,
+        ),
+        (
+            "generated-lab-nginx-phpfpm/phaseC-real-segfault/access.json.log",
+            "nginx-access",
+            0,
+        ),
+        (
+            "generated-lab-nginx-phpfpm/phaseC-real-segfault/access.main.log",
+            "nginx-access",
+            0,
+        ),
+        (
+            "generated-lab-nginx-phpfpm/phaseC-real-segfault/access.upstream_timing.log",
+            "nginx-access",
+            0,
+        ),
+        (
+            "generated-lab-nginx-phpfpm/phaseC-real-segfault/nginx-error.log",
+            "nginx-error",
+            0,
+        ),
+        (
+            "generated-lab-nginx-phpfpm/phaseD-fpm-debug-loglevel/access.upstream_timing.log",
+            "nginx-access",
+            0,
+        ),
+        ("lnav-test-logs/logfile_access_log.0", "nginx-access", 0),
+        ("lnav-test-logs/logfile_access_log.1", "nginx-access", 0),
+        // a line with neither ident nor user: `ip [time] ...`
+        ("lnav-test-logs/logfile_bad_access_log.0", "nginx-access", 1),
+        (
+            "lnav-test-logs/logfile_regexp_access_log.0",
+            "nginx-access",
+            0,
+        ),
+        (
+            "lnav-test-logs/logfile_shop_access_log.0",
+            "nginx-access",
+            0,
+        ),
+        (
+            "ops-agent-transformation-test/nginx-access/input.log",
+            "nginx-access",
+            0,
+        ),
+        // two blank lines at the end of the file
+        (
+            "ops-agent-transformation-test/nginx-error/input.log",
+            "nginx-error",
+            2,
+        ),
+    ];
+    for (path, format, skipped) in expected {
+        let f = files
+            .get(*path)
+            .unwrap_or_else(|| panic!("{path} not read"));
+        assert_eq!(f["format"], *format, "{path}");
+        assert_eq!(f["skipped"], *skipped, "{path}: {}", f["skipped_samples"]);
+    }
+}
