@@ -14,6 +14,14 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 const ACCESS: &[u8] = include_bytes!("../../testdata/bench/access.combined.sample");
 const ERROR: &[u8] = include_bytes!("../../testdata/bench/error.sample");
 const UPSTREAM_TIMING: &[u8] = include_bytes!("../../testdata/sample/access.log");
+const JSON: &[u8] = include_bytes!("../../testdata/oracle/lab-phaseA.access.json.log");
+/// The lab's `upstream_timing` format, as its nginx.conf declares it.
+const LOG_FORMAT: &str = concat!(
+    r#"'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '"#,
+    r#"'"$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" '"#,
+    r#"'uht="$upstream_header_time" urt="$upstream_response_time" ua="$upstream_addr" '"#,
+    r#"'us="$upstream_status" rid=$request_id host=$host proto=$server_protocol'"#,
+);
 
 /// `sample` repeated to at least `size` bytes, and how many times.
 fn repeat(sample: &[u8], size: usize) -> (Vec<u8>, usize) {
@@ -40,14 +48,19 @@ fn framing(c: &mut Criterion) {
 
 fn access(c: &mut Criterion) {
     let mut g = c.benchmark_group("nginx-access");
-    for (name, sample, lines) in [
-        ("combined", ACCESS, 123usize),
-        ("upstream_timing", UPSTREAM_TIMING, 97),
+    let compiled = AccessParser::from_log_format(LOG_FORMAT).expect("log_format compiles");
+    for (name, sample, lines, forced) in [
+        ("combined", ACCESS, 123usize, None),
+        ("upstream_timing", UPSTREAM_TIMING, 97, None),
+        ("json", JSON, 97, None),
+        ("log_format", UPSTREAM_TIMING, 97, Some(compiled)),
     ] {
         let (data, n) = repeat(sample, 8 << 20);
-        let d = detect(&data);
-        assert_eq!(d.format, Format::NginxAccess, "{name}");
-        let parser: AccessParser = d.access.expect("access parser");
+        let parser: AccessParser = forced.unwrap_or_else(|| {
+            let d = detect(&data);
+            assert_eq!(d.format, Format::NginxAccess, "{name}");
+            d.access.expect("access parser")
+        });
         let (sum, tally) = scan_slice(&data, 0, &parser, &sequential(), &AccessSummary::default);
         assert_eq!(tally.lines, (lines * n) as u64, "{name}");
         assert_eq!(sum.requests, tally.parsed, "{name}");
