@@ -265,6 +265,25 @@ fn file_scan_streams_a_huge_line_with_bounded_buffers() {
     );
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Any number of threads gives the same records and counts.
+    #[test]
+    fn thread_count_does_not_change_results(buf in input_strategy(), chunk in 1usize..200, threads in 1usize..9) {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let opts = ScanOptions { chunk_size: chunk, ..ScanOptions::default() };
+        let (sink, t): (Collect, Tally) = pool.install(|| scan_slice(&buf, 0, &Toy, &opts, &Collect::default));
+        let seq = ScanOptions { parallel: false, ..ScanOptions::default() };
+        let (want, wt): (Collect, Tally) = scan_slice(&buf, 0, &Toy, &seq, &Collect::default);
+        prop_assert_eq!(&t, &wt);
+        prop_assert_eq!(sink.0, want.0);
+        let f = temp_file(&buf);
+        let s = pool.install(|| scan_file(&f, &Toy, &opts, &Collect::default));
+        prop_assert_eq!(&s.tally, &wt);
+    }
+}
+
 #[test]
 fn multiline_record_counts_every_physical_line() {
     let buf = b"#a\n c1\n c2\n orphan\n#b\n";
