@@ -19,6 +19,7 @@
 
 pub mod detect;
 pub mod error;
+pub mod fpm;
 pub mod frame;
 pub mod nginx;
 pub mod scan;

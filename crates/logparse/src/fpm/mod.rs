@@ -1,0 +1,3 @@
+//! php-fpm: its own log and its slowlog.
+
+pub mod slowlog;

@@ -1,0 +1,1 @@
+//! The php-fpm slowlog (work in progress).
