@@ -20,7 +20,7 @@ use crate::time::TimeLocalCache;
 
 use super::AccessRecord;
 use super::field::{
-    Builder, Var, find_byte, parse_status, parse_u64, present, rfind_byte, set_request,
+    Builder, Var, find_byte, parse_status, parse_u64, present, rfind_byte, split_request,
 };
 
 /// Which members of the family a parser expects.
@@ -62,13 +62,16 @@ impl Builtin {
     }
 
     /// Parses one line.
+    ///
+    /// Fields are collected in locals and the record is built once at the
+    /// end, so it is written straight into its destination (no
+    /// default-then-overwrite, no move of a half-built record).
     #[inline(always)]
     pub(crate) fn parse<'a>(
         self,
         line: &'a [u8],
         cache: &mut TimeLocalCache,
     ) -> Result<AccessRecord<'a>, SkipReason> {
-        let mut rec = AccessRecord::default();
         // `[` of the time: preceded by a space, a `/` three bytes in (an
         // IPv6 host such as `[::1]:8080` has none there).
         let mut from = 0;
@@ -82,7 +85,7 @@ impl Builtin {
             }
             from = p + 1;
         };
-        self.prefix(&line[..lb - 1], &mut rec)?;
+        let pre = self.prefix(&line[..lb - 1])?;
         // [$time_local]: 26 bytes.
         let Some(&close) = line.get(lb + 27) else {
             return Err(SkipReason::Truncated);
@@ -90,11 +93,9 @@ impl Builtin {
         if close != b']' {
             return Err(SkipReason::BadTimestamp);
         }
-        rec.time = Some(
-            cache
-                .parse(&line[lb + 1..lb + 27])
-                .ok_or(SkipReason::BadTimestamp)?,
-        );
+        let time = cache
+            .parse(&line[lb + 1..lb + 27])
+            .ok_or(SkipReason::BadTimestamp)?;
         let mut i = lb + 28;
         // "$request"
         match line.get(i..i + 2) {
@@ -115,13 +116,14 @@ impl Builtin {
                 _ => i = q + 1,
             }
         };
-        set_request(&mut rec, &line[rq..rq_end]);
+        let request = present(&line[rq..rq_end]);
+        let req = request.map(split_request).unwrap_or_default();
         // $status
         i = rq_end + 2;
         let Some(st) = line.get(i..i + 3) else {
             return Err(SkipReason::Truncated);
         };
-        rec.status = Some(parse_status(st).ok_or(SkipReason::BadField)?);
+        let status = parse_status(st).ok_or(SkipReason::BadField)?;
         i += 3;
         match line.get(i) {
             Some(b' ') => i += 1,
@@ -140,6 +142,7 @@ impl Builtin {
             i += 1;
         }
         let digits = i - start;
+        let mut body_bytes_sent = None;
         if digits == 0 && line.get(i) == Some(&b'-') {
             i += 1;
         } else if digits == 0 && i == line.len() {
@@ -147,62 +150,91 @@ impl Builtin {
         } else if digits == 0 || digits > 19 {
             return Err(SkipReason::BadField);
         } else {
-            rec.body_bytes_sent = Some(n);
+            body_bytes_sent = Some(n);
         }
         let end = i;
         if end < line.len() && line[end] != b' ' {
             return Err(SkipReason::BadField);
         }
-        if end == line.len() {
-            // The common log format stops here.
-            return if self.xff || self.kv || self.host {
-                Err(SkipReason::Truncated)
-            } else {
-                Ok(rec)
-            };
-        }
-        i = end + 1;
-        // Unquoted tokens before the referer (a `$request_time`, say) are skipped.
-        while line.get(i).is_some_and(|&c| c != b'"') {
-            match memchr(b' ', &line[i..]) {
-                Some(j) => i += j + 1,
-                None => return Err(SkipReason::Truncated),
+        let (referer, user_agent, x_forwarded_for, i) = 'tail: {
+            if end == line.len() {
+                // The common log format stops here.
+                if self.xff || self.kv || self.host {
+                    return Err(SkipReason::Truncated);
+                }
+                break 'tail (None, None, None, end);
             }
-        }
-        // "$http_referer" "$http_user_agent"
-        let (referer, next) = quoted(line, i)?;
-        rec.referer = present(referer);
-        i = next;
-        match line.get(i) {
-            Some(b' ') => i += 1,
-            Some(_) => return Err(SkipReason::Unrecognized),
-            None => return Err(SkipReason::Truncated),
-        }
-        let (ua, next) = quoted(line, i)?;
-        rec.user_agent = present(ua);
-        i = next;
-        if self.xff {
-            // "$http_x_forwarded_for", or a bare `-`.
+            let mut i = end + 1;
+            // Unquoted tokens before the referer (a `$request_time`, say) are skipped.
+            while line.get(i).is_some_and(|&c| c != b'"') {
+                match memchr(b' ', &line[i..]) {
+                    Some(j) => i += j + 1,
+                    None => return Err(SkipReason::Truncated),
+                }
+            }
+            // "$http_referer" "$http_user_agent"
+            let (referer, next) = quoted(line, i)?;
+            i = next;
             match line.get(i) {
                 Some(b' ') => i += 1,
                 Some(_) => return Err(SkipReason::Unrecognized),
                 None => return Err(SkipReason::Truncated),
             }
-            let (xff, next) = if line.get(i) == Some(&b'"') {
-                quoted(line, i)?
-            } else {
-                // Only a bare `-`: other bare tokens are someone else's fields.
-                let end = memchr(b' ', &line[i..]).map_or(line.len(), |j| i + j);
-                let tok = &line[i..end];
-                if tok != b"-" {
-                    return Err(SkipReason::Unrecognized);
-                }
-                (tok, end)
-            };
-            rec.x_forwarded_for = present(xff);
+            let (ua, next) = quoted(line, i)?;
             i = next;
+            let mut xff = None;
+            if self.xff {
+                // "$http_x_forwarded_for", or a bare `-`.
+                match line.get(i) {
+                    Some(b' ') => i += 1,
+                    Some(_) => return Err(SkipReason::Unrecognized),
+                    None => return Err(SkipReason::Truncated),
+                }
+                let (v, next) = if line.get(i) == Some(&b'"') {
+                    quoted(line, i)?
+                } else {
+                    // Only a bare `-`: other bare tokens are someone else's fields.
+                    let end = memchr(b' ', &line[i..]).map_or(line.len(), |j| i + j);
+                    let tok = &line[i..end];
+                    if tok != b"-" {
+                        return Err(SkipReason::Unrecognized);
+                    }
+                    (tok, end)
+                };
+                xff = present(v);
+                i = next;
+            }
+            (present(referer), present(ua), xff, i)
+        };
+        // Built in one expression where it is returned, so the record is
+        // written in place rather than assembled and then moved.
+        macro_rules! record {
+            () => {
+                AccessRecord {
+                    time: Some(time),
+                    remote_addr: pre.remote_addr,
+                    remote_user: pre.remote_user,
+                    request,
+                    method: req.method,
+                    path: req.path,
+                    query: req.query,
+                    protocol: req.protocol,
+                    status: Some(status),
+                    body_bytes_sent,
+                    referer,
+                    user_agent,
+                    x_forwarded_for,
+                    host: pre.host,
+                    server_port: pre.server_port,
+                    ..AccessRecord::default()
+                }
+            };
         }
-        if self.kv && key_values(&line[i..], &mut rec, cache)? == 0 {
+        if !self.kv {
+            return Ok(record!());
+        }
+        let mut rec = record!();
+        if key_values(&line[i..], &mut rec, cache)? == 0 {
             return Err(if i == line.len() {
                 SkipReason::Truncated
             } else {
@@ -214,10 +246,11 @@ impl Builtin {
 
     /// `[$host[:$server_port] ]$remote_addr[ -] $remote_user`: items are
     /// separated by spaces, except a space after a comma (address lists).
-    fn prefix<'a>(self, p: &'a [u8], rec: &mut AccessRecord<'a>) -> Result<(), SkipReason> {
+    #[inline]
+    fn prefix(self, p: &[u8]) -> Result<Prefix<'_>, SkipReason> {
         let (head, user) = split_last_item(p).ok_or(SkipReason::Unrecognized)?;
-        rec.remote_user = present(user);
-        let addr = if self.host {
+        let remote_user = present(user);
+        let (addr, host, server_port) = if self.host {
             let head = match split_last_item(head) {
                 Some((h, ident)) if ident == b"-" => h,
                 _ => head, // no ident
@@ -227,21 +260,33 @@ impl Builtin {
                 return Err(SkipReason::Unrecognized);
             }
             let (host, port) = split_host_port(host);
-            rec.host = Some(host);
-            rec.server_port = port;
-            addr
+            (addr, Some(host), port)
         } else {
-            match split_last_item(head) {
+            let addr = match split_last_item(head) {
                 Some((h, _ident)) => h,
                 None => head, // no ident
-            }
+            };
+            (addr, None, None)
         };
         if addr.is_empty() {
             return Err(SkipReason::Unrecognized);
         }
-        rec.remote_addr = present(addr);
-        Ok(())
+        Ok(Prefix {
+            remote_addr: present(addr),
+            remote_user,
+            host,
+            server_port,
+        })
     }
+}
+
+/// The fields before the time.
+#[derive(Clone, Copy)]
+struct Prefix<'a> {
+    remote_addr: Option<&'a [u8]>,
+    remote_user: Option<&'a [u8]>,
+    host: Option<&'a [u8]>,
+    server_port: Option<u16>,
 }
 
 /// A `"..."` field starting at `line[i]`: its content and the index after
