@@ -66,7 +66,9 @@ mod attribute;
 #[cfg(test)]
 mod tests;
 
-pub use attribute::{CallKind, CodeKind, attribute, classify_call, is_db_layer, is_http_layer};
+pub use attribute::{
+    CallKind, CodeKind, attribute, classify_call, is_db_layer, is_http_layer, wp_root_of,
+};
 
 /// `script_filename = `
 const SCRIPT: &[u8] = b"script_filename = ";
@@ -384,7 +386,7 @@ impl RecordParser for SlowlogParser {
             script_filename = Some(&line[SCRIPT.len()..]);
             body = rest;
         }
-        let mut wp_root = script_filename.and_then(attribute::wp_root_of);
+        let mut wp_root = script_filename.and_then(wp_root_of);
         let mut frame_count = 0u32;
         let mut bad_lines = false;
         let mut dump_failed = false;
@@ -395,7 +397,7 @@ impl RecordParser for SlowlogParser {
             if let Some(f) = parse_frame(line) {
                 frame_count += 1;
                 if wp_root.is_none() {
-                    wp_root = attribute::wp_root_of(f.file);
+                    wp_root = wp_root_of(f.file);
                 }
             } else if line == DUMP_FAILED {
                 dump_failed = true;

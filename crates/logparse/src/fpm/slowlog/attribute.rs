@@ -156,7 +156,7 @@ enum Marker {
 /// The WordPress root that `path` reveals, with its trailing `/`: the
 /// directory holding `wp-content/`, `wp-includes/` or `wp-admin/`, or the
 /// directory of a WordPress root file such as `wp-settings.php`.
-pub(crate) fn wp_root_of(path: &[u8]) -> Option<&[u8]> {
+pub fn wp_root_of(path: &[u8]) -> Option<&[u8]> {
     if let Some((at, _)) = wp_marker(path) {
         return Some(&path[..at + 1]);
     }
