@@ -17,6 +17,7 @@
 
 #![deny(missing_docs)]
 
+mod bytes;
 pub mod detect;
 pub mod error;
 pub mod fpm;

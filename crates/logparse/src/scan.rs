@@ -17,6 +17,7 @@ use std::sync::mpsc;
 
 use rayon::prelude::*;
 
+use crate::bytes::Byte;
 use crate::error::{Error, SkipReason};
 use crate::frame::{Loc, RecordParser, last_boundary, next_boundary, trim_cr};
 
@@ -187,16 +188,17 @@ where
         bytes: buf.len() as u64,
         ..Tally::default()
     };
+    let newline = Byte::new(b'\n');
     let mut pos = 0usize;
     while pos < buf.len() {
         // One record: its first line, then continuation lines.
         let start = pos;
-        let mut end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
+        let mut end = newline.find(&buf[pos..]).map_or(buf.len(), |i| pos + i);
         let mut nlines = 1u32;
         let mut next = (end + 1).min(buf.len());
         if P::MULTILINE {
             while next < buf.len() {
-                let nend = memchr::memchr(b'\n', &buf[next..]).map_or(buf.len(), |i| next + i);
+                let nend = newline.find(&buf[next..]).map_or(buf.len(), |i| next + i);
                 let nline = trim_cr(&buf[next..nend]);
                 if nend - start > max_record
                     || parser.is_record_start(nline)
