@@ -15,6 +15,8 @@
 
 use memchr::memchr;
 
+use crate::bytes::Byte;
+
 use crate::error::SkipReason;
 use crate::time::TimeLocalCache;
 
@@ -32,6 +34,23 @@ pub(crate) struct Builtin {
     pub xff: bool,
     /// At least one `key=value` field after the last quoted field.
     pub kv: bool,
+}
+
+/// The byte finders of the built-in parsers, resolved once per parser
+/// (see [`Byte`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Finders {
+    bracket: Byte,
+    quote: Byte,
+}
+
+impl Default for Finders {
+    fn default() -> Finders {
+        Finders {
+            bracket: Byte::new(b'['),
+            quote: Byte::new(b'"'),
+        }
+    }
 }
 
 impl Builtin {
@@ -71,12 +90,13 @@ impl Builtin {
         self,
         line: &'a [u8],
         cache: &mut TimeLocalCache,
+        find: &Finders,
     ) -> Result<AccessRecord<'a>, SkipReason> {
         // `[` of the time: preceded by a space, a `/` three bytes in (an
         // IPv6 host such as `[::1]:8080` has none there).
         let mut from = 0;
         let lb = loop {
-            let Some(i) = memchr(b'[', &line[from..]) else {
+            let Some(i) = find.bracket.find(&line[from..]) else {
                 return Err(SkipReason::Unrecognized);
             };
             let p = from + i;
@@ -106,7 +126,7 @@ impl Builtin {
         i += 2;
         let rq = i;
         let rq_end = loop {
-            let Some(q) = memchr(b'"', &line[i..]) else {
+            let Some(q) = find.quote.find(&line[i..]) else {
                 return Err(SkipReason::Truncated);
             };
             let q = i + q;
@@ -173,14 +193,14 @@ impl Builtin {
                 }
             }
             // "$http_referer" "$http_user_agent"
-            let (referer, next) = quoted(line, i)?;
+            let (referer, next) = quoted(line, i, &find.quote)?;
             i = next;
             match line.get(i) {
                 Some(b' ') => i += 1,
                 Some(_) => return Err(SkipReason::Unrecognized),
                 None => return Err(SkipReason::Truncated),
             }
-            let (ua, next) = quoted(line, i)?;
+            let (ua, next) = quoted(line, i, &find.quote)?;
             i = next;
             let mut xff = None;
             if self.xff {
@@ -191,7 +211,7 @@ impl Builtin {
                     None => return Err(SkipReason::Truncated),
                 }
                 let (v, next) = if line.get(i) == Some(&b'"') {
-                    quoted(line, i)?
+                    quoted(line, i, &find.quote)?
                 } else {
                     // Only a bare `-`: other bare tokens are someone else's fields.
                     let end = memchr(b' ', &line[i..]).map_or(line.len(), |j| i + j);
@@ -234,7 +254,7 @@ impl Builtin {
             return Ok(record!());
         }
         let mut rec = record!();
-        if key_values(&line[i..], &mut rec, cache)? == 0 {
+        if key_values(&line[i..], &mut rec, cache, &find.quote)? == 0 {
             return Err(if i == line.len() {
                 SkipReason::Truncated
             } else {
@@ -293,7 +313,7 @@ struct Prefix<'a> {
 /// the closing quote. A closing quote is one followed by a space or the
 /// end of the line (nginx escapes `"` as `\x22`, but older writers did not).
 #[inline]
-fn quoted(line: &[u8], i: usize) -> Result<(&[u8], usize), SkipReason> {
+fn quoted<'a>(line: &'a [u8], i: usize, quote: &Byte) -> Result<(&'a [u8], usize), SkipReason> {
     match line.get(i) {
         Some(b'"') => {}
         Some(_) => return Err(SkipReason::Unrecognized),
@@ -302,7 +322,7 @@ fn quoted(line: &[u8], i: usize) -> Result<(&[u8], usize), SkipReason> {
     let start = i + 1;
     let mut j = start;
     loop {
-        let Some(q) = memchr(b'"', &line[j..]) else {
+        let Some(q) = quote.find(&line[j..]) else {
             return Err(SkipReason::Truncated);
         };
         let q = j + q;
@@ -320,6 +340,7 @@ fn key_values<'a>(
     mut s: &'a [u8],
     rec: &mut AccessRecord<'a>,
     cache: &mut TimeLocalCache,
+    quote: &Byte,
 ) -> Result<usize, SkipReason> {
     let mut b = Builder::new(rec);
     let mut n = 0;
@@ -336,7 +357,7 @@ fn key_values<'a>(
             break;
         }
         let (value, next) = if rest.get(eq + 1) == Some(&b'"') {
-            let (v, next) = quoted(rest, eq + 1)?;
+            let (v, next) = quoted(rest, eq + 1, quote)?;
             (v, next)
         } else {
             let from = eq + 1;

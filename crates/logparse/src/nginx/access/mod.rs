@@ -41,7 +41,7 @@ mod field;
 pub mod json;
 pub mod plan;
 
-use combined::Builtin;
+use combined::{Builtin, Finders};
 use plan::Plan;
 
 /// How many opaque `(name, value)` fields a record keeps.
@@ -266,6 +266,7 @@ enum Kind {
 pub struct AccessParser {
     kind: Kind,
     cache: TimeLocalCache,
+    find: Finders,
 }
 
 impl Default for AccessParser {
@@ -280,7 +281,7 @@ impl RecordParser for AccessParser {
     #[inline]
     fn parse<'a>(&mut self, record: &'a [u8]) -> Result<AccessRecord<'a>, SkipReason> {
         match &self.kind {
-            Kind::Builtin(b) => b.parse(record, &mut self.cache),
+            Kind::Builtin(b) => b.parse(record, &mut self.cache, &self.find),
             Kind::Json => json::parse(record, &mut self.cache),
             Kind::Plan(p) => p.parse(record, &mut self.cache),
         }
@@ -309,6 +310,7 @@ impl AccessParser {
         AccessParser {
             kind,
             cache: TimeLocalCache::default(),
+            find: Finders::default(),
         }
     }
 
