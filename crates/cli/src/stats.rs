@@ -3,6 +3,7 @@
 use std::io::{Cursor, Read};
 
 use baton_logparse::detect::DETECT_BYTES;
+use baton_logparse::fpm::slowlog::SlowlogSummary;
 use baton_logparse::summary::{
     AccessSummary, ErrorSummary, FileSummary, Source, access_offset, summarize,
 };
@@ -36,6 +37,8 @@ pub struct Stats {
     pub access: AccessSummary,
     /// Error-log counts over every input.
     pub error: ErrorSummary,
+    /// Slowlog counts over every input (`None`: no slowlog was read).
+    pub slowlog: Option<SlowlogSummary>,
     /// Inputs that could not be read at all, or were cut short.
     pub errors: Vec<InputError>,
 }
@@ -127,6 +130,7 @@ pub fn gather(config: &Config) -> Stats {
         access_files: 0,
         access: AccessSummary::default(),
         error: ErrorSummary::default(),
+        slowlog: None,
         errors,
     };
     for p in planned {
@@ -165,6 +169,12 @@ pub fn gather(config: &Config) -> Stats {
                 e.clone(),
                 0,
             );
+        }
+        if let Some(sl) = &summary.slowlog {
+            stats
+                .slowlog
+                .get_or_insert_with(SlowlogSummary::default)
+                .merge(sl);
         }
         stats.files.push(StatsFile { path, summary });
     }

@@ -502,3 +502,28 @@ fn shared_peers_nginx_files_are_read() {
         assert_eq!(f["skipped"], *skipped, "{path}: {}", f["skipped_samples"]);
     }
 }
+
+#[test]
+fn slowlogs_are_detected_and_attributed() {
+    // The lab's four slowlogs: 28 traces, 22 through the report-builder
+    // plugin's sleep(), 6 in scripts outside wp-content (hand-read from the
+    // files and the lab's ground-truth.tsv).
+    let v = json(&baton(&[
+        "stats",
+        "--format",
+        "json",
+        "testdata/fpm-slowlog/lab",
+    ]));
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 4);
+    assert!(
+        files.iter().all(|f| f["format"] == "fpm-slowlog"),
+        "{files:?}"
+    );
+    let sl = &v["slowlog"];
+    assert_eq!(sl["traces"], 28);
+    assert_eq!(sl["by_plugin"]["report-builder"], 22);
+    assert_eq!(sl["other"], 6);
+    assert_eq!(sl["core"], 0);
+    assert_eq!(sl["by_call"]["sleep"], 28);
+}

@@ -2,9 +2,12 @@
 
 use std::fmt;
 
-use crate::frame::{Lines, trim_cr};
+use crate::fpm::slowlog::SlowlogParser;
+use crate::frame::{Lines, RecordParser};
 use crate::nginx::access::{AccessParser, DETECT_LINES};
-use crate::nginx::error::is_entry_start;
+use crate::nginx::error::ErrorParser;
+use crate::scan::{ScanOptions, scan_slice};
+use crate::time::Zone;
 
 /// The format of an input, with the names of `baton.stats.v1`.
 #[non_exhaustive]
@@ -91,8 +94,9 @@ impl Detected {
 pub const DETECT_BYTES: usize = 256 * 1024;
 
 /// Detects the format of an input from its first bytes (up to
-/// [`DETECT_BYTES`] and [`DETECT_LINES`] non-empty lines): the format that parses most of the non-empty sample
-/// lines wins, if it parses at least half of them.
+/// [`DETECT_BYTES`] and [`DETECT_LINES`] non-empty lines): every format
+/// baton reads parses the sample, and the one that parses the most lines
+/// wins, if it parses at least half of the non-empty ones.
 pub fn detect(sample: &[u8]) -> Detected {
     let sample = &sample[..sample.len().min(DETECT_BYTES)];
     // Drop a possibly cut last line (unless it is the only one).
@@ -127,30 +131,53 @@ pub fn detect(sample: &[u8]) -> Detected {
     if nul > 0 && nul * 20 > sample.len() || controls * 10 > sample.len() {
         return Detected::unknown("not a log baton recognizes: looks like binary");
     }
-    let error_lines = Lines::new(sample)
-        .filter(|(_, l)| is_entry_start(trim_cr(l)))
-        .count();
     let access = AccessParser::detect(sample);
-    let access_lines = access.as_ref().map_or(0, |(_, n)| *n);
-    let best = error_lines.max(access_lines);
-    if best * 2 < nonempty || best == 0 {
+    let mut best = (
+        Format::Unknown,
+        access.as_ref().map_or(0, |(_, n)| *n as u64),
+    );
+    if best.1 > 0 {
+        best.0 = Format::NginxAccess;
+    }
+    // Every other candidate parses the sample; the one that parses the most
+    // lines wins (ties keep the earlier candidate).
+    let candidates: [(Format, u64); 2] = [
+        (
+            Format::NginxError,
+            parsed_lines(sample, &ErrorParser::new(Zone::UTC)),
+        ),
+        (
+            Format::FpmSlowlog,
+            parsed_lines(sample, &SlowlogParser::new(Zone::UTC)),
+        ),
+    ];
+    for (format, n) in candidates {
+        if n > best.1 {
+            best = (format, n);
+        }
+    }
+    let (format, parsed) = best;
+    if parsed == 0 || parsed * 2 < nonempty as u64 {
         return Detected::unknown(format!(
-            "not a log baton recognizes: none of the {nonempty} sample lines is an nginx access or error log line"
+            "not a log baton recognizes: no format it reads parses half of the first {nonempty} lines"
         ));
     }
-    if error_lines >= access_lines {
-        Detected {
-            format: Format::NginxError,
-            access: None,
-            reason: None,
-        }
-    } else {
-        Detected {
-            format: Format::NginxAccess,
-            access: access.map(|(p, _)| p),
-            reason: None,
-        }
+    Detected {
+        format,
+        access: (format == Format::NginxAccess)
+            .then(|| access.map(|(p, _)| p))
+            .flatten(),
+        reason: None,
     }
+}
+
+/// How many physical lines of `sample` `parser` parses.
+fn parsed_lines<P: RecordParser>(sample: &[u8], parser: &P) -> u64 {
+    let opts = ScanOptions {
+        parallel: false,
+        ..ScanOptions::default()
+    };
+    scan_slice(sample, 0, parser, &opts, &|| ()).1.parsed
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::io::Read;
 
 use crate::detect::{Detected, Format};
 use crate::error::Error;
+use crate::fpm::slowlog::{SlowlogParser, SlowlogSummary};
 use crate::frame::Loc;
 use crate::nginx::access::{AccessParser, AccessRecord};
 use crate::nginx::error::{ErrorParser, ErrorRecord, UpstreamClass, UpstreamKind};
@@ -166,6 +167,8 @@ pub struct FileSummary {
     pub access: Option<AccessSummary>,
     /// Error-log counts.
     pub error: Option<ErrorSummary>,
+    /// Slowlog counts.
+    pub slowlog: Option<SlowlogSummary>,
     /// The error that cut the input short, if any.
     pub read_error: Option<Error>,
 }
@@ -179,6 +182,9 @@ impl FileSummary {
         }
         if let Some(e) = &self.error {
             r.merge(e.range);
+        }
+        if let Some(s) = &self.slowlog {
+            r.merge(s.range);
         }
         r
     }
@@ -226,6 +232,7 @@ pub fn summarize(
         tally: Tally::default(),
         access: None,
         error: None,
+        slowlog: None,
         read_error: None,
     };
     match (detected.format, &detected.access) {
@@ -241,6 +248,13 @@ pub fn summarize(
             let s = scan_source(source, &p, opts, &ErrorSummary::default);
             out.tally = s.tally;
             out.error = Some(s.sink);
+            out.read_error = s.error;
+        }
+        (Format::FpmSlowlog, _) => {
+            let p = SlowlogParser::new(zone);
+            let s = scan_source(source, &p, opts, &SlowlogSummary::default);
+            out.tally = s.tally;
+            out.slowlog = Some(s.sink);
             out.read_error = s.error;
         }
         _ => {

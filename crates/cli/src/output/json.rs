@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use baton_logparse::fpm::slowlog::CallKind;
+
 use crate::stats::{Stats, StatsFile};
 
 use super::escape_bytes;
@@ -19,6 +21,24 @@ struct StatsDoc<'a> {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     upstream_errors: BTreeMap<&'static str, u64>,
     upstream_warnings: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slowlog: Option<SlowlogDoc>,
+}
+
+#[derive(Serialize)]
+struct SlowlogDoc {
+    traces: u64,
+    by_plugin: BTreeMap<String, u64>,
+    by_mu_plugin: BTreeMap<String, u64>,
+    by_theme: BTreeMap<String, u64>,
+    core: u64,
+    other: u64,
+    truncated: u64,
+    by_call: BTreeMap<&'static str, u64>,
+}
+
+fn names(m: &BTreeMap<Vec<u8>, u64>) -> BTreeMap<String, u64> {
+    m.iter().map(|(k, v)| (escape_bytes(k), *v)).collect()
 }
 
 /// One file, as `files[]` of `baton.stats.v1` (and of `baton.report.v1`).
@@ -114,5 +134,19 @@ pub fn stats(s: &Stats) -> impl Serialize + '_ {
             .map(|(k, n)| (k.as_str(), n))
             .collect(),
         upstream_warnings: s.error.upstream_warnings,
+        slowlog: s.slowlog.as_ref().map(|sl| SlowlogDoc {
+            traces: sl.traces,
+            by_plugin: names(&sl.by_plugin),
+            by_mu_plugin: names(&sl.by_mu_plugin),
+            by_theme: names(&sl.by_theme),
+            core: sl.core,
+            other: sl.other,
+            truncated: sl.truncated,
+            by_call: CallKind::ALL
+                .iter()
+                .filter(|c| sl.calls[c.index()] > 0)
+                .map(|c| (c.as_str(), sl.calls[c.index()]))
+                .collect(),
+        }),
     }
 }

@@ -92,5 +92,29 @@ pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
         }
         writeln!(out, "upstream warnings: {}", s.error.upstream_warnings)?;
     }
+    if let Some(sl) = &s.slowlog {
+        writeln!(out, "slowlog traces: {}", sl.traces)?;
+        let top = |m: &std::collections::BTreeMap<Vec<u8>, u64>, what: &str| -> io::Result<()> {
+            let mut v: Vec<(&Vec<u8>, &u64)> = m.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            if !v.is_empty() {
+                let parts: Vec<String> = v
+                    .iter()
+                    .map(|(k, n)| format!("{} {n}", escape_bytes(k)))
+                    .collect();
+                writeln!(out, "  by {what}: {}", parts.join(", "))?;
+            }
+            Ok(())
+        };
+        let mut top = top;
+        top(&sl.by_plugin, "plugin")?;
+        top(&sl.by_mu_plugin, "mu-plugin")?;
+        top(&sl.by_theme, "theme")?;
+        writeln!(
+            out,
+            "  core {}, other {}, truncated {}",
+            sl.core, sl.other, sl.truncated
+        )?;
+    }
     Ok(())
 }
