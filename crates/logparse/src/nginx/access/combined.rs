@@ -268,6 +268,19 @@ impl Builtin {
     /// separated by spaces, except a space after a comma (address lists).
     #[inline]
     fn prefix(self, p: &[u8]) -> Result<Prefix<'_>, SkipReason> {
+        // The usual `$remote_addr - -`: what the general path below gives
+        // when the byte before ` - -` is neither a space nor a comma.
+        if !self.host
+            && let [addr @ .., last, b' ', b'-', b' ', b'-'] = p
+            && !matches!(last, b' ' | b',')
+        {
+            return Ok(Prefix {
+                remote_addr: present(&p[..addr.len() + 1]),
+                remote_user: None,
+                host: None,
+                server_port: None,
+            });
+        }
         let (head, user) = split_last_item(p).ok_or(SkipReason::Unrecognized)?;
         let remote_user = present(user);
         let (addr, host, server_port) = if self.host {
@@ -320,7 +333,19 @@ fn quoted<'a>(line: &'a [u8], i: usize, quote: &Byte) -> Result<(&'a [u8], usize
         None => return Err(SkipReason::Truncated),
     }
     let start = i + 1;
-    let mut j = start;
+    // Short values (`-`, a short agent) close within a few bytes: look there
+    // before a vector search.
+    let near = line.len().min(start + 8);
+    for (k, &c) in line[start..near].iter().enumerate() {
+        if c == b'"' {
+            let q = start + k;
+            match line.get(q + 1) {
+                None | Some(b' ') => return Ok((&line[start..q], q + 1)),
+                _ => {}
+            }
+        }
+    }
+    let mut j = near;
     loop {
         let Some(q) = quote.find(&line[j..]) else {
             return Err(SkipReason::Truncated);

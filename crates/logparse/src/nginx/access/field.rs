@@ -238,7 +238,8 @@ fn is_method(m: &[u8]) -> bool {
 /// (`http://host:80/x?y`) loses its scheme and authority.
 pub(crate) fn split_uri(uri: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
     let mut uri = uri;
-    if uri.len() > 7
+    if uri.first() != Some(&b'/')
+        && uri.len() > 7
         && (uri[..7].eq_ignore_ascii_case(b"http://") || uri[..8].eq_ignore_ascii_case(b"https://"))
     {
         let skip = if uri[4] == b':' { 7 } else { 8 };
