@@ -236,6 +236,10 @@ fn is_method(m: &[u8]) -> bool {
 
 /// Splits a URI into path and query at the first `?`; an absolute URI
 /// (`http://host:80/x?y`) loses its scheme and authority.
+///
+/// Always inlined: returned through memory, the two slices are stored as
+/// words and reloaded as vectors, a store-forwarding stall on every line.
+#[inline(always)]
 pub(crate) fn split_uri(uri: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
     let mut uri = uri;
     if uri.first() != Some(&b'/')
@@ -266,6 +270,7 @@ pub(crate) fn split_uri(uri: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
 /// Splits a request line. The line may lack the protocol (HTTP/0.9,
 /// `GET /`); a first token that is not a method (TLS bytes escaped as
 /// `\x16\x03...`, `HELP`, garbage) gives no method and no path.
+#[inline(always)]
 pub(crate) fn split_request(r: &[u8]) -> RequestLine<'_> {
     let Some(sp) = find_byte(b' ', r) else {
         return RequestLine::default();
