@@ -147,6 +147,7 @@ pub fn civil_to_secs(year: i64, month: u32, day: u32, h: u32, mi: u32, s: u32) -
     Some(days_from_civil(year, month, day) * 86_400 + (h * 3600 + mi * 60 + s) as i64)
 }
 
+#[inline]
 fn hms(b: &[u8], i: usize) -> Option<(u32, u32, u32)> {
     if b[i + 2] != b':' || b[i + 5] != b':' {
         return None;
@@ -187,7 +188,8 @@ pub fn parse_time_local(b: &[u8]) -> Option<Timestamp> {
 
 /// A one-entry cache for [`parse_time_local`]: logs are near-monotonic, so
 /// the date and offset of the previous line are usually those of this one
-/// and only the clock digits need decoding.
+/// and only the clock digits need decoding; and busy logs write many lines
+/// in the same second, whose whole timestamp is the previous one.
 #[derive(Debug, Clone, Default)]
 pub struct TimeLocalCache {
     key: [u8; 11],
@@ -195,6 +197,8 @@ pub struct TimeLocalCache {
     day_secs: i64,
     offset: i32,
     valid: bool,
+    /// The last timestamp decoded, and its 26 bytes.
+    last: Option<([u8; 26], Timestamp)>,
 }
 
 impl TimeLocalCache {
@@ -202,7 +206,13 @@ impl TimeLocalCache {
     /// matches.
     #[inline]
     pub fn parse(&mut self, b: &[u8]) -> Option<Timestamp> {
-        if b.len() != 26 || b[11] != b':' || b[20] != b' ' {
+        let raw: &[u8; 26] = b.try_into().ok()?;
+        if let Some((k, t)) = &self.last
+            && k == raw
+        {
+            return Some(*t);
+        }
+        if b[11] != b':' || b[20] != b' ' {
             return None;
         }
         if !(self.valid && b[..11] == self.key && b[21..26] == self.off_key) {
@@ -227,10 +237,9 @@ impl TimeLocalCache {
             return None;
         }
         let local = self.day_secs + (h * 3600 + m * 60 + s.min(59)) as i64;
-        Some(Timestamp::from_unix(
-            local - self.offset as i64,
-            self.offset,
-        ))
+        let t = Timestamp::from_unix(local - self.offset as i64, self.offset);
+        self.last = Some((*raw, t));
+        Some(t)
     }
 }
 
@@ -490,6 +499,26 @@ mod tests {
         let d = c.parse(b"01/Jan/2026:00:00:00 +0100").unwrap();
         assert_eq!(b.unix_secs() - d.unix_secs(), 3600);
         assert_eq!(c.parse(b"01/Jan/2026:0x:00:00 +0100"), None);
+    }
+
+    #[test]
+    fn time_local_cache_agrees_with_a_fresh_parse() {
+        let mut c = TimeLocalCache::default();
+        for l in [
+            &b"24/Nov/2026:11:16:54 +0000"[..],
+            b"24/Nov/2026:11:16:54 +0000",
+            b"24/Nov/2026:11:16:55 +0000",
+            b"24/Nov/2026:11:16:55 +0000",
+            b"24/Nov/2026:11:16:55 +0100",
+            b"24/Nov/2026:11:16:5x +0100",
+            b"24/Nov/2026:11:16:55 +0100",
+            b"25/Nov/2026:11:16:55 +0100",
+            b"25/Nov/2026:11:16:55 +0100 ",
+            b"25/Nov/2026:11:16:55 +010",
+            b"25/Nov/2026:11:16:55 +0100",
+        ] {
+            assert_eq!(c.parse(l), TimeLocalCache::default().parse(l), "{l:?}");
+        }
     }
 
     #[test]
