@@ -132,6 +132,7 @@ impl ErrorSummary {
 }
 
 impl Sink<ErrorParser> for ErrorSummary {
+    #[inline]
     fn record(&mut self, r: ErrorRecord<'_>, _loc: Loc) {
         self.entries += 1;
         match r.upstream_class {

@@ -284,24 +284,30 @@ const FASTCGI: &[u8] = b"FastCGI sent in stderr: \"";
 #[derive(Debug, Clone)]
 struct Finders {
     client: memmem::Finder<'static>,
-    while_rev: memmem::FinderRev<'static>,
+    upstream: memmem::Finder<'static>,
     close_while: memmem::Finder<'static>,
     close_client: memmem::Finder<'static>,
     fastcgi: memmem::Finder<'static>,
     php_message: memmem::Finder<'static>,
     php_next: memmem::Finder<'static>,
+    colon_space: memmem::Finder<'static>,
+    in_rev: memmem::FinderRev<'static>,
+    on_line_rev: memmem::FinderRev<'static>,
 }
 
 impl Finders {
     fn new() -> Finders {
         Finders {
             client: memmem::Finder::new(b", client: "),
-            while_rev: memmem::FinderRev::new(b" while "),
+            upstream: memmem::Finder::new(b"upstream"),
             close_while: memmem::Finder::new(b"\" while "),
             close_client: memmem::Finder::new(b"\", client: "),
             fastcgi: memmem::Finder::new(FASTCGI),
             php_message: memmem::Finder::new(b"PHP message: "),
             php_next: memmem::Finder::new(b"; PHP message: "),
+            colon_space: memmem::Finder::new(b": "),
+            in_rev: memmem::FinderRev::new(b" in "),
+            on_line_rev: memmem::FinderRev::new(b" on line "),
         }
     }
 }
@@ -327,6 +333,10 @@ pub struct ErrorParser {
     /// `YYYY/MM/DD HH:MM` of the previous entry and its local seconds.
     last_minute: [u8; 16],
     last_minute_secs: i64,
+    /// The local seconds of the last [`LocalResolver::resolve`] call and
+    /// its answer: resolving the same second again changes nothing, so
+    /// entries of one second resolve once.
+    last_resolved: Option<(i64, Timestamp)>,
 }
 
 impl ErrorParser {
@@ -337,6 +347,7 @@ impl ErrorParser {
             finders: Finders::new(),
             last_minute: [0; 16],
             last_minute_secs: 0,
+            last_resolved: None,
         }
     }
 
@@ -344,12 +355,17 @@ impl ErrorParser {
     /// previous entry's date and minute when they match.
     #[inline]
     fn local_secs(&mut self, ts: &[u8]) -> Option<i64> {
-        if ts[..16] == self.last_minute {
+        if ts.first_chunk::<16>() == Some(&self.last_minute) && ts[16] == b':' {
             let (a, b) = (ts[17].wrapping_sub(b'0'), ts[18].wrapping_sub(b'0'));
-            if ts[16] == b':' && a < 6 && b < 10 {
+            if a < 6 && b < 10 {
                 return Some(self.last_minute_secs + (a * 10 + b) as i64);
             }
         }
+        self.local_secs_slow(ts)
+    }
+
+    #[cold]
+    fn local_secs_slow(&mut self, ts: &[u8]) -> Option<i64> {
         let secs = parse_naive_slash(ts)?;
         let s = (ts[17] - b'0') as i64 * 10 + (ts[18] - b'0') as i64;
         if s < 60 {
@@ -357,6 +373,19 @@ impl ErrorParser {
             self.last_minute_secs = secs - s;
         }
         Some(secs)
+    }
+
+    /// The instant of `local`, resolving each second once.
+    #[inline]
+    fn resolve(&mut self, local: i64) -> Timestamp {
+        if let Some((l, t)) = self.last_resolved
+            && l == local
+        {
+            return t;
+        }
+        let t = self.resolver.resolve(local);
+        self.last_resolved = Some((local, t));
+        t
     }
 
     /// Whether the stderr quote of `head` is still open (see
@@ -405,6 +434,7 @@ impl RecordParser for ErrorParser {
     /// [`SkipReason::Truncated`]; an impossible date
     /// [`SkipReason::BadTimestamp`]; an unknown level or a bad `pid#tid`
     /// [`SkipReason::BadField`].
+    #[inline]
     fn parse<'a>(&mut self, rec: &'a [u8]) -> Result<ErrorRecord<'a>, SkipReason> {
         if rec.len() < 19 || !timestamp_shape(&rec[..19]) {
             return Err(not_an_entry(rec));
@@ -413,24 +443,9 @@ impl RecordParser for ErrorParser {
             .local_secs(&rec[..19])
             .ok_or(SkipReason::BadTimestamp)?;
         // ` [level] `
-        let rest = &rec[19..];
-        if rest.len() < 3 {
-            return Err(SkipReason::Truncated);
-        }
-        if rest[0] != b' ' || rest[1] != b'[' {
-            return Err(SkipReason::Unrecognized);
-        }
-        let close = match memchr::memchr(b']', &rest[2..rest.len().min(10)]) {
-            Some(i) => i + 2,
-            None if rest.len() < 10 => return Err(SkipReason::Truncated),
-            None => return Err(SkipReason::BadField),
-        };
-        let level = Level::from_bytes(&rest[2..close]).ok_or(SkipReason::BadField)?;
-        let rest = &rest[close + 1..];
-        let rest = match rest.first() {
-            Some(b' ') => &rest[1..],
-            Some(_) => return Err(SkipReason::BadField),
-            None => return Err(SkipReason::Truncated),
+        let (level, rest) = match level_fast(rec.get(21..).unwrap_or_default()) {
+            Some((level, n)) if rec[19] == b' ' && rec[20] == b'[' => (level, &rec[21 + n..]),
+            _ => level_slow(&rec[19..])?,
         };
         // `pid#tid: `
         let (pid, rest) = digits_u64(rest).ok_or_else(|| cut_or(rest, SkipReason::BadField))?;
@@ -456,7 +471,7 @@ impl RecordParser for ErrorParser {
             },
             _ => (None, rest),
         };
-        let time = self.resolver.resolve(local);
+        let time = self.resolve(local);
 
         let mut r = ErrorRecord {
             time,
@@ -505,10 +520,15 @@ impl ErrorParser {
         };
         r.errno = find_errno(words);
         let mut upstream_phase = false;
-        if let Some(i) = self.finders.while_rev.rfind(words) {
+        if let Some(i) = rfind_while(words) {
             let action = &words[i + 7..];
             r.phase = Some(Phase::from_action(action));
-            upstream_phase = memmem::find(action, b"upstream").is_some();
+            // The named upstream phases hold `upstream`; `sending to client` does not.
+            upstream_phase = match r.phase {
+                Some(Phase::Other) => self.finders.upstream.find(action).is_some(),
+                Some(Phase::SendingToClient) => false,
+                _ => true,
+            };
         }
         if !(upstream_phase || fastcgi || r.upstream.is_some()) {
             return;
@@ -516,22 +536,36 @@ impl ErrorParser {
         r.upstream_class = match r.level {
             Level::Debug | Level::Info | Level::Notice => UpstreamClass::None,
             Level::Warn => UpstreamClass::Warning,
-            _ => UpstreamClass::Error(upstream_kind(words, r.errno, r.phase)),
+            _ => UpstreamClass::Error(upstream_kind(&self.finders, words, r.errno, r.phase)),
         };
     }
 }
 
 /// The kind of an upstream error from nginx's words (the FastCGI payload
 /// already removed), its errno and phase.
-fn upstream_kind(words: &[u8], errno: Option<u16>, phase: Option<Phase>) -> UpstreamKind {
-    let has = |needle: &[u8]| memmem::find(words, needle).is_some();
-    if has(b"no live upstreams") {
+fn upstream_kind(
+    f: &Finders,
+    words: &[u8],
+    errno: Option<u16>,
+    phase: Option<Phase>,
+) -> UpstreamKind {
+    // Each phrase holds `upstream`, which cannot overlap itself: one pass
+    // over its occurrences finds all four.
+    let (mut live, mut big, mut closed, mut timed) = (false, false, false, false);
+    for i in f.upstream.find_iter(words) {
+        let after = &words[i + 8..];
+        live |= after.first() == Some(&b's') && words[..i].ends_with(b"no live ");
+        big |= after.starts_with(b" sent too big header");
+        closed |= after.starts_with(b" prematurely closed");
+        timed |= after.starts_with(b" timed out");
+    }
+    if live {
         UpstreamKind::NoLiveUpstreams
-    } else if has(b"upstream sent too big header") {
+    } else if big {
         UpstreamKind::TooBigHeader
-    } else if has(b"upstream prematurely closed") {
+    } else if closed {
         UpstreamKind::PrematureClose
-    } else if has(b"upstream timed out") {
+    } else if timed {
         if phase == Some(Phase::Connecting) {
             UpstreamKind::ConnectTimedOut
         } else {
@@ -587,7 +621,7 @@ fn first_php_message<'a>(f: &Finders, payload: &'a [u8]) -> Option<PhpMessage<'a
         m = rest;
     }
     let (level, text) = match m.strip_prefix(b"PHP ") {
-        Some(after) => match memmem::find(after, b": ") {
+        Some(after) => match f.colon_space.find(after) {
             Some(i)
                 if i <= 32
                     && after[..i]
@@ -600,7 +634,7 @@ fn first_php_message<'a>(f: &Finders, payload: &'a [u8]) -> Option<PhpMessage<'a
         },
         None => (&b""[..], m),
     };
-    let (text, file, line) = php_location(text);
+    let (text, file, line) = php_location(f, text);
     Some(PhpMessage {
         level,
         text,
@@ -610,12 +644,12 @@ fn first_php_message<'a>(f: &Finders, payload: &'a [u8]) -> Option<PhpMessage<'a
 }
 
 /// Splits `text in /path/file.php on line N` or `text in /path/file.php:N`.
-fn php_location(text: &[u8]) -> (&[u8], Option<&[u8]>, Option<u32>) {
-    let Some(i) = memmem::rfind(text, b" in ") else {
+fn php_location<'a>(f: &Finders, text: &'a [u8]) -> (&'a [u8], Option<&'a [u8]>, Option<u32>) {
+    let Some(i) = f.in_rev.rfind(text) else {
         return (text, None, None);
     };
     let loc = &text[i + 4..];
-    if let Some(j) = memmem::rfind(loc, b" on line ")
+    if let Some(j) = f.on_line_rev.rfind(loc)
         && let Some((n, [])) = digits_u64(&loc[j + 9..])
     {
         return (&text[..i], Some(&loc[..j]), u32::try_from(n).ok());
@@ -636,6 +670,19 @@ fn trim_start(mut b: &[u8]) -> &[u8] {
     b
 }
 
+/// The start of the last ` while ` in `words`.
+#[inline]
+fn rfind_while(words: &[u8]) -> Option<usize> {
+    let mut end = words.len();
+    while let Some(i) = memchr::memrchr(b'w', &words[..end]) {
+        if i > 0 && words[i - 1] == b' ' && words[i..].starts_with(b"while ") {
+            return Some(i - 1);
+        }
+        end = i;
+    }
+    None
+}
+
 /// The first `(N: ` in `words`: the errno nginx prints as `(111: Connection refused)`.
 fn find_errno(words: &[u8]) -> Option<u16> {
     for i in memchr::memchr_iter(b'(', words) {
@@ -652,11 +699,22 @@ fn find_errno(words: &[u8]) -> Option<u16> {
 /// `r` alone) when `s` does not have the context's structure: a client
 /// token followed by `, server: ` or the end.
 fn parse_context<'a>(s: &'a [u8], r: &mut ErrorRecord<'a>) -> bool {
-    let end = memmem::find(s, b", ").unwrap_or(s.len());
-    let client = &s[..end];
-    if client.is_empty() || client.iter().any(|&c| c == b' ' || c == b'"') {
+    // The client token: up to the first `, `, holding no space or quote.
+    let mut end = s.len();
+    for (i, &c) in s.iter().enumerate() {
+        match c {
+            b' ' | b'"' => return false,
+            b',' if s.get(i + 1) == Some(&b' ') => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    if end == 0 {
         return false;
     }
+    let client = &s[..end];
     let mut rest = &s[end..];
     if !(rest.is_empty() || rest.starts_with(b", server: ")) {
         return false;
@@ -690,23 +748,21 @@ fn parse_context<'a>(s: &'a [u8], r: &mut ErrorRecord<'a>) -> bool {
 
 /// The length of a context key (`server`, `bytes from/to client`) when `s`
 /// starts with one followed by `:` and a space or the end.
+#[inline]
 fn key_end(s: &[u8]) -> Option<usize> {
-    let n = s
+    let n = s[..s.len().min(24)]
         .iter()
-        .take(24)
         .position(|&c| !(c.is_ascii_lowercase() || c == b'_' || c == b'/' || c == b' '))?;
     (n > 0 && s[n] == b':' && matches!(s.get(n + 1), Some(b' ') | None)).then_some(n)
 }
 
 /// The offset of the first `, key: ` in `s` at or after `from`.
 fn next_key(s: &[u8], from: usize) -> Option<usize> {
-    let mut at = from;
-    while let Some(i) = memmem::find(&s[at..], b", ") {
-        let p = at + i;
-        if key_end(&s[p + 2..]).is_some() {
+    for i in memchr::memchr_iter(b',', &s[from..]) {
+        let p = from + i;
+        if s.get(p + 1) == Some(&b' ') && key_end(&s[p + 2..]).is_some() {
             return Some(p);
         }
-        at = p + 1;
     }
     None
 }
@@ -727,13 +783,19 @@ fn quoted(s: &[u8]) -> (&[u8], &[u8]) {
 /// Decimal digits at the start of `s` (at most 19) and the rest.
 #[inline]
 fn digits_u64(s: &[u8]) -> Option<(u64, &[u8])> {
-    let n = s.iter().take(20).take_while(|c| c.is_ascii_digit()).count();
+    let mut v = 0u64;
+    let mut n = 0;
+    while n < s.len().min(20) {
+        let d = s[n].wrapping_sub(b'0');
+        if d >= 10 {
+            break;
+        }
+        // 19 digits fit in a u64; a 20th is rejected below.
+        v = v.wrapping_mul(10).wrapping_add(d as u64);
+        n += 1;
+    }
     if n == 0 || n > 19 {
         return None;
-    }
-    let mut v = 0u64;
-    for &c in &s[..n] {
-        v = v * 10 + (c - b'0') as u64;
     }
     Some((v, &s[n..]))
 }
@@ -751,14 +813,44 @@ fn cut_or(rest: &[u8], other: SkipReason) -> SkipReason {
 #[inline]
 fn timestamp_shape(b: &[u8]) -> bool {
     const SHAPE: &[u8; 19] = b"0000/00/00 00:00:00";
-    b.len() >= 19
-        && b[..19].iter().zip(SHAPE).all(|(&c, &s)| {
-            if s == b'0' {
-                c.is_ascii_digit()
-            } else {
-                c == s
-            }
-        })
+    let Some(b) = b.first_chunk::<19>() else {
+        return false;
+    };
+    // Branch-free over the fixed shape, so it compiles to a few compares.
+    let mut ok = true;
+    for (&c, &s) in b.iter().zip(SHAPE) {
+        ok &= if s == b'0' {
+            c.wrapping_sub(b'0') < 10
+        } else {
+            c == s
+        };
+    }
+    ok
+}
+
+/// ` [level] ` at the start of `rest` (the text after the timestamp) when
+/// [`level_fast`] did not read it: the level and what follows, or why the
+/// entry is skipped.
+#[cold]
+fn level_slow(rest: &[u8]) -> Result<(Level, &[u8]), SkipReason> {
+    if rest.len() < 3 {
+        return Err(SkipReason::Truncated);
+    }
+    if rest[0] != b' ' || rest[1] != b'[' {
+        return Err(SkipReason::Unrecognized);
+    }
+    let close = match memchr::memchr(b']', &rest[2..rest.len().min(10)]) {
+        Some(i) => i + 2,
+        None if rest.len() < 10 => return Err(SkipReason::Truncated),
+        None => return Err(SkipReason::BadField),
+    };
+    let level = Level::from_bytes(&rest[2..close]).ok_or(SkipReason::BadField)?;
+    let rest = &rest[close + 1..];
+    match rest.first() {
+        Some(b' ') => Ok((level, &rest[1..])),
+        Some(_) => Err(SkipReason::BadField),
+        None => Err(SkipReason::Truncated),
+    }
 }
 
 /// Why a record that does not start with a timestamp is skipped.
@@ -794,9 +886,25 @@ pub fn is_entry_start(line: &[u8]) -> bool {
     if line.len() < 27 || !timestamp_shape(line) || line[19] != b' ' || line[20] != b'[' {
         return false;
     }
-    let rest = &line[21..];
-    let Some(close) = memchr::memchr(b']', &rest[..rest.len().min(7)]) else {
-        return false;
+    level_fast(&line[21..]).is_some()
+}
+
+/// `level] ` at the start of `s` (the text after ` [`): the level and the
+/// length of `level] `. Exactly the levels [`Level::from_bytes`] reads.
+#[inline]
+fn level_fast(s: &[u8]) -> Option<(Level, usize)> {
+    let (level, name): (Level, &[u8]) = match s.first()? {
+        b'i' => (Level::Info, b"info] "),
+        b'n' => (Level::Notice, b"notice] "),
+        b'w' => (Level::Warn, b"warn] "),
+        b'c' => (Level::Crit, b"crit] "),
+        b'a' => (Level::Alert, b"alert] "),
+        b'd' => (Level::Debug, b"debug] "),
+        b'e' => match s.get(1)? {
+            b'r' => (Level::Error, b"error] "),
+            _ => (Level::Emerg, b"emerg] "),
+        },
+        _ => return None,
     };
-    Level::from_bytes(&rest[..close]).is_some() && rest.get(close + 1) == Some(&b' ')
+    s.starts_with(name).then_some((level, name.len()))
 }
