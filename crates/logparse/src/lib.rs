@@ -22,6 +22,7 @@ pub mod detect;
 pub mod error;
 pub mod fpm;
 pub mod frame;
+pub mod kernel;
 pub mod nginx;
 pub mod scan;
 pub mod summary;
