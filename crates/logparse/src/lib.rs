@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod bytes;
+pub mod cloudflare;
 pub mod detect;
 pub mod error;
 pub mod fpm;
