@@ -190,10 +190,15 @@ where
     };
     let newline = Byte::new(b'\n');
     let mut pos = 0usize;
+    // The end of the line at `pos` when the previous record's look-ahead
+    // found it, so no line end is searched twice.
+    let mut known_end = None;
     while pos < buf.len() {
         // One record: its first line, then continuation lines.
         let start = pos;
-        let mut end = newline.find(&buf[pos..]).map_or(buf.len(), |i| pos + i);
+        let mut end = known_end
+            .take()
+            .unwrap_or_else(|| newline.find(&buf[pos..]).map_or(buf.len(), |i| pos + i));
         let mut nlines = 1u32;
         let mut next = (end + 1).min(buf.len());
         if P::MULTILINE {
@@ -204,6 +209,8 @@ where
                     || parser.is_record_start(nline)
                     || !parser.continues(trim_cr(&buf[start..end]), nline)
                 {
+                    // `next` is where the next record starts.
+                    known_end = Some(nend);
                     break;
                 }
                 end = nend;
