@@ -325,7 +325,7 @@ struct Prefix<'a> {
 /// A `"..."` field starting at `line[i]`: its content and the index after
 /// the closing quote. A closing quote is one followed by a space or the
 /// end of the line (nginx escapes `"` as `\x22`, but older writers did not).
-#[inline]
+#[inline(always)]
 fn quoted<'a>(line: &'a [u8], i: usize, quote: &Byte) -> Result<(&'a [u8], usize), SkipReason> {
     match line.get(i) {
         Some(b'"') => {}
