@@ -52,6 +52,12 @@ pub struct CommonOpts {
     #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
     pub tz: Option<String>,
 
+    /// The year of the first yearless timestamp (journal, syslog, kern.log).
+    /// Default: inferred from the other inputs, else from the file's
+    /// modification time.
+    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1970..=9999))]
+    pub year: Option<i32>,
+
     /// The nginx `log_format` string of access logs that detection does not
     /// recognize, e.g. copied from `nginx -T`.
     #[arg(long = "log-format", value_name = "FORMAT")]

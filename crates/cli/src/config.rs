@@ -33,6 +33,8 @@ pub struct Config {
     pub output: Option<PathBuf>,
     /// The zone given with `--tz`.
     pub tz: Option<Zone>,
+    /// The year given with `--year`.
+    pub year: Option<i32>,
     /// The access-log parser compiled from `--log-format`.
     pub log_format: Option<AccessParser>,
     /// Formats forced with `--as FORMAT=PATH`.
@@ -55,6 +57,7 @@ impl Config {
         let CommonOpts {
             output,
             tz,
+            year,
             log_format,
             force,
         } = common;
@@ -73,6 +76,7 @@ impl Config {
             paths,
             output,
             tz,
+            year,
             log_format,
             forced,
         })
@@ -93,8 +97,8 @@ fn parse_force(s: &str) -> anyhow::Result<(Format, PathBuf)> {
             "--as {s:?}: unknown format {name:?} (nginx-access, nginx-error, fpm-log, journal, fpm-slowlog, kernel, cloudflare)"
         );
     };
-    if !matches!(format, Format::NginxAccess | Format::NginxError) {
-        bail!("--as {s:?}: baton cannot read {name} logs yet (nginx-access and nginx-error only)");
+    if matches!(format, Format::FpmLog | Format::Journal | Format::Unknown) {
+        bail!("--as {s:?}: baton cannot read {name} logs yet");
     }
     Ok((format, PathBuf::from(path)))
 }

@@ -2,10 +2,13 @@
 
 use std::io::{Cursor, Read};
 
+use baton_logparse::cloudflare::EdgeSummary;
 use baton_logparse::detect::DETECT_BYTES;
+use baton_logparse::detect::{first_yearless_date, year_before, year_near};
 use baton_logparse::fpm::slowlog::SlowlogSummary;
+use baton_logparse::kernel::KernelSummary;
 use baton_logparse::summary::{
-    AccessSummary, ErrorSummary, FileSummary, Source, access_offset, summarize,
+    AccessSummary, ErrorSummary, FileSummary, Source, TimeConfig, access_offset, summarize,
 };
 use baton_logparse::{Detected, Format, ScanOptions, Zone, detect};
 
@@ -21,6 +24,9 @@ pub struct StatsFile {
     pub path: String,
     /// What was read.
     pub summary: FileSummary,
+    /// For yearless inputs: the year of the first timestamp, and where it
+    /// came from (`--year`, `other inputs`, `file mtime`).
+    pub year: Option<(i32, &'static str)>,
 }
 
 /// Everything `baton stats` reports.
@@ -29,7 +35,7 @@ pub struct Stats {
     pub zone: Zone,
     /// Where it came from: `--tz`, `access-log offsets` or `default UTC`.
     pub zone_source: &'static str,
-    /// Per input, in the order read.
+    /// Per input, in the order given.
     pub files: Vec<StatsFile>,
     /// How many inputs were access logs.
     pub access_files: usize,
@@ -39,6 +45,10 @@ pub struct Stats {
     pub error: ErrorSummary,
     /// Slowlog counts over every input (`None`: no slowlog was read).
     pub slowlog: Option<SlowlogSummary>,
+    /// Kernel counts over every input (`None`: no kernel log was read).
+    pub kernel: Option<KernelSummary>,
+    /// Cloudflare counts over every input (`None`: none was read).
+    pub edge: Option<EdgeSummary>,
     /// Inputs that could not be read at all, or were cut short.
     pub errors: Vec<InputError>,
 }
@@ -49,6 +59,10 @@ struct Planned {
     detected: Detected,
     /// For standard input: the bytes detection consumed, and the rest.
     stdin: Option<(Vec<u8>, Box<dyn Read + Send>)>,
+    /// Month and day of the first yearless timestamp, if the input has them.
+    yearless: Option<(u32, u32)>,
+    /// Modification time (unix seconds), for files.
+    mtime: Option<i64>,
 }
 
 /// Detects the format of one input (or takes the forced one).
@@ -61,8 +75,8 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
     let sample = input::read_sample(&mut reader, DETECT_BYTES).map_err(fail)?;
     let forced = input.path().and_then(|p| config.forced_format(p));
     let mut detected = match forced {
-        Some(Format::NginxError) => Detected {
-            format: Format::NginxError,
+        Some(f) if f != Format::NginxAccess => Detected {
+            format: f,
             access: None,
             reason: None,
         },
@@ -89,12 +103,23 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
         .access
         .as_ref()
         .and_then(|p| access_offset(&sample, p));
+    let yearless = matches!(detected.format, Format::Kernel | Format::Journal)
+        .then(|| first_yearless_date(&sample))
+        .flatten();
+    let mtime = input
+        .path()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64);
     let stdin = matches!(input, Input::Stdin).then(|| (sample, reader));
     Ok((
         Planned {
             input,
             detected,
             stdin,
+            yearless,
+            mtime,
         },
         offset,
     ))
@@ -131,30 +156,54 @@ pub fn gather(config: &Config) -> Stats {
         access: AccessSummary::default(),
         error: ErrorSummary::default(),
         slowlog: None,
+        kernel: None,
+        edge: None,
         errors,
     };
-    for p in planned {
-        let path = p.input.display();
-        let source = match (p.stdin, &p.input) {
-            (Some((sample, rest)), _) => Source::Stream(Box::new(Cursor::new(sample).chain(rest))),
-            (None, input) => match input.open_source() {
-                Ok(s) => s,
-                Err(e) => {
-                    stats.errors.push(InputError {
-                        path,
-                        reason: input::io_reason(&e),
-                    });
-                    continue;
-                }
-            },
+    // Inputs with full dates first: their window dates the yearless ones.
+    let (yearless, dated): (Vec<_>, Vec<_>) = planned
+        .into_iter()
+        .enumerate()
+        .partition(|(_, p)| p.yearless.is_some());
+    let mut done: Vec<(usize, StatsFile)> = Vec::new();
+    for (i, p) in dated {
+        let time = TimeConfig {
+            zone,
+            ..TimeConfig::default()
         };
-        let summary = summarize(source, &p.detected, zone, &opts);
-        if let Some(e) = &summary.read_error {
-            stats.errors.push(InputError {
-                path: path.clone(),
-                reason: format!("cut short: {e}"),
-            });
+        if let Some(f) = read_one(p, &time, None, &opts, &mut stats.errors) {
+            done.push((i, f));
         }
+    }
+    let window = baton_correlate::window(
+        done.iter()
+            .map(|(_, f)| f.summary.range())
+            .collect::<Vec<_>>()
+            .iter(),
+    );
+    for (i, p) in yearless {
+        let (m, d) = p.yearless.unwrap_or((1, 1));
+        let year = match (config.year, window.first, p.mtime) {
+            (Some(y), _, _) => (y, "--year"),
+            (None, Some(t), _) => {
+                let last = window.last.unwrap_or(t).unix_secs();
+                (year_near(m, d, t.unix_secs(), last), "other inputs")
+            }
+            (None, None, Some(mt)) => (year_before(m, d, mt), "file mtime"),
+            (None, None, None) => (config.year.unwrap_or(1970), "none: no dated input or mtime"),
+        };
+        let time = TimeConfig {
+            zone,
+            year: Some(year.0),
+            ..TimeConfig::default()
+        };
+        if let Some(f) = read_one(p, &time, Some(year), &opts, &mut stats.errors) {
+            done.push((i, f));
+        }
+    }
+    done.sort_by_key(|(i, _)| *i);
+    for (_, f) in done {
+        let summary = &f.summary;
         if let Some(a) = &summary.access {
             stats.access_files += 1;
             baton_logparse::Sink::<baton_logparse::AccessParser>::append(
@@ -176,9 +225,56 @@ pub fn gather(config: &Config) -> Stats {
                 .get_or_insert_with(SlowlogSummary::default)
                 .merge(sl);
         }
-        stats.files.push(StatsFile { path, summary });
+        if let Some(k) = &summary.kernel {
+            stats
+                .kernel
+                .get_or_insert_with(KernelSummary::default)
+                .merge(k);
+        }
+        if let Some(e) = &summary.edge {
+            stats.edge.get_or_insert_with(EdgeSummary::default).merge(e);
+        }
+        stats.files.push(f);
     }
     stats
+}
+
+/// Reads one planned input; `None` (with the reason in `errors`) when it
+/// cannot be opened. An input cut short is returned with its partial
+/// counts, and its error is recorded too.
+fn read_one(
+    p: Planned,
+    time: &TimeConfig,
+    year: Option<(i32, &'static str)>,
+    opts: &ScanOptions,
+    errors: &mut Vec<InputError>,
+) -> Option<StatsFile> {
+    let path = p.input.display();
+    let source = match (p.stdin, &p.input) {
+        (Some((sample, rest)), _) => Source::Stream(Box::new(Cursor::new(sample).chain(rest))),
+        (None, input) => match input.open_source() {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(InputError {
+                    path,
+                    reason: input::io_reason(&e),
+                });
+                return None;
+            }
+        },
+    };
+    let summary = summarize(source, &p.detected, time, opts);
+    if let Some(e) = &summary.read_error {
+        errors.push(InputError {
+            path: path.clone(),
+            reason: format!("cut short: {e}"),
+        });
+    }
+    Some(StatsFile {
+        path,
+        summary,
+        year,
+    })
 }
 
 /// Runs `baton stats`.

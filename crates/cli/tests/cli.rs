@@ -527,3 +527,63 @@ fn slowlogs_are_detected_and_attributed() {
     assert_eq!(sl["core"], 0);
     assert_eq!(sl["by_call"]["sleep"], 28);
 }
+
+#[test]
+fn kernel_and_edge_sections() {
+    // Lab phase A: one OOM kill of php-fpm worker 32570, in dmesg -T form;
+    // phase C: two real segfaults of php-fpm8.2; lnav's Cloudflare sample:
+    // 15 requests, one 502 whose origin also answered 502 (hand-read).
+    let v = json(&baton(&[
+        "stats",
+        "--format",
+        "json",
+        "testdata/kernel/lab/phaseA/dmesg-T.txt",
+        "testdata/kernel/lab/phaseC/journal-kernel.short-iso.txt",
+        "testdata/cloudflare/lnav/logfile_cloudflare.1",
+    ]));
+    let formats: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(formats, ["kernel", "kernel", "cloudflare"]);
+    assert_eq!(v["kernel"]["oom_kills"], 1);
+    assert_eq!(v["kernel"]["oom_kills_php_fpm"], 1);
+    assert_eq!(v["kernel"]["segfaults"], 2);
+    assert_eq!(v["edge"]["requests"], 15);
+    assert_eq!(v["edge"]["status"]["502"], 1);
+    assert_eq!(v["edge"]["origin_status"]["502"], 1);
+    assert_eq!(v["edge"]["gateway_errors"], 1);
+}
+
+#[test]
+fn yearless_kernel_lines_take_their_year_from_the_other_inputs_or_year() {
+    // journalctl -k short output (`Nov 24 11:16:50 vm kernel: ...`) beside
+    // the lab's access log of 2026-11-24.
+    let kern = "testdata/kernel/lab/phaseA/journal-kernel.short.txt";
+    let v = json(&baton(&[
+        "stats",
+        "--format",
+        "json",
+        kern,
+        "testdata/sample/access.log",
+    ]));
+    let f = &v["files"][0];
+    assert_eq!(f["format"], "kernel");
+    assert_eq!(
+        (f["year"].as_i64(), f["year_source"].as_str()),
+        (Some(2026), Some("other inputs"))
+    );
+    assert_eq!(f["first_time"], "2026-11-24T11:16:50+00:00");
+    let v = json(&baton(&[
+        "stats", "--format", "json", "--year", "2025", kern,
+    ]));
+    assert_eq!(v["files"][0]["year_source"], "--year");
+    assert_eq!(v["files"][0]["first_time"], "2025-11-24T11:16:50+00:00");
+    // A year out of range is bad usage.
+    assert_eq!(
+        baton(&["stats", "--year", "99999", kern]).status.code(),
+        Some(2)
+    );
+}

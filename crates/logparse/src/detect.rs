@@ -2,11 +2,13 @@
 
 use std::fmt;
 
+use crate::cloudflare::CloudflareParser;
 use crate::fpm::slowlog::SlowlogParser;
-use crate::frame::{Lines, RecordParser};
+use crate::frame::{Lines, Loc, RecordParser};
+use crate::kernel::{KernelParser, KernelRecord};
 use crate::nginx::access::{AccessParser, DETECT_LINES};
 use crate::nginx::error::ErrorParser;
-use crate::scan::{ScanOptions, scan_slice};
+use crate::scan::{ScanOptions, Sink, scan_slice};
 use crate::time::Zone;
 
 /// The format of an input, with the names of `baton.stats.v1`.
@@ -141,7 +143,7 @@ pub fn detect(sample: &[u8]) -> Detected {
     }
     // Every other candidate parses the sample; the one that parses the most
     // lines wins (ties keep the earlier candidate).
-    let candidates: [(Format, u64); 2] = [
+    let candidates: [(Format, u64); 4] = [
         (
             Format::NginxError,
             parsed_lines(sample, &ErrorParser::new(Zone::UTC)),
@@ -149,6 +151,11 @@ pub fn detect(sample: &[u8]) -> Detected {
         (
             Format::FpmSlowlog,
             parsed_lines(sample, &SlowlogParser::new(Zone::UTC)),
+        ),
+        (Format::Kernel, kernel_lines(sample)),
+        (
+            Format::Cloudflare,
+            parsed_lines(sample, &CloudflareParser::new()),
         ),
     ];
     for (format, n) in candidates {
@@ -169,6 +176,86 @@ pub fn detect(sample: &[u8]) -> Detected {
             .flatten(),
         reason: None,
     }
+}
+
+/// How many physical lines of `sample` are kernel messages (syslog lines of
+/// other programs parse as kernel-log records but do not make a kernel log).
+fn kernel_lines(sample: &[u8]) -> u64 {
+    #[derive(Default)]
+    struct Count(u64);
+    impl Sink<KernelParser> for Count {
+        fn record(&mut self, r: KernelRecord<'_>, loc: Loc) {
+            if r.is_kernel() {
+                self.0 += loc.lines as u64;
+            }
+        }
+        fn append(&mut self, later: Count, _: u64) {
+            self.0 += later.0;
+        }
+    }
+    let opts = ScanOptions {
+        parallel: false,
+        ..ScanOptions::default()
+    };
+    // Any year will do to recognize yearless kernel lines.
+    let parser = KernelParser::new(Zone::UTC).with_year(2000);
+    scan_slice(sample, 0, &parser, &opts, &Count::default).0.0
+}
+
+/// The month and day of the first yearless syslog-style timestamp
+/// (`Nov 24 11:19:08`, `Dec  1 00:00:00`) in `sample`, if any: what the
+/// year of a journal or kern.log is inferred for.
+pub fn first_yearless_date(sample: &[u8]) -> Option<(u32, u32)> {
+    Lines::new(sample).take(DETECT_LINES).find_map(|(_, l)| {
+        if l.len() < 15 || l[3] != b' ' || l[6] != b' ' || l[9] != b':' || l[12] != b':' {
+            return None;
+        }
+        let month = crate::time::month_from_abbrev(&l[..3])?;
+        let day = match (l[4], l[5]) {
+            (b' ', d) if d.is_ascii_digit() => (d - b'0') as u32,
+            (a, b) if a.is_ascii_digit() && b.is_ascii_digit() => {
+                ((a - b'0') * 10 + (b - b'0')) as u32
+            }
+            _ => return None,
+        };
+        (1..=31).contains(&day).then_some((month, day))
+    })
+}
+
+/// The year of a yearless first date `(month, day)` beside inputs that
+/// span `first..=last` (unix seconds): of the years around them, the one
+/// that puts the date inside that span, or nearest to it (the later year on
+/// a tie).
+pub fn year_near(month: u32, day: u32, first: i64, last: i64) -> i32 {
+    let year_of = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| chrono::Datelike::year(&d))
+            .unwrap_or(1970)
+    };
+    let (lo, hi) = (year_of(first) - 1, year_of(last) + 1);
+    (lo..=hi)
+        .rev()
+        .min_by_key(|y| {
+            let day = day.min(crate::time::days_in_month(*y as i64, month).max(1));
+            let t = crate::time::days_from_civil(*y as i64, month, day) * 86_400;
+            if t < first - 86_400 {
+                first - t
+            } else if t > last {
+                t - last
+            } else {
+                0
+            }
+        })
+        .unwrap_or(lo + 1)
+}
+
+/// The year of a yearless first date `(month, day)` in a file last written
+/// at `mtime` (unix seconds): the latest year that puts the date before it.
+pub fn year_before(month: u32, day: u32, mtime: i64) -> i32 {
+    let y = year_near(month, day, mtime, mtime);
+    let day = day.min(crate::time::days_in_month(y as i64, month).max(1));
+    let t = crate::time::days_from_civil(y as i64, month, day) * 86_400;
+    if t > mtime + 86_400 { y - 1 } else { y }
 }
 
 /// How many physical lines of `sample` `parser` parses.
@@ -192,6 +279,37 @@ mod tests {
         assert_eq!(d.format, Format::NginxAccess, "{:?}", d.reason);
         let err = b"2026/11/24 11:16:52 [notice] 31574#31574: nginx/1.22.1\n".repeat(3000);
         assert_eq!(detect(&err).format, Format::NginxError);
+    }
+
+    #[test]
+    fn yearless_dates_and_years() {
+        assert_eq!(
+            first_yearless_date(b"junk\nNov 24 11:19:08 vm php-fpm8.2[3399]: x\n"),
+            Some((11, 24))
+        );
+        assert_eq!(
+            first_yearless_date(b"Jan  1 00:00:01 vm kernel: x\n"),
+            Some((1, 1))
+        );
+        assert_eq!(
+            first_yearless_date(b"2026-11-24T11:19:08+0000 vm x\n"),
+            None
+        );
+        let jan2_2027 = crate::time::civil_to_secs(2027, 1, 2, 0, 0, 0).unwrap();
+        // A journal starting Dec 31 beside an access log starting Jan 2.
+        assert_eq!(year_near(12, 31, jan2_2027, jan2_2027), 2026);
+        assert_eq!(year_near(1, 1, jan2_2027, jan2_2027), 2027);
+        // Inside a window that spans two years, the year that fits it.
+        let apr_2024 = crate::time::civil_to_secs(2024, 4, 10, 0, 0, 0).unwrap();
+        let nov_2026 = crate::time::civil_to_secs(2026, 11, 25, 0, 0, 0).unwrap();
+        assert_eq!(year_near(11, 24, apr_2024, nov_2026), 2026);
+        assert_eq!(year_near(6, 1, apr_2024, nov_2026), 2026);
+        // Last written Jan 2: a first line of Dec 30 is from the year before.
+        assert_eq!(year_before(12, 30, jan2_2027), 2026);
+        assert_eq!(year_before(1, 1, jan2_2027), 2027);
+        // Feb 29 in a year that has none does not panic.
+        let mar_2027 = crate::time::civil_to_secs(2027, 3, 1, 0, 0, 0).unwrap();
+        assert_eq!(year_near(2, 29, mar_2027, mar_2027), 2027);
     }
 
     #[test]

@@ -7,10 +7,12 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use crate::cloudflare::{CloudflareParser, EdgeSummary};
 use crate::detect::{Detected, Format};
 use crate::error::Error;
 use crate::fpm::slowlog::{SlowlogParser, SlowlogSummary};
 use crate::frame::Loc;
+use crate::kernel::{KernelParser, KernelSummary};
 use crate::nginx::access::{AccessParser, AccessRecord};
 use crate::nginx::error::{ErrorParser, ErrorRecord, UpstreamClass, UpstreamKind};
 use crate::scan::{ScanOptions, Sink, Tally, scan_reader};
@@ -170,6 +172,10 @@ pub struct FileSummary {
     pub error: Option<ErrorSummary>,
     /// Slowlog counts.
     pub slowlog: Option<SlowlogSummary>,
+    /// Kernel-log counts.
+    pub kernel: Option<KernelSummary>,
+    /// Cloudflare Logpush counts.
+    pub edge: Option<EdgeSummary>,
     /// The error that cut the input short, if any.
     pub read_error: Option<Error>,
 }
@@ -186,6 +192,12 @@ impl FileSummary {
         }
         if let Some(s) = &self.slowlog {
             r.merge(s.range);
+        }
+        if let Some(k) = &self.kernel {
+            r.merge(k.range);
+        }
+        if let Some(e) = &self.edge {
+            r.merge(e.range);
         }
         r
     }
@@ -217,15 +229,28 @@ where
     }
 }
 
+/// What parsers need to place timestamps that lack a zone, a year or a
+/// clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimeConfig {
+    /// The zone of timestamps without an offset.
+    pub zone: Zone,
+    /// The year of the input's first yearless timestamp.
+    pub year: Option<i32>,
+    /// The boot time (unix seconds) of raw `dmesg` uptime stamps.
+    pub boot_time: Option<i64>,
+}
+
 /// Summarizes one input of a detected format. Unknown inputs are counted
 /// line by line (every line skipped as `unrecognized`), so that
 /// `lines = parsed + skipped` holds for them too.
 pub fn summarize(
     source: Source,
     detected: &Detected,
-    zone: Zone,
+    time: &TimeConfig,
     opts: &ScanOptions,
 ) -> FileSummary {
+    let zone = time.zone;
     let mut out = FileSummary {
         format: detected.format,
         reason: detected.reason.clone(),
@@ -234,6 +259,8 @@ pub fn summarize(
         access: None,
         error: None,
         slowlog: None,
+        kernel: None,
+        edge: None,
         read_error: None,
     };
     match (detected.format, &detected.access) {
@@ -256,6 +283,30 @@ pub fn summarize(
             let s = scan_source(source, &p, opts, &SlowlogSummary::default);
             out.tally = s.tally;
             out.slowlog = Some(s.sink);
+            out.read_error = s.error;
+        }
+        (Format::Kernel, _) => {
+            let mut p = KernelParser::new(zone);
+            if let Some(y) = time.year {
+                p = p.with_year(y);
+            }
+            if let Some(b) = time.boot_time {
+                p = p.with_boot_time(b);
+            }
+            let s = scan_source(source, &p, opts, &KernelSummary::default);
+            out.tally = s.tally;
+            out.kernel = Some(s.sink);
+            out.read_error = s.error;
+        }
+        (Format::Cloudflare, _) => {
+            let s = scan_source(
+                source,
+                &CloudflareParser::new(),
+                opts,
+                &EdgeSummary::default,
+            );
+            out.tally = s.tally;
+            out.edge = Some(s.sink);
             out.read_error = s.error;
         }
         _ => {

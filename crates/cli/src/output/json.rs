@@ -23,6 +23,27 @@ struct StatsDoc<'a> {
     upstream_warnings: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     slowlog: Option<SlowlogDoc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kernel: Option<KernelDoc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edge: Option<EdgeDoc>,
+}
+
+#[derive(Serialize)]
+struct KernelDoc {
+    oom_kills: u64,
+    segfaults: u64,
+    oom_kills_php_fpm: u64,
+    segfaults_php_fpm: u64,
+    untimed: u64,
+}
+
+#[derive(Serialize)]
+struct EdgeDoc {
+    requests: u64,
+    status: BTreeMap<String, u64>,
+    origin_status: BTreeMap<String, u64>,
+    gateway_errors: u64,
 }
 
 #[derive(Serialize)]
@@ -60,6 +81,10 @@ pub struct FileDoc<'a> {
     first_time: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    year: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    year_source: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -106,6 +131,8 @@ pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
         bytes: t.bytes,
         first_time: range.first.map(|t| t.to_rfc3339()),
         last_time: range.last.map(|t| t.to_rfc3339()),
+        year: f.year.map(|(y, _)| y),
+        year_source: f.year.map(|(_, s)| s),
         error: f.summary.read_error.as_ref().map(|e| e.to_string()),
     }
 }
@@ -147,6 +174,23 @@ pub fn stats(s: &Stats) -> impl Serialize + '_ {
                 .filter(|c| sl.calls[c.index()] > 0)
                 .map(|c| (c.as_str(), sl.calls[c.index()]))
                 .collect(),
+        }),
+        kernel: s.kernel.as_ref().map(|k| KernelDoc {
+            oom_kills: k.oom_kills,
+            segfaults: k.segfaults,
+            oom_kills_php_fpm: k.oom_kills_php_fpm,
+            segfaults_php_fpm: k.segfaults_php_fpm,
+            untimed: k.untimed,
+        }),
+        edge: s.edge.as_ref().map(|e| EdgeDoc {
+            requests: e.requests,
+            status: e.status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            origin_status: e
+                .origin_status
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            gateway_errors: e.gateway_errors,
         }),
     }
 }

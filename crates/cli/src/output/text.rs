@@ -35,6 +35,9 @@ pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
             t.skipped(),
             t.bytes
         )?;
+        if let Some((y, src)) = f.year {
+            writeln!(out, "  year of the first yearless time: {y} ({src})")?;
+        }
         if let Some(r) = &f.summary.reason {
             writeln!(out, "  {r}")?;
         }
