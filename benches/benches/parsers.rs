@@ -133,9 +133,73 @@ fn error(c: &mut Criterion) {
     g.finish();
 }
 
+const SLOWLOG: &[u8] = include_bytes!("../../testdata/fpm-slowlog/lab/phaseA/www-slow.log");
+const DMESG_T: &[u8] = include_bytes!("../../testdata/kernel/lab/phaseA/dmesg-T.txt");
+const CLOUDFLARE: &[u8] = include_bytes!("../../testdata/cloudflare/lnav/logfile_cloudflare.1");
+
+fn others(c: &mut Criterion) {
+    use baton_logparse::cloudflare::{CloudflareParser, EdgeSummary};
+    use baton_logparse::fpm::slowlog::{SlowlogParser, SlowlogSummary};
+    use baton_logparse::kernel::{KernelParser, KernelSummary};
+
+    // www-slow.log: 12 traces in 80 lines; dmesg -T: one OOM kill in 88
+    // lines; lnav's Cloudflare sample: 15 requests (all hand-counted).
+    let (slow, n) = repeat(SLOWLOG, 8 << 20);
+    let sp = SlowlogParser::new(Zone::UTC);
+    let (sum, t) = scan_slice(&slow, 0, &sp, &sequential(), &SlowlogSummary::default);
+    assert_eq!((t.lines, sum.traces), (80 * n as u64, 12 * n as u64));
+    let (kern, kn) = repeat(DMESG_T, 8 << 20);
+    let kp = KernelParser::new(Zone::UTC);
+    let (ks, kt) = scan_slice(&kern, 0, &kp, &sequential(), &KernelSummary::default);
+    assert_eq!((kt.lines, ks.oom_kills), (88 * kn as u64, kn as u64));
+    let (cf, cn) = repeat(CLOUDFLARE, 8 << 20);
+    let cp = CloudflareParser::new();
+    let (es, ct) = scan_slice(&cf, 0, &cp, &sequential(), &EdgeSummary::default);
+    assert_eq!((ct.parsed, es.requests), (15 * cn as u64, 15 * cn as u64));
+
+    let mut g = c.benchmark_group("others/1-thread");
+    g.throughput(Throughput::Bytes(slow.len() as u64));
+    g.bench_function("fpm-slowlog", |b| {
+        b.iter(|| {
+            scan_slice(
+                black_box(&slow),
+                0,
+                &sp,
+                &sequential(),
+                &SlowlogSummary::default,
+            )
+            .1
+            .parsed
+        })
+    });
+    g.throughput(Throughput::Bytes(kern.len() as u64));
+    g.bench_function("kernel-dmesg-T", |b| {
+        b.iter(|| {
+            scan_slice(
+                black_box(&kern),
+                0,
+                &kp,
+                &sequential(),
+                &KernelSummary::default,
+            )
+            .1
+            .parsed
+        })
+    });
+    g.throughput(Throughput::Bytes(cf.len() as u64));
+    g.bench_function("cloudflare", |b| {
+        b.iter(|| {
+            scan_slice(black_box(&cf), 0, &cp, &sequential(), &EdgeSummary::default)
+                .1
+                .parsed
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = framing, access, error
+    targets = framing, access, error, others
 }
 criterion_main!(benches);
