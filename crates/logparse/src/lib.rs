@@ -23,6 +23,7 @@ pub mod detect;
 pub mod error;
 pub mod fpm;
 pub mod frame;
+pub mod journal;
 pub mod kernel;
 pub mod nginx;
 pub mod scan;
