@@ -920,6 +920,16 @@ fn parse_us(b: &[u8]) -> Option<i64> {
 /// `ident[pid]: msg`, `ident: msg`, `ident msg`; an empty identifier when
 /// none is found.
 fn split_tag(b: &[u8]) -> (&[u8], Option<u32>, &[u8]) {
+    // A tag with spaces (`Setup Assistant[1173]: ...`) ends at `[pid]:`.
+    if let Some(colon) = memchr(b':', &b[..b.len().min(80)])
+        && let Some(open) = memchr::memrchr(b'[', &b[..colon])
+        && b[colon - 1] == b']'
+        && open > 0
+        && let Some(pid) = parse_u32(&b[open + 1..colon - 1])
+    {
+        let m = &b[colon + 1..];
+        return (&b[..open], Some(pid), m.strip_prefix(b" ").unwrap_or(m));
+    }
     let Some(i) = memchr3(b'[', b':', b' ', b) else {
         return (b"", None, b);
     };
