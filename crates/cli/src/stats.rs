@@ -6,6 +6,7 @@ use baton_logparse::cloudflare::EdgeSummary;
 use baton_logparse::detect::DETECT_BYTES;
 use baton_logparse::detect::{first_yearless_date, year_before, year_near};
 use baton_logparse::fpm::slowlog::SlowlogSummary;
+use baton_logparse::journal::JournalSummary;
 use baton_logparse::kernel::KernelSummary;
 use baton_logparse::summary::{
     AccessSummary, ErrorSummary, FileSummary, Source, TimeConfig, access_offset, summarize,
@@ -49,6 +50,8 @@ pub struct Stats {
     pub kernel: Option<KernelSummary>,
     /// Cloudflare counts over every input (`None`: none was read).
     pub edge: Option<EdgeSummary>,
+    /// Journal counts over every input (`None`: none was read).
+    pub journal: Option<JournalSummary>,
     /// Inputs that could not be read at all, or were cut short.
     pub errors: Vec<InputError>,
 }
@@ -77,8 +80,7 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
     let mut detected = match forced {
         Some(f) if f != Format::NginxAccess => Detected {
             format: f,
-            access: None,
-            reason: None,
+            ..Detected::default()
         },
         _ => detect(&sample),
     };
@@ -88,7 +90,7 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
             detected = Detected {
                 format: Format::NginxAccess,
                 access: Some(custom.clone()),
-                reason: None,
+                ..Detected::default()
             };
         }
     }
@@ -96,7 +98,7 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
         detected = Detected {
             format: Format::NginxAccess,
             access: Some(baton_logparse::AccessParser::default()),
-            reason: None,
+            ..Detected::default()
         };
     }
     let offset = detected
@@ -158,6 +160,7 @@ pub fn gather(config: &Config) -> Stats {
         slowlog: None,
         kernel: None,
         edge: None,
+        journal: None,
         errors,
     };
     // Inputs with full dates first: their window dates the yearless ones.
@@ -233,6 +236,14 @@ pub fn gather(config: &Config) -> Stats {
         }
         if let Some(e) = &summary.edge {
             stats.edge.get_or_insert_with(EdgeSummary::default).merge(e);
+        }
+        if let Some(j) = &summary.journal {
+            if j.kernel_lines > 0 {
+                let k = stats.kernel.get_or_insert_with(KernelSummary::default);
+                k.merge(&j.kernel);
+            }
+            let total = stats.journal.get_or_insert_with(JournalSummary::default);
+            total.merge(j);
         }
         stats.files.push(f);
     }

@@ -587,3 +587,33 @@ fn yearless_kernel_lines_take_their_year_from_the_other_inputs_or_year() {
         Some(2)
     );
 }
+
+#[test]
+fn journals_are_detected_with_their_form() {
+    // Lab phase B, read back from journald: 176 entries (62 php-fpm8.2,
+    // 112 nginx, 2 kernel with one php-fpm segfault), hand-counted; the
+    // json form carries its own instants, the short form takes a year.
+    for (file, year) in [
+        ("journal.phaseB.json.jsonl", None),
+        ("journal.phaseB.short.txt", Some(2026)),
+    ] {
+        let path = format!("testdata/journal/{file}");
+        let mut args = vec!["stats", "--format", "json", &path];
+        if year.is_some() {
+            args.extend(["--year", "2026"]);
+        }
+        let v = json(&baton(&args));
+        let f = &v["files"][0];
+        assert_eq!(f["format"], "journal", "{file}");
+        assert_eq!(f["year"].as_i64(), year.map(i64::from), "{file}");
+        assert_eq!(v["journal"]["records"], 176, "{file}");
+        assert_eq!(v["journal"]["fpm_lines"], 62, "{file}");
+        assert_eq!(v["journal"]["kernel_lines"], 2, "{file}");
+        assert_eq!(v["kernel"]["segfaults"], 1, "{file}");
+        assert_eq!(
+            f["first_time"].as_str().map(|t| &t[..19]),
+            Some("2026-11-24T11:19:08"),
+            "{file}"
+        );
+    }
+}

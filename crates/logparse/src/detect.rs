@@ -5,6 +5,7 @@ use std::fmt;
 use crate::cloudflare::CloudflareParser;
 use crate::fpm::slowlog::SlowlogParser;
 use crate::frame::{Lines, Loc, RecordParser};
+use crate::journal::{JournalForm, JournalParser};
 use crate::kernel::{KernelParser, KernelRecord};
 use crate::nginx::access::{AccessParser, DETECT_LINES};
 use crate::nginx::error::ErrorParser;
@@ -13,7 +14,7 @@ use crate::time::Zone;
 
 /// The format of an input, with the names of `baton.stats.v1`.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Format {
     /// nginx access log (any recognized variant).
     NginxAccess,
@@ -30,6 +31,7 @@ pub enum Format {
     /// Cloudflare Logpush `http_requests`.
     Cloudflare,
     /// Not a log baton recognizes.
+    #[default]
     Unknown,
 }
 
@@ -72,12 +74,14 @@ impl fmt::Display for Format {
 }
 
 /// The outcome of detection.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Detected {
     /// The format.
     pub format: Format,
     /// For access logs, the parser of the recognized variant.
     pub access: Option<AccessParser>,
+    /// For journals, the form of the first line (`short`, `json`, ...).
+    pub journal_form: Option<JournalForm>,
     /// For `Unknown`, why.
     pub reason: Option<String>,
 }
@@ -85,9 +89,8 @@ pub struct Detected {
 impl Detected {
     fn unknown(reason: impl Into<String>) -> Detected {
         Detected {
-            format: Format::Unknown,
-            access: None,
             reason: Some(reason.into()),
+            ..Detected::default()
         }
     }
 }
@@ -143,7 +146,9 @@ pub fn detect(sample: &[u8]) -> Detected {
     }
     // Every other candidate parses the sample; the one that parses the most
     // lines wins (ties keep the earlier candidate).
-    let candidates: [(Format, u64); 4] = [
+    let journal = parsed_lines(sample, &JournalParser::new(Zone::UTC, 2000));
+    let kernel = kernel_lines(sample);
+    let candidates: [(Format, u64); 5] = [
         (
             Format::NginxError,
             parsed_lines(sample, &ErrorParser::new(Zone::UTC)),
@@ -152,7 +157,17 @@ pub fn detect(sample: &[u8]) -> Detected {
             Format::FpmSlowlog,
             parsed_lines(sample, &SlowlogParser::new(Zone::UTC)),
         ),
-        (Format::Kernel, kernel_lines(sample)),
+        // `journalctl -k` output is a journal of kernel lines: read it as a
+        // kernel log when nine lines in ten are the kernel's.
+        (
+            Format::Kernel,
+            if kernel * 10 >= journal * 9 {
+                kernel.max(journal)
+            } else {
+                kernel
+            },
+        ),
+        (Format::Journal, journal),
         (
             Format::Cloudflare,
             parsed_lines(sample, &CloudflareParser::new()),
@@ -173,6 +188,13 @@ pub fn detect(sample: &[u8]) -> Detected {
         format,
         access: (format == Format::NginxAccess)
             .then(|| access.map(|(p, _)| p))
+            .flatten(),
+        journal_form: (format == Format::Journal)
+            .then(|| {
+                Lines::new(sample)
+                    .filter_map(|(_, l)| crate::journal::form_of(l))
+                    .find(|f| *f != JournalForm::Marker)
+            })
             .flatten(),
         reason: None,
     }

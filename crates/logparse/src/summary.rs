@@ -12,6 +12,7 @@ use crate::detect::{Detected, Format};
 use crate::error::Error;
 use crate::fpm::slowlog::{SlowlogParser, SlowlogSummary};
 use crate::frame::Loc;
+use crate::journal::{JournalParser, JournalSummary};
 use crate::kernel::{KernelParser, KernelSummary};
 use crate::nginx::access::{AccessParser, AccessRecord};
 use crate::nginx::error::{ErrorParser, ErrorRecord, UpstreamClass, UpstreamKind};
@@ -176,6 +177,8 @@ pub struct FileSummary {
     pub kernel: Option<KernelSummary>,
     /// Cloudflare Logpush counts.
     pub edge: Option<EdgeSummary>,
+    /// Journal / syslog counts (with the kernel and php-fpm events in it).
+    pub journal: Option<JournalSummary>,
     /// The error that cut the input short, if any.
     pub read_error: Option<Error>,
 }
@@ -198,6 +201,9 @@ impl FileSummary {
         }
         if let Some(e) = &self.edge {
             r.merge(e.range);
+        }
+        if let Some(j) = &self.journal {
+            r.merge(j.range);
         }
         r
     }
@@ -261,6 +267,7 @@ pub fn summarize(
         slowlog: None,
         kernel: None,
         edge: None,
+        journal: None,
         read_error: None,
     };
     match (detected.format, &detected.access) {
@@ -296,6 +303,16 @@ pub fn summarize(
             let s = scan_source(source, &p, opts, &KernelSummary::default);
             out.tally = s.tally;
             out.kernel = Some(s.sink);
+            out.read_error = s.error;
+        }
+        (Format::Journal, _) => {
+            let mut p = JournalParser::new(zone, time.year.unwrap_or(1970));
+            if let Some(form) = detected.journal_form {
+                p = p.with_form(form);
+            }
+            let s = scan_source(source, &p, opts, &JournalSummary::default);
+            out.tally = s.tally;
+            out.journal = Some(s.sink);
             out.read_error = s.error;
         }
         (Format::Cloudflare, _) => {

@@ -27,6 +27,17 @@ struct StatsDoc<'a> {
     kernel: Option<KernelDoc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     edge: Option<EdgeDoc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    journal: Option<JournalDoc>,
+}
+
+#[derive(Serialize)]
+struct JournalDoc {
+    records: u64,
+    fpm_lines: u64,
+    kernel_lines: u64,
+    other_lines: u64,
+    fpm_unit_restarts: u64,
 }
 
 #[derive(Serialize)]
@@ -191,6 +202,13 @@ pub fn stats(s: &Stats) -> impl Serialize + '_ {
                 .map(|(k, v)| (k.to_string(), *v))
                 .collect(),
             gateway_errors: e.gateway_errors,
+        }),
+        journal: s.journal.as_ref().map(|j| JournalDoc {
+            records: j.records,
+            fpm_lines: j.fpm_lines,
+            kernel_lines: j.kernel_lines,
+            other_lines: j.other_lines,
+            fpm_unit_restarts: j.units.restarts,
         }),
     }
 }
