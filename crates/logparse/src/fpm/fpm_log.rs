@@ -103,6 +103,27 @@ pub fn is_entry_start(line: &[u8]) -> bool {
     line.len() > SHAPE.len() && shape_prefix(line) && header(line).is_ok()
 }
 
+/// Splits a php-fpm entry header off `line`: its level and the message
+/// after `LEVEL: ` (the time is not decoded). For messages that carry
+/// FPM's own header inside another log, such as the journal's
+/// `php-fpm8.2[4422]: [24-Nov-2026 11:19:35] ERROR: FPM initialization failed`.
+///
+/// ```
+/// use baton_logparse::fpm::{FpmLevel, split_header};
+/// assert_eq!(
+///     split_header(b"[24-Nov-2026 11:19:35] ERROR: FPM initialization failed"),
+///     Some((FpmLevel::Error, &b"FPM initialization failed"[..]))
+/// );
+/// assert_eq!(split_header(b"[WARNING] [pool www] x"), None);
+/// ```
+pub fn split_header(line: &[u8]) -> Option<(FpmLevel, &[u8])> {
+    if line.len() <= SHAPE.len() || !shape_prefix(line) {
+        return None;
+    }
+    let h = header(line).ok()?;
+    Some((h.level, &line[h.msg..]))
+}
+
 /// The message of a decorated worker-output entry (`WARNING: [pool www]
 /// child 1 said into stderr: "`...), or `None`.
 #[inline]

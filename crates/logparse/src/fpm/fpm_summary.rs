@@ -239,13 +239,17 @@ impl FpmSummary {
             && name
                 .iter()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'+');
-        let name: String = if valid {
-            String::from_utf8_lossy(name).into_owned()
-        } else {
-            match signal_name(number) {
-                Some(n) => n.to_owned(),
-                None => format!("SIG{number}"),
-            }
+        if valid
+            && let Ok(name) = std::str::from_utf8(name)
+            && let Some(n) = self.child_signals.get_mut(name)
+        {
+            *n += 1;
+            return;
+        }
+        let name: String = match (valid, signal_name(number)) {
+            (true, _) => String::from_utf8_lossy(name).into_owned(),
+            (false, Some(n)) => n.to_owned(),
+            (false, None) => format!("SIG{number}"),
         };
         *self.child_signals.entry(name).or_default() += 1;
     }

@@ -43,5 +43,5 @@ pub use events::{
     ChildExit, DebugOrigin, ExitStatus, FpmEvent, FpmLevel, Master, OutputStream, SlowRequest,
     StartupFailure, WorkerOutput, classify, signal_name, split_debug_prefix,
 };
-pub use fpm_log::{FpmLogParser, FpmRecord, is_entry_start};
+pub use fpm_log::{FpmLogParser, FpmRecord, is_entry_start, split_header};
 pub use fpm_summary::{CycleKind, FpmSummary, MasterCycle};
