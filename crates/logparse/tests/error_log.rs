@@ -118,7 +118,7 @@ fn vrl_cases() {
             if name == "main_line_invalid" {
                 // An error line that VRL's `main` must reject is ours to read.
                 let r = p.parse(line.as_bytes()).unwrap();
-                assert_eq!(s(r.referrer), Some("http://localhost:4080/"));
+                assert_eq!(s(r.referrer()), Some("http://localhost:4080/"));
             } else {
                 assert_eq!(
                     p.parse(line.as_bytes()).err(),
@@ -154,12 +154,12 @@ fn vrl_cases() {
         } else {
             assert_eq!(text(r.message), e["message"], "{name}");
         }
-        assert_eq!(s(r.client), str_field(e, "client"), "{name}");
-        assert_eq!(s(r.server), str_field(e, "server"), "{name}");
-        assert_eq!(s(r.request), str_field(e, "request"), "{name}");
-        assert_eq!(s(r.upstream), str_field(e, "upstream"), "{name}");
-        assert_eq!(s(r.host), str_field(e, "host"), "{name}");
-        assert_eq!(s(r.referrer), str_field(e, "referer"), "{name}");
+        assert_eq!(s(r.client()), str_field(e, "client"), "{name}");
+        assert_eq!(s(r.server()), str_field(e, "server"), "{name}");
+        assert_eq!(s(r.request()), str_field(e, "request"), "{name}");
+        assert_eq!(s(r.upstream()), str_field(e, "upstream"), "{name}");
+        assert_eq!(s(r.host()), str_field(e, "host"), "{name}");
+        assert_eq!(s(r.referrer()), str_field(e, "referer"), "{name}");
     }
     assert_eq!(seen, 9);
 }
@@ -265,11 +265,11 @@ fn ops_agent_error_lines() {
             get("connection")
         );
         assert_eq!(Some(text(r.message)), get("message"));
-        assert_eq!(s(r.client), get("client"));
-        assert_eq!(s(r.server), get("server"));
-        assert_eq!(s(r.request), get("request"));
-        assert_eq!(s(r.upstream), get("upstream"));
-        assert_eq!(s(r.host), get("host"));
+        assert_eq!(s(r.client()), get("client"));
+        assert_eq!(s(r.server()), get("server"));
+        assert_eq!(s(r.request()), get("request"));
+        assert_eq!(s(r.upstream()), get("upstream"));
+        assert_eq!(s(r.host()), get("host"));
     }
     assert_eq!(
         recs[2].2.upstream_class,
@@ -295,12 +295,12 @@ fn grok_exporter_cases() {
         let e = &c["expected"];
         // An empty string means the label is absent.
         let want = |k: &str| str_field(e, k).filter(|v| !v.is_empty());
-        assert_eq!(s(r.client), want("client"));
-        assert_eq!(s(r.server), want("server"));
-        assert_eq!(s(r.request), want("request"));
-        assert_eq!(s(r.upstream), want("upstream"));
-        assert_eq!(s(r.host), want("host"));
-        assert_eq!(s(r.referrer), want("referrer"));
+        assert_eq!(s(r.client()), want("client"));
+        assert_eq!(s(r.server()), want("server"));
+        assert_eq!(s(r.request()), want("request"));
+        assert_eq!(s(r.upstream()), want("upstream"));
+        assert_eq!(s(r.host()), want("host"));
+        assert_eq!(s(r.referrer()), want("referrer"));
         assert_eq!(r.upstream_class, kind);
     }
 }
@@ -332,10 +332,10 @@ fn datadog_error_samples() {
             text(r.message)
         );
         assert_eq!(head, e["error.message"]);
-        assert_eq!(s(r.client), str_field(e, "network.client.ip"));
-        assert_eq!(s(r.server), str_field(e, "server"));
-        assert_eq!(s(r.host), str_field(e, "host"));
-        assert_eq!(s(r.request), str_field(e, "request"));
+        assert_eq!(s(r.client()), str_field(e, "network.client.ip"));
+        assert_eq!(s(r.server()), str_field(e, "server"));
+        assert_eq!(s(r.host()), str_field(e, "host"));
+        assert_eq!(s(r.request()), str_field(e, "request"));
     }
     assert_eq!(seen, 2);
 }
@@ -362,7 +362,7 @@ fn crowdsec_case(log: &[u8], assert_json: &[u8], parser: &str, want_parsed: usiz
             r.connection.map(|c| c.to_string()).as_deref(),
             str_field(e, "cid")
         );
-        assert_eq!(s(r.client), str_field(e, "remote_addr"));
+        assert_eq!(s(r.client()), str_field(e, "remote_addr"));
         let m = str_field(e, "message").unwrap();
         if m.starts_with("20") {
             // The ModSecurity parser keeps the whole line as its message.
@@ -373,13 +373,13 @@ fn crowdsec_case(log: &[u8], assert_json: &[u8], parser: &str, want_parsed: usiz
         let (verb, path) = (e["verb"].as_str().unwrap(), e["request"].as_str().unwrap());
         match str_field(e, "http_version") {
             Some(v) => assert_eq!(
-                s(r.request),
+                s(r.request()),
                 Some(format!("{verb} {path} HTTP/{v}").as_str())
             ),
             // Without a version CrowdSec's pattern reads `POST https://x/`
             // as verb `POST` and request `//x/`: compare what it kept.
             None => {
-                let req = s(r.request).unwrap();
+                let req = s(r.request()).unwrap();
                 assert!(req.starts_with(verb) && req.ends_with(path), "{req}");
             }
         }
@@ -473,8 +473,8 @@ fn crowdsec_syslog_wrapped_line() {
         str_field(e, "cid")
     );
     assert_eq!(text(r.message), e["message"]);
-    assert_eq!(s(r.client), str_field(e, "remote_addr"));
-    assert_eq!(s(r.server), Some(""));
+    assert_eq!(s(r.client()), str_field(e, "remote_addr"));
+    assert_eq!(s(r.server()), Some(""));
 }
 
 fn summary(buf: &[u8]) -> (ErrorSummary, Tally) {
@@ -533,8 +533,8 @@ fn lab_phase_a_counts_match_ground_truth() {
     for line in buf.split(|&b| b == b'\n').filter(|l| l.contains(&0)) {
         let r = p.parse(line).unwrap();
         assert_eq!(s_level(&r), "info");
-        assert_eq!(r.server, Some(&b"shop.example.test"[..]));
-        assert!(r.request.unwrap().starts_with(b"\x16\x03\x01"));
+        assert_eq!(r.server(), Some(&b"shop.example.test"[..]));
+        assert!(r.request().unwrap().starts_with(b"\x16\x03\x01"));
     }
     assert_eq!(
         (

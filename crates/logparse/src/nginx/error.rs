@@ -261,20 +261,69 @@ pub struct ErrorRecord<'a> {
     pub phase: Option<Phase>,
     /// Upstream classification.
     pub upstream_class: UpstreamClass,
-    /// `client:` context.
-    pub client: Option<&'a [u8]>,
-    /// `server:` context.
-    pub server: Option<&'a [u8]>,
-    /// `request:` context, without its quotes.
-    pub request: Option<&'a [u8]>,
-    /// `upstream:` context, without its quotes.
-    pub upstream: Option<&'a [u8]>,
-    /// `host:` context, without its quotes.
-    pub host: Option<&'a [u8]>,
-    /// `referrer:` context, without its quotes.
-    pub referrer: Option<&'a [u8]>,
     /// The first PHP message of a FastCGI stderr entry.
     pub php: Option<PhpMessage<'a>>,
+    /// The context after `, client: `, unparsed (see [`ErrorRecord::context`]).
+    raw_context: Option<&'a [u8]>,
+}
+
+impl<'a> ErrorRecord<'a> {
+    /// The context (`client: ..., server: ..., request: "...", ...`),
+    /// parsed on each call: the fields are read only when asked for.
+    pub fn context(&self) -> Context<'a> {
+        self.raw_context.map(Context::parse).unwrap_or_default()
+    }
+
+    /// `client:` context.
+    pub fn client(&self) -> Option<&'a [u8]> {
+        self.context().client
+    }
+
+    /// `server:` context.
+    pub fn server(&self) -> Option<&'a [u8]> {
+        self.context().server
+    }
+
+    /// `request:` context, without its quotes.
+    pub fn request(&self) -> Option<&'a [u8]> {
+        self.context().request
+    }
+
+    /// `upstream:` context, without its quotes.
+    pub fn upstream(&self) -> Option<&'a [u8]> {
+        self.context().upstream
+    }
+
+    /// `host:` context, without its quotes.
+    pub fn host(&self) -> Option<&'a [u8]> {
+        self.context().host
+    }
+
+    /// `referrer:` context, without its quotes.
+    pub fn referrer(&self) -> Option<&'a [u8]> {
+        self.context().referrer
+    }
+}
+
+/// The context nginx appends to an entry about a connection:
+/// `client: ADDR, server: NAME, request: "...", upstream: "...", host:
+/// "...", referrer: "..."` (see the [module docs](self) for how values
+/// end). A key that appears twice keeps its last value; unknown keys are
+/// skipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Context<'a> {
+    /// `client:`
+    pub client: Option<&'a [u8]>,
+    /// `server:`
+    pub server: Option<&'a [u8]>,
+    /// `request:`, without its quotes.
+    pub request: Option<&'a [u8]>,
+    /// `upstream:`, without its quotes.
+    pub upstream: Option<&'a [u8]>,
+    /// `host:`, without its quotes.
+    pub host: Option<&'a [u8]>,
+    /// `referrer:`, without its quotes.
+    pub referrer: Option<&'a [u8]>,
 }
 
 /// The prefix of a FastCGI stderr message.
@@ -285,6 +334,7 @@ const FASTCGI: &[u8] = b"FastCGI sent in stderr: \"";
 struct Finders {
     client: memmem::Finder<'static>,
     upstream: memmem::Finder<'static>,
+    upstream_key: memmem::Finder<'static>,
     close_while: memmem::Finder<'static>,
     close_client: memmem::Finder<'static>,
     fastcgi: memmem::Finder<'static>,
@@ -300,6 +350,7 @@ impl Finders {
         Finders {
             client: memmem::Finder::new(b", client: "),
             upstream: memmem::Finder::new(b"upstream"),
+            upstream_key: memmem::Finder::new(b", upstream:"),
             close_while: memmem::Finder::new(b"\" while "),
             close_client: memmem::Finder::new(b"\", client: "),
             fastcgi: memmem::Finder::new(FASTCGI),
@@ -323,7 +374,7 @@ impl Finders {
 /// assert_eq!(r.level, Level::Error);
 /// assert_eq!(r.connection, Some(150));
 /// assert_eq!(r.upstream_class, UpstreamClass::Error(UpstreamKind::ConnectRefused));
-/// assert_eq!(r.upstream, Some(&b"fastcgi://127.0.0.1:9999"[..]));
+/// assert_eq!(r.upstream(), Some(&b"fastcgi://127.0.0.1:9999"[..]));
 /// assert_eq!(r.time.to_rfc3339(), "2026-11-24T11:18:04+00:00");
 /// ```
 #[derive(Debug, Clone)]
@@ -483,19 +534,16 @@ impl RecordParser for ErrorParser {
             errno: None,
             phase: None,
             upstream_class: UpstreamClass::None,
-            client: None,
-            server: None,
-            request: None,
-            upstream: None,
-            host: None,
-            referrer: None,
             php: None,
+            raw_context: None,
         };
         let mut from = 0;
         while let Some(i) = self.finders.client.find(&body[from..]) {
             let at = from + i;
-            if parse_context(&body[at + 10..], &mut r) {
+            let ctx = &body[at + 10..];
+            if client_end(ctx).is_some() {
                 r.message = &body[..at];
+                r.raw_context = Some(ctx);
                 break;
             }
             from = at + 1;
@@ -506,6 +554,13 @@ impl RecordParser for ErrorParser {
 }
 
 impl ErrorParser {
+    /// Whether the context `ctx` (after `, client: `) has an `upstream:`
+    /// key: [`Context::parse`] says so, asked only when the key's text is
+    /// there at all.
+    fn has_upstream(&self, ctx: &[u8]) -> bool {
+        self.finders.upstream_key.find(ctx).is_some() && Context::parse(ctx).upstream.is_some()
+    }
+
     /// Fills errno, phase, the upstream class and the PHP message.
     fn classify<'a>(&self, r: &mut ErrorRecord<'a>) {
         let msg = r.message;
@@ -530,7 +585,7 @@ impl ErrorParser {
                 _ => true,
             };
         }
-        if !(upstream_phase || fastcgi || r.upstream.is_some()) {
+        if !(upstream_phase || fastcgi || r.raw_context.is_some_and(|c| self.has_upstream(c))) {
             return;
         }
         r.upstream_class = match r.level {
@@ -695,15 +750,16 @@ fn find_errno(words: &[u8]) -> Option<u16> {
     None
 }
 
-/// Reads the context after `, client: ` into `r`. Returns false (leaving
-/// `r` alone) when `s` does not have the context's structure: a client
-/// token followed by `, server: ` or the end.
-fn parse_context<'a>(s: &'a [u8], r: &mut ErrorRecord<'a>) -> bool {
+/// The end of the client token at the start of `s` (the text after
+/// `, client: `) when `s` has the context's structure: a token holding no
+/// space or quote, followed by `, server: ` or the end.
+#[inline]
+fn client_end(s: &[u8]) -> Option<usize> {
     // The client token: up to the first `, `, holding no space or quote.
     let mut end = s.len();
     for (i, &c) in s.iter().enumerate() {
         match c {
-            b' ' | b'"' => return false,
+            b' ' | b'"' => return None,
             b',' if s.get(i + 1) == Some(&b' ') => {
                 end = i;
                 break;
@@ -711,39 +767,45 @@ fn parse_context<'a>(s: &'a [u8], r: &mut ErrorRecord<'a>) -> bool {
             _ => {}
         }
     }
-    if end == 0 {
-        return false;
-    }
-    let client = &s[..end];
-    let mut rest = &s[end..];
-    if !(rest.is_empty() || rest.starts_with(b", server: ")) {
-        return false;
-    }
-    r.client = Some(client);
-    while let Some(after) = rest.strip_prefix(b", ") {
-        let Some(colon) = key_end(after) else {
-            break;
+    let rest = &s[end..];
+    (end > 0 && (rest.is_empty() || rest.starts_with(b", server: "))).then_some(end)
+}
+
+impl<'a> Context<'a> {
+    /// Reads the context from `s`, the text after `, client: ` (whose
+    /// structure [`client_end`] accepted).
+    fn parse(s: &'a [u8]) -> Context<'a> {
+        let mut r = Context::default();
+        let Some(end) = client_end(s) else {
+            return r;
         };
-        let key = &after[..colon];
-        let v = after.get(colon + 2..).unwrap_or_default();
-        let (value, next) = match v.first() {
-            Some(b'"') => quoted(&v[1..]),
-            _ => {
-                let e = next_key(v, 0).unwrap_or(v.len());
-                (&v[..e], &v[e..])
+        r.client = Some(&s[..end]);
+        let mut rest = &s[end..];
+        while let Some(after) = rest.strip_prefix(b", ") {
+            let Some(colon) = key_end(after) else {
+                break;
+            };
+            let key = &after[..colon];
+            let v = after.get(colon + 2..).unwrap_or_default();
+            let (value, next) = match v.first() {
+                Some(b'"') => quoted(&v[1..]),
+                _ => {
+                    let e = next_key(v, 0).unwrap_or(v.len());
+                    (&v[..e], &v[e..])
+                }
+            };
+            match key {
+                b"server" => r.server = Some(value),
+                b"request" => r.request = Some(value),
+                b"upstream" => r.upstream = Some(value),
+                b"host" => r.host = Some(value),
+                b"referrer" => r.referrer = Some(value),
+                _ => {}
             }
-        };
-        match key {
-            b"server" => r.server = Some(value),
-            b"request" => r.request = Some(value),
-            b"upstream" => r.upstream = Some(value),
-            b"host" => r.host = Some(value),
-            b"referrer" => r.referrer = Some(value),
-            _ => {}
+            rest = next;
         }
-        rest = next;
+        r
     }
-    true
 }
 
 /// The length of a context key (`server`, `bytes from/to client`) when `s`

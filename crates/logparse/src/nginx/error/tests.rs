@@ -4,6 +4,40 @@ fn parse(line: &[u8]) -> ErrorRecord<'_> {
     ErrorParser::new(Zone::UTC).parse(line).unwrap()
 }
 
+/// Every field of a record, the context parsed: what the tests spell out.
+#[derive(Debug, PartialEq)]
+struct Full<'a> {
+    time: Timestamp,
+    level: Level,
+    pid: u32,
+    tid: u64,
+    connection: Option<u64>,
+    message: &'a [u8],
+    errno: Option<u16>,
+    phase: Option<Phase>,
+    upstream_class: UpstreamClass,
+    context: Context<'a>,
+    php: Option<PhpMessage<'a>>,
+}
+
+/// `line` parsed, with its context.
+fn full(line: &[u8]) -> Full<'_> {
+    let r = parse(line);
+    Full {
+        time: r.time,
+        level: r.level,
+        pid: r.pid,
+        tid: r.tid,
+        connection: r.connection,
+        message: r.message,
+        errno: r.errno,
+        phase: r.phase,
+        upstream_class: r.upstream_class,
+        context: r.context(),
+        php: r.php,
+    }
+}
+
 /// The record every field of which a test spells out.
 #[allow(clippy::too_many_arguments)]
 fn rec<'a>(
@@ -17,9 +51,9 @@ fn rec<'a>(
     phase: Option<Phase>,
     upstream_class: UpstreamClass,
     ctx: [Option<&'a str>; 6],
-) -> ErrorRecord<'a> {
+) -> Full<'a> {
     let [client, server, request, upstream, host, referrer] = ctx.map(|v| v.map(str::as_bytes));
-    ErrorRecord {
+    Full {
         time: crate::time::parse_iso8601(time.as_bytes()).unwrap(),
         level,
         pid,
@@ -29,12 +63,14 @@ fn rec<'a>(
         errno,
         phase,
         upstream_class,
-        client,
-        server,
-        request,
-        upstream,
-        host,
-        referrer,
+        context: Context {
+            client,
+            server,
+            request,
+            upstream,
+            host,
+            referrer,
+        },
         php: None,
     }
 }
@@ -45,7 +81,7 @@ const LAB_UPSTREAM: &str = "fastcgi://unix:/tmp/lab/php-fpm-www.sock:";
 fn connect_refused() {
     let l = br#"2026/11/24 11:18:04 [error] 31577#31577: *150 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: shop.example.test, request: "GET /refused/index.php HTTP/1.1", upstream: "fastcgi://127.0.0.1:9999", host: "127.0.0.1:8080""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2026-11-24T11:18:04+00:00",
             Level::Error,
@@ -72,7 +108,7 @@ fn connect_refused() {
 fn connect_eagain() {
     let l = br#"2026/11/24 11:17:00 [error] 31577#31577: *58 connect() to unix:/tmp/lab/php-fpm-www.sock failed (11: Resource temporarily unavailable) while connecting to upstream, client: 127.0.0.1, server: shop.example.test, request: "GET /slow.php?s=4&n=11 HTTP/1.1", upstream: "fastcgi://unix:/tmp/lab/php-fpm-www.sock:", host: "127.0.0.1:8080""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2026-11-24T11:17:00+00:00",
             Level::Error,
@@ -99,7 +135,7 @@ fn connect_eagain() {
 fn connect_enoent_is_logged_at_crit() {
     let l = br#"2026/11/24 11:18:04 [crit] 31577#31577: *148 connect() to unix:/tmp/lab/php-fpm-missing.sock failed (2: No such file or directory) while connecting to upstream, client: 127.0.0.1, server: shop.example.test, request: "GET /missing-socket/index.php HTTP/1.1", upstream: "fastcgi://unix:/tmp/lab/php-fpm-missing.sock:", host: "127.0.0.1:8080""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2026-11-24T11:18:04+00:00",
             Level::Crit,
@@ -126,7 +162,7 @@ fn connect_enoent_is_logged_at_crit() {
 fn connect_eacces() {
     let l = br#"2024/03/02 08:00:01 [crit] 812#812: *9 connect() to unix:/run/php/php8.2-fpm.sock failed (13: Permission denied) while connecting to upstream, client: 203.0.113.7, server: example.com, request: "GET /index.php HTTP/1.1", upstream: "fastcgi://unix:/run/php/php8.2-fpm.sock:", host: "example.com""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2024-03-02T08:00:01+00:00",
             Level::Crit,
@@ -153,7 +189,7 @@ fn connect_eacces() {
 fn connect_timed_out() {
     let l = br#"2024/03/02 08:00:02 [error] 812#812: *10 upstream timed out (110: Connection timed out) while connecting to upstream, client: 203.0.113.7, server: example.com, request: "GET /api HTTP/1.1", upstream: "http://10.0.0.5:8080/api", host: "example.com""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2024-03-02T08:00:02+00:00",
             Level::Error,
@@ -180,7 +216,7 @@ fn connect_timed_out() {
 fn timed_out_reading_header() {
     let l = br#"2026/11/24 11:17:40 [error] 31577#31577: *138 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1, server: shop.example.test, request: "GET /timeout/x?s=5 HTTP/1.1", upstream: "fastcgi://unix:/tmp/lab/php-fpm-www.sock", host: "127.0.0.1:8080""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2026-11-24T11:17:40+00:00",
             Level::Error,
@@ -207,7 +243,7 @@ fn timed_out_reading_header() {
 fn premature_close_while_sending_to_client() {
     let l = br#"2018/05/29 15:35:33 [error] 50#50: *5340036 upstream prematurely closed connection while sending to client, client: 188.162.213.93, server: example.com, request: "GET /backend/api/ HTTP/2.0", upstream: "http://172.19.0.8:80/backend/api", host: "example.com", referrer: "https://example.com/event""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2018-05-29T15:35:33+00:00",
             Level::Error,
@@ -234,7 +270,7 @@ fn premature_close_while_sending_to_client() {
 fn reset_by_peer_ipv6_client_and_referrer() {
     let l = br#"2026/11/24 11:20:19 [error] 6155#6155: *5 recv() failed (104: Connection reset by peer) while reading response header from upstream, client: ::1, server: shop.example.test, request: "GET /crash.php?menu=main HTTP/1.1", upstream: "fastcgi://unix:/tmp/lab/php-fpm-www.sock:", host: "[::1]:8080", referrer: "https://shop.example.test/menu""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2026-11-24T11:20:19+00:00",
             Level::Error,
@@ -276,7 +312,7 @@ fn reset_by_peer_ipv6_client_and_referrer() {
 fn no_live_upstreams() {
     let l = br#"2026/11/24 11:18:04 [error] 31577#31577: *155 no live upstreams while connecting to upstream, client: 127.0.0.1, server: shop.example.test, request: "GET /dead-pool/b.php HTTP/1.1", upstream: "fastcgi://php_dead_pool", host: "127.0.0.1:8080""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2026-11-24T11:18:04+00:00",
             Level::Error,
@@ -303,7 +339,7 @@ fn no_live_upstreams() {
 fn too_big_header() {
     let l = br#"2026/11/24 11:16:55 [error] 31577#31577: *38 upstream sent too big header while reading response header from upstream, client: 127.0.0.1, server: shop.example.test, request: "GET /bigheader.php HTTP/1.1", upstream: "fastcgi://unix:/tmp/lab/php-fpm-www.sock:", host: "127.0.0.1:8080""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2026-11-24T11:16:55+00:00",
             Level::Error,
@@ -330,7 +366,7 @@ fn too_big_header() {
 fn other_upstream_error_no_route() {
     let l = br#"2022/04/15 08:16:13 [error] 7164#7164: *20 connect() failed (113: No route to host) while connecting to upstream, client: 10.244.0.0, server: test.local, request: "GET / HTTP/2.0", upstream: "http://127.0.0.1:80/""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2022-04-15T08:16:13+00:00",
             Level::Error,
@@ -362,7 +398,7 @@ fn upstream_warnings() {
     // Empty `server: ,`, `host: ""` and `referrer: ""`.
     let l = br#"2023/09/08 13:50:28 [warn] 3#3: *531 an upstream response is buffered to a temporary file /var/lib/nginx/tmp/fastcgi/6/03/0000000036 while reading upstream, client: 10.224.1.1, server: , request: "GET / HTTP/1.1", upstream: "fastcgi://127.0.0.1:9000", host: "", referrer: """#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2023-09-08T13:50:28+00:00",
             Level::Warn,
@@ -389,7 +425,7 @@ fn upstream_warnings() {
 fn upstream_lines_below_warn_are_not_classified() {
     let l = br#"2022/05/30 20:56:22 [info] 3134#0: *99247 epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too (104: Connection reset by peer) while reading upstream, client: 10.244.0.0, server: example.org, request: "GET / HTTP/1.1", upstream: "fastcgi://unix:/run/php-fpm/php8.3-fpm.sock:", host: "example:8080""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2022-05-30T20:56:22+00:00",
             Level::Info,
@@ -414,7 +450,7 @@ fn upstream_lines_below_warn_are_not_classified() {
 
 #[test]
 fn lines_without_connection() {
-    let r = parse(b"2021/06/17 19:25:59 [notice] 133309#133309: signal process started");
+    let r = full(b"2021/06/17 19:25:59 [notice] 133309#133309: signal process started");
     assert_eq!(
         r,
         rec(
@@ -465,7 +501,7 @@ fn lines_without_connection() {
 fn messages_with_commas() {
     let l = br#"2022/05/30 20:56:22 [error] 7164#7164: *38068741 delaying requests, excess: 50.416, by zone "api_access_token", client: 10.244.0.0, server: test.local, request: "GET / HTTP/2.0", host: "127.0.0.1:8080""#;
     assert_eq!(
-        parse(l),
+        full(l),
         rec(
             "2022-05-30T20:56:22+00:00",
             Level::Error,
@@ -492,7 +528,7 @@ fn messages_with_commas() {
     let r = parse(l);
     assert_eq!(r.message, b"bad thing, client: said no");
     assert_eq!(
-        (r.client, r.server),
+        (r.client(), r.server()),
         (Some(&b"192.0.2.1"[..]), Some(&b"a"[..]))
     );
 }
@@ -501,12 +537,12 @@ fn messages_with_commas() {
 fn quoted_values_hold_commas_and_quotes() {
     let l = br#"2024/01/01 00:00:00 [error] 1#1: *2 open() "/x" failed (2: No such file or directory), client: 192.0.2.1, server: a, request: "GET /a, b"c\" HTTP/1.1", host: "h", referrer: "http://r/?q=1, 2""#;
     let r = parse(l);
-    assert_eq!(r.request, Some(&br#"GET /a, b"c\" HTTP/1.1"#[..]));
-    assert_eq!(r.host, Some(&b"h"[..]));
-    assert_eq!(r.referrer, Some(&b"http://r/?q=1, 2"[..]));
+    assert_eq!(r.request(), Some(&br#"GET /a, b"c\" HTTP/1.1"#[..]));
+    assert_eq!(r.host(), Some(&b"h"[..]));
+    assert_eq!(r.referrer(), Some(&b"http://r/?q=1, 2"[..]));
     // A value cut short runs to the end.
     let l = br#"2024/01/01 00:00:00 [error] 1#1: *2 x, client: 192.0.2.1, server: a, request: "GET /trunc"#;
-    assert_eq!(parse(l).request, Some(&b"GET /trunc"[..]));
+    assert_eq!(parse(l).request(), Some(&b"GET /trunc"[..]));
 }
 
 #[test]
@@ -515,9 +551,9 @@ fn ssl_handshake_context_without_request() {
     let r = parse(l);
     assert_eq!(
         (
-            r.client,
-            r.server,
-            r.request,
+            r.client(),
+            r.server(),
+            r.request(),
             r.errno,
             r.phase,
             r.upstream_class
@@ -562,7 +598,7 @@ fn fastcgi_multi_line_entry() {
         file: Some(b"/var/www/shop/public/fatal.php"),
         line: Some(3),
     });
-    assert_eq!(parse(FATAL), want);
+    assert_eq!(full(FATAL), want);
 
     // Framing: the first line opens the quote, the middle lines continue it,
     // and the line that closes it ends the entry.
@@ -670,7 +706,7 @@ fn raw_binary_request_line() {
     let l = b"2026/11/24 11:18:06 [info] 31577#31577: *170 client sent invalid method while reading client request line, client: 127.0.0.1, server: shop.example.test, request: \"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03r\x94o\xc1\x8d>:\x9e,\x9b\xbbF\"";
     let r = parse(l);
     assert_eq!(
-        r.request,
+        r.request(),
         Some(&b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03r\x94o\xc1\x8d>:\x9e,\x9b\xbbF"[..])
     );
     assert_eq!(
