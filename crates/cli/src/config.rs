@@ -97,7 +97,7 @@ fn parse_force(s: &str) -> anyhow::Result<(Format, PathBuf)> {
             "--as {s:?}: unknown format {name:?} (nginx-access, nginx-error, fpm-log, journal, fpm-slowlog, kernel, cloudflare)"
         );
     };
-    if matches!(format, Format::FpmLog | Format::Unknown) {
+    if format == Format::Unknown {
         bail!("--as {s:?}: baton cannot read {name} logs yet");
     }
     Ok((format, PathBuf::from(path)))

@@ -5,6 +5,7 @@ use std::io::{Cursor, Read};
 use baton_logparse::cloudflare::EdgeSummary;
 use baton_logparse::detect::DETECT_BYTES;
 use baton_logparse::detect::{first_yearless_date, year_before, year_near};
+use baton_logparse::fpm::FpmSummary;
 use baton_logparse::fpm::slowlog::SlowlogSummary;
 use baton_logparse::journal::JournalSummary;
 use baton_logparse::kernel::KernelSummary;
@@ -44,6 +45,9 @@ pub struct Stats {
     pub access: AccessSummary,
     /// Error-log counts over every input.
     pub error: ErrorSummary,
+    /// php-fpm counts over every input, from php-fpm logs and journals
+    /// (`None`: none was read).
+    pub fpm: Option<FpmSummary>,
     /// Slowlog counts over every input (`None`: no slowlog was read).
     pub slowlog: Option<SlowlogSummary>,
     /// Kernel counts over every input (`None`: no kernel log was read).
@@ -157,6 +161,7 @@ pub fn gather(config: &Config) -> Stats {
         access_files: 0,
         access: AccessSummary::default(),
         error: ErrorSummary::default(),
+        fpm: None,
         slowlog: None,
         kernel: None,
         edge: None,
@@ -236,6 +241,15 @@ pub fn gather(config: &Config) -> Stats {
         }
         if let Some(e) = &summary.edge {
             stats.edge.get_or_insert_with(EdgeSummary::default).merge(e);
+        }
+        if let Some(f) = &summary.fpm {
+            stats.fpm.get_or_insert_with(FpmSummary::default).merge(f);
+        }
+        if let Some(j) = summary.journal.as_ref().filter(|j| j.fpm_lines > 0) {
+            stats
+                .fpm
+                .get_or_insert_with(FpmSummary::default)
+                .merge(&j.fpm);
         }
         if let Some(j) = &summary.journal {
             if j.kernel_lines > 0 {

@@ -617,3 +617,35 @@ fn journals_are_detected_with_their_form() {
         );
     }
 }
+
+#[test]
+fn fpm_log_section() {
+    // The lab's phase A php-fpm.log, hand-read: one max_children line, 13
+    // seems busy, 16 slow requests, 1 execution timeout, children killed by
+    // SIGKILL twice (one the kernel's OOM kill), SIGSEGV and SIGTERM once,
+    // one cold start and one reload.
+    let v = json(&baton(&[
+        "stats",
+        "--format",
+        "json",
+        "testdata/fpm-log/lab/phaseA/php-fpm.log",
+    ]));
+    assert_eq!(v["files"][0]["format"], "fpm-log");
+    assert_eq!(v["files"][0]["skipped"], 0);
+    let f = &v["fpm"];
+    assert_eq!(f["max_children_reached"], 1);
+    assert_eq!(f["seems_busy"], 13);
+    assert_eq!(f["slow_requests"], 16);
+    assert_eq!(f["execution_timeouts"], 1);
+    let signals: BTreeMap<String, u64> =
+        serde_json::from_value(f["child_signals"].clone()).unwrap();
+    let want: BTreeMap<String, u64> = [("SIGKILL", 2), ("SIGSEGV", 1), ("SIGTERM", 1)]
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
+    assert_eq!(signals, want);
+    assert_eq!(
+        (f["restarts"].as_u64(), f["reloads"].as_u64()),
+        (Some(1), Some(1))
+    );
+}

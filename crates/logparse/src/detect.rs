@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::cloudflare::CloudflareParser;
 use crate::fpm::slowlog::SlowlogParser;
+use crate::fpm::{FpmLogParser, FpmRecord};
 use crate::frame::{Lines, Loc, RecordParser};
 use crate::journal::{JournalForm, JournalParser};
 use crate::kernel::{KernelParser, KernelRecord};
@@ -147,8 +148,10 @@ pub fn detect(sample: &[u8]) -> Detected {
     // Every other candidate parses the sample; the one that parses the most
     // lines wins (ties keep the earlier candidate).
     let journal = parsed_lines(sample, &JournalParser::new(Zone::UTC, 2000));
+    let fpm = fpm_lines(sample);
     let kernel = kernel_lines(sample);
-    let candidates: [(Format, u64); 5] = [
+    let candidates: [(Format, u64); 6] = [
+        (Format::FpmLog, fpm),
         (
             Format::NginxError,
             parsed_lines(sample, &ErrorParser::new(Zone::UTC)),
@@ -198,6 +201,37 @@ pub fn detect(sample: &[u8]) -> Detected {
             .flatten(),
         reason: None,
     }
+}
+
+/// How many physical lines of `sample` belong to timed php-fpm log records
+/// (any text parses as undecorated worker output, so untimed records do
+/// not make a php-fpm log).
+fn fpm_lines(sample: &[u8]) -> u64 {
+    #[derive(Default)]
+    struct Count(u64);
+    impl Sink<FpmLogParser> for Count {
+        fn record(&mut self, r: FpmRecord<'_>, loc: Loc) {
+            if r.time.is_some() {
+                self.0 += loc.lines as u64;
+            }
+        }
+        fn append(&mut self, later: Count, _: u64) {
+            self.0 += later.0;
+        }
+    }
+    let opts = ScanOptions {
+        parallel: false,
+        ..ScanOptions::default()
+    };
+    scan_slice(
+        sample,
+        0,
+        &FpmLogParser::new(Zone::UTC),
+        &opts,
+        &Count::default,
+    )
+    .0
+    .0
 }
 
 /// How many physical lines of `sample` are kernel messages (syslog lines of

@@ -301,9 +301,7 @@ pub enum UnitAction {
 /// What a journal record says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JournalEvent<'a> {
-    /// A PHP-FPM line.
-    // TODO(journal): hand FpmLine to `crate::fpm::classify(level, message)`
-    // once the fpm log classifier lands.
+    /// A PHP-FPM line (its events: [`crate::fpm::classify`]).
     Fpm(FpmLine<'a>),
     /// A kernel line, classified by [`crate::kernel::classify`].
     Kernel(KernelEvent<'a>),
@@ -1515,9 +1513,9 @@ pub struct JournalSummary {
     pub fpm_levels: BTreeMap<Vec<u8>, u64>,
     /// FPM records (identifier `php*fpm*`) without a level.
     pub fpm_unleveled: u64,
-    // TODO(journal): `pub fpm: crate::fpm::FpmSummary`, filled with
-    // `FpmSummary::add_event(&crate::fpm::classify(level, message), time)`,
-    // once the fpm log classifier lands.
+    /// PHP-FPM events of the FPM lines, as [`crate::fpm::classify`] reads
+    /// them (lines at journald's `SYSTEM` level count as unleveled).
+    pub fpm: crate::fpm::FpmSummary,
     /// Kernel events (the kernel's own summary).
     pub kernel: KernelSummary,
     /// systemd's actions on php-fpm units.
@@ -1549,6 +1547,7 @@ impl JournalSummary {
         }
         self.fpm_unleveled += other.fpm_unleveled;
         self.kernel.merge(&other.kernel);
+        self.fpm.merge(&other.fpm);
         self.units.append(&other.units);
         self.range.merge(other.range);
     }
@@ -1593,6 +1592,13 @@ impl Sink<JournalParser> for JournalSummary {
                 } else {
                     self.fpm_levels.insert(line.level.to_vec(), 1);
                 }
+                match crate::fpm::FpmLevel::from_bytes(line.level) {
+                    Some(level) => {
+                        let ev = crate::fpm::classify(level, line.message);
+                        self.fpm.add_event(&ev, r.time);
+                    }
+                    None => self.fpm_unleveled += 1,
+                }
             }
             JournalEvent::Kernel(ev) => {
                 self.kernel_lines += 1;
@@ -1624,6 +1630,7 @@ impl Sink<JournalParser> for JournalSummary {
             {
                 shift_range(&mut later.range, shift, zone);
                 shift_range(&mut later.kernel.range, shift, zone);
+                later.fpm.map_times(|t| shift_years(t, shift, zone));
             }
             self.years.first_month.get_or_insert(first);
             self.years.last_month = later.years.last_month;
@@ -1631,6 +1638,8 @@ impl Sink<JournalParser> for JournalSummary {
             self.years.zone = self.years.zone.or(later.years.zone);
         }
         self.years.absolute |= later.years.absolute;
+        // FPM restarts and reloads span chunks: merge them in order.
+        self.fpm.append_chunk(std::mem::take(&mut later.fpm));
         self.merge(&later);
     }
 }

@@ -11,6 +11,7 @@ use crate::cloudflare::{CloudflareParser, EdgeSummary};
 use crate::detect::{Detected, Format};
 use crate::error::Error;
 use crate::fpm::slowlog::{SlowlogParser, SlowlogSummary};
+use crate::fpm::{FpmLogParser, FpmSummary};
 use crate::frame::Loc;
 use crate::journal::{JournalParser, JournalSummary};
 use crate::kernel::{KernelParser, KernelSummary};
@@ -171,6 +172,8 @@ pub struct FileSummary {
     pub access: Option<AccessSummary>,
     /// Error-log counts.
     pub error: Option<ErrorSummary>,
+    /// php-fpm log counts.
+    pub fpm: Option<FpmSummary>,
     /// Slowlog counts.
     pub slowlog: Option<SlowlogSummary>,
     /// Kernel-log counts.
@@ -192,6 +195,9 @@ impl FileSummary {
         }
         if let Some(e) = &self.error {
             r.merge(e.range);
+        }
+        if let Some(f) = &self.fpm {
+            r.merge(f.range);
         }
         if let Some(s) = &self.slowlog {
             r.merge(s.range);
@@ -264,6 +270,7 @@ pub fn summarize(
         tally: Tally::default(),
         access: None,
         error: None,
+        fpm: None,
         slowlog: None,
         kernel: None,
         edge: None,
@@ -283,6 +290,13 @@ pub fn summarize(
             let s = scan_source(source, &p, opts, &ErrorSummary::default);
             out.tally = s.tally;
             out.error = Some(s.sink);
+            out.read_error = s.error;
+        }
+        (Format::FpmLog, _) => {
+            let p = FpmLogParser::new(zone);
+            let s = scan_source(source, &p, opts, &FpmSummary::default);
+            out.tally = s.tally;
+            out.fpm = Some(s.sink);
             out.read_error = s.error;
         }
         (Format::FpmSlowlog, _) => {

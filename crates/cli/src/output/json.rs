@@ -22,6 +22,8 @@ struct StatsDoc<'a> {
     upstream_errors: BTreeMap<&'static str, u64>,
     upstream_warnings: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    fpm: Option<FpmDoc<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     slowlog: Option<SlowlogDoc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kernel: Option<KernelDoc>,
@@ -38,6 +40,20 @@ struct JournalDoc {
     kernel_lines: u64,
     other_lines: u64,
     fpm_unit_restarts: u64,
+}
+
+#[derive(Serialize)]
+struct FpmDoc<'a> {
+    max_children_reached: u64,
+    child_signals: &'a BTreeMap<String, u64>,
+    slow_requests: u64,
+    execution_timeouts: u64,
+    restarts: u64,
+    reloads: u64,
+    seems_busy: u64,
+    child_exits: u64,
+    startup_failures: u64,
+    php_fatal_errors: u64,
 }
 
 #[derive(Serialize)]
@@ -172,6 +188,18 @@ pub fn stats(s: &Stats) -> impl Serialize + '_ {
             .map(|(k, n)| (k.as_str(), n))
             .collect(),
         upstream_warnings: s.error.upstream_warnings,
+        fpm: s.fpm.as_ref().map(|f| FpmDoc {
+            max_children_reached: f.max_children_reached,
+            child_signals: &f.child_signals,
+            slow_requests: f.slow_requests,
+            execution_timeouts: f.execution_timeouts,
+            restarts: f.restarts,
+            reloads: f.reloads,
+            seems_busy: f.seems_busy,
+            child_exits: f.child_exits,
+            startup_failures: f.startup_failures,
+            php_fatal_errors: f.php_fatal_errors,
+        }),
         slowlog: s.slowlog.as_ref().map(|sl| SlowlogDoc {
             traces: sl.traces,
             by_plugin: names(&sl.by_plugin),

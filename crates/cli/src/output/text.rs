@@ -95,6 +95,32 @@ pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
         }
         writeln!(out, "upstream warnings: {}", s.error.upstream_warnings)?;
     }
+    if let Some(f) = &s.fpm {
+        let signals: Vec<String> = f
+            .child_signals
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        writeln!(
+            out,
+            "php-fpm: max_children reached {}, seems busy {}, slow requests {}, execution timeouts {}",
+            f.max_children_reached, f.seems_busy, f.slow_requests, f.execution_timeouts
+        )?;
+        writeln!(
+            out,
+            "  child exits {} (on a signal: {}), restarts {}, reloads {}, startup failures {}, PHP fatal errors {}",
+            f.child_exits,
+            if signals.is_empty() {
+                "none".to_string()
+            } else {
+                signals.join(", ")
+            },
+            f.restarts,
+            f.reloads,
+            f.startup_failures,
+            f.php_fatal_errors
+        )?;
+    }
     if let Some(sl) = &s.slowlog {
         writeln!(out, "slowlog traces: {}", sl.traces)?;
         let top = |m: &std::collections::BTreeMap<Vec<u8>, u64>, what: &str| -> io::Result<()> {

@@ -306,6 +306,23 @@ impl FpmSummary {
         self.cycles.extend(later.cycles);
     }
 
+    /// Moves every time this summary keeps (its range, its cycles and the
+    /// master's pending state) by `f`: for readers that re-date a later
+    /// chunk, such as the journal after a New Year it could not see.
+    pub fn map_times(&mut self, f: impl Fn(Timestamp) -> Timestamp) {
+        self.range.first = self.range.first.map(&f);
+        self.range.last = self.range.last.map(&f);
+        for c in &mut self.cycles {
+            c.start = c.start.map(&f);
+            c.end = c.end.map(&f);
+        }
+        for st in [&mut self.state, &mut self.leading_pre] {
+            if let State::Stopping { since, .. } | State::Reloading { since, .. } = st {
+                *since = since.map(&f);
+            }
+        }
+    }
+
     /// Adds another input's counts (totals across files; no state is
     /// carried from one input to the next).
     pub fn merge(&mut self, other: &FpmSummary) {
