@@ -136,6 +136,8 @@ fn error(c: &mut Criterion) {
 const SLOWLOG: &[u8] = include_bytes!("../../testdata/fpm-slowlog/lab/phaseA/www-slow.log");
 const DMESG_T: &[u8] = include_bytes!("../../testdata/kernel/lab/phaseA/dmesg-T.txt");
 const CLOUDFLARE: &[u8] = include_bytes!("../../testdata/cloudflare/lnav/logfile_cloudflare.1");
+const FPM_LOG: &[u8] = include_bytes!("../../testdata/fpm-log/lab/phaseA/php-fpm.log");
+const JOURNAL: &[u8] = include_bytes!("../../testdata/journal/journal.phaseB.short.txt");
 
 fn others(c: &mut Criterion) {
     use baton_logparse::cloudflare::{CloudflareParser, EdgeSummary};
@@ -157,7 +159,45 @@ fn others(c: &mut Criterion) {
     let (es, ct) = scan_slice(&cf, 0, &cp, &sequential(), &EdgeSummary::default);
     assert_eq!((ct.parsed, es.requests), (15 * cn as u64, 15 * cn as u64));
 
+    use baton_logparse::fpm::{FpmLogParser, FpmSummary};
+    use baton_logparse::journal::{JournalParser, JournalSummary};
+    // php-fpm.log (phase A): 125 lines, one max_children line; the phase B
+    // journal: 179 lines, 62 php-fpm entries (hand-counted).
+    let (fpm, fnn) = repeat(FPM_LOG, 8 << 20);
+    let fp = FpmLogParser::new(Zone::UTC);
+    let (fs, ft) = scan_slice(&fpm, 0, &fp, &sequential(), &FpmSummary::default);
+    assert_eq!(
+        (ft.lines, fs.max_children_reached),
+        (125 * fnn as u64, fnn as u64)
+    );
+    let (jr, jn) = repeat(JOURNAL, 8 << 20);
+    let jp = JournalParser::new(Zone::UTC, 2026);
+    let (js, jt) = scan_slice(&jr, 0, &jp, &sequential(), &JournalSummary::default);
+    assert_eq!((jt.lines, js.fpm_lines), (179 * jn as u64, 62 * jn as u64));
+
     let mut g = c.benchmark_group("others/1-thread");
+    g.throughput(Throughput::Bytes(fpm.len() as u64));
+    g.bench_function("fpm-log", |b| {
+        b.iter(|| {
+            scan_slice(black_box(&fpm), 0, &fp, &sequential(), &FpmSummary::default)
+                .1
+                .parsed
+        })
+    });
+    g.throughput(Throughput::Bytes(jr.len() as u64));
+    g.bench_function("journal-short", |b| {
+        b.iter(|| {
+            scan_slice(
+                black_box(&jr),
+                0,
+                &jp,
+                &sequential(),
+                &JournalSummary::default,
+            )
+            .1
+            .parsed
+        })
+    });
     g.throughput(Throughput::Bytes(slow.len() as u64));
     g.bench_function("fpm-slowlog", |b| {
         b.iter(|| {
