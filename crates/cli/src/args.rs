@@ -58,6 +58,12 @@ pub struct CommonOpts {
     #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1970..=9999))]
     pub year: Option<i32>,
 
+    /// When the machine booted (RFC 3339, or seconds since the epoch): times
+    /// raw `dmesg` lines, whose `[12345.678901]` stamps count from boot.
+    /// Without it they are counted as untimed.
+    #[arg(long = "boot-time", value_name = "TIME")]
+    pub boot_time: Option<String>,
+
     /// The nginx `log_format` string of access logs that detection does not
     /// recognize, e.g. copied from `nginx -T`.
     #[arg(long = "log-format", value_name = "FORMAT")]

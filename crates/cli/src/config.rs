@@ -35,6 +35,8 @@ pub struct Config {
     pub tz: Option<Zone>,
     /// The year given with `--year`.
     pub year: Option<i32>,
+    /// The boot time given with `--boot-time` (unix seconds).
+    pub boot_time: Option<i64>,
     /// The access-log parser compiled from `--log-format`.
     pub log_format: Option<AccessParser>,
     /// Formats forced with `--as FORMAT=PATH`.
@@ -58,9 +60,11 @@ impl Config {
             output,
             tz,
             year,
+            boot_time,
             log_format,
             force,
         } = common;
+        let boot_time = boot_time.map(|b| parse_boot_time(&b)).transpose()?;
         let tz = tz
             .map(|z| z.parse::<Zone>().with_context(|| "--tz"))
             .transpose()?;
@@ -77,6 +81,7 @@ impl Config {
             output,
             tz,
             year,
+            boot_time,
             log_format,
             forced,
         })
@@ -86,6 +91,16 @@ impl Config {
     pub fn forced_format(&self, path: &std::path::Path) -> Option<Format> {
         self.forced.iter().find(|(_, p)| p == path).map(|(f, _)| *f)
     }
+}
+
+/// `--boot-time`: RFC 3339 (`2026-11-24T08:11:14Z`) or unix seconds.
+fn parse_boot_time(s: &str) -> anyhow::Result<i64> {
+    if let Ok(secs) = s.parse::<i64>() {
+        return Ok(secs);
+    }
+    baton_logparse::time::parse_iso8601(s.as_bytes())
+        .map(|t| t.unix_secs())
+        .ok_or_else(|| anyhow::anyhow!("--boot-time {s:?}: expected RFC 3339 (2026-11-24T08:11:14Z) or seconds since the epoch"))
 }
 
 fn parse_force(s: &str) -> anyhow::Result<(Format, PathBuf)> {
@@ -127,6 +142,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.tz, Some(Zone::Fixed(-18000)));
         assert_eq!(c.paths.len(), 2);
+        let b = cfg(&["stats", "--boot-time", "2026-11-24T08:11:14Z", "a"]).unwrap();
+        assert_eq!(b.boot_time, Some(1_795_507_874));
         assert_eq!(
             c.forced_format(std::path::Path::new("x.log")),
             Some(Format::NginxError)
@@ -141,5 +158,6 @@ mod tests {
         assert!(cfg(&["stats", "--as", "apache=x", "a"]).is_err());
         assert!(cfg(&["stats"]).is_err());
         assert!(cfg(&["stats", "--format", "xml", "a"]).is_err());
+        assert!(cfg(&["stats", "--boot-time", "yesterday", "a"]).is_err());
     }
 }

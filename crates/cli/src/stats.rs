@@ -177,6 +177,7 @@ pub fn gather(config: &Config) -> Stats {
     for (i, p) in dated {
         let time = TimeConfig {
             zone,
+            boot_time: config.boot_time,
             ..TimeConfig::default()
         };
         if let Some(f) = read_one(p, &time, None, &opts, &mut stats.errors) {
@@ -203,7 +204,7 @@ pub fn gather(config: &Config) -> Stats {
         let time = TimeConfig {
             zone,
             year: Some(year.0),
-            ..TimeConfig::default()
+            boot_time: config.boot_time,
         };
         if let Some(f) = read_one(p, &time, Some(year), &opts, &mut stats.errors) {
             done.push((i, f));

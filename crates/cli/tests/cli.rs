@@ -649,3 +649,26 @@ fn fpm_log_section() {
         (Some(1), Some(1))
     );
 }
+
+#[test]
+fn raw_dmesg_is_untimed_without_boot_time() {
+    // The lab machine booted at 08:11:14Z (dmesg -T puts the OOM kill at
+    // 11:18:02, raw dmesg at 11208.086696 s after boot).
+    let raw = "testdata/kernel/lab/phaseA/dmesg.txt";
+    let v = json(&baton(&["stats", "--format", "json", raw]));
+    assert_eq!(v["kernel"]["untimed"], 87);
+    assert_eq!(v["files"][0]["first_time"], Value::Null);
+    let v = json(&baton(&[
+        "stats",
+        "--format",
+        "json",
+        "--boot-time",
+        "2026-11-24T08:11:14Z",
+        raw,
+    ]));
+    assert_eq!(v["kernel"]["untimed"], 0);
+    assert_eq!(
+        v["files"][0]["last_time"],
+        "2026-11-24T11:18:02.086696+00:00"
+    );
+}
