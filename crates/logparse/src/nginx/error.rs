@@ -52,6 +52,7 @@
 
 use memchr::memmem;
 
+use crate::bytes::Byte;
 use crate::error::SkipReason;
 use crate::frame::RecordParser;
 use crate::time::{LocalResolver, Timestamp, Zone, parse_naive_slash};
@@ -329,12 +330,40 @@ pub struct Context<'a> {
 /// The prefix of a FastCGI stderr message.
 const FASTCGI: &[u8] = b"FastCGI sent in stderr: \"";
 
+/// Finds the first `,`, `(` or `w`, with the best routine chosen at
+/// construction (see [`Byte`]).
+#[derive(Clone, Copy, Debug)]
+struct Marks {
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<memchr::arch::x86_64::avx2::memchr::Three>,
+}
+
+impl Marks {
+    fn new() -> Marks {
+        Marks {
+            #[cfg(target_arch = "x86_64")]
+            avx2: memchr::arch::x86_64::avx2::memchr::Three::new(b',', b'(', b'w'),
+        }
+    }
+
+    #[inline(always)]
+    fn find(&self, h: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(three) = &self.avx2 {
+            return three.find(h);
+        }
+        memchr::memchr3(b',', b'(', b'w', h)
+    }
+}
+
 /// The searchers a parser uses, built once.
 #[derive(Debug, Clone)]
 struct Finders {
     client: memmem::Finder<'static>,
     upstream: memmem::Finder<'static>,
     upstream_key: memmem::Finder<'static>,
+    marks: Marks,
+    paren: Byte,
     close_while: memmem::Finder<'static>,
     close_client: memmem::Finder<'static>,
     fastcgi: memmem::Finder<'static>,
@@ -351,6 +380,8 @@ impl Finders {
             client: memmem::Finder::new(b", client: "),
             upstream: memmem::Finder::new(b"upstream"),
             upstream_key: memmem::Finder::new(b", upstream:"),
+            marks: Marks::new(),
+            paren: Byte::new(b'('),
             close_while: memmem::Finder::new(b"\" while "),
             close_client: memmem::Finder::new(b"\", client: "),
             fastcgi: memmem::Finder::new(FASTCGI),
@@ -537,7 +568,12 @@ impl RecordParser for ErrorParser {
             php: None,
             raw_context: None,
         };
-        let mut from = 0;
+        // Everything read past the header starts at a `,` (the context's
+        // `, client: `), a `(` (the errno's `(N: `) or a `w` (` while `).
+        // Most messages (`client 127.0.0.1 closed keepalive connection`)
+        // hold none of them, and one search says so.
+        let mark = self.finders.marks.find(body).unwrap_or(body.len());
+        let mut from = mark;
         while let Some(i) = self.finders.client.find(&body[from..]) {
             let at = from + i;
             let ctx = &body[at + 10..];
@@ -548,12 +584,28 @@ impl RecordParser for ErrorParser {
             }
             from = at + 1;
         }
-        self.classify(&mut r);
+        self.classify(&mut r, mark);
         Ok(r)
     }
 }
 
 impl ErrorParser {
+    /// The first `(N: ` in `words`: the errno nginx prints as `(111: Connection refused)`.
+    #[inline]
+    fn find_errno(&self, words: &[u8]) -> Option<u16> {
+        let mut from = 0;
+        while let Some(i) = self.finders.paren.find(&words[from..]) {
+            let at = from + i;
+            if let Some((n, [b':', b' ', ..])) = digits_u64(&words[at + 1..])
+                && let Ok(n) = u16::try_from(n)
+            {
+                return Some(n);
+            }
+            from = at + 1;
+        }
+        None
+    }
+
     /// Whether the context `ctx` (after `, client: `) has an `upstream:`
     /// key: [`Context::parse`] says so, asked only when the key's text is
     /// there at all.
@@ -561,21 +613,33 @@ impl ErrorParser {
         self.finders.upstream_key.find(ctx).is_some() && Context::parse(ctx).upstream.is_some()
     }
 
-    /// Fills errno, phase, the upstream class and the PHP message.
-    fn classify<'a>(&self, r: &mut ErrorRecord<'a>) {
+    /// Fills errno, phase, the upstream class and the PHP message. The
+    /// message holds no `(` or `w` before `mark`.
+    #[inline]
+    fn classify<'a>(&self, r: &mut ErrorRecord<'a>, mark: usize) {
         let msg = r.message;
         // nginx's own words: for FastCGI stderr, what follows the payload.
-        let (words, fastcgi) = match msg.strip_prefix(FASTCGI) {
+        let (words, mark, fastcgi) = match msg.strip_prefix(FASTCGI) {
             Some(payload_and_tail) => {
                 let (payload, tail) = split_payload(&self.finders, payload_and_tail);
                 r.php = first_php_message(&self.finders, payload);
-                (tail, true)
+                (tail, 0, true)
             }
-            None => (msg, false),
+            None => (msg, mark.min(msg.len()), false),
         };
-        r.errno = find_errno(words);
+        if mark == words.len() && !fastcgi {
+            // No errno, no phase: only the context can make it upstream.
+            if r.level >= Level::Warn && r.raw_context.is_some_and(|c| self.has_upstream(c)) {
+                r.upstream_class = match r.level {
+                    Level::Warn => UpstreamClass::Warning,
+                    _ => UpstreamClass::Error(upstream_kind(&self.finders, words, None, None)),
+                };
+            }
+            return;
+        }
+        r.errno = self.find_errno(&words[mark..]);
         let mut upstream_phase = false;
-        if let Some(i) = rfind_while(words) {
+        if let Some(i) = rfind_while(words, mark) {
             let action = &words[i + 7..];
             r.phase = Some(Phase::from_action(action));
             // The named upstream phases hold `upstream`; `sending to client` does not.
@@ -725,27 +789,15 @@ fn trim_start(mut b: &[u8]) -> &[u8] {
     b
 }
 
-/// The start of the last ` while ` in `words`.
+/// The start of the last ` while ` in `words`, whose `w` is at or after `lo`.
 #[inline]
-fn rfind_while(words: &[u8]) -> Option<usize> {
+fn rfind_while(words: &[u8], lo: usize) -> Option<usize> {
     let mut end = words.len();
-    while let Some(i) = memchr::memrchr(b'w', &words[..end]) {
+    while let Some(i) = memchr::memrchr(b'w', &words[lo..end]).map(|i| lo + i) {
         if i > 0 && words[i - 1] == b' ' && words[i..].starts_with(b"while ") {
             return Some(i - 1);
         }
         end = i;
-    }
-    None
-}
-
-/// The first `(N: ` in `words`: the errno nginx prints as `(111: Connection refused)`.
-fn find_errno(words: &[u8]) -> Option<u16> {
-    for i in memchr::memchr_iter(b'(', words) {
-        if let Some((n, [b':', b' ', ..])) = digits_u64(&words[i + 1..])
-            && let Ok(n) = u16::try_from(n)
-        {
-            return Some(n);
-        }
     }
     None
 }

@@ -1,3 +1,5 @@
+use proptest::prelude::*;
+
 use super::*;
 
 fn parse(line: &[u8]) -> ErrorRecord<'_> {
@@ -747,4 +749,98 @@ fn entry_start_shape() {
     assert!(!is_entry_start(b"2026/11/24 11:16:54 [infox] 1#1: x"));
     assert!(!is_entry_start(b"2026/11/24 1x:16:54 [info] 1#1: x"));
     assert!(!is_entry_start(b"Stack trace:"));
+}
+
+/// The first index where `needle` starts in `h`, by brute force.
+fn naive_find(h: &[u8], needle: &[u8]) -> Option<usize> {
+    h.windows(needle.len()).position(|w| w == needle)
+}
+
+/// What the record's message, errno, phase, class and context are by
+/// the rules of the module docs, read with brute-force searches: the
+/// oracle of the parser's anchored fast paths.
+fn naive<'a>(
+    level: Level,
+    body: &'a [u8],
+) -> (
+    &'a [u8],
+    Option<u16>,
+    Option<Phase>,
+    UpstreamClass,
+    Context<'a>,
+) {
+    let f = Finders::new();
+    let (mut message, mut context) = (body, Context::default());
+    for at in 0..body.len() {
+        if body[at..].starts_with(b", client: ") && client_end(&body[at + 10..]).is_some() {
+            (message, context) = (&body[..at], Context::parse(&body[at + 10..]));
+            break;
+        }
+    }
+    let (words, fastcgi) = match message.strip_prefix(FASTCGI) {
+        Some(rest) => (split_payload(&f, rest).1, true),
+        None => (message, false),
+    };
+    let errno = (0..words.len()).find_map(|i| match digits_u64(&words[i..]) {
+        Some((n, [b':', b' ', ..])) if i > 0 && words[i - 1] == b'(' => u16::try_from(n).ok(),
+        _ => None,
+    });
+    let action = (0..words.len())
+        .rev()
+        .find(|&i| words[i..].starts_with(b" while "))
+        .map(|i| &words[i + 7..]);
+    let phase = action.map(Phase::from_action);
+    let upstream_phase = match phase {
+        Some(Phase::Other) => naive_find(action.unwrap(), b"upstream").is_some(),
+        Some(Phase::SendingToClient) | None => false,
+        _ => true,
+    };
+    let class = if !(upstream_phase || fastcgi || context.upstream.is_some()) {
+        UpstreamClass::None
+    } else {
+        match level {
+            Level::Debug | Level::Info | Level::Notice => UpstreamClass::None,
+            Level::Warn => UpstreamClass::Warning,
+            _ => UpstreamClass::Error(upstream_kind(&f, words, errno, phase)),
+        }
+    };
+    (message, errno, phase, class, context)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn classification_agrees_with_brute_force(
+        level in 0usize..8,
+        parts in proptest::collection::vec(
+            prop_oneof![
+                proptest::sample::select(vec![
+                    "connect() failed", " (111: Connection refused)", "(11: ", "(70000: x)",
+                    "(", "w", ",", ", ", " while ", "while ", " while connecting to upstream",
+                    " while reading upstream", " while sending to client", " while SSL handshaking",
+                    "upstream timed out", "no live upstreams", "upstream prematurely closed",
+                    ", client: 1.2.3.4", ", client: a b", ", server: s", ", server: ",
+                    ", request: \"GET /, upstream: \\\"x\\\" HTTP/1.1\"", ", upstream: \"u\"",
+                    ", upstream:", ", host: \"h\"", "FastCGI sent in stderr: \"", "\" while ",
+                    "\"", "client 127.0.0.1 closed keepalive connection", "upstream sent too big header",
+                    ", client: 1.2.3.4, server: s", ", client: ::1, server: , upstream: \"u\"",
+                    ", client: ::1, server: x, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://u\", host: \"h\"",
+                ]).prop_map(|s| s.as_bytes().to_vec()),
+                "[a-z (),:\"w0-9]{0,12}".prop_map(String::into_bytes),
+            ],
+            0..12,
+        ),
+    ) {
+        const LEVELS: [&str; 8] = ["debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"];
+        let body: Vec<u8> = parts.concat();
+        let mut line = format!("2026/11/24 11:18:04 [{}] 1#1: *7 ", LEVELS[level]).into_bytes();
+        line.extend_from_slice(&body);
+        let r = parse(&line);
+        let (message, errno, phase, class, context) = naive(r.level, &body);
+        prop_assert_eq!(
+            (r.message, r.errno, r.phase, r.upstream_class, r.context()),
+            (message, errno, phase, class, context)
+        );
+    }
 }
