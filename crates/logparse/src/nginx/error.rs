@@ -895,7 +895,7 @@ fn quoted(s: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// Decimal digits at the start of `s` (at most 19) and the rest.
-#[inline]
+#[inline(always)]
 fn digits_u64(s: &[u8]) -> Option<(u64, &[u8])> {
     let mut v = 0u64;
     let mut n = 0;
@@ -923,23 +923,45 @@ fn cut_or(rest: &[u8], other: SkipReason) -> SkipReason {
     }
 }
 
+/// The shape of a timestamp: `0` where a digit goes.
+const SHAPE: &[u8; 19] = b"0000/00/00 00:00:00";
+
+/// For the 8 bytes of [`SHAPE`] at `at`: what to XOR them with (`0`
+/// where a digit goes, the separator elsewhere) so a byte that fits
+/// becomes 0..=9 under a digit and 0 under a separator, and what to add
+/// so that a byte that does not fit (all bytes below 16) reaches 16.
+const fn shape_word(at: usize) -> (u64, u64) {
+    let (mut xor, mut add) = (0u64, 0u64);
+    let mut i = 0;
+    while i < 8 {
+        let c = SHAPE[at + i];
+        xor |= (c as u64) << (8 * i);
+        add |= (if c == b'0' { 6u64 } else { 15 }) << (8 * i);
+        i += 1;
+    }
+    (xor, add)
+}
+
 /// `YYYY/MM/DD HH:MM:SS` with digits where digits go (values unchecked).
 #[inline]
 fn timestamp_shape(b: &[u8]) -> bool {
-    const SHAPE: &[u8; 19] = b"0000/00/00 00:00:00";
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const W: [(usize, (u64, u64)); 3] =
+        [(0, shape_word(0)), (8, shape_word(8)), (11, shape_word(11))];
     let Some(b) = b.first_chunk::<19>() else {
         return false;
     };
-    // Branch-free over the fixed shape, so it compiles to a few compares.
-    let mut ok = true;
-    for (&c, &s) in b.iter().zip(SHAPE) {
-        ok &= if s == b'0' {
-            c.wrapping_sub(b'0') < 10
-        } else {
-            c == s
-        };
+    // Three overlapping words cover the 19 bytes; each byte is checked in
+    // its lanes without a branch (a byte of 16 or more fails by itself and
+    // keeps the additions from carrying across bytes).
+    let mut bad = 0u64;
+    for (at, (xor, add)) in W {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[at..at + 8]);
+        let v = u64::from_le_bytes(w) ^ xor;
+        bad |= v | v.wrapping_add(add);
     }
-    ok
+    bad & HIGH == 0
 }
 
 /// ` [level] ` at the start of `rest` (the text after the timestamp) when
@@ -969,7 +991,6 @@ fn level_slow(rest: &[u8]) -> Result<(Level, &[u8]), SkipReason> {
 
 /// Why a record that does not start with a timestamp is skipped.
 fn not_an_entry(rec: &[u8]) -> SkipReason {
-    const SHAPE: &[u8; 19] = b"0000/00/00 00:00:00";
     let n = rec.len().min(19);
     let prefix_of_ts = n >= 4
         && rec[..n].iter().zip(SHAPE).all(|(&c, &s)| {
@@ -1003,10 +1024,61 @@ pub fn is_entry_start(line: &[u8]) -> bool {
     level_fast(&line[21..]).is_some()
 }
 
+/// `name` as the low bytes of a word, and the mask of those bytes.
+const fn name_word(name: &[u8]) -> (u64, u64) {
+    let mut w = 0u64;
+    let mut i = 0;
+    while i < name.len() {
+        w |= (name[i] as u64) << (8 * i);
+        i += 1;
+    }
+    let mask = if name.len() >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * name.len())) - 1
+    };
+    (w, mask)
+}
+
 /// `level] ` at the start of `s` (the text after ` [`): the level and the
 /// length of `level] `. Exactly the levels [`Level::from_bytes`] reads.
 #[inline]
 fn level_fast(s: &[u8]) -> Option<(Level, usize)> {
+    const WORDS: [(Level, &[u8], (u64, u64)); 8] = {
+        const fn e(level: Level, name: &'static [u8]) -> (Level, &'static [u8], (u64, u64)) {
+            (level, name, name_word(name))
+        }
+        [
+            e(Level::Debug, b"debug] "),
+            e(Level::Info, b"info] "),
+            e(Level::Notice, b"notice] "),
+            e(Level::Warn, b"warn] "),
+            e(Level::Error, b"error] "),
+            e(Level::Crit, b"crit] "),
+            e(Level::Alert, b"alert] "),
+            e(Level::Emerg, b"emerg] "),
+        ]
+    };
+    let Some(w) = s.first_chunk::<8>() else {
+        return level_short(s);
+    };
+    let (level, name, (word, mask)) = match w[0] {
+        b'i' => WORDS[1],
+        b'n' => WORDS[2],
+        b'w' => WORDS[3],
+        b'c' => WORDS[5],
+        b'a' => WORDS[6],
+        b'd' => WORDS[0],
+        b'e' if w[1] == b'r' => WORDS[4],
+        b'e' => WORDS[7],
+        _ => return None,
+    };
+    (u64::from_le_bytes(*w) & mask == word).then_some((level, name.len()))
+}
+
+/// [`level_fast`] for fewer than 8 bytes.
+#[cold]
+fn level_short(s: &[u8]) -> Option<(Level, usize)> {
     let (level, name): (Level, &[u8]) = match s.first()? {
         b'i' => (Level::Info, b"info] "),
         b'n' => (Level::Notice, b"notice] "),

@@ -844,3 +844,47 @@ proptest! {
         );
     }
 }
+
+/// [`is_entry_start`] by the letter of its docs.
+fn naive_entry_start(line: &[u8]) -> bool {
+    let shape = line.len() >= 19
+        && line[..19].iter().zip(SHAPE).all(|(&c, &s)| {
+            if s == b'0' {
+                c.is_ascii_digit()
+            } else {
+                c == s
+            }
+        });
+    let level = [
+        "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg",
+    ]
+    .iter()
+    .any(|l| {
+        line.get(21..)
+            .unwrap_or_default()
+            .starts_with(format!("{l}] ").as_bytes())
+    });
+    line.len() >= 27 && shape && line[19] == b' ' && line[20] == b'[' && level
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn entry_start_agrees_with_its_definition(
+        level in proptest::sample::select(vec!["debug", "info", "notice", "warn", "error", "crit", "alert", "emerg", "eme", "er"]),
+        edits in proptest::collection::vec((0usize..40, any::<u8>()), 0..3),
+        len in 0usize..48,
+    ) {
+        let mut line = format!("2026/11/24 11:16:54 [{level}] 1#1: *5 x").into_bytes();
+        for (at, b) in edits {
+            if let Some(c) = line.get_mut(at) {
+                // Mostly near misses: digits, separators and level letters.
+                *c = [b, b'0' + b % 10, b'/', b':', b' ', b'[', b']', b'e', b'r', b'.', b';', b'!'][(b % 12) as usize];
+            }
+        }
+        line.truncate(len);
+        prop_assert_eq!(is_entry_start(&line), naive_entry_start(&line));
+        prop_assert_eq!(timestamp_shape(&line), line.len() >= 19 && naive_entry_start(&[&line[..19], &b" [info] "[..]].concat()));
+    }
+}
