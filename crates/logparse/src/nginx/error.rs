@@ -638,22 +638,22 @@ impl ErrorParser {
             return;
         }
         r.errno = self.find_errno(&words[mark..]);
-        let mut upstream_phase = false;
-        if let Some(i) = rfind_while(words, mark) {
-            let action = &words[i + 7..];
-            r.phase = Some(Phase::from_action(action));
-            // The named upstream phases hold `upstream`; `sending to client` does not.
-            upstream_phase = match r.phase {
-                Some(Phase::Other) => self.finders.upstream.find(action).is_some(),
-                Some(Phase::SendingToClient) => false,
-                _ => true,
-            };
+        let action = rfind_while(words, mark).map(|i| &words[i + 7..]);
+        r.phase = action.map(Phase::from_action);
+        if r.level < Level::Warn {
+            // Below `warn` nothing is an upstream error or warning.
+            return;
         }
+        // The named upstream phases hold `upstream`; `sending to client` does not.
+        let upstream_phase = match (r.phase, action) {
+            (Some(Phase::Other), Some(action)) => self.finders.upstream.find(action).is_some(),
+            (Some(Phase::SendingToClient) | None, _) => false,
+            _ => true,
+        };
         if !(upstream_phase || fastcgi || r.raw_context.is_some_and(|c| self.has_upstream(c))) {
             return;
         }
         r.upstream_class = match r.level {
-            Level::Debug | Level::Info | Level::Notice => UpstreamClass::None,
             Level::Warn => UpstreamClass::Warning,
             _ => UpstreamClass::Error(upstream_kind(&self.finders, words, r.errno, r.phase)),
         };
@@ -897,6 +897,35 @@ fn quoted(s: &[u8]) -> (&[u8], &[u8]) {
 /// Decimal digits at the start of `s` (at most 19) and the rest.
 #[inline(always)]
 fn digits_u64(s: &[u8]) -> Option<(u64, &[u8])> {
+    if let Some(w) = s.first_chunk::<8>() {
+        let w = u64::from_le_bytes(*w);
+        // A byte is a digit when it is below 0x80, at least 0x30 and
+        // below 0x3a; the sums stay within each byte.
+        let low = w & 0x7f7f_7f7f_7f7f_7f7f;
+        let digit = (low.wrapping_add(0x5050_5050_5050_5050)
+            & !low.wrapping_add(0x4646_4646_4646_4646)
+            & !w)
+            & 0x8080_8080_8080_8080;
+        let n = ((!digit & 0x8080_8080_8080_8080).trailing_zeros() / 8) as usize;
+        if n == 0 {
+            return None;
+        }
+        if n < 8 {
+            // The n digits to the top bytes (zeros before them), then
+            // pairs, quads and the whole word combined.
+            let v = (w & 0x0f0f_0f0f_0f0f_0f0f) << (8 * (8 - n));
+            let v = (v.wrapping_mul(10 << 8 | 1) >> 8) & 0x00ff_00ff_00ff_00ff;
+            let v = (v.wrapping_mul(100 << 16 | 1) >> 16) & 0x0000_ffff_0000_ffff;
+            let v = v.wrapping_mul(10000 << 32 | 1) >> 32;
+            return Some((v, &s[n..]));
+        }
+    }
+    digits_u64_loop(s)
+}
+
+/// [`digits_u64`] a byte at a time.
+#[inline]
+fn digits_u64_loop(s: &[u8]) -> Option<(u64, &[u8])> {
     let mut v = 0u64;
     let mut n = 0;
     while n < s.len().min(20) {

@@ -888,3 +888,16 @@ proptest! {
         prop_assert_eq!(timestamp_shape(&line), line.len() >= 19 && naive_entry_start(&[&line[..19], &b" [info] "[..]].concat()));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn digits_agree_with_the_byte_loop(s in "[0-9]{0,22}[ :#*a/\u{80}\u{ff}]{0,3}[0-9]{0,3}") {
+        // Also every prefix, so the short and long paths both run.
+        let s = s.as_bytes();
+        for n in 0..=s.len() {
+            prop_assert_eq!(digits_u64(&s[..n]), digits_u64_loop(&s[..n]));
+        }
+    }
+}
