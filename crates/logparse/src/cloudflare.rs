@@ -38,8 +38,6 @@
 
 use std::collections::BTreeMap;
 
-use memchr::memchr2;
-
 use crate::error::SkipReason;
 use crate::frame::{Loc, RecordParser};
 use crate::scan::Sink;
@@ -119,118 +117,20 @@ enum Value<'a> {
     Nested,
 }
 
-#[inline]
-fn skip_ws(s: &[u8], mut i: usize) -> usize {
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\r' | b'\n') {
-        i += 1;
-    }
-    i
-}
-
-/// The index of the closing quote of a string whose content starts at `i`.
-fn string_end(s: &[u8], mut i: usize) -> Result<usize, SkipReason> {
-    loop {
-        match memchr2(b'"', b'\\', s.get(i..).ok_or(SkipReason::Truncated)?) {
-            None => return Err(SkipReason::Truncated),
-            Some(j) if s[i + j] == b'"' => return Ok(i + j),
-            Some(j) => i += j + 2,
-        }
-    }
-}
-
-/// The end (exclusive) of a nested object or array starting at `i`.
-fn nested_end(s: &[u8], mut i: usize) -> Result<usize, SkipReason> {
-    let mut depth = 0usize;
-    while i < s.len() {
-        match s[i] {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.checked_sub(1).ok_or(SkipReason::BadJson)?;
-                if depth == 0 {
-                    return Ok(i + 1);
-                }
-            }
-            b'"' => i = string_end(s, i + 1)?,
-            _ => {}
-        }
-        i += 1;
-    }
-    Err(SkipReason::Truncated)
-}
-
 /// Calls `f` with each member of the flat JSON object on `line` (nested
 /// values are skipped over, not entered).
 fn members<'a>(
     line: &'a [u8],
     mut f: impl FnMut(&'a [u8], Value<'a>) -> Result<(), SkipReason>,
 ) -> Result<(), SkipReason> {
-    let mut i = skip_ws(line, 0);
-    if line.get(i) != Some(&b'{') {
-        return Err(SkipReason::Unrecognized);
-    }
-    i += 1;
-    let mut first = true;
-    loop {
-        i = skip_ws(line, i);
-        match line.get(i) {
-            None => return Err(SkipReason::Truncated),
-            Some(b'}') if first => {
-                i += 1;
-                break;
-            }
-            Some(b'"') => {}
-            Some(_) => return Err(SkipReason::BadJson),
-        }
-        first = false;
-        let key_end = string_end(line, i + 1)?;
-        let key = &line[i + 1..key_end];
-        i = skip_ws(line, key_end + 1);
-        match line.get(i) {
-            Some(b':') => i = skip_ws(line, i + 1),
-            Some(_) => return Err(SkipReason::BadJson),
-            None => return Err(SkipReason::Truncated),
-        }
-        let value = match line.get(i) {
-            None => return Err(SkipReason::Truncated),
-            Some(b'"') => {
-                let end = string_end(line, i + 1)?;
-                let v = &line[i + 1..end];
-                i = end + 1;
-                Value::Str(v)
-            }
-            Some(b'{' | b'[') => {
-                i = nested_end(line, i)?;
-                Value::Nested
-            }
-            Some(c) if c.is_ascii_digit() || matches!(c, b'-' | b't' | b'f' | b'n') => {
-                let start = i;
-                while i < line.len()
-                    && !matches!(line[i], b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n')
-                {
-                    i += 1;
-                }
-                let v = &line[start..i];
-                if v.is_empty() {
-                    return Err(SkipReason::BadJson);
-                }
-                Value::Bare(v)
-            }
-            Some(_) => return Err(SkipReason::BadJson),
+    let mut m = crate::json::Members::new(line)?;
+    while let Some((key, v)) = m.next_member()? {
+        let v = match v {
+            crate::json::Value::Str(s) => Value::Str(s),
+            crate::json::Value::Bare(b) => Value::Bare(b),
+            crate::json::Value::Object(_) | crate::json::Value::Array(_) => Value::Nested,
         };
-        f(key, value)?;
-        i = skip_ws(line, i);
-        match line.get(i) {
-            Some(b',') => i += 1,
-            Some(b'}') => {
-                i += 1;
-                break;
-            }
-            Some(_) => return Err(SkipReason::BadJson),
-            None => return Err(SkipReason::Truncated),
-        }
-    }
-    if skip_ws(line, i) != line.len() {
-        return Err(SkipReason::BadJson);
+        f(key, v)?;
     }
     Ok(())
 }

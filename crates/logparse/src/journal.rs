@@ -52,7 +52,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{Offset, TimeZone};
-use memchr::{memchr, memchr2, memchr3};
+use memchr::{memchr, memchr3};
 
 use crate::error::SkipReason;
 use crate::frame::{Loc, RecordParser};
@@ -808,9 +808,15 @@ impl JournalParser {
 
     fn parse_json<'a>(&mut self, line: &'a [u8]) -> Result<JournalRecord<'a>, SkipReason> {
         let mut f = Fields::default();
-        let mut it = JsonFields::new(line)?;
-        while let Some(kv) = it.next_field()? {
-            let (key, value, kind) = kv;
+        let mut it = crate::json::Members::new(line)?;
+        while let Some((key, value)) = it.next_member()? {
+            let (value, kind) = match value {
+                crate::json::Value::Str(v) => (v, Kind::JsonString),
+                crate::json::Value::Array(v) => (v, Kind::JsonArray),
+                crate::json::Value::Object(v) => (v, Kind::Other),
+                crate::json::Value::Bare(v) if v == b"null" => (v, Kind::Other),
+                crate::json::Value::Bare(v) => (v, Kind::Raw),
+            };
             f.take(key, value, kind);
         }
         if !f.any {
@@ -1032,127 +1038,6 @@ impl<'a> Fields<'a> {
         if text {
             *slot = Some(value);
         }
-    }
-}
-
-// ---------------------------------------------------------------------
-// A borrowing JSON object scanner (one level; nested values skipped).
-
-struct JsonFields<'a> {
-    s: &'a [u8],
-    i: usize,
-    first: bool,
-}
-
-#[inline]
-fn skip_ws(s: &[u8], mut i: usize) -> usize {
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\r' | b'\n') {
-        i += 1;
-    }
-    i
-}
-
-/// The index of the closing quote of a string whose content starts at `i`.
-#[inline]
-fn string_end(s: &[u8], mut i: usize) -> Result<usize, SkipReason> {
-    loop {
-        match memchr2(b'"', b'\\', s.get(i..).ok_or(SkipReason::BadJson)?) {
-            None => return Err(SkipReason::BadJson),
-            Some(j) if s[i + j] == b'"' => return Ok(i + j),
-            Some(j) => i += j + 2,
-        }
-    }
-}
-
-/// The end (exclusive) of a nested object or array starting at `i`.
-fn nested_end(s: &[u8], mut i: usize) -> Result<usize, SkipReason> {
-    let mut depth = 0usize;
-    while i < s.len() {
-        match s[i] {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.checked_sub(1).ok_or(SkipReason::BadJson)?;
-                if depth == 0 {
-                    return Ok(i + 1);
-                }
-            }
-            b'"' => i = string_end(s, i + 1)?,
-            _ => {}
-        }
-        i += 1;
-    }
-    Err(SkipReason::BadJson)
-}
-
-impl<'a> JsonFields<'a> {
-    fn new(s: &'a [u8]) -> Result<JsonFields<'a>, SkipReason> {
-        let i = skip_ws(s, 0);
-        if s.get(i) != Some(&b'{') {
-            return Err(SkipReason::Unrecognized);
-        }
-        Ok(JsonFields {
-            s,
-            i: i + 1,
-            first: true,
-        })
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn next_field(&mut self) -> Result<Option<(&'a [u8], &'a [u8], Kind)>, SkipReason> {
-        let s = self.s;
-        let mut i = skip_ws(s, self.i);
-        match s.get(i) {
-            Some(b'}') => {
-                let rest = skip_ws(s, i + 1);
-                return if rest == s.len() {
-                    Ok(None)
-                } else {
-                    Err(SkipReason::BadJson)
-                };
-            }
-            Some(b',') if !self.first => i = skip_ws(s, i + 1),
-            Some(b'"') if self.first => {}
-            _ => return Err(SkipReason::BadJson),
-        }
-        self.first = false;
-        if s.get(i) != Some(&b'"') {
-            return Err(SkipReason::BadJson);
-        }
-        let kend = string_end(s, i + 1)?;
-        let key = &s[i + 1..kend];
-        i = skip_ws(s, kend + 1);
-        if s.get(i) != Some(&b':') {
-            return Err(SkipReason::BadJson);
-        }
-        i = skip_ws(s, i + 1);
-        let (value, kind, next) = match s.get(i).ok_or(SkipReason::BadJson)? {
-            b'"' => {
-                let e = string_end(s, i + 1)?;
-                (&s[i + 1..e], Kind::JsonString, e + 1)
-            }
-            b'[' => {
-                let e = nested_end(s, i)?;
-                (&s[i..e], Kind::JsonArray, e)
-            }
-            b'{' => {
-                let e = nested_end(s, i)?;
-                (&s[i..e], Kind::Other, e)
-            }
-            _ => {
-                let mut e = i;
-                while e < s.len() && !matches!(s[e], b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n') {
-                    e += 1;
-                }
-                if e == i {
-                    return Err(SkipReason::BadJson);
-                }
-                let v = &s[i..e];
-                let kind = if v == b"null" { Kind::Other } else { Kind::Raw };
-                (v, kind, e)
-            }
-        };
-        self.i = next;
-        Ok(Some((key, value, kind)))
     }
 }
 

@@ -24,6 +24,7 @@ pub mod error;
 pub mod fpm;
 pub mod frame;
 pub mod journal;
+mod json;
 pub mod kernel;
 pub mod nginx;
 pub mod scan;
