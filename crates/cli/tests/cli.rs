@@ -672,3 +672,55 @@ fn raw_dmesg_is_untimed_without_boot_time() {
         "2026-11-24T11:18:02.086696+00:00"
     );
 }
+
+#[test]
+fn log_format_option_reads_what_detection_does_not() {
+    let d = tempdir("logformat");
+    let f = d.join("custom.log");
+    std::fs::write(
+        &f,
+        "2026-11-24T11:17:45+01:00|502|0.050|GET /wp-admin/admin-ajax.php?action=heartbeat HTTP/1.1\n\
+         2026-11-24T11:17:46+01:00|200|0.004|GET / HTTP/2.0\n",
+    )
+    .unwrap();
+    let path = f.to_str().unwrap();
+    let v = json(&baton(&["stats", "--format", "json", path]));
+    assert_eq!(v["files"][0]["format"], "unknown");
+    let fmt = "log_format pipes '$time_iso8601|$status|$request_time|$request';";
+    let v = json(&baton(&[
+        "stats",
+        "--format",
+        "json",
+        "--log-format",
+        fmt,
+        path,
+    ]));
+    assert_eq!(v["files"][0]["format"], "nginx-access");
+    assert_eq!(v["files"][0]["skipped"], 0);
+    assert_eq!(v["files"][0]["first_time"], "2026-11-24T11:17:45+01:00");
+    assert_eq!(v["access"]["status"]["502"], 1);
+    assert_eq!(v["tz"], "+01:00");
+    // A log_format that cannot be compiled is bad usage.
+    let out = baton(&["stats", "--log-format", "$status$request", path]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn as_option_forces_a_format() {
+    // The sample error log read as an access log: every line skipped, none
+    // dropped.
+    let v = json(&baton(&[
+        "stats",
+        "--format",
+        "json",
+        "--as",
+        "nginx-access=testdata/sample/error.log",
+        "testdata/sample/error.log",
+    ]));
+    let f = &v["files"][0];
+    assert_eq!(f["format"], "nginx-access");
+    assert_eq!(
+        (f["lines"].as_u64(), f["parsed"].as_u64()),
+        (Some(151), Some(0))
+    );
+}
