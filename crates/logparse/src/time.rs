@@ -402,6 +402,7 @@ pub struct LocalResolver {
     cache_ambiguous: bool,
     ambiguous_pair: (i32, i32),
     last_local: i64,
+    last_result: Timestamp,
     in_second_pass: bool,
 }
 
@@ -415,6 +416,7 @@ impl LocalResolver {
             cache_ambiguous: false,
             ambiguous_pair: (0, 0),
             last_local: i64::MIN,
+            last_result: Timestamp::from_unix(0, 0),
             in_second_pass: false,
         }
     }
@@ -426,7 +428,19 @@ impl LocalResolver {
 
     /// Resolves `local` (seconds since the epoch as if local time were
     /// UTC) to an instant.
+    #[inline]
     pub fn resolve(&mut self, local: i64) -> Timestamp {
+        // Logs repeat the same second many times: resolving it again
+        // changes no state, so the last answer is the answer.
+        if local == self.last_local {
+            return self.last_result;
+        }
+        let t = self.resolve_new(local);
+        self.last_result = t;
+        t
+    }
+
+    fn resolve_new(&mut self, local: i64) -> Timestamp {
         let tz = match self.zone {
             Zone::Fixed(o) => return Timestamp::from_unix(local - o as i64, o),
             Zone::Tz(tz) => tz,
@@ -604,6 +618,31 @@ mod tests {
             assert!(w[1].unix_us > w[0].unix_us, "{w:?}");
         }
         assert_eq!(rfc(t[3]), "2026-10-25T02:00:10+01:00");
+    }
+
+    #[test]
+    fn resolver_same_second_again_gives_the_same_instant() {
+        // Repeated seconds on both sides of the fall-back step back.
+        let mut r = LocalResolver::new("Europe/Berlin".parse().unwrap());
+        let mut fresh = |l: &str| {
+            let mut f = LocalResolver::new("Europe/Berlin".parse().unwrap());
+            f.resolve(parse_naive_slash(b"2026/10/25 02:59:30").unwrap());
+            f.resolve(parse_naive_slash(l.as_bytes()).unwrap())
+        };
+        let seq = [
+            "2026/10/25 02:59:30",
+            "2026/10/25 02:59:30",
+            "2026/10/25 02:00:10",
+            "2026/10/25 02:00:10",
+        ];
+        let got: Vec<Timestamp> = seq
+            .iter()
+            .map(|l| r.resolve(parse_naive_slash(l.as_bytes()).unwrap()))
+            .collect();
+        assert_eq!(got[0], got[1]);
+        assert_eq!(got[2], got[3]);
+        assert_eq!(got[2].offset_s, 3600);
+        assert_eq!(got[2], fresh("2026/10/25 02:00:10"));
     }
 
     #[test]

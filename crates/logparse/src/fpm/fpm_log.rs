@@ -212,8 +212,6 @@ pub struct FpmLogParser {
     /// `DD-Mon-YYYY HH:MM` of the previous entry and its local seconds.
     minute_key: [u8; 17],
     minute_secs: i64,
-    /// The last local second resolved and its instant.
-    last_resolved: Option<(i64, Timestamp)>,
 }
 
 impl FpmLogParser {
@@ -223,7 +221,6 @@ impl FpmLogParser {
             resolver: LocalResolver::new(zone),
             minute_key: [0; 17],
             minute_secs: i64::MIN,
-            last_resolved: None,
         }
     }
 
@@ -243,19 +240,6 @@ impl FpmLogParser {
         self.minute_key.copy_from_slice(&b[1..18]);
         self.minute_secs = minute;
         Some(secs)
-    }
-
-    /// The instant of `local`, resolving each second once.
-    #[inline]
-    fn resolve(&mut self, local: i64) -> Timestamp {
-        if let Some((l, t)) = self.last_resolved
-            && l == local
-        {
-            return t;
-        }
-        let t = self.resolver.resolve(local);
-        self.last_resolved = Some((local, t));
-        t
     }
 
     /// A record that does not start with an entry header: undecorated
@@ -354,7 +338,7 @@ impl RecordParser for FpmLogParser {
         let (first, rest) = split_first_line(rec);
         let h = header(first)?;
         let local = self.local_secs(first).ok_or(SkipReason::BadTimestamp)?;
-        let mut time = self.resolve(local);
+        let mut time = self.resolver.resolve(local);
         if first[SHAPE.len()] == b'.' {
             let f = &first[SHAPE.len() + 1..];
             let mut us = 0i64;

@@ -415,10 +415,6 @@ pub struct ErrorParser {
     /// `YYYY/MM/DD HH:MM` of the previous entry and its local seconds.
     last_minute: [u8; 16],
     last_minute_secs: i64,
-    /// The local seconds of the last [`LocalResolver::resolve`] call and
-    /// its answer: resolving the same second again changes nothing, so
-    /// entries of one second resolve once.
-    last_resolved: Option<(i64, Timestamp)>,
 }
 
 impl ErrorParser {
@@ -429,7 +425,6 @@ impl ErrorParser {
             finders: Finders::new(),
             last_minute: [0; 16],
             last_minute_secs: 0,
-            last_resolved: None,
         }
     }
 
@@ -455,19 +450,6 @@ impl ErrorParser {
             self.last_minute_secs = secs - s;
         }
         Some(secs)
-    }
-
-    /// The instant of `local`, resolving each second once.
-    #[inline]
-    fn resolve(&mut self, local: i64) -> Timestamp {
-        if let Some((l, t)) = self.last_resolved
-            && l == local
-        {
-            return t;
-        }
-        let t = self.resolver.resolve(local);
-        self.last_resolved = Some((local, t));
-        t
     }
 
     /// Whether the stderr quote of `head` is still open (see
@@ -553,7 +535,7 @@ impl RecordParser for ErrorParser {
             },
             _ => (None, rest),
         };
-        let time = self.resolve(local);
+        let time = self.resolver.resolve(local);
 
         let mut r = ErrorRecord {
             time,
