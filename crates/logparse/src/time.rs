@@ -624,7 +624,7 @@ mod tests {
     fn resolver_same_second_again_gives_the_same_instant() {
         // Repeated seconds on both sides of the fall-back step back.
         let mut r = LocalResolver::new("Europe/Berlin".parse().unwrap());
-        let mut fresh = |l: &str| {
+        let fresh = |l: &str| {
             let mut f = LocalResolver::new("Europe/Berlin".parse().unwrap());
             f.resolve(parse_naive_slash(b"2026/10/25 02:59:30").unwrap());
             f.resolve(parse_naive_slash(l.as_bytes()).unwrap())
