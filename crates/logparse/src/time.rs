@@ -436,6 +436,7 @@ impl LocalResolver {
             return self.last_result;
         }
         let t = self.resolve_new(local);
+        self.last_local = local;
         self.last_result = t;
         t
     }
