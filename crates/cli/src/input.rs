@@ -5,6 +5,8 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use baton_logparse::decode::Decoder;
+
 /// One input to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -48,11 +50,12 @@ impl Input {
         }
     }
 
-    /// Opens the input for reading.
-    pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
+    /// Opens the input for reading its decompressed bytes: gzip and zstd
+    /// are recognized by their magic bytes, anything else passes through.
+    pub fn open_decoded(&self) -> io::Result<Decoder> {
         match self {
-            Input::File(p) => Ok(Box::new(fs::File::open(p)?)),
-            Input::Stdin => Ok(Box::new(io::stdin())),
+            Input::File(p) => Decoder::new(fs::File::open(p)?),
+            Input::Stdin => Decoder::new(io::stdin()),
         }
     }
 }
@@ -153,4 +156,35 @@ pub fn read_sample(r: &mut dyn Read, limit: usize) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(limit.min(1 << 20));
     r.take(limit as u64).read_to_end(&mut buf)?;
     Ok(buf)
+}
+
+/// Reads up to `limit` bytes like [`read_sample`], but keeps what was read
+/// before an error and returns the error beside it (a damaged archive is
+/// still detected from the lines before the damage).
+pub fn read_sample_partial(r: &mut dyn Read, limit: usize) -> (Vec<u8>, Option<io::Error>) {
+    let mut buf = Vec::with_capacity(limit.min(1 << 20));
+    let mut chunk = vec![0u8; 64 * 1024];
+    while buf.len() < limit {
+        let want = chunk.len().min(limit - buf.len());
+        match r.read(&mut chunk[..want]) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (buf, Some(e)),
+        }
+    }
+    (buf, None)
+}
+
+/// A reader that fails once with a stored error, then reads as empty: the
+/// rest of a stream whose sample read already failed.
+pub struct Failed(pub Option<io::Error>);
+
+impl Read for Failed {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
 }

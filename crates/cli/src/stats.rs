@@ -12,7 +12,7 @@ use baton_logparse::kernel::KernelSummary;
 use baton_logparse::summary::{
     AccessSummary, ErrorSummary, FileSummary, Source, TimeConfig, access_offset, summarize,
 };
-use baton_logparse::{Detected, Format, ScanOptions, Zone, detect};
+use baton_logparse::{ByteCount, Compression, Detected, Format, ScanOptions, Zone, detect};
 
 use crate::args::StatsFormat;
 use crate::config::{Config, StatsConfig};
@@ -29,6 +29,10 @@ pub struct StatsFile {
     /// For yearless inputs: the year of the first timestamp, and where it
     /// came from (`--year`, `other inputs`, `file mtime`).
     pub year: Option<(i32, &'static str)>,
+    /// How the input was compressed.
+    pub compression: Compression,
+    /// For compressed inputs: the compressed bytes read.
+    pub compressed_bytes: Option<u64>,
 }
 
 /// Everything `baton stats` reports.
@@ -66,6 +70,10 @@ struct Planned {
     detected: Detected,
     /// For standard input: the bytes detection consumed, and the rest.
     stdin: Option<(Vec<u8>, Box<dyn Read + Send>)>,
+    /// How the input is compressed (compressed files are decoded as streams).
+    compression: Compression,
+    /// For standard input: the compressed bytes its decoder reads.
+    stdin_count: Option<ByteCount>,
     /// Month and day of the first yearless timestamp, if the input has them.
     yearless: Option<(u32, u32)>,
     /// Modification time (unix seconds), for files.
@@ -78,8 +86,19 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
         path: input.display(),
         reason: input::io_reason(&e),
     };
-    let mut reader = input.open().map_err(fail)?;
-    let sample = input::read_sample(&mut reader, DETECT_BYTES).map_err(fail)?;
+    let mut reader = input.open_decoded().map_err(fail)?;
+    let compression = reader.compression();
+    let count = reader.compressed_bytes();
+    // A damaged archive is detected from what decodes; reading it for real
+    // reports the damage.
+    let (sample, damage) = if compression.is_compressed() {
+        input::read_sample_partial(&mut reader, DETECT_BYTES)
+    } else {
+        (
+            input::read_sample(&mut reader, DETECT_BYTES).map_err(fail)?,
+            None,
+        )
+    };
     let forced = input.path().and_then(|p| config.forced_format(p));
     let mut detected = match forced {
         Some(f) if f != Format::NginxAccess => Detected {
@@ -118,12 +137,21 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
         .and_then(|m| m.modified().ok())
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs() as i64);
-    let stdin = matches!(input, Input::Stdin).then(|| (sample, reader));
+    let is_stdin = matches!(input, Input::Stdin);
+    let stdin = is_stdin.then(|| {
+        let rest: Box<dyn Read + Send> = match damage {
+            Some(e) => Box::new(input::Failed(Some(e))),
+            None => Box::new(reader),
+        };
+        (sample, rest)
+    });
     Ok((
         Planned {
             input,
             detected,
             stdin,
+            compression,
+            stdin_count: is_stdin.then_some(count),
             yearless,
             mtime,
         },
@@ -276,8 +304,23 @@ fn read_one(
     errors: &mut Vec<InputError>,
 ) -> Option<StatsFile> {
     let path = p.input.display();
+    let mut count = p.stdin_count;
     let source = match (p.stdin, &p.input) {
         (Some((sample, rest)), _) => Source::Stream(Box::new(Cursor::new(sample).chain(rest))),
+        // Compressed files are decoded again, as a stream.
+        (None, input) if p.compression.is_compressed() => match input.open_decoded() {
+            Ok(d) => {
+                count = Some(d.compressed_bytes());
+                Source::Stream(Box::new(d))
+            }
+            Err(e) => {
+                errors.push(InputError {
+                    path,
+                    reason: input::io_reason(&e),
+                });
+                return None;
+            }
+        },
         (None, input) => match input.open_source() {
             Ok(s) => s,
             Err(e) => {
@@ -300,6 +343,10 @@ fn read_one(
         path,
         summary,
         year,
+        compression: p.compression,
+        compressed_bytes: count
+            .filter(|_| p.compression.is_compressed())
+            .map(|c| c.get()),
     })
 }
 

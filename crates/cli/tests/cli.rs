@@ -724,3 +724,213 @@ fn as_option_forces_a_format() {
         (Some(151), Some(0))
     );
 }
+
+fn gzip_bytes(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn zstd_bytes(data: &[u8]) -> Vec<u8> {
+    zstd::encode_all(data, 3).unwrap()
+}
+
+/// The stats document without what names or sizes the files on disk.
+fn counts_only(mut v: Value) -> Value {
+    for f in v["files"].as_array_mut().unwrap() {
+        let f = f.as_object_mut().unwrap();
+        f.remove("path");
+        f.remove("compressed_bytes");
+    }
+    v
+}
+
+#[test]
+fn gzip_and_zstd_inputs_read_as_the_plain_files() {
+    let d = tempdir("compressed");
+    let names = ["access.log", "error.log"];
+    let plain: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| std::fs::read(root().join("testdata/sample").join(n)).unwrap())
+        .collect();
+    let plain_paths: Vec<String> = names
+        .iter()
+        .map(|n| format!("testdata/sample/{n}"))
+        .collect();
+    let plain_args: Vec<&str> = ["stats", "--format", "json"]
+        .into_iter()
+        .chain(plain_paths.iter().map(|s| s.as_str()))
+        .collect();
+    let want = baton(&plain_args);
+    assert_eq!(want.status.code(), Some(0));
+    let want = json(&want);
+    for f in want["files"].as_array().unwrap() {
+        assert!(f.get("compressed_bytes").is_none(), "{f}");
+    }
+
+    for (ext, encode) in [
+        ("gz", gzip_bytes as fn(&[u8]) -> Vec<u8>),
+        ("zst", zstd_bytes as fn(&[u8]) -> Vec<u8>),
+    ] {
+        let mut paths = Vec::new();
+        let mut sizes = Vec::new();
+        for (n, data) in names.iter().zip(&plain) {
+            let p = d.join(format!("{n}.{ext}"));
+            let z = encode(data);
+            sizes.push(z.len() as u64);
+            std::fs::write(&p, &z).unwrap();
+            paths.push(p.to_str().unwrap().to_string());
+        }
+        let args: Vec<&str> = ["stats", "--format", "json"]
+            .into_iter()
+            .chain(paths.iter().map(|s| s.as_str()))
+            .collect();
+        let out = baton(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{ext}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = json(&out);
+        for (i, f) in got["files"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(f["compressed_bytes"].as_u64(), Some(sizes[i]), "{ext} {i}");
+            assert_eq!(
+                f["bytes"].as_u64(),
+                Some(plain[i].len() as u64),
+                "{ext} {i}"
+            );
+            assert!(f.get("error").is_none(), "{f}");
+        }
+        assert_eq!(counts_only(got), counts_only(want.clone()), "{ext}");
+
+        // The text output shows the compressed size too.
+        let out = baton(&["stats", &paths[0]]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("compressed bytes {}", sizes[0])),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn multi_member_gzip_reads_as_one() {
+    let d = tempdir("multigz");
+    let data = std::fs::read(root().join("testdata/sample/access.log")).unwrap();
+    let cut = data.len() / 3;
+    let cut = cut + data[cut..].iter().position(|b| *b == b'\n').unwrap() + 1;
+    let mut z = gzip_bytes(&data[..cut]);
+    z.extend(gzip_bytes(&data[cut..]));
+    let p = d.join("access.log.2.gz");
+    std::fs::write(&p, &z).unwrap();
+    let out = baton(&["stats", "--format", "json", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    let f = &v["files"][0];
+    assert_eq!(f["format"], "nginx-access");
+    assert_eq!(f["lines"], 97);
+    assert_eq!(f["parsed"], 97);
+    assert_eq!(f["bytes"].as_u64(), Some(data.len() as u64));
+    assert_eq!(f["compressed_bytes"].as_u64(), Some(z.len() as u64));
+    assert_eq!(v["access"]["requests"], 97);
+}
+
+#[test]
+fn truncated_gzip_keeps_the_lines_before_the_damage_and_exits_3() {
+    let d = tempdir("truncgz");
+    let data = std::fs::read(root().join("testdata/sample/access.log")).unwrap();
+    let z = gzip_bytes(&data);
+    let p = d.join("access.log.gz");
+    std::fs::write(&p, &z[..z.len() / 2]).unwrap();
+    let path = p.to_str().unwrap();
+    let out = baton(&["stats", "--format", "json", path]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(path), "{stderr}");
+    assert!(
+        stderr.contains(&format!("gzip stream truncated at byte {}", z.len() / 2)),
+        "{stderr}"
+    );
+    let v = json(&out);
+    let f = &v["files"][0];
+    assert_eq!(f["format"], "nginx-access");
+    let (lines, parsed, skipped) = (
+        f["lines"].as_u64().unwrap(),
+        f["parsed"].as_u64().unwrap(),
+        f["skipped"].as_u64().unwrap(),
+    );
+    assert!(parsed > 0 && parsed < 97, "parsed {parsed}");
+    assert_eq!(lines, parsed + skipped);
+    assert!(f["error"].as_str().unwrap().contains("truncated"), "{f}");
+    assert_eq!(v["access"]["requests"].as_u64(), Some(parsed));
+
+    // zstd too.
+    let z = zstd_bytes(&data);
+    let p = d.join("access.log.zst");
+    std::fs::write(&p, &z[..z.len() / 2]).unwrap();
+    let out = baton(&["stats", "--format", "json", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("zstd stream truncated at byte"), "{stderr}");
+    let f = &json(&out)["files"][0];
+    assert_eq!(
+        f["lines"].as_u64().unwrap(),
+        f["parsed"].as_u64().unwrap() + f["skipped"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn garbage_after_the_gzip_magic_exits_3() {
+    let d = tempdir("garbagegz");
+    let p = d.join("broken.gz");
+    let mut bytes = vec![0x1f, 0x8b];
+    bytes.extend_from_slice(
+        b"this is not a deflate stream at all\n"
+            .repeat(20)
+            .as_slice(),
+    );
+    std::fs::write(&p, &bytes).unwrap();
+    let path = p.to_str().unwrap();
+    let plain = root().join("testdata/sample/access.log");
+    let out = baton(&["stats", "--format", "json", path, plain.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(path), "{stderr}");
+    assert!(stderr.contains("gzip stream corrupt"), "{stderr}");
+    let v = json(&out);
+    assert_eq!(v["files"][0]["parsed"], 0);
+    assert!(v["files"][0]["error"].as_str().is_some());
+    // The other input is read in full.
+    assert_eq!(v["files"][1]["parsed"], 97);
+    assert!(v["files"][1].get("error").is_none());
+}
+
+#[test]
+fn gzip_on_stdin_is_decoded() {
+    let data = std::fs::read(root().join("testdata/sample/access.log")).unwrap();
+    let z = gzip_bytes(&data);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["stats", "--format", "json", "-"])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&z).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    let f = &v["files"][0];
+    assert_eq!(f["path"], "-");
+    assert_eq!(f["format"], "nginx-access");
+    assert_eq!(f["lines"], 97);
+    assert_eq!(f["parsed"], 97);
+    assert_eq!(f["bytes"].as_u64(), Some(data.len() as u64));
+    assert_eq!(f["compressed_bytes"].as_u64(), Some(z.len() as u64));
+}

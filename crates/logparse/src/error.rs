@@ -96,6 +96,8 @@ pub struct Error {
     message: String,
     offset: Option<u64>,
     line: Option<u64>,
+    /// The offset counts decompressed bytes of a compressed input.
+    decompressed: bool,
     source: Option<std::io::Error>,
 }
 
@@ -107,12 +109,19 @@ impl Error {
             message: message.into(),
             offset: None,
             line: None,
+            decompressed: false,
             source: None,
         }
     }
 
     /// An I/O error while reading, at byte `offset` of the decoded input.
+    /// A [`crate::decode::DecodeError`] inside `err` makes a
+    /// [`ErrorKind::Corrupt`] error whose message names the compressed
+    /// offset, and whose `offset` is the decompressed one.
     pub fn io(err: std::io::Error, offset: u64) -> Error {
+        let decompressed = err
+            .get_ref()
+            .is_some_and(|e| e.is::<crate::decode::DecodeError>());
         let kind = if err.kind() == std::io::ErrorKind::InvalidData
             || err.kind() == std::io::ErrorKind::UnexpectedEof
         {
@@ -125,6 +134,7 @@ impl Error {
             message: err.to_string(),
             offset: Some(offset),
             line: None,
+            decompressed,
             source: Some(err),
         }
     }
@@ -154,9 +164,14 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
+        let at = if self.decompressed {
+            "decompressed byte"
+        } else {
+            "byte"
+        };
         match (self.line, self.offset) {
-            (Some(l), Some(o)) => write!(f, " (line {l}, byte {o})"),
-            (None, Some(o)) => write!(f, " (at byte {o})"),
+            (Some(l), Some(o)) => write!(f, " (line {l}, {at} {o})"),
+            (None, Some(o)) => write!(f, " (at {at} {o})"),
             (Some(l), None) => write!(f, " (line {l})"),
             (None, None) => Ok(()),
         }
@@ -190,5 +205,24 @@ mod tests {
         );
         assert_eq!(e.kind(), ErrorKind::Corrupt);
         assert_eq!(e.to_string(), "gzip stream truncated (at byte 4096)");
+    }
+
+    #[test]
+    fn decode_error_display_names_both_offsets() {
+        let inner = crate::decode::DecodeError {
+            compression: crate::decode::Compression::Gzip,
+            offset: 812,
+            truncated: true,
+            detail: String::new(),
+        };
+        let e = Error::io(
+            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, inner),
+            4096,
+        );
+        assert_eq!(e.kind(), ErrorKind::Corrupt);
+        assert_eq!(
+            e.to_string(),
+            "gzip stream truncated at byte 812 (at decompressed byte 4096)"
+        );
     }
 }

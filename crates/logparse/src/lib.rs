@@ -10,6 +10,10 @@
 //! record that borrows from the input. Every line is either parsed or
 //! counted as skipped with a [`SkipReason`]: `lines = parsed + skipped`.
 //!
+//! Compressed inputs are decoded in process: [`Decoder`] recognizes gzip
+//! (multi-member too) and zstd by their magic bytes, and says how far a
+//! truncated or corrupt archive got.
+//!
 //! Time is explicit: offset-less timestamps are resolved in a [`Zone`] the
 //! caller passes in, never the machine's.
 //!
@@ -19,6 +23,7 @@
 
 mod bytes;
 pub mod cloudflare;
+pub mod decode;
 pub mod detect;
 pub mod error;
 pub mod fpm;
@@ -31,6 +36,7 @@ pub mod scan;
 pub mod summary;
 pub mod time;
 
+pub use crate::decode::{ByteCount, Compression, DecodeError, Decoder};
 pub use crate::detect::{Detected, Format, detect};
 pub use crate::error::{Error, ErrorKind, SkipReason};
 pub use crate::frame::{Lines, Loc, RecordParser};

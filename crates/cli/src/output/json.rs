@@ -105,6 +105,8 @@ pub struct FileDoc<'a> {
     skipped_samples: Vec<SampleDoc>,
     bytes: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    compressed_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     first_time: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_time: Option<String>,
@@ -156,6 +158,7 @@ pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
             })
             .collect(),
         bytes: t.bytes,
+        compressed_bytes: f.compressed_bytes,
         first_time: range.first.map(|t| t.to_rfc3339()),
         last_time: range.last.map(|t| t.to_rfc3339()),
         year: f.year.map(|(y, _)| y),

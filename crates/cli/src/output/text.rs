@@ -35,6 +35,9 @@ pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
             t.skipped(),
             t.bytes
         )?;
+        if let Some(c) = f.compressed_bytes {
+            writeln!(out, "  {} compressed bytes {c}", f.compression)?;
+        }
         if let Some((y, src)) = f.year {
             writeln!(out, "  year of the first yearless time: {y} ({src})")?;
         }
