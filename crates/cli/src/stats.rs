@@ -2,6 +2,8 @@
 
 use std::io::{Cursor, Read};
 
+use rayon::prelude::*;
+
 use baton_logparse::cloudflare::EdgeSummary;
 use baton_logparse::detect::DETECT_BYTES;
 use baton_logparse::detect::{first_yearless_date, year_before, year_near};
@@ -201,16 +203,20 @@ pub fn gather(config: &Config) -> Stats {
         .into_iter()
         .enumerate()
         .partition(|(_, p)| p.yearless.is_some());
+    // Files are read (and decoded) in parallel; results keep input order.
+    let time = TimeConfig {
+        zone,
+        boot_time: config.boot_time,
+        ..TimeConfig::default()
+    };
     let mut done: Vec<(usize, StatsFile)> = Vec::new();
-    for (i, p) in dated {
-        let time = TimeConfig {
-            zone,
-            boot_time: config.boot_time,
-            ..TimeConfig::default()
-        };
-        if let Some(f) = read_one(p, &time, None, &opts, &mut stats.errors) {
-            done.push((i, f));
-        }
+    let read: Vec<_> = dated
+        .into_par_iter()
+        .map(|(i, p)| (i, read_one(p, &time, None, &opts)))
+        .collect();
+    for (i, (f, errs)) in read {
+        stats.errors.extend(errs);
+        done.extend(f.map(|f| (i, f)));
     }
     let window = baton_correlate::window(
         done.iter()
@@ -218,25 +224,32 @@ pub fn gather(config: &Config) -> Stats {
             .collect::<Vec<_>>()
             .iter(),
     );
-    for (i, p) in yearless {
-        let (m, d) = p.yearless.unwrap_or((1, 1));
-        let year = match (config.year, window.first, p.mtime) {
-            (Some(y), _, _) => (y, "--year"),
-            (None, Some(t), _) => {
-                let last = window.last.unwrap_or(t).unix_secs();
-                (year_near(m, d, t.unix_secs(), last), "other inputs")
-            }
-            (None, None, Some(mt)) => (year_before(m, d, mt), "file mtime"),
-            (None, None, None) => (config.year.unwrap_or(1970), "none: no dated input or mtime"),
-        };
-        let time = TimeConfig {
-            zone,
-            year: Some(year.0),
-            boot_time: config.boot_time,
-        };
-        if let Some(f) = read_one(p, &time, Some(year), &opts, &mut stats.errors) {
-            done.push((i, f));
-        }
+    let read: Vec<_> = yearless
+        .into_par_iter()
+        .map(|(i, p)| {
+            let (m, d) = p.yearless.unwrap_or((1, 1));
+            let year = match (config.year, window.first, p.mtime) {
+                (Some(y), _, _) => (y, "--year"),
+                (None, Some(t), _) => {
+                    let last = window.last.unwrap_or(t).unix_secs();
+                    (year_near(m, d, t.unix_secs(), last), "other inputs")
+                }
+                (None, None, Some(mt)) => (year_before(m, d, mt), "file mtime"),
+                (None, None, None) => {
+                    (config.year.unwrap_or(1970), "none: no dated input or mtime")
+                }
+            };
+            let time = TimeConfig {
+                zone,
+                year: Some(year.0),
+                boot_time: config.boot_time,
+            };
+            (i, read_one(p, &time, Some(year), &opts))
+        })
+        .collect();
+    for (i, (f, errs)) in read {
+        stats.errors.extend(errs);
+        done.extend(f.map(|f| (i, f)));
     }
     done.sort_by_key(|(i, _)| *i);
     for (_, f) in done {
@@ -301,8 +314,8 @@ fn read_one(
     time: &TimeConfig,
     year: Option<(i32, &'static str)>,
     opts: &ScanOptions,
-    errors: &mut Vec<InputError>,
-) -> Option<StatsFile> {
+) -> (Option<StatsFile>, Vec<InputError>) {
+    let mut errors = Vec::new();
     let path = p.input.display();
     let mut count = p.stdin_count;
     let source = match (p.stdin, &p.input) {
@@ -318,7 +331,7 @@ fn read_one(
                     path,
                     reason: input::io_reason(&e),
                 });
-                return None;
+                return (None, errors);
             }
         },
         (None, input) => match input.open_source() {
@@ -328,7 +341,7 @@ fn read_one(
                     path,
                     reason: input::io_reason(&e),
                 });
-                return None;
+                return (None, errors);
             }
         },
     };
@@ -339,7 +352,7 @@ fn read_one(
             reason: format!("cut short: {e}"),
         });
     }
-    Some(StatsFile {
+    let file = StatsFile {
         path,
         summary,
         year,
@@ -347,7 +360,8 @@ fn read_one(
         compressed_bytes: count
             .filter(|_| p.compression.is_compressed())
             .map(|c| c.get()),
-    })
+    };
+    (Some(file), errors)
 }
 
 /// Runs `baton stats`.
