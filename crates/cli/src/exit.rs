@@ -54,8 +54,11 @@ impl From<Exit> for ExitCode {
 /// which is not a failure.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        let kind = c
+            .downcast_ref::<std::io::Error>()
+            .map(|io| io.kind())
+            .or_else(|| c.downcast_ref::<serde_json::Error>().and_then(|j| j.io_error_kind()));
+        kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }
 
@@ -84,5 +87,9 @@ mod tests {
         let e = anyhow::Error::new(io).context("writing output");
         assert!(is_broken_pipe(&e));
         assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
+        // serde_json wraps the write error in its own type.
+        let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "pipe");
+        let json = anyhow::Error::new(serde_json::Error::io(io));
+        assert!(is_broken_pipe(&json));
     }
 }

@@ -934,3 +934,39 @@ fn gzip_on_stdin_is_decoded() {
     assert_eq!(f["bytes"].as_u64(), Some(data.len() as u64));
     assert_eq!(f["compressed_bytes"].as_u64(), Some(z.len() as u64));
 }
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    // Output far larger than a pipe buffer, read by nobody: baton must stop
+    // quietly with exit 0 when the reader goes away.
+    let d = tempdir("pipe");
+    let data = std::fs::read(root().join("testdata/sample/access.log")).unwrap();
+    for i in 0..400 {
+        std::fs::write(d.join(format!("a{i:03}.log")), &data).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["stats", "--format", "json", d.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Read;
+        let mut out = child.stdout.take().unwrap();
+        let mut first = [0u8; 64];
+        out.read_exact(&mut first).unwrap();
+        // `out` dropped here: the pipe closes with most output unread.
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
