@@ -135,9 +135,14 @@ fn d4(b: &[u8], i: usize) -> Option<u32> {
 }
 
 /// Seconds since the epoch of a date and time read as if it were UTC,
-/// validating every field (leap seconds `:60` are folded into `:59`).
+/// validating every field (years 0 to 9999; leap seconds `:60` are folded
+/// into `:59`).
 pub fn civil_to_secs(year: i64, month: u32, day: u32, h: u32, mi: u32, s: u32) -> Option<i64> {
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    if !(0..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+    {
         return None;
     }
     if h > 23 || mi > 59 || s > 60 {

@@ -441,6 +441,29 @@ fn skipped_lines_are_counted() {
     assert_eq!(b.all, [(1, 1), (5, 1)]);
 }
 
+/// Found by `cargo fuzz run kernel` (`fuzz/regressions/kernel/`): a
+/// `dmesg -T` stamp with a seven-digit year overflowed microseconds since
+/// the epoch; it is now a bad timestamp.
+#[test]
+fn fuzz_dmesg_t_year_overflow() {
+    let buf = include_bytes!("../../../fuzz/regressions/kernel/dmesg-t-year-overflow");
+    assert_eq!(&buf[..], b"[1\xff0\n[Tue Nov 2 11:18:02 2026026]02 1");
+    for p in [
+        KernelParser::new(Zone::UTC),
+        KernelParser::new(Zone::Tz(chrono_tz::Europe::Berlin)),
+    ] {
+        let (b, t) = scan(buf, &p);
+        assert_eq!((t.lines, t.parsed, t.skipped()), (2, 0, 2));
+        assert_eq!(t.skipped_for(SkipReason::Truncated), 1);
+        assert_eq!(t.skipped_for(SkipReason::BadTimestamp), 1);
+        assert!(b.all.is_empty());
+        assert_eq!(
+            p.clone().parse(b"[Tue Nov 2 11:18:02 2026026]02 1").err(),
+            Some(SkipReason::BadTimestamp)
+        );
+    }
+}
+
 /// Lines to build random inputs from: every line of the lab files plus a
 /// few broken ones.
 fn pool() -> Vec<&'static [u8]> {
