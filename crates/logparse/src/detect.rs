@@ -3,11 +3,11 @@
 use std::fmt;
 
 use crate::cloudflare::CloudflareParser;
+use crate::fpm::FpmLogParser;
 use crate::fpm::slowlog::SlowlogParser;
-use crate::fpm::{FpmLogParser, FpmRecord};
 use crate::frame::{Lines, Loc, RecordParser};
 use crate::journal::{JournalForm, JournalParser};
-use crate::kernel::{KernelParser, KernelRecord};
+use crate::kernel::KernelParser;
 use crate::nginx::access::{AccessParser, DETECT_LINES};
 use crate::nginx::error::ErrorParser;
 use crate::scan::{ScanOptions, Sink, scan_slice};
@@ -207,55 +207,47 @@ pub fn detect(sample: &[u8]) -> Detected {
 /// (any text parses as undecorated worker output, so untimed records do
 /// not make a php-fpm log).
 fn fpm_lines(sample: &[u8]) -> u64 {
-    #[derive(Default)]
-    struct Count(u64);
-    impl Sink<FpmLogParser> for Count {
-        fn record(&mut self, r: FpmRecord<'_>, loc: Loc) {
-            if r.time.is_some() {
-                self.0 += loc.lines as u64;
-            }
-        }
-        fn append(&mut self, later: Count, _: u64) {
-            self.0 += later.0;
-        }
-    }
-    let opts = ScanOptions {
-        parallel: false,
-        ..ScanOptions::default()
-    };
-    scan_slice(
-        sample,
-        0,
-        &FpmLogParser::new(Zone::UTC),
-        &opts,
-        &Count::default,
-    )
-    .0
-    .0
+    lines_where(sample, &FpmLogParser::new(Zone::UTC), |r| r.time.is_some())
 }
 
 /// How many physical lines of `sample` are kernel messages (syslog lines of
 /// other programs parse as kernel-log records but do not make a kernel log).
 fn kernel_lines(sample: &[u8]) -> u64 {
-    #[derive(Default)]
-    struct Count(u64);
-    impl Sink<KernelParser> for Count {
-        fn record(&mut self, r: KernelRecord<'_>, loc: Loc) {
-            if r.is_kernel() {
-                self.0 += loc.lines as u64;
-            }
-        }
-        fn append(&mut self, later: Count, _: u64) {
-            self.0 += later.0;
+    // Any year will do to recognize yearless kernel lines.
+    let parser = KernelParser::new(Zone::UTC).with_year(2000);
+    lines_where(sample, &parser, |r| r.is_kernel())
+}
+
+/// Counts the physical lines of the records `keep` accepts.
+struct CountWhere<P: RecordParser> {
+    lines: u64,
+    keep: fn(&P::Record<'_>) -> bool,
+}
+
+impl<P: RecordParser> Sink<P> for CountWhere<P> {
+    fn record(&mut self, r: P::Record<'_>, loc: Loc) {
+        if (self.keep)(&r) {
+            self.lines += loc.lines as u64;
         }
     }
+    fn append(&mut self, later: CountWhere<P>, _: u64) {
+        self.lines += later.lines;
+    }
+}
+
+/// How many physical lines of `sample` belong to records of `parser` that
+/// `keep` accepts (read sequentially: samples are small).
+fn lines_where<P: RecordParser>(
+    sample: &[u8],
+    parser: &P,
+    keep: fn(&P::Record<'_>) -> bool,
+) -> u64 {
     let opts = ScanOptions {
         parallel: false,
         ..ScanOptions::default()
     };
-    // Any year will do to recognize yearless kernel lines.
-    let parser = KernelParser::new(Zone::UTC).with_year(2000);
-    scan_slice(sample, 0, &parser, &opts, &Count::default).0.0
+    let new = || CountWhere::<P> { lines: 0, keep };
+    scan_slice(sample, 0, parser, &opts, &new).0.lines
 }
 
 /// The month and day of the first yearless syslog-style timestamp
@@ -316,11 +308,7 @@ pub fn year_before(month: u32, day: u32, mtime: i64) -> i32 {
 
 /// How many physical lines of `sample` `parser` parses.
 fn parsed_lines<P: RecordParser>(sample: &[u8], parser: &P) -> u64 {
-    let opts = ScanOptions {
-        parallel: false,
-        ..ScanOptions::default()
-    };
-    scan_slice(sample, 0, parser, &opts, &|| ()).1.parsed
+    lines_where(sample, parser, |_| true)
 }
 
 #[cfg(test)]
