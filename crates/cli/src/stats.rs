@@ -256,18 +256,10 @@ pub fn gather(config: &Config) -> Stats {
         let summary = &f.summary;
         if let Some(a) = &summary.access {
             stats.access_files += 1;
-            baton_logparse::Sink::<baton_logparse::AccessParser>::append(
-                &mut stats.access,
-                a.clone(),
-                0,
-            );
+            stats.access.merge(a);
         }
         if let Some(e) = &summary.error {
-            baton_logparse::Sink::<baton_logparse::ErrorParser>::append(
-                &mut stats.error,
-                e.clone(),
-                0,
-            );
+            stats.error.merge(e);
         }
         if let Some(sl) = &summary.slowlog {
             stats

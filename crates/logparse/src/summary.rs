@@ -84,6 +84,15 @@ impl AccessSummary {
             .collect()
     }
 
+    /// Adds another summary's counts (a later chunk, or another file).
+    pub fn merge(&mut self, other: &AccessSummary) {
+        self.requests += other.requests;
+        for (a, b) in self.status.iter_mut().zip(other.status.iter()) {
+            *a += *b;
+        }
+        self.range.merge(other.range);
+    }
+
     /// Requests answered with `status`.
     pub fn status_count(&self, status: u16) -> u64 {
         self.status.get(status as usize).copied().unwrap_or(0)
@@ -103,11 +112,7 @@ impl Sink<AccessParser> for AccessSummary {
     }
 
     fn append(&mut self, later: AccessSummary, _line_shift: u64) {
-        self.requests += later.requests;
-        for (a, b) in self.status.iter_mut().zip(later.status.iter()) {
-            *a += *b;
-        }
-        self.range.merge(later.range);
+        self.merge(&later);
     }
 }
 
@@ -125,6 +130,16 @@ pub struct ErrorSummary {
 }
 
 impl ErrorSummary {
+    /// Adds another summary's counts (a later chunk, or another file).
+    pub fn merge(&mut self, other: &ErrorSummary) {
+        self.entries += other.entries;
+        for (a, b) in self.upstream_errors.iter_mut().zip(other.upstream_errors) {
+            *a += b;
+        }
+        self.upstream_warnings += other.upstream_warnings;
+        self.range.merge(other.range);
+    }
+
     /// Upstream errors by kind, non-zero only, in contract order.
     pub fn upstream_errors(&self) -> Vec<(UpstreamKind, u64)> {
         UpstreamKind::ALL
@@ -148,12 +163,7 @@ impl Sink<ErrorParser> for ErrorSummary {
     }
 
     fn append(&mut self, later: ErrorSummary, _line_shift: u64) {
-        self.entries += later.entries;
-        for (a, b) in self.upstream_errors.iter_mut().zip(later.upstream_errors) {
-            *a += b;
-        }
-        self.upstream_warnings += later.upstream_warnings;
-        self.range.merge(later.range);
+        self.merge(&later);
     }
 }
 
