@@ -15,8 +15,64 @@ pub struct Opts {
 
 #[derive(Debug, Subcommand)]
 pub enum CommandOpts {
+    /// The post-mortem: incidents, verdicts, evidence, next steps.
+    Report(ReportOpts),
     /// What was read: per-file and global counts.
     Stats(StatsOpts),
+    /// The normalized events (`baton.events.v1`), for DuckDB, pandas or Spark.
+    Events(EventsOpts),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportOpts {
+    /// Files, directories (walked recursively) or `-` for standard input.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    /// Exit 1 when an incident is found (`incident`), or an incident with
+    /// this verdict (`connectivity`, `capacity`, `latency`, `crash`, `edge`,
+    /// `unknown`).
+    #[arg(long = "fail-on", value_name = "incident|VERDICT")]
+    pub fail_on: Option<String>,
+
+    #[command(flatten)]
+    pub common: CommonOpts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsOpts {
+    /// Files, directories (walked recursively) or `-` for standard input.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format (`parquet` needs `-o FILE` on a terminal).
+    #[arg(long, value_enum, default_value_t = EventsFormat::Jsonl)]
+    pub format: EventsFormat,
+
+    /// Every request, not only 499 and 5xx.
+    #[arg(long)]
+    pub all: bool,
+
+    #[command(flatten)]
+    pub common: CommonOpts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventsFormat {
+    Jsonl,
+    Csv,
+    Parquet,
 }
 
 #[derive(Debug, Args)]
@@ -72,4 +128,28 @@ pub struct CommonOpts {
     /// Force the format of one input, e.g. `--as nginx-error=/var/log/x.log`.
     #[arg(long = "as", value_name = "FORMAT=PATH")]
     pub force: Vec<String>,
+
+    /// Keep only events at or after TIME (RFC 3339, or
+    /// `YYYY-MM-DD HH:MM:SS` in the `--tz` zone).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Keep only events before TIME (RFC 3339, or `YYYY-MM-DD HH:MM:SS`
+    /// in the `--tz` zone).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// How far (seconds) before a gateway error's request start the
+    /// correlator looks for causes.
+    #[arg(long, value_name = "SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub window: u32,
+
+    /// No progress on standard error, even on a terminal.
+    #[arg(long, conflicts_with = "progress")]
+    pub quiet: bool,
+
+    /// Progress on standard error even when it is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
 }

@@ -6,13 +6,80 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use baton_logparse::{AccessParser, Format, Zone};
 
-use crate::args::{CommandOpts, CommonOpts, Opts, StatsFormat};
+use crate::args::{CommandOpts, CommonOpts, EventsFormat, Opts, ReportFormat, StatsFormat};
 
 /// What to run.
 #[derive(Debug)]
 pub enum Command {
+    /// `baton report`.
+    Report(ReportConfig),
     /// `baton stats`.
     Stats(StatsConfig),
+    /// `baton events`.
+    #[allow(dead_code)] // under construction
+    Events(EventsConfig),
+}
+
+/// `baton report` settings.
+#[derive(Debug)]
+pub struct ReportConfig {
+    /// Output format.
+    pub format: ReportFormat,
+    /// `--fail-on`: exit 1 when a matching incident is found.
+    pub fail_on: Option<FailOn>,
+}
+
+/// What `--fail-on` matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// Any incident.
+    Incident,
+    /// An incident with this verdict.
+    Verdict(baton_correlate::Verdict),
+}
+
+/// `baton events` settings.
+#[derive(Debug)]
+#[allow(dead_code)] // read by `baton events`, under construction
+pub struct EventsConfig {
+    /// Output format.
+    pub format: EventsFormat,
+    /// Every request, not only 499 and 5xx.
+    pub all: bool,
+}
+
+/// A `--since` / `--until` bound, resolved once the zone is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeBound {
+    /// RFC 3339 with an offset: an instant.
+    Instant(baton_logparse::Timestamp),
+    /// `YYYY-MM-DD HH:MM:SS`: seconds of local civil time in the zone used.
+    Local(i64),
+}
+
+impl TimeBound {
+    /// The instant (unix microseconds) in `zone`.
+    pub fn resolve(self, zone: Zone) -> i64 {
+        match self {
+            TimeBound::Instant(t) => t.unix_us,
+            TimeBound::Local(l) => {
+                baton_logparse::time::LocalResolver::new(zone)
+                    .resolve(l)
+                    .unix_us
+            }
+        }
+    }
+}
+
+/// Whether to show progress on standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// On a terminal only.
+    Auto,
+    /// Never (`--quiet`).
+    Never,
+    /// Always (`--progress`).
+    Always,
 }
 
 /// `baton stats` settings.
@@ -41,6 +108,15 @@ pub struct Config {
     pub log_format: Option<AccessParser>,
     /// Formats forced with `--as FORMAT=PATH`.
     pub forced: Vec<(Format, PathBuf)>,
+    /// `--since`.
+    pub since: Option<TimeBound>,
+    /// `--until`.
+    pub until: Option<TimeBound>,
+    /// `--window` in seconds.
+    pub window_s: u32,
+    /// Progress on standard error.
+    #[allow(dead_code)] // the progress bar is under construction
+    pub progress: Progress,
 }
 
 impl Config {
@@ -51,6 +127,22 @@ impl Config {
                 Command::Stats(StatsConfig { format: s.format }),
                 s.paths,
                 s.common,
+            ),
+            CommandOpts::Report(r) => (
+                Command::Report(ReportConfig {
+                    format: r.format,
+                    fail_on: r.fail_on.as_deref().map(parse_fail_on).transpose()?,
+                }),
+                r.paths,
+                r.common,
+            ),
+            CommandOpts::Events(e) => (
+                Command::Events(EventsConfig {
+                    format: e.format,
+                    all: e.all,
+                }),
+                e.paths,
+                e.common,
             ),
         };
         if paths.is_empty() {
@@ -63,7 +155,23 @@ impl Config {
             boot_time,
             log_format,
             force,
+            since,
+            until,
+            window,
+            quiet,
+            progress,
         } = common;
+        let since = since
+            .map(|s| parse_time_bound(&s).with_context(|| "--since"))
+            .transpose()?;
+        let until = until
+            .map(|s| parse_time_bound(&s).with_context(|| "--until"))
+            .transpose()?;
+        let progress = match (quiet, progress) {
+            (true, _) => Progress::Never,
+            (false, true) => Progress::Always,
+            (false, false) => Progress::Auto,
+        };
         let boot_time = boot_time.map(|b| parse_boot_time(&b)).transpose()?;
         let tz = tz
             .map(|z| z.parse::<Zone>().with_context(|| "--tz"))
@@ -84,6 +192,10 @@ impl Config {
             boot_time,
             log_format,
             forced,
+            since,
+            until,
+            window_s: window,
+            progress,
         })
     }
 
@@ -101,6 +213,58 @@ fn parse_boot_time(s: &str) -> anyhow::Result<i64> {
     baton_logparse::time::parse_iso8601(s.as_bytes())
         .map(|t| t.unix_secs())
         .ok_or_else(|| anyhow::anyhow!("--boot-time {s:?}: expected RFC 3339 (2026-11-24T08:11:14Z) or seconds since the epoch"))
+}
+
+/// `--fail-on incident|VERDICT`.
+fn parse_fail_on(s: &str) -> anyhow::Result<FailOn> {
+    if s == "incident" {
+        return Ok(FailOn::Incident);
+    }
+    baton_correlate::Verdict::from_name(s)
+        .map(FailOn::Verdict)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--fail-on {s:?}: expected incident, connectivity, capacity, latency, crash, edge or unknown"
+            )
+        })
+}
+
+/// `--since` / `--until`: RFC 3339 (an instant) or `YYYY-MM-DD HH:MM:SS`
+/// (local time in the zone used).
+fn parse_time_bound(s: &str) -> anyhow::Result<TimeBound> {
+    let b = s.trim().as_bytes();
+    if let Some(t) = baton_logparse::time::parse_iso8601(b) {
+        return Ok(TimeBound::Instant(t));
+    }
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(r)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| std::str::from_utf8(part).ok()?.parse().ok())
+            .flatten()
+    };
+    let local = (b.len() == 19
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && (b[10] == b' ' || b[10] == b'T')
+        && b[13] == b':'
+        && b[16] == b':')
+        .then(|| {
+            baton_logparse::time::civil_to_secs(
+                digits(0..4)? as i64,
+                digits(5..7)?,
+                digits(8..10)?,
+                digits(11..13)?,
+                digits(14..16)?,
+                digits(17..19)?,
+            )
+        })
+        .flatten();
+    local.map(TimeBound::Local).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{s:?}: expected RFC 3339 (2026-11-24T11:17:00+01:00) or YYYY-MM-DD HH:MM:SS"
+        )
+    })
 }
 
 fn parse_force(s: &str) -> anyhow::Result<(Format, PathBuf)> {
@@ -151,6 +315,46 @@ mod tests {
     }
 
     #[test]
+    fn report_and_events_options() {
+        let c = cfg(&[
+            "report",
+            "--fail-on",
+            "capacity",
+            "--since",
+            "2026-11-24 11:00:00",
+            "--until",
+            "2026-11-24T12:00:00Z",
+            "--window",
+            "120",
+            "--quiet",
+            "a",
+        ])
+        .unwrap();
+        match c.command {
+            Command::Report(r) => assert_eq!(
+                r.fail_on,
+                Some(FailOn::Verdict(baton_correlate::Verdict::Capacity))
+            ),
+            _ => panic!("not report"),
+        }
+        assert_eq!(c.window_s, 120);
+        assert_eq!(c.progress, Progress::Never);
+        // Local time resolves in the zone used; an instant does not move.
+        let since = c.since.unwrap();
+        assert_eq!(since.resolve(Zone::UTC), 1_795_518_000_000_000);
+        assert_eq!(since.resolve(Zone::Fixed(3600)), 1_795_514_400_000_000);
+        let until = c.until.unwrap();
+        assert_eq!(until.resolve(Zone::Fixed(3600)), 1_795_521_600_000_000);
+        let e = cfg(&["events", "--all", "--format", "csv", "a"]).unwrap();
+        assert!(matches!(
+            e.command,
+            Command::Events(EventsConfig { all: true, .. })
+        ));
+        assert_eq!(e.window_s, 60);
+        assert_eq!(e.progress, Progress::Auto);
+    }
+
+    #[test]
     fn malformed_options_are_errors() {
         assert!(cfg(&["stats", "--tz", "+99:00", "a"]).is_err());
         assert!(cfg(&["stats", "--tz", "Nowhere/City", "a"]).is_err());
@@ -159,5 +363,11 @@ mod tests {
         assert!(cfg(&["stats"]).is_err());
         assert!(cfg(&["stats", "--format", "xml", "a"]).is_err());
         assert!(cfg(&["stats", "--boot-time", "yesterday", "a"]).is_err());
+        assert!(cfg(&["report", "--fail-on", "panic", "a"]).is_err());
+        assert!(cfg(&["report", "--since", "yesterday", "a"]).is_err());
+        assert!(cfg(&["report", "--until", "2026-13-01 00:00:00", "a"]).is_err());
+        assert!(cfg(&["report", "--window", "0", "a"]).is_err());
+        assert!(cfg(&["report", "--quiet", "--progress", "a"]).is_err());
+        assert!(cfg(&["events", "--format", "xml", "a"]).is_err());
     }
 }

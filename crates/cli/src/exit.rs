@@ -8,7 +8,6 @@ pub enum Exit {
     /// `0`: done.
     Done,
     /// `1`: `report --fail-on` found a matching incident.
-    #[allow(dead_code)] // used by `report`, which is not built yet
     Incident,
     /// `2`: bad usage, reported before any input is read.
     Usage,
@@ -28,7 +27,6 @@ impl Exit {
     }
 
     /// Combines two outcomes: `3` outranks `1`, which outranks `0`.
-    #[allow(dead_code)] // used by `report`, which is not built yet
     pub fn worst(self, other: Exit) -> Exit {
         let rank = |e: Exit| match e {
             Exit::Done => 0,

@@ -9,6 +9,7 @@ mod config;
 mod exit;
 mod input;
 mod output;
+mod report;
 mod stats;
 
 use std::process::ExitCode;
@@ -49,5 +50,7 @@ fn main() -> ExitCode {
 fn run(config: &config::Config) -> anyhow::Result<Exit> {
     match &config.command {
         config::Command::Stats(s) => stats::run(config, s),
+        config::Command::Report(r) => report::run(config, r),
+        config::Command::Events(_) => anyhow::bail!("baton events is not built yet"),
     }
 }

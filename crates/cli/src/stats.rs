@@ -14,7 +14,9 @@ use baton_logparse::kernel::KernelSummary;
 use baton_logparse::summary::{
     AccessSummary, ErrorSummary, FileSummary, Source, TimeConfig, access_offset, summarize,
 };
-use baton_logparse::{ByteCount, Compression, Detected, Format, ScanOptions, Zone, detect};
+use baton_logparse::{
+    ByteCount, Collect, Compression, Detected, Format, ScanOptions, Zone, detect,
+};
 
 use crate::args::StatsFormat;
 use crate::config::{Config, StatsConfig};
@@ -161,8 +163,9 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
     ))
 }
 
-/// Reads every input and gathers the counts.
-pub fn gather(config: &Config) -> Stats {
+/// Reads every input and gathers the counts (and the events, with
+/// `collect`: each event's `file` is its input's index in `files`).
+pub fn gather(config: &Config, collect: Collect) -> Stats {
     let (inputs, mut errors) = input::expand(&config.paths);
     let mut planned = Vec::new();
     let mut offsets = Vec::new();
@@ -212,7 +215,7 @@ pub fn gather(config: &Config) -> Stats {
     let mut done: Vec<(usize, StatsFile)> = Vec::new();
     let read: Vec<_> = dated
         .into_par_iter()
-        .map(|(i, p)| (i, read_one(p, &time, None, &opts)))
+        .map(|(i, p)| (i, read_one(p, &time, None, &opts, collect)))
         .collect();
     for (i, (f, errs)) in read {
         stats.errors.extend(errs);
@@ -244,7 +247,7 @@ pub fn gather(config: &Config) -> Stats {
                 year: Some(year.0),
                 boot_time: config.boot_time,
             };
-            (i, read_one(p, &time, Some(year), &opts))
+            (i, read_one(p, &time, Some(year), &opts, collect))
         })
         .collect();
     for (i, (f, errs)) in read {
@@ -252,7 +255,11 @@ pub fn gather(config: &Config) -> Stats {
         done.extend(f.map(|f| (i, f)));
     }
     done.sort_by_key(|(i, _)| *i);
-    for (_, f) in done {
+    for (_, mut f) in done {
+        let index = stats.files.len() as u32;
+        for e in &mut f.summary.events {
+            e.file = index;
+        }
         let summary = &f.summary;
         if let Some(a) = &summary.access {
             stats.access_files += 1;
@@ -306,6 +313,7 @@ fn read_one(
     time: &TimeConfig,
     year: Option<(i32, &'static str)>,
     opts: &ScanOptions,
+    collect: Collect,
 ) -> (Option<StatsFile>, Vec<InputError>) {
     let mut errors = Vec::new();
     let path = p.input.display();
@@ -337,7 +345,7 @@ fn read_one(
             }
         },
     };
-    let summary = summarize(source, &p.detected, time, opts);
+    let summary = summarize(source, &p.detected, time, opts, collect);
     if let Some(e) = &summary.read_error {
         errors.push(InputError {
             path: path.clone(),
@@ -358,7 +366,7 @@ fn read_one(
 
 /// Runs `baton stats`.
 pub fn run(config: &Config, s: &StatsConfig) -> anyhow::Result<Exit> {
-    let stats = gather(config);
+    let stats = gather(config, Collect::default());
     let mut out = output::open(config.output.as_deref())?;
     match s.format {
         StatsFormat::Json => {

@@ -1,10 +1,16 @@
 //! # Overview
 //!
-//! `baton-correlate` lines up the records `baton-logparse` reads and turns
-//! gateway errors into incidents with verdicts. This crate is small for
-//! now: the spine only needs the time window of what was read.
+//! `baton-correlate` lines up the events `baton-logparse` reads and turns
+//! gateway errors into incidents with verdicts, evidence and next steps.
 
 #![deny(missing_docs)]
+
+mod advice;
+pub mod engine;
+pub mod model;
+
+pub use crate::engine::{Coverage, Input, Options, analyze};
+pub use crate::model::{Analysis, Cause, Incident, Verdict};
 
 use baton_logparse::summary::TimeRange;
 

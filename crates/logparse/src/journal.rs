@@ -1446,6 +1446,22 @@ impl JournalSummary {
     }
 }
 
+impl JournalSummary {
+    /// The years by which a later chunk's yearless times must move when it
+    /// is appended to this one (the New Years before it), with the zone
+    /// they were resolved in; `None` when nothing moves.
+    pub fn redating(&self, later: &JournalSummary) -> Option<(u32, Zone)> {
+        let first = later.years.first_month?;
+        let boundary = self.years.last_month.is_some_and(|p| rolls_over(p, first));
+        let shift = self.years.rollovers + boundary as u32;
+        if shift > 0 && !later.years.absolute {
+            later.years.zone.map(|z| (shift, z))
+        } else {
+            None
+        }
+    }
+}
+
 impl Sink<JournalParser> for JournalSummary {
     fn record(&mut self, r: JournalRecord<'_>, _loc: Loc) {
         if r.form == JournalForm::Marker {
@@ -1509,10 +1525,7 @@ impl Sink<JournalParser> for JournalSummary {
         if let Some(first) = later.years.first_month {
             let boundary = self.years.last_month.is_some_and(|p| rolls_over(p, first));
             let shift = self.years.rollovers + boundary as u32;
-            if shift > 0
-                && !later.years.absolute
-                && let Some(zone) = later.years.zone
-            {
+            if let Some((shift, zone)) = self.redating(&later) {
                 shift_range(&mut later.range, shift, zone);
                 shift_range(&mut later.kernel.range, shift, zone);
                 later.fpm.map_times(|t| shift_years(t, shift, zone));

@@ -26,6 +26,7 @@ pub mod cloudflare;
 pub mod decode;
 pub mod detect;
 pub mod error;
+pub mod event;
 pub mod fpm;
 pub mod frame;
 pub mod journal;
@@ -39,6 +40,7 @@ pub mod time;
 pub use crate::decode::{ByteCount, Compression, DecodeError, Decoder};
 pub use crate::detect::{Detected, Format, detect};
 pub use crate::error::{Error, ErrorKind, SkipReason};
+pub use crate::event::{Collect, Event, EventKind, Traffic};
 pub use crate::frame::{Lines, Loc, RecordParser};
 pub use crate::nginx::access::{AccessParser, AccessRecord, ValueList};
 pub use crate::nginx::error::{

@@ -33,6 +33,15 @@ pub trait Sink<P: RecordParser>: Send + Sized {
     /// merged; see [`Sink::append`]).
     fn record(&mut self, record: P::Record<'_>, loc: Loc);
 
+    /// One parsed record with its raw bytes (every physical line, without
+    /// the final line end). The scan drivers call this; sinks that keep
+    /// evidence override it, the others get [`Sink::record`].
+    #[inline]
+    fn record_raw(&mut self, record: P::Record<'_>, loc: Loc, raw: &[u8]) {
+        let _ = raw;
+        self.record(record, loc);
+    }
+
     /// Appends the sink of the chunk that follows this one in input order.
     /// Line numbers kept by `later` are relative to its chunk: add
     /// `line_shift` to them.
@@ -232,7 +241,7 @@ where
         } else {
             match parser.parse(rec) {
                 Ok(r) => {
-                    sink.record(r, loc);
+                    sink.record_raw(r, loc, rec);
                     None
                 }
                 Err(reason) => Some(refine(reason, rec)),

@@ -7,14 +7,15 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use crate::cloudflare::{CloudflareParser, EdgeSummary};
+use crate::cloudflare::{CloudflareParser, EdgeRecord, EdgeSummary};
 use crate::detect::{Detected, Format};
 use crate::error::Error;
-use crate::fpm::slowlog::{SlowlogParser, SlowlogSummary};
-use crate::fpm::{FpmLogParser, FpmSummary};
+use crate::event::{self, Collect, Event, Traffic};
+use crate::fpm::slowlog::{SlowlogParser, SlowlogRecord, SlowlogSummary};
+use crate::fpm::{FpmLogParser, FpmRecord, FpmSummary};
 use crate::frame::Loc;
-use crate::journal::{JournalParser, JournalSummary};
-use crate::kernel::{KernelParser, KernelSummary};
+use crate::journal::{JournalParser, JournalRecord, JournalSummary};
+use crate::kernel::{KernelParser, KernelRecord, KernelSummary};
 use crate::nginx::access::{AccessParser, AccessRecord};
 use crate::nginx::error::{ErrorParser, ErrorRecord, UpstreamClass, UpstreamKind};
 use crate::scan::{ScanOptions, Sink, Tally, scan_reader};
@@ -194,6 +195,11 @@ pub struct FileSummary {
     pub journal: Option<JournalSummary>,
     /// The error that cut the input short, if any.
     pub read_error: Option<Error>,
+    /// The events of interest, in input order (with [`Collect::events`]);
+    /// their `file` is 0 until the caller numbers its inputs.
+    pub events: Vec<Event>,
+    /// Request volume per minute (access logs, with [`Collect::events`]).
+    pub traffic: Option<Traffic>,
 }
 
 impl FileSummary {
@@ -265,12 +271,15 @@ pub struct TimeConfig {
 
 /// Summarizes one input of a detected format. Unknown inputs are counted
 /// line by line (every line skipped as `unrecognized`), so that
-/// `lines = parsed + skipped` holds for them too.
+/// `lines = parsed + skipped` holds for them too. With
+/// [`Collect::events`], the records of interest are kept as [`Event`]s
+/// and access logs' volume as [`Traffic`].
 pub fn summarize(
     source: Source,
     detected: &Detected,
     time: &TimeConfig,
     opts: &ScanOptions,
+    collect: Collect,
 ) -> FileSummary {
     let zone = time.zone;
     let mut out = FileSummary {
@@ -286,35 +295,47 @@ pub fn summarize(
         edge: None,
         journal: None,
         read_error: None,
+        events: Vec::new(),
+        traffic: None,
     };
     match (detected.format, &detected.access) {
         (Format::NginxAccess, Some(p)) => {
-            let s = scan_source(source, p, opts, &AccessSummary::default);
+            let s = run(source, p, opts, collect, AccessSummary::default, &mut out);
             out.variant = Some(p.variant());
-            out.tally = s.tally;
-            out.access = Some(s.sink);
-            out.read_error = s.error;
+            out.access = Some(s);
         }
         (Format::NginxError, _) => {
             let p = ErrorParser::new(zone);
-            let s = scan_source(source, &p, opts, &ErrorSummary::default);
-            out.tally = s.tally;
-            out.error = Some(s.sink);
-            out.read_error = s.error;
+            out.error = Some(run(
+                source,
+                &p,
+                opts,
+                collect,
+                ErrorSummary::default,
+                &mut out,
+            ));
         }
         (Format::FpmLog, _) => {
             let p = FpmLogParser::new(zone);
-            let s = scan_source(source, &p, opts, &FpmSummary::default);
-            out.tally = s.tally;
-            out.fpm = Some(s.sink);
-            out.read_error = s.error;
+            out.fpm = Some(run(
+                source,
+                &p,
+                opts,
+                collect,
+                FpmSummary::default,
+                &mut out,
+            ));
         }
         (Format::FpmSlowlog, _) => {
             let p = SlowlogParser::new(zone);
-            let s = scan_source(source, &p, opts, &SlowlogSummary::default);
-            out.tally = s.tally;
-            out.slowlog = Some(s.sink);
-            out.read_error = s.error;
+            out.slowlog = Some(run(
+                source,
+                &p,
+                opts,
+                collect,
+                SlowlogSummary::default,
+                &mut out,
+            ));
         }
         (Format::Kernel, _) => {
             let mut p = KernelParser::new(zone);
@@ -324,31 +345,39 @@ pub fn summarize(
             if let Some(b) = time.boot_time {
                 p = p.with_boot_time(b);
             }
-            let s = scan_source(source, &p, opts, &KernelSummary::default);
-            out.tally = s.tally;
-            out.kernel = Some(s.sink);
-            out.read_error = s.error;
+            out.kernel = Some(run(
+                source,
+                &p,
+                opts,
+                collect,
+                KernelSummary::default,
+                &mut out,
+            ));
         }
         (Format::Journal, _) => {
             let mut p = JournalParser::new(zone, time.year.unwrap_or(1970));
             if let Some(form) = detected.journal_form {
                 p = p.with_form(form);
             }
-            let s = scan_source(source, &p, opts, &JournalSummary::default);
-            out.tally = s.tally;
-            out.journal = Some(s.sink);
-            out.read_error = s.error;
+            out.journal = Some(run(
+                source,
+                &p,
+                opts,
+                collect,
+                JournalSummary::default,
+                &mut out,
+            ));
         }
         (Format::Cloudflare, _) => {
-            let s = scan_source(
+            let p = CloudflareParser::new();
+            out.edge = Some(run(
                 source,
-                &CloudflareParser::new(),
+                &p,
                 opts,
-                &EdgeSummary::default,
-            );
-            out.tally = s.tally;
-            out.edge = Some(s.sink);
-            out.read_error = s.error;
+                collect,
+                EdgeSummary::default,
+                &mut out,
+            ));
         }
         _ => {
             let s = scan_source(source, &Unrecognized, opts, &|| ());
@@ -357,6 +386,216 @@ pub fn summarize(
         }
     }
     out
+}
+
+/// Scans `source` into a fresh `S`, collecting events into `out` when
+/// asked; the tally and any read error go to `out` too.
+fn run<P, S>(
+    source: Source,
+    parser: &P,
+    opts: &ScanOptions,
+    collect: Collect,
+    new: fn() -> S,
+    out: &mut FileSummary,
+) -> S
+where
+    P: crate::frame::RecordParser,
+    S: Sink<P>,
+    Collecting<S>: Sink<P>,
+{
+    if collect.events {
+        let s = scan_source(source, parser, opts, &|| Collecting::new(new(), collect));
+        out.tally = s.tally;
+        out.read_error = s.error;
+        out.events = s.sink.events;
+        out.traffic = s.sink.traffic;
+        s.sink.summary
+    } else {
+        let s = scan_source(source, parser, opts, &new);
+        out.tally = s.tally;
+        out.read_error = s.error;
+        s.sink
+    }
+}
+
+/// A summary sink that also keeps the events of interest (and, for access
+/// logs, the traffic per minute).
+#[derive(Debug)]
+pub struct Collecting<S> {
+    /// The counts.
+    pub summary: S,
+    /// Events, in input order.
+    pub events: Vec<Event>,
+    /// Request volume (access logs).
+    pub traffic: Option<Traffic>,
+    collect: Collect,
+    scratch: Vec<u8>,
+}
+
+impl<S> Collecting<S> {
+    /// Wraps a summary.
+    pub fn new(summary: S, collect: Collect) -> Collecting<S> {
+        Collecting {
+            summary,
+            events: Vec::new(),
+            traffic: None,
+            collect,
+            scratch: Vec::new(),
+        }
+    }
+
+    fn append_events(&mut self, later: Collecting<S>, line_shift: u64) {
+        let start = self.events.len();
+        self.events.extend(later.events);
+        for e in &mut self.events[start..] {
+            e.line += line_shift;
+        }
+        match (&mut self.traffic, later.traffic) {
+            (Some(t), Some(l)) => t.merge(&l),
+            (t @ None, l) => *t = l,
+            (Some(_), None) => {}
+        }
+    }
+}
+
+impl Sink<AccessParser> for Collecting<AccessSummary> {
+    fn record(&mut self, r: AccessRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    #[inline]
+    fn record_raw(&mut self, r: AccessRecord<'_>, loc: Loc, raw: &[u8]) {
+        self.traffic.get_or_insert_with(Traffic::default).add(&r);
+        if self.collect.all_requests || r.status.is_some_and(|s| s == 499 || s >= 500) {
+            self.events.push(event::from_access(&r, loc.line, raw));
+        }
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, later: Self, line_shift: u64) {
+        self.summary.merge(&later.summary);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<ErrorParser> for Collecting<ErrorSummary> {
+    fn record(&mut self, r: ErrorRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    #[inline]
+    fn record_raw(&mut self, r: ErrorRecord<'_>, loc: Loc, raw: &[u8]) {
+        if r.upstream_class != UpstreamClass::None || r.php.is_some() {
+            self.events.extend(event::from_error(&r, loc.line, raw));
+        }
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, later: Self, line_shift: u64) {
+        self.summary.merge(&later.summary);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<FpmLogParser> for Collecting<FpmSummary> {
+    fn record(&mut self, r: FpmRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    fn record_raw(&mut self, r: FpmRecord<'_>, loc: Loc, raw: &[u8]) {
+        self.events
+            .extend(event::from_fpm(&r.event, r.time, loc.line, raw));
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<FpmLogParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<SlowlogParser> for Collecting<SlowlogSummary> {
+    fn record(&mut self, r: SlowlogRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    fn record_raw(&mut self, r: SlowlogRecord<'_>, loc: Loc, raw: &[u8]) {
+        self.events.push(event::from_slowlog(&r, loc.line, raw));
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<SlowlogParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<KernelParser> for Collecting<KernelSummary> {
+    fn record(&mut self, r: KernelRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    fn record_raw(&mut self, r: KernelRecord<'_>, loc: Loc, raw: &[u8]) {
+        if r.is_kernel() {
+            self.events
+                .extend(event::from_kernel(&r.event, r.time, loc.line, raw));
+        }
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<KernelParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<JournalParser> for Collecting<JournalSummary> {
+    fn record(&mut self, r: JournalRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    fn record_raw(&mut self, r: JournalRecord<'_>, loc: Loc, raw: &[u8]) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.events
+            .extend(event::from_journal(&r, loc.line, raw, &mut scratch));
+        self.scratch = scratch;
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        // The later chunk's yearless times move by the New Years before it.
+        if let Some((years, zone)) = self.summary.redating(&later.summary) {
+            for e in &mut later.events {
+                e.time = e.time.map(|t| crate::journal::shift_years(t, years, zone));
+            }
+        }
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<JournalParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<CloudflareParser> for Collecting<EdgeSummary> {
+    fn record(&mut self, r: EdgeRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    fn record_raw(&mut self, r: EdgeRecord<'_>, loc: Loc, raw: &[u8]) {
+        let failed = r.is_gateway_error() || r.edge_status.is_some_and(|s| s >= 500);
+        if self.collect.all_edge || self.collect.all_requests || failed {
+            self.events.push(event::from_edge(&r, loc.line, raw));
+        }
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<CloudflareParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
 }
 
 /// A parser that recognizes nothing: every line is skipped `unrecognized`

@@ -339,6 +339,28 @@ pub enum Zone {
 }
 
 impl Zone {
+    /// The offset (seconds east of UTC) in effect at an instant.
+    pub fn offset_at(&self, unix_secs: i64) -> i32 {
+        match self {
+            Zone::Fixed(o) => *o,
+            Zone::Tz(tz) => {
+                use chrono::{Offset, TimeZone};
+                chrono::DateTime::from_timestamp(unix_secs, 0)
+                    .map(|dt| {
+                        tz.offset_from_utc_datetime(&dt.naive_utc())
+                            .fix()
+                            .local_minus_utc()
+                    })
+                    .unwrap_or(0)
+            }
+        }
+    }
+
+    /// RFC 3339 of an instant at the offset in effect then.
+    pub fn rfc3339(&self, t: Timestamp) -> String {
+        t.to_rfc3339_at(self.offset_at(t.unix_secs()))
+    }
+
     /// UTC.
     pub const UTC: Zone = Zone::Fixed(0);
 }

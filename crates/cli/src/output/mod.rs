@@ -2,6 +2,8 @@
 //! JSON.
 
 pub mod json;
+pub mod report_json;
+pub mod report_text;
 pub mod text;
 
 use std::fmt::Write as _;

@@ -1,0 +1,43 @@
+//! `baton.report.v1` as JSON, keys in the contract's order.
+
+use serde::Serialize;
+
+use baton_correlate::model::{Background, Incident, Joins, Mark, TimelineMinute, Totals, Window};
+
+use super::json::{FileDoc, file_doc};
+use crate::report::Report;
+
+#[derive(Serialize)]
+struct ReportDoc<'a> {
+    schema: &'static str,
+    tz: String,
+    tz_source: &'static str,
+    window: &'a Window,
+    files: Vec<FileDoc<'a>>,
+    warnings: &'a [String],
+    joins: &'a Joins,
+    totals: &'a Totals,
+    incidents: &'a [Incident],
+    background: &'a Background,
+    timeline: &'a [TimelineMinute],
+    marks: &'a [Mark],
+}
+
+/// Renders `baton.report.v1`.
+pub fn report(r: &Report) -> impl Serialize + '_ {
+    let a = &r.analysis;
+    ReportDoc {
+        schema: "baton.report.v1",
+        tz: r.stats.zone.to_string(),
+        tz_source: r.stats.zone_source,
+        window: &a.window,
+        files: r.stats.files.iter().map(file_doc).collect(),
+        warnings: &a.warnings,
+        joins: &a.joins,
+        totals: &a.totals,
+        incidents: &a.incidents,
+        background: &a.background,
+        timeline: &a.timeline,
+        marks: &a.marks,
+    }
+}

@@ -1,0 +1,141 @@
+//! `baton report`: read everything with its events, correlate, render.
+
+use std::io::Write as _;
+
+use baton_correlate::{Analysis, Input, Options};
+use baton_logparse::summary::TimeRange;
+use baton_logparse::{Collect, Event, Format, Traffic};
+
+use crate::args::ReportFormat;
+use crate::config::{Config, FailOn, ReportConfig};
+use crate::exit::Exit;
+use crate::output;
+use crate::stats::{self, Stats};
+
+/// What `baton report` shows: what was read, and what it means.
+pub struct Report {
+    /// What was read (events moved out).
+    pub stats: Stats,
+    /// The correlator's conclusions.
+    pub analysis: Analysis,
+}
+
+/// Keeps the events inside `--since` / `--until`.
+fn in_bounds(config: &Config, zone: baton_logparse::Zone) -> impl Fn(i64) -> bool {
+    let since = config.since.map(|b| b.resolve(zone));
+    let until = config.until.map(|b| b.resolve(zone));
+    move |t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u)
+}
+
+/// Reads the inputs and runs the correlator.
+pub fn build(config: &Config) -> Report {
+    let mut stats = stats::gather(
+        config,
+        Collect {
+            events: true,
+            ..Collect::default()
+        },
+    );
+    let keep = in_bounds(config, stats.zone);
+    let mut input = Input {
+        files: stats.files.iter().map(|f| f.path.clone()).collect(),
+        requests: stats.access.requests,
+        ..Input::default()
+    };
+    let mut traffic = Traffic::default();
+    let mut window = TimeRange::default();
+    for f in &mut stats.files {
+        let s = &mut f.summary;
+        let events: Vec<Event> = std::mem::take(&mut s.events);
+        input.events.extend(
+            events
+                .into_iter()
+                .filter(|e| e.time.is_some_and(|t| keep(t.unix_us))),
+        );
+        if let Some(t) = s.traffic.take() {
+            traffic.merge(&t);
+        }
+        let range = s.range();
+        for t in [range.first, range.last].into_iter().flatten() {
+            if keep(t.unix_us) {
+                window.add(t);
+            }
+        }
+        let c = &mut input.coverage;
+        match s.format {
+            Format::NginxAccess => {
+                c.access = true;
+                input.access_ranges.push(range);
+            }
+            Format::NginxError => c.error = true,
+            Format::FpmLog => c.fpm = true,
+            Format::FpmSlowlog => c.slowlog = true,
+            Format::Kernel => c.kernel = true,
+            Format::Cloudflare => c.edge = true,
+            Format::Journal => {
+                if let Some(j) = &s.journal {
+                    c.fpm |= j.fpm_lines > 0;
+                    c.kernel |= j.kernel_lines > 0;
+                }
+            }
+            _ => {}
+        }
+    }
+    if config.since.is_some() || config.until.is_some() {
+        traffic
+            .minutes
+            .retain(|m, _| keep(m * 60 * 1_000_000) || keep((m * 60 + 59) * 1_000_000));
+        input.requests = traffic.minutes.values().map(|m| m.requests).sum();
+    }
+    input.traffic = traffic;
+    input.window = window;
+    let opts = Options {
+        zone: stats.zone,
+        window_s: config.window_s,
+        ..Options::default()
+    };
+    let analysis = baton_correlate::analyze(&input, &opts);
+    Report { stats, analysis }
+}
+
+/// Whether an incident matches `--fail-on`.
+fn fails(analysis: &Analysis, on: FailOn) -> bool {
+    analysis.incidents.iter().any(|i| match on {
+        FailOn::Incident => true,
+        FailOn::Verdict(v) => i.verdict == v,
+    })
+}
+
+/// Runs `baton report`.
+pub fn run(config: &Config, r: &ReportConfig) -> anyhow::Result<Exit> {
+    let report = build(config);
+    let mut out = output::open(config.output.as_deref())?;
+    match r.format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &output::report_json::report(&report))?;
+            writeln!(out)?;
+        }
+        ReportFormat::Text => {
+            let color =
+                config.output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+            output::report_text::report(&mut out, &report, color)?;
+        }
+        ReportFormat::Html => {
+            anyhow::bail!("--format html: the HTML report is not built yet");
+        }
+    }
+    out.flush()?;
+    for e in &report.stats.errors {
+        eprintln!("baton: {}: {}", e.path, e.reason);
+    }
+    let mut exit = Exit::Done;
+    if let Some(on) = r.fail_on
+        && fails(&report.analysis, on)
+    {
+        exit = exit.worst(Exit::Incident);
+    }
+    if !report.stats.errors.is_empty() {
+        exit = exit.worst(Exit::Input);
+    }
+    Ok(exit)
+}

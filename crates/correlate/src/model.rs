@@ -1,0 +1,406 @@
+//! The report's stable types: verdicts, causes, incidents. Field names and
+//! order are the `baton.report.v1` document's (`CONTRACT.md`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Which kind of failure an incident was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// nginx could not reach php-fpm (or the upstream group).
+    Connectivity,
+    /// The pool was saturated.
+    Capacity,
+    /// Requests were slow in PHP, the database or an external API.
+    Latency,
+    /// Workers died mid-request.
+    Crash,
+    /// The edge failed while the origin was fine.
+    Edge,
+    /// The evidence is too thin.
+    Unknown,
+}
+
+impl Verdict {
+    /// Every verdict, in the contract's order.
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Connectivity,
+        Verdict::Capacity,
+        Verdict::Latency,
+        Verdict::Crash,
+        Verdict::Edge,
+        Verdict::Unknown,
+    ];
+
+    /// The contract's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Connectivity => "connectivity",
+            Verdict::Capacity => "capacity",
+            Verdict::Latency => "latency",
+            Verdict::Crash => "crash",
+            Verdict::Edge => "edge",
+            Verdict::Unknown => "unknown",
+        }
+    }
+
+    /// The verdict of a contract name.
+    pub fn from_name(name: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.as_str() == name)
+    }
+}
+
+/// Why an incident happened: the contract's closed list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// Refused / socket missing while the FPM master stops and starts.
+    FpmRestart,
+    /// Refused / socket missing with no restart in sight.
+    FpmDown,
+    /// `(13: Permission denied)` on the socket.
+    SocketPermission,
+    /// Every server of the upstream group marked down.
+    NoLiveUpstreams,
+    /// `upstream sent too big header`.
+    BufferConfig,
+    /// Pool saturated with no dominant slow culprit.
+    MaxChildren,
+    /// Backlog full and no `max_children` line (a static pool).
+    BacklogFull,
+    /// Saturation driven by one path or admin-ajax action.
+    RequestFlood,
+    /// Slow traces blocking in an outbound call.
+    ExternalCall,
+    /// Slow traces blocking in a database call.
+    Database,
+    /// Slow traces blocking in PHP itself.
+    SlowScript,
+    /// Children dying on SIGSEGV/SIGBUS/SIGABRT.
+    Segfault,
+    /// Kernel OOM kills of FPM workers.
+    OomKill,
+    /// PHP fatal errors cutting responses short.
+    FatalError,
+    /// Edge gateway errors while the origin was fine.
+    EdgeOnly,
+    /// Evidence too thin.
+    Unknown,
+}
+
+impl Cause {
+    /// Every cause, in the contract's order.
+    pub const ALL: [Cause; 16] = [
+        Cause::FpmRestart,
+        Cause::FpmDown,
+        Cause::SocketPermission,
+        Cause::NoLiveUpstreams,
+        Cause::BufferConfig,
+        Cause::MaxChildren,
+        Cause::BacklogFull,
+        Cause::RequestFlood,
+        Cause::ExternalCall,
+        Cause::Database,
+        Cause::SlowScript,
+        Cause::Segfault,
+        Cause::OomKill,
+        Cause::FatalError,
+        Cause::EdgeOnly,
+        Cause::Unknown,
+    ];
+
+    /// The contract's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::FpmRestart => "fpm_restart",
+            Cause::FpmDown => "fpm_down",
+            Cause::SocketPermission => "socket_permission",
+            Cause::NoLiveUpstreams => "no_live_upstreams",
+            Cause::BufferConfig => "buffer_config",
+            Cause::MaxChildren => "max_children",
+            Cause::BacklogFull => "backlog_full",
+            Cause::RequestFlood => "request_flood",
+            Cause::ExternalCall => "external_call",
+            Cause::Database => "database",
+            Cause::SlowScript => "slow_script",
+            Cause::Segfault => "segfault",
+            Cause::OomKill => "oom_kill",
+            Cause::FatalError => "fatal_error",
+            Cause::EdgeOnly => "edge_only",
+            Cause::Unknown => "unknown",
+        }
+    }
+
+    /// The cause of a contract name.
+    pub fn from_name(name: &str) -> Option<Cause> {
+        Cause::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// The verdict this cause stands for.
+    pub fn verdict(self) -> Verdict {
+        match self {
+            Cause::FpmRestart
+            | Cause::FpmDown
+            | Cause::SocketPermission
+            | Cause::NoLiveUpstreams
+            | Cause::BufferConfig => Verdict::Connectivity,
+            Cause::MaxChildren | Cause::BacklogFull | Cause::RequestFlood => Verdict::Capacity,
+            Cause::ExternalCall | Cause::Database | Cause::SlowScript => Verdict::Latency,
+            Cause::Segfault | Cause::OomKill | Cause::FatalError => Verdict::Crash,
+            Cause::EdgeOnly => Verdict::Edge,
+            Cause::Unknown => Verdict::Unknown,
+        }
+    }
+
+    /// The failed handoff.
+    pub fn handoff(self) -> &'static str {
+        match self {
+            Cause::NoLiveUpstreams => "nginx -> upstream",
+            Cause::ExternalCall => "php-fpm -> external API",
+            Cause::Database => "php-fpm -> mysql",
+            Cause::SlowScript => "php-fpm",
+            Cause::Segfault | Cause::OomKill | Cause::FatalError => "php-fpm worker",
+            Cause::EdgeOnly => "edge -> origin",
+            Cause::Unknown => "unknown",
+            _ => "nginx -> php-fpm",
+        }
+    }
+}
+
+/// The time window a report covers (RFC 3339).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Window {
+    /// The earliest instant read.
+    pub start: Option<String>,
+    /// The latest instant read.
+    pub end: Option<String>,
+}
+
+/// How access-log gateway errors matched error-log upstream errors.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Joins {
+    /// Gateway errors (502/504) in the access logs.
+    pub gateway_errors: u64,
+    /// Of those, matched to an upstream error.
+    pub matched_upstream_error: u64,
+    /// Of those, with no upstream error found.
+    pub unmatched_access: u64,
+    /// Upstream errors matched to no access-log gateway error.
+    pub unmatched_error_log: u64,
+}
+
+/// Totals over the whole window.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Requests in the access logs.
+    pub requests: u64,
+    /// Gateway errors (502/504, or upstream errors where no access log
+    /// covers the time).
+    pub gateway_errors: u64,
+    /// Requests answered 502.
+    pub status_502: u64,
+    /// Requests answered 504.
+    pub status_504: u64,
+    /// Edge gateway errors (Cloudflare).
+    pub edge_gateway_errors: u64,
+}
+
+/// Request rates during an incident and outside incidents.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RequestRate {
+    /// Requests per second between the incident's start and end.
+    pub incident_rps: f64,
+    /// Requests per second outside incidents.
+    pub background_rps: f64,
+}
+
+/// A path with its gateway errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopPath {
+    /// The path without its query string.
+    pub path: String,
+    /// Gateway errors on it.
+    pub count: u64,
+    /// The admin-ajax `action`, for `admin-ajax.php`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+
+/// FPM and kernel evidence counted in an incident's window.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FpmEvidence {
+    /// `server reached pm.max_children setting`.
+    pub max_children_reached: u64,
+    /// Children that exited on a signal, by signal name.
+    pub child_signals: BTreeMap<String, u64>,
+    /// `executing too slow` lines.
+    pub slow_requests: u64,
+    /// `execution timed out` lines.
+    pub execution_timeouts: u64,
+    /// FPM master starts that were no reload.
+    pub restarts: u64,
+    /// Kernel OOM kills of FPM workers.
+    pub oom_kills: u64,
+}
+
+/// Code that slow traces blocked in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Culprit {
+    /// Where the code lives: `plugin`, `mu_plugin`, `theme`, `core`, `other`.
+    pub kind: String,
+    /// The plugin or theme slug, or the file.
+    pub name: String,
+    /// What it was doing: `external_call`, `database`, `sleep`, `file_io`, `cpu`.
+    pub call: String,
+    /// Traces blocking there.
+    pub traces: u64,
+    /// The deepest frame of the culprit's code, as printed.
+    pub frame: String,
+}
+
+/// A log line cited as evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceRef {
+    /// The input's path.
+    pub file: String,
+    /// Its line number (1-based).
+    pub line: u64,
+    /// When (RFC 3339).
+    pub time: String,
+    /// The line, escaped and cut at 300 bytes.
+    pub text: String,
+}
+
+/// One incident.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    /// 1-based, in start order.
+    pub id: u32,
+    /// The first gateway error's logged time (RFC 3339).
+    pub start: String,
+    /// The last gateway error's logged time (RFC 3339).
+    pub end: String,
+    /// Gateway errors in the incident.
+    pub gateway_errors: u64,
+    /// Of those, 502s (edge 502s included for edge incidents).
+    pub status_502: u64,
+    /// Of those, 504s.
+    pub status_504: u64,
+    /// Requests the clients gave up on (499) in the same time.
+    pub status_499: u64,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The cause.
+    pub cause: Cause,
+    /// Other causes the evidence also shows.
+    pub contributing_causes: Vec<Cause>,
+    /// How sure the verdict is, 0..1.
+    pub confidence: f64,
+    /// The failed handoff.
+    pub handoff: &'static str,
+    /// Request rates.
+    pub request_rate: RequestRate,
+    /// Hosts the gateway errors were for.
+    pub hosts: Vec<String>,
+    /// FPM pools involved.
+    pub pools: Vec<String>,
+    /// Upstreams nginx tried.
+    pub upstreams: Vec<String>,
+    /// Paths with the most gateway errors.
+    pub top_paths: Vec<TopPath>,
+    /// Upstream errors by kind.
+    pub upstream_errors: BTreeMap<String, u64>,
+    /// FPM and kernel evidence.
+    pub fpm: FpmEvidence,
+    /// Code the slow traces blocked in.
+    pub culprits: Vec<Culprit>,
+    /// Sentences, each with its counts and times.
+    pub evidence: Vec<String>,
+    /// Log lines behind the evidence.
+    pub evidence_refs: Vec<EvidenceRef>,
+    /// What to check or change next.
+    pub next_steps: Vec<String>,
+}
+
+/// Gateway errors in no incident.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Background {
+    /// Their number.
+    pub gateway_errors: u64,
+}
+
+/// Gateway errors in one minute (only minutes with any are listed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TimelineMinute {
+    /// The minute's start, unix seconds.
+    pub t: i64,
+    /// The minute's start (RFC 3339).
+    pub minute: String,
+    /// Origin 502s (and upstream errors standing for them).
+    pub status_502: u64,
+    /// Origin 504s.
+    pub status_504: u64,
+    /// Edge-only gateway errors.
+    pub edge: u64,
+    /// Requests in the access logs that minute.
+    pub requests: u64,
+}
+
+/// FPM and kernel events per minute, for timelines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mark {
+    /// The minute's start, unix seconds.
+    pub t: i64,
+    /// The minute's start (RFC 3339).
+    pub minute: String,
+    /// `max_children`, `restart`, `reload`, `child_signal`, `oom_kill`,
+    /// `segfault`, `slow_request`, `execution_timeout`.
+    pub kind: &'static str,
+    /// How many that minute.
+    pub count: u64,
+}
+
+/// Everything the correlator concludes; the CLI adds the schema, the zone
+/// and the files to make the `baton.report.v1` document.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Analysis {
+    /// The window covered.
+    pub window: Window,
+    /// Problems with the inputs' alignment or coverage.
+    pub warnings: Vec<String>,
+    /// Join counts.
+    pub joins: Joins,
+    /// Totals.
+    pub totals: Totals,
+    /// The incidents, by start.
+    pub incidents: Vec<Incident>,
+    /// Gateway errors in no incident.
+    pub background: Background,
+    /// Gateway errors per minute (an addition to the contract's document).
+    pub timeline: Vec<TimelineMinute>,
+    /// FPM and kernel events per minute (an addition).
+    pub marks: Vec<Mark>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_the_contract_table() {
+        for c in Cause::ALL {
+            assert_eq!(Cause::from_name(c.as_str()), Some(c));
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(json, format!("\"{}\"", c.as_str()));
+        }
+        for v in Verdict::ALL {
+            assert_eq!(Verdict::from_name(v.as_str()), Some(v));
+        }
+        assert_eq!(Cause::Database.handoff(), "php-fpm -> mysql");
+        assert_eq!(Cause::OomKill.verdict(), Verdict::Crash);
+        assert_eq!(Cause::EdgeOnly.handoff(), "edge -> origin");
+        assert_eq!(Cause::BacklogFull.verdict(), Verdict::Capacity);
+    }
+}

@@ -1,0 +1,781 @@
+//! Normalized events: the records worth keeping as evidence, owned, one
+//! shape for every format (`baton.events.v1`, and what the correlator
+//! reads).
+//!
+//! Only records of interest become events: gateway errors and other 5xx
+//! and 499 requests (every request with [`Collect::all_requests`]),
+//! upstream errors and warnings, FPM events, slowlog traces, kernel OOM
+//! kills and segfaults, edge requests. Memory grows with them, not with the
+//! number of lines. Request volume is kept as [`Traffic`]: per-minute
+//! counts with bounded top-k paths.
+
+use std::collections::BTreeMap;
+
+use crate::cloudflare::EdgeRecord;
+use crate::fpm::slowlog::{CallKind, CodeKind, SlowlogRecord};
+use crate::fpm::{ExitStatus, FpmEvent, Master, signal_name};
+use crate::journal::{JournalEvent, JournalRecord, UnitAction};
+use crate::kernel::KernelEvent;
+use crate::nginx::access::AccessRecord;
+use crate::nginx::error::{ErrorRecord, Level, UpstreamClass, UpstreamKind};
+use crate::time::Timestamp;
+
+/// Raw log bytes (not necessarily UTF-8; escape them to show them).
+pub type Text = Box<[u8]>;
+
+/// How long an event's `text` (its first line) may be.
+pub const TEXT_MAX: usize = 300;
+
+/// What an event is (`kind` in `baton.events.v1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventKind {
+    /// An access-log request.
+    Request,
+    /// An nginx upstream error.
+    UpstreamError,
+    /// An nginx upstream warning.
+    UpstreamWarning,
+    /// `server reached pm.max_children setting`.
+    FpmMaxChildren,
+    /// `seems busy`.
+    FpmSeemsBusy,
+    /// A child exited (on a signal, or with a non-zero code).
+    FpmChildExit,
+    /// `executing too slow`.
+    FpmSlowRequest,
+    /// `execution timed out`.
+    FpmExecutionTimeout,
+    /// The FPM master stopped or started (or systemd stopped/started it).
+    FpmRestart,
+    /// The FPM master reloaded.
+    FpmReload,
+    /// Other FPM messages at warning or above (PHP fatal errors in worker
+    /// output, startup failures).
+    FpmOther,
+    /// A slowlog trace.
+    SlowlogTrace,
+    /// A kernel OOM kill.
+    KernelOomKill,
+    /// A kernel `segfault at` line.
+    KernelSegfault,
+    /// A Cloudflare edge request (gateway errors only, unless every
+    /// request is asked for).
+    EdgeRequest,
+}
+
+impl EventKind {
+    /// Every kind, in the contract's order.
+    pub const ALL: [EventKind; 15] = [
+        EventKind::Request,
+        EventKind::UpstreamError,
+        EventKind::UpstreamWarning,
+        EventKind::FpmMaxChildren,
+        EventKind::FpmSeemsBusy,
+        EventKind::FpmChildExit,
+        EventKind::FpmSlowRequest,
+        EventKind::FpmExecutionTimeout,
+        EventKind::FpmRestart,
+        EventKind::FpmReload,
+        EventKind::FpmOther,
+        EventKind::SlowlogTrace,
+        EventKind::KernelOomKill,
+        EventKind::KernelSegfault,
+        EventKind::EdgeRequest,
+    ];
+
+    /// The contract's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Request => "request",
+            EventKind::UpstreamError => "upstream_error",
+            EventKind::UpstreamWarning => "upstream_warning",
+            EventKind::FpmMaxChildren => "fpm_max_children",
+            EventKind::FpmSeemsBusy => "fpm_seems_busy",
+            EventKind::FpmChildExit => "fpm_child_exit",
+            EventKind::FpmSlowRequest => "fpm_slow_request",
+            EventKind::FpmExecutionTimeout => "fpm_execution_timeout",
+            EventKind::FpmRestart => "fpm_restart",
+            EventKind::FpmReload => "fpm_reload",
+            EventKind::FpmOther => "fpm_other",
+            EventKind::SlowlogTrace => "slowlog_trace",
+            EventKind::KernelOomKill => "kernel_oom_kill",
+            EventKind::KernelSegfault => "kernel_segfault",
+            EventKind::EdgeRequest => "edge_request",
+        }
+    }
+}
+
+/// The FPM master's step, for [`EventKind::FpmRestart`] and
+/// [`EventKind::FpmReload`] events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MasterStep {
+    /// Stopping (`Terminating`, `Finishing`, `exiting, bye-bye!`, systemd
+    /// `Stopping`/`Stopped`/`Failed`).
+    Stop,
+    /// Starting (`fpm is running`, systemd `Starting`/`Started`).
+    Start,
+    /// `ready to handle connections`.
+    Ready,
+    /// Reloading (`Reloading in progress`, `execvp`, systemd `Reloading`).
+    Reload,
+}
+
+impl MasterStep {
+    /// The name used in `fields`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MasterStep::Stop => "stop",
+            MasterStep::Start => "start",
+            MasterStep::Ready => "ready",
+            MasterStep::Reload => "reload",
+        }
+    }
+}
+
+/// One normalized event. Text fields keep the log's bytes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Event {
+    /// When it was logged (for requests: when they completed).
+    pub time: Option<Timestamp>,
+    /// The input it came from (an index the caller assigns).
+    pub file: u32,
+    /// 1-based line of its first physical line.
+    pub line: u64,
+    /// What it is.
+    pub kind: Option<EventKind>,
+    /// HTTP status (requests; for edge requests the edge's).
+    pub status: Option<u16>,
+    /// Request method.
+    pub method: Option<Text>,
+    /// Request path without its query string.
+    pub path: Option<Text>,
+    /// The admin-ajax `action`.
+    pub action: Option<Text>,
+    /// The client address.
+    pub client: Option<Text>,
+    /// The virtual host.
+    pub host: Option<Text>,
+    /// The kind of an upstream error.
+    pub upstream_kind: Option<UpstreamKind>,
+    /// The upstream nginx tried (`unix:/run/php/php8.2-fpm.sock`, a group
+    /// name, an address).
+    pub upstream: Option<Text>,
+    /// A process id: the FPM child or master, the kernel's victim.
+    pub pid: Option<u32>,
+    /// The FPM pool.
+    pub pool: Option<Text>,
+    /// The signal a child died on (`SIGSEGV`).
+    pub signal: Option<Box<str>>,
+    /// The culprit's plugin/theme slug or file (slowlog traces).
+    pub plugin: Option<Text>,
+    /// Where the culprit lives (slowlog traces).
+    pub code: Option<CodeKind>,
+    /// What the culprit was doing (slowlog traces).
+    pub call: Option<CallKind>,
+    /// The culprit's frame as printed (slowlog traces).
+    pub frame: Option<Text>,
+    /// A duration in seconds: `$request_time`, the elapsed time of a slow
+    /// request, a child's uptime.
+    pub seconds: Option<f64>,
+    /// Cloudflare Ray ID, without the colo suffix.
+    pub ray_id: Option<Text>,
+    /// `$request_id`.
+    pub request_id: Option<Text>,
+    /// nginx's connection number (`$connection`, `*N`).
+    pub connection: Option<u64>,
+    /// The origin's status as the edge saw it (edge requests), or
+    /// `$upstream_status` as written (requests).
+    pub origin_status: Option<u16>,
+    /// A process name (kernel OOM victims and segfaulting processes).
+    pub process: Option<Text>,
+    /// The object a segfault happened in (`libphp.so`), or the script of a
+    /// slow request.
+    pub object: Option<Text>,
+    /// The FPM master's step (restart and reload events).
+    pub step: Option<MasterStep>,
+    /// A PHP fatal error or memory exhaustion is in the record.
+    pub fatal: bool,
+    /// A number the message carries: `pm.max_children`, an exit code.
+    pub number: Option<i64>,
+    /// The record's first line, cut at [`TEXT_MAX`] bytes.
+    pub text: Text,
+}
+
+impl Event {
+    /// The contract's kind name.
+    pub fn kind_str(&self) -> &'static str {
+        self.kind.map_or("unknown", EventKind::as_str)
+    }
+
+    /// The request's start: its logged time minus `$request_time` when
+    /// known.
+    pub fn start(&self) -> Option<Timestamp> {
+        let t = self.time?;
+        Some(
+            match self
+                .seconds
+                .filter(|_| self.kind == Some(EventKind::Request))
+            {
+                Some(s) if s > 0.0 => Timestamp {
+                    unix_us: t.unix_us - (s * 1e6) as i64,
+                    offset_s: t.offset_s,
+                },
+                _ => t,
+            },
+        )
+    }
+
+    /// Whether this is an origin gateway error (a 502 or 504 request).
+    pub fn is_gateway_error(&self) -> bool {
+        self.kind == Some(EventKind::Request) && matches!(self.status, Some(502 | 504))
+    }
+}
+
+fn text(b: &[u8]) -> Text {
+    b.into()
+}
+
+fn first_line(raw: &[u8]) -> Text {
+    let end = memchr::memchr(b'\n', raw).unwrap_or(raw.len());
+    let line = &raw[..end];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    line[..line.len().min(TEXT_MAX)].into()
+}
+
+/// A request line's parts: method, path (query stripped) and query.
+pub type RequestParts<'a> = (Option<&'a [u8]>, Option<&'a [u8]>, Option<&'a [u8]>);
+
+/// A request line's method, path (query stripped) and query:
+/// `GET /a/b?x=1 HTTP/1.1`.
+pub fn split_request_line(line: &[u8]) -> RequestParts<'_> {
+    let mut parts = line.splitn(3, |b| *b == b' ');
+    let method = parts.next().filter(|m| !m.is_empty());
+    let uri = parts.next();
+    let (path, query) = match uri {
+        Some(u) => match memchr::memchr(b'?', u) {
+            Some(q) => (Some(&u[..q]), Some(&u[q + 1..])),
+            None => (Some(u), None),
+        },
+        None => (None, None),
+    };
+    (method, path, query)
+}
+
+/// The `action` parameter of a query string.
+pub fn query_param<'a>(query: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    query.split(|b| *b == b'&').find_map(|kv| {
+        let rest = kv.strip_prefix(name)?;
+        rest.strip_prefix(b"=")
+    })
+}
+
+/// The admin-ajax action of a request, when the path is admin-ajax.php.
+pub fn ajax_action<'a>(path: &[u8], query: Option<&'a [u8]>) -> Option<&'a [u8]> {
+    if path.ends_with(b"admin-ajax.php") {
+        query.and_then(|q| query_param(q, b"action"))
+    } else {
+        None
+    }
+}
+
+/// Static assets, which php-fpm never serves.
+pub fn is_static(path: &[u8]) -> bool {
+    let Some(dot) = memchr::memrchr(b'.', path) else {
+        return false;
+    };
+    let ext = &path[dot + 1..];
+    const EXT: [&[u8]; 16] = [
+        b"css", b"js", b"png", b"jpg", b"jpeg", b"gif", b"svg", b"webp", b"ico", b"woff", b"woff2",
+        b"ttf", b"map", b"avif", b"mp4", b"txt",
+    ];
+    EXT.iter().any(|e| ext.eq_ignore_ascii_case(e))
+}
+
+/// An access-log record as an event.
+pub fn from_access(r: &AccessRecord<'_>, line: u64, raw: &[u8]) -> Event {
+    let (method, path, query) = match (r.method, r.path, r.request) {
+        (m, Some(p), _) => (m, Some(p), r.query),
+        (m, None, Some(req)) => {
+            let (rm, rp, rq) = split_request_line(req);
+            (m.or(rm), rp, rq)
+        }
+        (m, None, None) => (m, None, None),
+    };
+    Event {
+        time: r.time,
+        line,
+        kind: Some(EventKind::Request),
+        status: r.status,
+        method: method.map(text),
+        path: path.map(text),
+        action: path.and_then(|p| ajax_action(p, query)).map(text),
+        client: r.remote_addr.map(text),
+        host: r.host.or(r.server_name).map(text),
+        upstream: r.upstream_addr.map(|u| text(u.raw())),
+        seconds: r.request_time_ms.map(|ms| ms as f64 / 1000.0),
+        ray_id: r
+            .cf_ray
+            .map(|c| text(crate::cloudflare::ray_id_of_cf_ray(c))),
+        request_id: r.request_id.map(text),
+        connection: r.connection,
+        origin_status: r
+            .upstream_status
+            .and_then(|u| u.iter().last())
+            .and_then(|s| std::str::from_utf8(s).ok()?.trim().parse().ok()),
+        text: first_line(raw),
+        ..Event::default()
+    }
+}
+
+/// An error-log entry as an event, when it is an upstream error or
+/// warning, or carries a PHP fatal error; `None` otherwise.
+pub fn from_error(r: &ErrorRecord<'_>, line: u64, raw: &[u8]) -> Option<Event> {
+    let fatal = r.php.is_some_and(|p| is_fatal(p.level, p.text));
+    let (kind, upstream_kind) = match r.upstream_class {
+        UpstreamClass::Error(k) => (EventKind::UpstreamError, Some(k)),
+        UpstreamClass::Warning => (EventKind::UpstreamWarning, None),
+        UpstreamClass::None if fatal && r.level >= Level::Error => {
+            (EventKind::UpstreamError, Some(UpstreamKind::Other))
+        }
+        UpstreamClass::None => return None,
+    };
+    let ctx = r.context();
+    let (method, path, query) = ctx.request.map(split_request_line).unwrap_or_default();
+    Some(Event {
+        time: Some(r.time),
+        line,
+        kind: Some(kind),
+        method: method.map(text),
+        path: path.map(text),
+        action: path.and_then(|p| ajax_action(p, query)).map(text),
+        client: ctx.client.map(text),
+        host: ctx.host.or(ctx.server).map(text),
+        upstream_kind,
+        upstream: ctx.upstream.map(text),
+        connection: r.connection,
+        fatal,
+        text: first_line(raw),
+        ..Event::default()
+    })
+}
+
+fn is_fatal(level: &[u8], message: &[u8]) -> bool {
+    level.starts_with(b"Fatal")
+        || memchr::memmem::find(message, b"Allowed memory size").is_some()
+        || memchr::memmem::find(message, b"Maximum execution time").is_some()
+}
+
+/// An FPM message as an event (from the php-fpm log or a journal);
+/// routine messages (child started, exits with code 0, notices) give
+/// `None`.
+pub fn from_fpm(
+    ev: &FpmEvent<'_>,
+    time: Option<Timestamp>,
+    line: u64,
+    raw: &[u8],
+) -> Option<Event> {
+    let mut e = Event {
+        time,
+        line,
+        text: first_line(raw),
+        ..Event::default()
+    };
+    match ev {
+        FpmEvent::MaxChildrenReached { pool, limit } => {
+            e.kind = Some(EventKind::FpmMaxChildren);
+            e.pool = pool.map(text);
+            e.number = Some(*limit as i64);
+        }
+        FpmEvent::SeemsBusy { pool, total, .. } => {
+            e.kind = Some(EventKind::FpmSeemsBusy);
+            e.pool = pool.map(text);
+            e.number = Some(*total as i64);
+        }
+        FpmEvent::ChildExited(c) => {
+            match c.status {
+                ExitStatus::Code(0) => return None,
+                ExitStatus::Code(code) => e.number = Some(code as i64),
+                ExitStatus::Signal { number, name, .. } => {
+                    let valid =
+                        name.starts_with(b"SIG") && name.iter().all(u8::is_ascii_alphanumeric);
+                    e.signal = Some(match (valid, signal_name(number)) {
+                        (true, _) => String::from_utf8_lossy(name).into(),
+                        (false, Some(n)) => n.into(),
+                        (false, None) => format!("SIG{number}").into(),
+                    });
+                    e.number = Some(number as i64);
+                }
+            }
+            e.kind = Some(EventKind::FpmChildExit);
+            e.pool = c.pool.map(text);
+            e.pid = Some(c.pid);
+            e.seconds = c.uptime_us.map(|u| u as f64 / 1e6);
+        }
+        FpmEvent::SlowRequest(s) | FpmEvent::ExecutionTimeout(s) => {
+            e.kind = Some(if matches!(ev, FpmEvent::SlowRequest(_)) {
+                EventKind::FpmSlowRequest
+            } else {
+                EventKind::FpmExecutionTimeout
+            });
+            e.pool = s.pool.map(text);
+            e.pid = Some(s.pid);
+            e.object = Some(text(s.script));
+            e.method = Some(text(s.method));
+            let (path, query) = match memchr::memchr(b'?', s.uri) {
+                Some(q) => (&s.uri[..q], Some(&s.uri[q + 1..])),
+                None => (s.uri, None),
+            };
+            e.path = Some(text(path));
+            e.action = ajax_action(path, query).map(text);
+            e.seconds = Some(s.elapsed_us as f64 / 1e6);
+        }
+        FpmEvent::Master(m) => {
+            let (kind, step) = match m {
+                Master::Running { pid } => {
+                    e.pid = Some(*pid);
+                    (EventKind::FpmRestart, MasterStep::Start)
+                }
+                Master::Ready => (EventKind::FpmRestart, MasterStep::Ready),
+                Master::Terminating | Master::Finishing | Master::Exiting => {
+                    (EventKind::FpmRestart, MasterStep::Stop)
+                }
+                Master::ReloadingInProgress | Master::Reloading { .. } => {
+                    (EventKind::FpmReload, MasterStep::Reload)
+                }
+            };
+            e.kind = Some(kind);
+            e.step = Some(step);
+        }
+        FpmEvent::StartupFailure(_) => e.kind = Some(EventKind::FpmOther),
+        FpmEvent::WorkerOutput(w) => {
+            if !(w.is_fatal() || w.is_memory_exhausted()) {
+                return None;
+            }
+            e.kind = Some(EventKind::FpmOther);
+            e.pool = w.pool.map(text);
+            e.pid = w.pid;
+            e.fatal = true;
+        }
+        FpmEvent::ChildStarted { .. } | FpmEvent::Other { .. } => return None,
+    }
+    Some(e)
+}
+
+/// A slowlog trace as an event.
+pub fn from_slowlog(r: &SlowlogRecord<'_>, line: u64, raw: &[u8]) -> Event {
+    let c = r.culprit.as_ref();
+    Event {
+        time: Some(r.time),
+        line,
+        kind: Some(EventKind::SlowlogTrace),
+        pid: Some(r.pid),
+        pool: Some(text(r.pool)),
+        plugin: c.map(|c| text(c.name)),
+        code: c.map(|c| c.kind),
+        call: c.map(|c| c.call),
+        frame: c.map(|c| text(c.frame)),
+        object: r.script_filename.map(text),
+        text: first_line(raw),
+        ..Event::default()
+    }
+}
+
+/// A kernel message as an event: OOM kills and segfaults only.
+pub fn from_kernel(
+    ev: &KernelEvent<'_>,
+    time: Option<Timestamp>,
+    line: u64,
+    raw: &[u8],
+) -> Option<Event> {
+    let mut e = Event {
+        time,
+        line,
+        text: first_line(raw),
+        ..Event::default()
+    };
+    match ev {
+        KernelEvent::OomKill(k) => {
+            e.kind = Some(EventKind::KernelOomKill);
+            e.pid = Some(k.pid);
+            e.process = Some(text(k.process));
+            e.number = k.anon_rss_kb.map(|kb| kb as i64);
+        }
+        KernelEvent::Segfault(s) => {
+            e.kind = Some(EventKind::KernelSegfault);
+            e.pid = Some(s.pid);
+            e.process = Some(text(s.process));
+            e.object = s.object.map(text);
+        }
+        _ => return None,
+    }
+    Some(e)
+}
+
+/// A Cloudflare line as an event.
+pub fn from_edge(r: &EdgeRecord<'_>, line: u64, raw: &[u8]) -> Event {
+    let path = r.request_path();
+    let query = r
+        .uri
+        .and_then(|u| memchr::memchr(b'?', u).map(|q| &u[q + 1..]));
+    Event {
+        time: r.time,
+        line,
+        kind: Some(EventKind::EdgeRequest),
+        status: r.edge_status,
+        origin_status: r.origin_status.filter(|s| *s != 0),
+        method: r.method.map(text),
+        path: path.map(text),
+        action: path.and_then(|p| ajax_action(p, query)).map(text),
+        client: r.client_ip.map(text),
+        host: r.host.map(text),
+        ray_id: r.ray_id.map(text),
+        seconds: r.origin_us.map(|us| us as f64 / 1e6),
+        text: first_line(raw),
+        ..Event::default()
+    }
+}
+
+/// A journal record as an event: its FPM or kernel message, or systemd
+/// stopping/starting php-fpm.
+pub fn from_journal(
+    r: &JournalRecord<'_>,
+    line: u64,
+    raw: &[u8],
+    scratch: &mut Vec<u8>,
+) -> Option<Event> {
+    let mut e = match r.event(scratch) {
+        JournalEvent::Fpm(fl) => {
+            let level = crate::fpm::FpmLevel::from_bytes(fl.level)?;
+            let ev = crate::fpm::classify(level, fl.message);
+            from_fpm(&ev, r.time, line, raw)?
+        }
+        JournalEvent::Kernel(ev) => from_kernel(&ev, r.time, line, raw)?,
+        JournalEvent::FpmUnit(a) => {
+            let (kind, step) = match a {
+                UnitAction::Stopping | UnitAction::Stopped | UnitAction::Failed => {
+                    (EventKind::FpmRestart, MasterStep::Stop)
+                }
+                UnitAction::Starting | UnitAction::Started => {
+                    (EventKind::FpmRestart, MasterStep::Start)
+                }
+                UnitAction::Reloading | UnitAction::Reloaded => {
+                    (EventKind::FpmReload, MasterStep::Reload)
+                }
+            };
+            Event {
+                time: r.time,
+                line,
+                kind: Some(kind),
+                step: Some(step),
+                text: first_line(raw),
+                ..Event::default()
+            }
+        }
+        JournalEvent::Other => return None,
+    };
+    if e.host.is_none() && !r.host.is_empty() {
+        e.host = Some(text(r.host));
+    }
+    if e.pid.is_none() && e.kind != Some(EventKind::FpmRestart) {
+        e.pid = r.pid;
+    }
+    Some(e)
+}
+
+/// What to collect besides the counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Collect {
+    /// Collect events at all.
+    pub events: bool,
+    /// Every request becomes an event (else only 499 and 5xx).
+    pub all_requests: bool,
+    /// Every edge request becomes an event (else only gateway errors and
+    /// origin failures).
+    pub all_edge: bool,
+}
+
+/// How many paths each minute of [`Traffic`] keeps.
+pub const TOP_K: usize = 16;
+
+/// Requests per minute with the busiest paths of each minute: what rate
+/// comparisons need, bounded by the time covered, not by the number of
+/// requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Per minute (unix seconds / 60).
+    pub minutes: BTreeMap<i64, Minute>,
+    last: Option<i64>,
+}
+
+/// One minute of requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Minute {
+    /// Requests.
+    pub requests: u64,
+    /// Requests for static assets.
+    pub static_requests: u64,
+    /// Requests answered 5xx.
+    pub server_errors: u64,
+    /// The busiest dynamic paths (admin-ajax keyed by action), counted with
+    /// the space-saving algorithm: exact while a minute has at most
+    /// [`TOP_K`] distinct paths, an overestimate by at most `error` else.
+    pub top: Vec<PathCount>,
+}
+
+/// A path (with its admin-ajax action) and its count in a minute.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathCount {
+    /// The path.
+    pub path: Vec<u8>,
+    /// The admin-ajax action, or empty.
+    pub action: Vec<u8>,
+    /// Requests counted.
+    pub count: u64,
+    /// The most `count` may overstate.
+    pub error: u64,
+}
+
+impl Minute {
+    fn add_path(&mut self, path: &[u8], action: &[u8], n: u64) {
+        if let Some(p) = self
+            .top
+            .iter_mut()
+            .find(|p| p.path == path && p.action == action)
+        {
+            p.count += n;
+            return;
+        }
+        if self.top.len() < TOP_K {
+            self.top.push(PathCount {
+                path: path.to_vec(),
+                action: action.to_vec(),
+                count: n,
+                error: 0,
+            });
+            return;
+        }
+        // Space-saving: the smallest entry gives way, its count carried.
+        let (i, min) = self
+            .top
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, p)| p.count)
+            .map(|(i, p)| (i, p.count))
+            .unwrap_or((0, 0));
+        let p = &mut self.top[i];
+        p.path.clear();
+        p.path.extend_from_slice(path);
+        p.action.clear();
+        p.action.extend_from_slice(action);
+        p.count = min + n;
+        p.error = min;
+    }
+
+    fn merge(&mut self, other: &Minute) {
+        self.requests += other.requests;
+        self.static_requests += other.static_requests;
+        self.server_errors += other.server_errors;
+        for p in &other.top {
+            if let Some(q) = self
+                .top
+                .iter_mut()
+                .find(|q| q.path == p.path && q.action == p.action)
+            {
+                q.count += p.count;
+                q.error += p.error;
+            } else {
+                self.top.push(p.clone());
+            }
+        }
+        if self.top.len() > TOP_K {
+            // Stable: ties keep their first-seen order.
+            self.top.sort_by_key(|p| std::cmp::Reverse(p.count));
+            self.top.truncate(TOP_K);
+        }
+    }
+}
+
+impl Traffic {
+    /// Counts one request.
+    #[inline]
+    pub fn add(&mut self, r: &AccessRecord<'_>) {
+        let Some(t) = r.time else { return };
+        let minute = t.unix_secs().div_euclid(60);
+        if self.last != Some(minute) {
+            self.last = Some(minute);
+        }
+        let m = self.minutes.entry(minute).or_default();
+        m.requests += 1;
+        if r.status.is_some_and(|s| s >= 500) {
+            m.server_errors += 1;
+        }
+        let (path, query) = match (r.path, r.request) {
+            (Some(p), _) => (p, r.query),
+            (None, Some(req)) => {
+                let (_, p, q) = split_request_line(req);
+                (p.unwrap_or(b""), q)
+            }
+            (None, None) => (&b""[..], None),
+        };
+        if is_static(path) {
+            m.static_requests += 1;
+            return;
+        }
+        let action = ajax_action(path, query).unwrap_or(b"");
+        m.add_path(path, action, 1);
+    }
+
+    /// Adds another part's minutes (a later chunk, or another file).
+    pub fn merge(&mut self, other: &Traffic) {
+        for (k, m) in &other.minutes {
+            self.minutes.entry(*k).or_default().merge(m);
+        }
+    }
+
+    /// Requests between two unix seconds (whole minutes they touch).
+    pub fn requests_between(&self, from_s: i64, to_s: i64) -> u64 {
+        self.minutes
+            .range(from_s.div_euclid(60)..=to_s.div_euclid(60))
+            .map(|(_, m)| m.requests)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_lines_and_actions() {
+        let (m, p, q) =
+            split_request_line(b"POST /wp-admin/admin-ajax.php?action=heartbeat&x=1 HTTP/1.1");
+        assert_eq!(m, Some(&b"POST"[..]));
+        assert_eq!(p, Some(&b"/wp-admin/admin-ajax.php"[..]));
+        assert_eq!(ajax_action(p.unwrap(), q), Some(&b"heartbeat"[..]));
+        assert_eq!(ajax_action(b"/x.php", Some(b"action=y")), None);
+        assert_eq!(query_param(b"a=1&action=&b", b"action"), Some(&b""[..]));
+        assert!(is_static(b"/wp-content/themes/x/style.CSS"));
+        assert!(!is_static(b"/checkout/"));
+        assert!(!is_static(b"/index.php"));
+    }
+
+    #[test]
+    fn space_saving_is_exact_for_few_paths_and_bounded_for_many() {
+        let mut m = Minute::default();
+        for i in 0..100u8 {
+            m.add_path(&[b'/', b'a' + i % 3], b"", 1);
+        }
+        assert_eq!(m.top.len(), 3);
+        assert_eq!(m.top.iter().map(|p| p.count).sum::<u64>(), 100);
+        assert!(m.top.iter().all(|p| p.error == 0));
+        let mut m = Minute::default();
+        for i in 0..1000u32 {
+            // One heavy path among many distinct light ones.
+            m.add_path(b"/heavy", b"", 1);
+            m.add_path(format!("/p{i}").as_bytes(), b"", 1);
+        }
+        assert_eq!(m.top.len(), TOP_K);
+        let heavy = m.top.iter().find(|p| p.path == b"/heavy").unwrap();
+        assert!(heavy.count >= 1000 && heavy.count - heavy.error <= 1000);
+    }
+}
