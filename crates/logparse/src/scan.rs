@@ -565,6 +565,11 @@ fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<usiz
 /// single-line formats, or past `limit` bytes). The same function decides
 /// where one segment ends and the next begins, so segments never overlap
 /// nor leave a gap.
+///
+/// `None` when no line starts within one probe of `from`: no segment
+/// starts there, and the segment before reaches on to the next boundary.
+/// A long line is so probed once per segment it spans, never to its end
+/// (a 2 GB file without a newline was read about len² / 2 MiB bytes).
 #[cfg(unix)]
 fn file_boundary<P: RecordParser>(
     file: &std::fs::File,
@@ -573,9 +578,9 @@ fn file_boundary<P: RecordParser>(
     parser: &P,
     limit: usize,
     probe: &mut Vec<u8>,
-) -> io::Result<u64> {
+) -> io::Result<Option<u64>> {
     if from == 0 || from >= len {
-        return Ok(from.min(len));
+        return Ok(Some(from.min(len)));
     }
     probe.resize(PROBE.max(START_PREFIX + 1), 0);
     let mut pos = from - 1; // the newline ending the line before may sit here
@@ -583,29 +588,34 @@ fn file_boundary<P: RecordParser>(
     loop {
         let n = read_at(file, probe, pos)?;
         if n == 0 {
-            return Ok(len);
+            return Ok(Some(len));
         }
         let Some(i) = memchr::memchr(b'\n', &probe[..n]) else {
             pos += n as u64;
-            continue;
+            match first_start {
+                None => return Ok(None),
+                // Any line start found from here on is past the limit.
+                Some(first) if pos - from > limit as u64 => return Ok(Some(first)),
+                Some(_) => continue,
+            }
         };
         let start = pos + i as u64 + 1;
         if start >= len {
-            return Ok(len);
+            return Ok(Some(len));
         }
         if !P::MULTILINE {
-            return Ok(start);
+            return Ok(Some(start));
         }
         let first = *first_start.get_or_insert(start);
         if start - from > limit as u64 {
-            return Ok(first);
+            return Ok(Some(first));
         }
         // Look at the start of the line beginning at `start`.
         let k = read_at(file, &mut probe[..START_PREFIX], start)?;
         let line = &probe[..k];
         let line = trim_cr(memchr::memchr(b'\n', line).map_or(line, |j| &line[..j]));
         if parser.is_record_start(line) {
-            return Ok(start);
+            return Ok(Some(start));
         }
         pos = start;
     }
@@ -692,20 +702,23 @@ where
 
     let run_segment = |k: u64| -> (S, Tally, Option<Error>) {
         let mut probe = Vec::new();
-        let bounds =
-            file_boundary(file, len, k * segment, parser, limit, &mut probe).and_then(|a| {
-                let b = file_boundary(
-                    file,
-                    len,
-                    ((k + 1) * segment).min(len),
-                    parser,
-                    limit,
-                    &mut probe,
-                )?;
-                Ok((a, b.max(a)))
-            });
+        let mut boundary = |at: u64| file_boundary(file, len, at, parser, limit, &mut probe);
+        let bounds = boundary(k * segment).and_then(|a| {
+            let Some(a) = a else {
+                // Inside a long line: the segment before reads this one.
+                return Ok(None);
+            };
+            let mut j = k + 1;
+            loop {
+                if let Some(b) = boundary((j * segment).min(len))? {
+                    return Ok(Some((a, b.max(a))));
+                }
+                j += 1;
+            }
+        });
         let (a, b) = match bounds {
-            Ok(ab) => ab,
+            Ok(Some(ab)) => ab,
+            Ok(None) => return (new_sink(), Tally::default(), None),
             Err(e) => {
                 return (
                     new_sink(),
