@@ -50,7 +50,7 @@ pub fn build(config: &Config) -> Report {
         input.events.extend(
             events
                 .into_iter()
-                .filter(|e| e.time.is_some_and(|t| keep(t.unix_us))),
+                .filter(|e| e.time.is_none_or(|t| keep(t.unix_us))),
         );
         if let Some(t) = s.traffic.take() {
             traffic.merge(&t);

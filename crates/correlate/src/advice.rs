@@ -40,12 +40,14 @@ fn distinct_paths(g: &Gathered, ev: &[Event], k: UpstreamKind) -> usize {
 
 /// Applies the contract's rules in order; the first that holds decides,
 /// the others seen become contributing causes.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn decide(
     g: &Gathered,
     ev: &[Event],
     culprits: &[Culprit],
     flood: Option<&Flood>,
     errors: usize,
+    status_504: u64,
     cov: Coverage,
 ) -> Decision {
     let total_up: u64 = g.up_kinds.values().sum();
@@ -59,7 +61,7 @@ pub(crate) fn decide(
     let broken = up(g, UpstreamKind::ResetByPeer) + up(g, UpstreamKind::PrematureClose);
     let mut seen: Vec<(Cause, f64)> = Vec::new();
 
-    // 1. Crash.
+    // 1. Crash: workers died behind resets / premature closes.
     let oom = g.oom_php.len() + kills(g, ev);
     let segv = g.crash_exits.len() + g.segv_kernel.len();
     let behind = broken > 0 || !cov.error;
@@ -70,6 +72,14 @@ pub(crate) fn decide(
             Cause::OomKill
         };
         seen.push((c, 0.6 + 0.35 * share(broken).max(0.5)));
+        if segv > 0 && oom > 0 {
+            let other = if c == Cause::Segfault {
+                Cause::OomKill
+            } else {
+                Cause::Segfault
+            };
+            seen.push((other, 0.5));
+        }
     }
     if broken > 0 && !g.fatal.is_empty() && oom == 0 && segv == 0 {
         seen.push((Cause::FatalError, 0.6 + 0.3 * share(broken)));
@@ -80,14 +90,15 @@ pub(crate) fn decide(
     let refused = up(g, UpstreamKind::ConnectRefused) + up(g, UpstreamKind::ConnectEnoent);
     let no_live = up(g, UpstreamKind::NoLiveUpstreams);
     let big = up(g, UpstreamKind::TooBigHeader);
+    let restarting = !g.master_stop.is_empty() || g.restarts > 0;
     let mut conn = [
         (eacces, Cause::SocketPermission),
         (
             refused,
-            if g.master_stop.is_empty() && g.restarts == 0 {
-                Cause::FpmDown
-            } else {
+            if restarting {
                 Cause::FpmRestart
+            } else {
+                Cause::FpmDown
             },
         ),
         (no_live, Cause::NoLiveUpstreams),
@@ -106,6 +117,7 @@ pub(crate) fn decide(
     }
 
     // 3. Latency: slow traces concentrated on one call kind.
+    let mut latency: Option<(Cause, f64)> = None;
     let traces: u64 = culprits.iter().map(|c| c.traces).sum();
     if traces >= 2 {
         let mut by_cause: Vec<(Cause, u64)> = Vec::new();
@@ -119,9 +131,8 @@ pub(crate) fn decide(
         by_cause.sort_by_key(|c| std::cmp::Reverse(c.1));
         if let Some(&(cause, n)) = by_cause.first()
             && n * 2 >= traces
-            && (n as usize) * 10 >= errors.min(50)
         {
-            seen.push((cause, 0.6 + 0.35 * (n as f64 / traces as f64)));
+            latency = Some((cause, 0.6 + 0.35 * (n as f64 / traces as f64)));
         }
     } else if g.slow.len() >= 3 && g.traces.is_empty() {
         let scripts: BTreeSet<&[u8]> = g
@@ -130,13 +141,30 @@ pub(crate) fn decide(
             .filter_map(|&i| ev[i].object.as_deref())
             .collect();
         if scripts.len() == 1 {
-            seen.push((Cause::SlowScript, 0.5));
+            latency = Some((Cause::SlowScript, 0.5));
+        }
+    }
+    // Latency decides when the failing requests are the slow ones (they
+    // timed out). When they were turned away (backlog full) while slow
+    // requests held the workers, saturation decides and the slowness
+    // contributes.
+    let timed_out = up(g, UpstreamKind::TimedOut) + up(g, UpstreamKind::ConnectTimedOut);
+    let timed_out_share = if total_up > 0 {
+        share(timed_out)
+    } else {
+        status_504 as f64 / errors.max(1) as f64
+    };
+    let mut later_latency = None;
+    if let Some(l) = latency {
+        if timed_out_share >= 0.5 {
+            seen.push(l);
+        } else {
+            later_latency = Some((l.0, 0.5));
         }
     }
 
     // 4. Capacity.
     let eagain = up(g, UpstreamKind::ConnectEagain);
-    let timed_out = up(g, UpstreamKind::TimedOut) + up(g, UpstreamKind::ConnectTimedOut);
     let spread = distinct_paths(g, ev, UpstreamKind::TimedOut) >= 3;
     let saturated = !g.max_children.is_empty() || eagain > 0 || (timed_out > 0 && spread);
     if saturated {
@@ -151,6 +179,14 @@ pub(crate) fn decide(
         } else {
             seen.push((Cause::MaxChildren, 0.5 + 0.2 * sat));
         }
+    }
+    // Slow requests holding the workers explain a saturation, not a crash
+    // or a refused connection.
+    if seen
+        .first()
+        .is_some_and(|(c, _)| c.verdict() == crate::Verdict::Capacity)
+    {
+        seen.extend(later_latency);
     }
 
     // 5. Edge only.
@@ -205,12 +241,15 @@ pub(crate) fn write(
     let mut refs: Vec<usize> = Vec::new();
     let mut evidence = Vec::new();
     let span = |v: &[usize]| -> String {
-        match (v.first(), v.last()) {
-            (Some(&a), Some(&b)) if a != b => {
-                format!("between {} and {}", fmt(ev[a].time), fmt(ev[b].time))
+        let mut times: Vec<Timestamp> = v.iter().filter_map(|&i| ev[i].time).collect();
+        times.sort_by_key(|t| t.unix_us);
+        match (times.first(), times.last()) {
+            (Some(a), Some(b)) if a.unix_us != b.unix_us => {
+                format!("between {} and {}", fmt(Some(*a)), fmt(Some(*b)))
             }
-            (Some(&a), _) => format!("at {}", fmt(ev[a].time)),
-            _ => String::new(),
+            (Some(a), _) => format!("at {}", fmt(Some(*a))),
+            _ if v.is_empty() => String::new(),
+            _ => "(no clock in the log: joined by pid)".to_string(),
         }
     };
 
@@ -293,24 +332,34 @@ pub(crate) fn write(
         let stops = span(&g.master_stop);
         // `Terminating`, `exiting, bye-bye!` and systemd's lines are one stop.
         let mut episodes = 0;
-        let mut last = i64::MIN;
+        let mut last: Option<i64> = None;
         for &i in &g.master_stop {
             let t = ev[i].time.map_or(0, |t| t.unix_us);
-            if t - last > 10_000_000 {
+            if last.is_none_or(|l| t.saturating_sub(l) > 10_000_000) {
                 episodes += 1;
             }
-            last = t;
+            last = Some(t);
         }
-        evidence.push(format!(
-            "the php-fpm master stopped {} and started {} ({})",
-            plural(episodes, "time", "times"),
-            plural(g.restarts as usize, "time", "times"),
-            if stops.is_empty() {
-                span(&g.master_start)
-            } else {
-                stops
-            }
-        ));
+        let when = if stops.is_empty() {
+            span(&g.master_start)
+        } else {
+            stops
+        };
+        evidence.push(match (episodes, g.restarts) {
+            (0, n) => format!(
+                "the php-fpm master started {} ({when})",
+                plural(n as usize, "time", "times")
+            ),
+            (e, 0) => format!(
+                "the php-fpm master stopped {} ({when})",
+                plural(e, "time", "times")
+            ),
+            (e, n) => format!(
+                "the php-fpm master stopped {} and started {} ({when})",
+                plural(e, "time", "times"),
+                plural(n as usize, "time", "times")
+            ),
+        });
         refs.extend(g.master_stop.first());
         refs.extend(g.master_start.first());
     }

@@ -89,7 +89,7 @@ const JOIN_S: i64 = 2;
 const S: i64 = 1_000_000;
 
 fn us(e: &Event) -> i64 {
-    e.time.map_or(i64::MIN, |t| t.unix_us)
+    e.time.map_or(0, |t| t.unix_us)
 }
 
 /// Runs the correlator.
@@ -101,6 +101,19 @@ pub fn analyze(input: &Input, opts: &Options) -> Analysis {
             by_kind.entry(k).or_default().push(i);
         }
     }
+    // Kernel lines without a clock (raw dmesg) join by pid only.
+    let untimed_kernel: Vec<usize> = ev
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            e.time.is_none()
+                && matches!(
+                    e.kind,
+                    Some(EventKind::KernelOomKill | EventKind::KernelSegfault)
+                )
+        })
+        .map(|(i, _)| i)
+        .collect();
     for v in by_kind.values_mut() {
         v.sort_by_key(|&i| (us(&ev[i]), ev[i].file, ev[i].line));
     }
@@ -164,13 +177,26 @@ pub fn analyze(input: &Input, opts: &Options) -> Analysis {
     gateway.extend(edge_only.iter().copied());
     gateway.sort_by_key(|&i| (us(&ev[i]), ev[i].file, ev[i].line));
 
-    // Clusters.
-    let clusters = cluster(ev, &gateway, input);
-    let in_incident: usize = clusters.iter().map(Vec::len).sum();
-
-    let incident_minutes: BTreeSet<i64> = clusters
+    // Clusters: groups well above the background rate are incidents;
+    // smaller ones only when workers crashed behind them.
+    let mut class: HashMap<usize, Class> = HashMap::new();
+    for (&g, m) in access_ge.iter().zip(&ge_match) {
+        if let Some(c) = m.and_then(|u| ev[u].upstream_kind).map(class_of) {
+            class.insert(g, c);
+        }
+    }
+    for &g in &gateway {
+        if let Some(k) = ev[g].upstream_kind {
+            class.insert(g, class_of(k));
+        } else if ev[g].kind == Some(EventKind::EdgeRequest) {
+            class.insert(g, Class::Edge);
+        }
+    }
+    let groups = cluster(ev, &gateway, &class, input);
+    let incident_minutes: BTreeSet<i64> = groups
         .iter()
-        .flat_map(|c| {
+        .filter(|(_, qualified)| *qualified)
+        .flat_map(|(c, _)| {
             let (a, b) = (us(&ev[c[0]]) / S, us(&ev[*c.last().unwrap_or(&c[0])]) / S);
             (a.div_euclid(60)..=b.div_euclid(60)).collect::<Vec<_>>()
         })
@@ -180,16 +206,21 @@ pub fn analyze(input: &Input, opts: &Options) -> Analysis {
         input,
         opts,
         by_kind: &by_kind,
+        untimed_kernel: &untimed_kernel,
         ge_match: &ge_match,
         upstream_set: upstream.iter().copied().collect(),
         matched_up: &matched_up,
         incident_minutes: &incident_minutes,
     };
-    let incidents: Vec<Incident> = clusters
-        .iter()
-        .enumerate()
-        .map(|(n, c)| ctx.incident(n as u32 + 1, c))
-        .collect();
+    let mut incidents: Vec<Incident> = Vec::new();
+    let mut in_incident = 0usize;
+    for (members, qualified) in &groups {
+        let inc = ctx.incident(incidents.len() as u32 + 1, members);
+        if *qualified || matches!(inc.cause, Cause::Segfault | Cause::OomKill) {
+            in_incident += members.len();
+            incidents.push(inc);
+        }
+    }
 
     let status = |s: u16| {
         access_ge
@@ -335,7 +366,9 @@ fn join(
         {
             found = list.iter().copied().find(|&u| {
                 let tu = us(&ev[u]);
-                !used.contains(&u) && tu >= t - span - JOIN_S * S && tu <= t + JOIN_S * S
+                !used.contains(&u)
+                    && tu >= t.saturating_sub(span).saturating_sub(JOIN_S * S)
+                    && tu <= t + JOIN_S * S
             });
         }
         if found.is_none() {
@@ -428,17 +461,78 @@ pub fn fmt_offset(o: i32) -> String {
     format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
 }
 
-/// Groups gateway errors by time: a gap over [`GAP_S`] splits; a group is
-/// an incident when it has at least [`MIN_ERRORS`] errors at a rate well
-/// above the background's.
-fn cluster(ev: &[Event], gateway: &[usize], input: &Input) -> Vec<Vec<usize>> {
+/// What kind of failure a gateway error shows, for telling apart
+/// failures that follow each other closely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Saturation,
+    Broken,
+    Down,
+    Permission,
+    Other,
+    Edge,
+}
+
+fn class_of(k: UpstreamKind) -> Class {
+    match k {
+        UpstreamKind::ConnectEagain | UpstreamKind::TimedOut | UpstreamKind::ConnectTimedOut => {
+            Class::Saturation
+        }
+        UpstreamKind::PrematureClose | UpstreamKind::ResetByPeer => Class::Broken,
+        UpstreamKind::ConnectRefused
+        | UpstreamKind::ConnectEnoent
+        | UpstreamKind::NoLiveUpstreams => Class::Down,
+        UpstreamKind::ConnectEacces => Class::Permission,
+        _ => Class::Other,
+    }
+}
+
+/// A change of failure class after a pause this long starts a new group.
+const CLASS_GAP_S: i64 = 1;
+
+/// Groups gateway errors by time: a gap over [`GAP_S`] splits, and so does
+/// a lasting change of failure class after a pause of [`CLASS_GAP_S`]. A
+/// group qualifies as an incident when it has at least [`MIN_ERRORS`]
+/// errors at a rate well above the background's (the isolated errors').
+fn cluster(
+    ev: &[Event],
+    gateway: &[usize],
+    class: &HashMap<usize, Class>,
+    input: &Input,
+) -> Vec<(Vec<usize>, bool)> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    for &g in gateway {
-        match groups.last_mut() {
-            Some(last) if us(&ev[g]) - us(&ev[*last.last().unwrap_or(&g)]) <= GAP_S * S => {
-                last.push(g)
+    let mut current: Option<Class> = None;
+    for (n, &g) in gateway.iter().enumerate() {
+        let gap = groups
+            .last()
+            .and_then(|l| l.last())
+            .map(|&p| us(&ev[g]) - us(&ev[p]));
+        let c = class.get(&g).copied();
+        // The class holds for the next errors too (not a stray one).
+        let lasting = || {
+            gateway[n + 1..]
+                .iter()
+                .filter_map(|i| class.get(i))
+                .take(2)
+                .all(|x| Some(*x) == c)
+        };
+        let split = match gap {
+            None => true,
+            Some(gap) if gap > GAP_S * S => true,
+            Some(gap) => {
+                gap >= CLASS_GAP_S * S
+                    && c.is_some()
+                    && current.is_some()
+                    && c != current
+                    && lasting()
             }
-            _ => groups.push(vec![g]),
+        };
+        if split {
+            groups.push(vec![g]);
+            current = c;
+        } else if let Some(last) = groups.last_mut() {
+            last.push(g);
+            current = current.or(c);
         }
     }
     let span_s = match (input.window.first, input.window.last) {
@@ -453,12 +547,10 @@ fn cluster(ev: &[Event], gateway: &[usize], input: &Input) -> Vec<Vec<usize>> {
     let background_rate = (isolated.max(1) as f64) / span_s;
     groups
         .into_iter()
-        .filter(|g| {
-            if g.len() < MIN_ERRORS {
-                return false;
-            }
+        .map(|g| {
             let dur = ((us(&ev[*g.last().unwrap_or(&g[0])]) - us(&ev[g[0]])) / S).max(60) as f64;
-            g.len() as f64 / dur >= 10.0 * background_rate
+            let qualified = g.len() >= MIN_ERRORS && g.len() as f64 / dur >= 10.0 * background_rate;
+            (g, qualified)
         })
         .collect()
 }
@@ -468,6 +560,7 @@ struct Ctx<'a> {
     input: &'a Input,
     opts: &'a Options,
     by_kind: &'a HashMap<EventKind, Vec<usize>>,
+    untimed_kernel: &'a [usize],
     ge_match: &'a [Option<usize>],
     upstream_set: BTreeSet<usize>,
     matched_up: &'a BTreeSet<usize>,
@@ -555,11 +648,7 @@ impl Ctx<'_> {
                 ups.insert(*u);
             }
         }
-        for &u in self.between(
-            EventKind::UpstreamError,
-            start - JOIN_S * S,
-            end + JOIN_S * S,
-        ) {
+        for &u in self.between(EventKind::UpstreamError, start - S, end + S) {
             if !self.matched_up.contains(&u) {
                 ups.insert(u);
             }
@@ -606,14 +695,23 @@ impl Ctx<'_> {
         // child that died (dmesg -T clocks drift).
         let exit_pids: BTreeSet<u32> = g.exits.iter().filter_map(|&i| ev[i].pid).collect();
         let near = |k: EventKind| -> Vec<usize> {
-            self.between(k, from - 600 * S, to + 600 * S)
+            let by_pid = |i: &usize| ev[*i].pid.is_some_and(|p| exit_pids.contains(&p));
+            let mut v: Vec<usize> = self
+                .between(k, from - 600 * S, to + 600 * S)
                 .iter()
                 .copied()
-                .filter(|&i| {
-                    let t = us(&ev[i]);
-                    (t >= from && t <= to) || ev[i].pid.is_some_and(|p| exit_pids.contains(&p))
+                .filter(|i| {
+                    let t = us(&ev[*i]);
+                    (t >= from && t <= to) || by_pid(i)
                 })
-                .collect()
+                .collect();
+            v.extend(
+                self.untimed_kernel
+                    .iter()
+                    .copied()
+                    .filter(|i| ev[*i].kind == Some(k) && by_pid(i)),
+            );
+            v
         };
         for i in near(EventKind::KernelOomKill) {
             if is_php(&ev[i]) {
@@ -627,12 +725,13 @@ impl Ctx<'_> {
             .filter(|&i| is_php(&ev[i]))
             .collect();
 
-        // The master's life, a window either side.
+        // The master's life: stops before the last error, starts (the
+        // recovery) up to a window after it.
         let (mfrom, mto) = (earliest_start - w, end + w);
         for k in [EventKind::FpmRestart, EventKind::FpmReload] {
             for &i in self.between(k, mfrom, mto) {
                 match ev[i].step {
-                    Some(MasterStep::Stop) => g.master_stop.push(i),
+                    Some(MasterStep::Stop) if us(&ev[i]) <= end => g.master_stop.push(i),
                     Some(MasterStep::Start) => g.master_start.push(i),
                     Some(MasterStep::Reload) => g.reloads.push(i),
                     _ => {}
@@ -698,6 +797,7 @@ impl Ctx<'_> {
             &culprits,
             flood.as_ref(),
             members.len(),
+            count_status(504),
             self.input.coverage,
         );
         let mut incident = Incident {
@@ -851,13 +951,17 @@ impl Ctx<'_> {
         let ratio = inc_rate / bg_rate.max(1.0 / bg_minutes);
         let share = *n as f64 / inc_dynamic as f64;
         let carried = inc_rate - bg_rate;
-        (ratio >= 3.0 && share >= 0.25 && rise > 0.0 && carried >= 0.5 * rise).then(|| Flood {
-            path: lossy(key.0),
-            action: (!key.1.is_empty()).then(|| lossy(key.1)),
-            incident_rpm: inc_rate,
-            background_rpm: bg_rate,
-            share,
-        })
+        // Enough history and volume to speak of a rate at all.
+        let enough = bg_minutes >= 10.0 && inc_rate >= 30.0;
+        (enough && ratio >= 3.0 && share >= 0.25 && rise > 0.0 && carried >= 0.5 * rise).then(
+            || Flood {
+                path: lossy(key.0),
+                action: (!key.1.is_empty()).then(|| lossy(key.1)),
+                incident_rpm: inc_rate,
+                background_rpm: bg_rate,
+                share,
+            },
+        )
     }
 }
 

@@ -217,7 +217,7 @@ impl Event {
                 .filter(|_| self.kind == Some(EventKind::Request))
             {
                 Some(s) if s > 0.0 => Timestamp {
-                    unix_us: t.unix_us - (s * 1e6) as i64,
+                    unix_us: t.unix_us.saturating_sub((s * 1e6) as i64),
                     offset_s: t.offset_s,
                 },
                 _ => t,
