@@ -67,6 +67,8 @@ pub enum Style {
     Fpm,
     /// `dmesg -T`: `Tue Nov 24 11:18:02 2026`.
     Dmesg,
+    /// `journalctl -o short-iso`: `2026-11-24T11:18:02+0000`.
+    JournalIso,
 }
 
 const MONTHS: [&str; 12] = [
@@ -152,7 +154,7 @@ pub fn render(out: &mut Vec<u8>, zone: Zone, style: Style, sec: i64) {
             out.push(b' ');
             offset(out, false);
         }
-        Style::Iso => {
+        Style::Iso | Style::JournalIso => {
             p4(out, y);
             out.push(b'-');
             p2(out, mo as u32 + 1);
@@ -160,7 +162,7 @@ pub fn render(out: &mut Vec<u8>, zone: Zone, style: Style, sec: i64) {
             p2(out, d);
             out.push(b'T');
             hms(out);
-            offset(out, true);
+            offset(out, style == Style::Iso);
         }
         Style::Error => {
             p4(out, y);

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::logs::UpErr;
-use crate::model::{DOCROOT, MAX_CHILDREN, POOL};
+use crate::logs::{FATAL_FILE, FATAL_LINE, UpErr};
+use crate::model::{DOCROOT, MAX_CHILDREN, POOL, PRODUCTS, Route};
 use crate::rng::Rng;
 
 /// The incident kinds the generator injects.
@@ -19,10 +19,17 @@ pub enum Kind {
     Segfault,
     OomKill,
     RequestFlood,
+    FpmDown,
+    BacklogFull,
+    NoLiveUpstreams,
+    BufferConfig,
+    SlowScript,
+    FatalError,
+    EdgeOnly,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Capacity,
         Kind::ExternalCall,
         Kind::Database,
@@ -31,6 +38,13 @@ impl Kind {
         Kind::Segfault,
         Kind::OomKill,
         Kind::RequestFlood,
+        Kind::FpmDown,
+        Kind::BacklogFull,
+        Kind::NoLiveUpstreams,
+        Kind::BufferConfig,
+        Kind::SlowScript,
+        Kind::FatalError,
+        Kind::EdgeOnly,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +57,13 @@ impl Kind {
             Kind::Segfault => "segfault",
             Kind::OomKill => "oom_kill",
             Kind::RequestFlood => "request_flood",
+            Kind::FpmDown => "fpm_down",
+            Kind::BacklogFull => "backlog_full",
+            Kind::NoLiveUpstreams => "no_live_upstreams",
+            Kind::BufferConfig => "buffer_config",
+            Kind::SlowScript => "slow_script",
+            Kind::FatalError => "fatal_error",
+            Kind::EdgeOnly => "edge_only",
         }
     }
 
@@ -61,6 +82,13 @@ impl Kind {
             Kind::Segfault => ("segfault", "crash", "php-fpm worker"),
             Kind::OomKill => ("oom_kill", "crash", "php-fpm worker"),
             Kind::RequestFlood => ("request_flood", "capacity", "nginx -> php-fpm"),
+            Kind::FpmDown => ("fpm_down", "connectivity", "nginx -> php-fpm"),
+            Kind::BacklogFull => ("backlog_full", "capacity", "nginx -> php-fpm"),
+            Kind::NoLiveUpstreams => ("no_live_upstreams", "connectivity", "nginx -> upstream"),
+            Kind::BufferConfig => ("buffer_config", "connectivity", "nginx -> php-fpm"),
+            Kind::SlowScript => ("slow_script", "latency", "php-fpm"),
+            Kind::FatalError => ("fatal_error", "crash", "php-fpm worker"),
+            Kind::EdgeOnly => ("edge_only", "edge", "edge -> origin"),
         }
     }
 }
@@ -76,12 +104,32 @@ pub struct PReq {
     pub rt_ms: u64,
     pub err: Option<UpErr>,
     pub incident: Option<usize>,
+    /// Proxied to the inventory API rather than PHP-FPM.
+    pub api: bool,
+    /// What the edge answered instead of the origin's status (an edge
+    /// error on a request the origin answered).
+    pub edge: Option<u16>,
 }
 
-/// A window in which every PHP request fails at connect.
+/// A request only the edge saw: it failed before reaching the origin.
+pub struct EdgeOnly {
+    /// When the edge received it, unix ms.
+    pub t: i64,
+    pub method: &'static str,
+    pub path: String,
+    pub status: u16,
+    pub incident: usize,
+}
+
+/// A window in which every request of a route (and path, when given)
+/// fails the same way.
 pub struct Outage {
     pub start: i64,
     pub end: i64,
+    /// `Route::Php` or `Route::Api`.
+    pub route: Route,
+    /// Only this path (without its query).
+    pub path: Option<&'static str>,
     /// Before this instant the error is `first`, after it `then`.
     pub switch: i64,
     pub first: UpErr,
@@ -92,7 +140,12 @@ pub struct Outage {
 /// What the generator knows about an incident besides its requests.
 #[derive(Default, Clone)]
 pub struct Known {
-    pub culprit: Option<(&'static str, &'static str)>,
+    /// `(kind, name, call)` of the code behind it.
+    pub culprit: Option<(&'static str, &'static str, Option<&'static str>)>,
+    pub php_fatal_errors: u64,
+    pub seems_busy: u64,
+    pub child_exits: u64,
+    pub kernel_lines: u64,
     pub action: Option<&'static str>,
     pub module: Option<&'static str>,
     pub max_children_reached: u64,
@@ -107,7 +160,6 @@ pub struct Known {
 
 pub struct Incident {
     pub kind: Kind,
-    pub window: (i64, i64),
     pub known: Known,
 }
 
@@ -115,9 +167,11 @@ pub struct Incident {
 #[derive(Default)]
 pub struct Plan {
     pub reqs: Vec<PReq>,
-    pub fpm: Vec<(i64, Vec<u8>)>,
+    /// `(time, master pid or 0 for systemd, message)`.
+    pub fpm: Vec<(i64, u32, Vec<u8>)>,
     pub slow: Vec<(i64, Vec<u8>)>,
     pub kern: Vec<(i64, Vec<u8>)>,
+    pub edge_only: Vec<EdgeOnly>,
     pub outages: Vec<Outage>,
     pub incidents: Vec<Incident>,
 }
@@ -128,6 +182,7 @@ impl Plan {
         self.fpm.sort_by_key(|l| l.0);
         self.slow.sort_by_key(|l| l.0);
         self.kern.sort_by_key(|l| l.0);
+        self.edge_only.sort_by_key(|l| l.t);
         self.outages.sort_by_key(|o| o.start);
     }
 }
@@ -137,6 +192,8 @@ const DB_PLUGIN: &str = "woo-product-filter";
 const FLOOD_ACTION: &str = "wpls_live_search";
 const OOM_ACTION: &str = "wc_export_orders";
 const SEGV_MODULE: &str = "opcache.so";
+const SLOW_THEME: &str = "flatsome-child";
+const FATAL_PLUGIN: &str = "pdf-invoices-pro";
 
 /// FPM children and the master, whose pids change as workers die.
 struct Pool {
@@ -161,6 +218,9 @@ fn rng_step(n: u32) -> u32 {
     1 + n % 7
 }
 
+/// A slowlog stack: `(function, file:line)` from the innermost frame.
+type Frames = Vec<(&'static str, String)>;
+
 pub struct Builder<'a> {
     rng: Rng,
     plan: &'a mut Plan,
@@ -168,8 +228,10 @@ pub struct Builder<'a> {
     idx: usize,
 }
 
-fn fpm(plan: &mut Plan, t: i64, body: String) {
-    plan.fpm.push((t, body.into_bytes()));
+/// A php-fpm log line logged by master `pid` (0: a systemd line, written
+/// only in the journal form).
+fn fpm(plan: &mut Plan, pid: u32, t: i64, body: String) {
+    plan.fpm.push((t, pid, body.into_bytes()));
 }
 
 fn seconds(us: u64) -> String {
@@ -199,10 +261,12 @@ impl<'a> Builder<'a> {
             method,
             path,
             status: err.status(),
-            bytes: if err.status() == 504 { 167 } else { 157 },
+            bytes: err.bytes(),
             rt_ms,
             err: Some(err),
             incident: Some(self.idx),
+            api: err.api(),
+            edge: None,
         });
     }
 
@@ -217,6 +281,8 @@ impl<'a> Builder<'a> {
             rt_ms,
             err: None,
             incident: Some(self.idx),
+            api: false,
+            edge: None,
         });
     }
 
@@ -246,9 +312,128 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A request anywhere on the site (saturation hits every PHP path).
+    fn spread(&mut self) -> (&'static str, String) {
+        const PATHS: &[(&str, &str)] = &[
+            ("GET", "/"),
+            ("GET", "/shop/"),
+            ("GET", "/cart/"),
+            ("GET", "/checkout/"),
+            ("GET", "/my-account/"),
+            ("GET", "/product-category/kitchen/"),
+            ("GET", "/product-category/audio/"),
+            ("GET", "/wp-json/wc/store/v1/cart"),
+            ("POST", "/?wc-ajax=get_refreshed_fragments"),
+            ("POST", "/wp-admin/admin-ajax.php?action=heartbeat"),
+            ("GET", "/blog/shipping-update/"),
+        ];
+        if self.rng.chance(0.35) {
+            let p = self.rng.pick(PRODUCTS);
+            return ("GET", format!("/product/{p}/"));
+        }
+        let (m, p) = *self.rng.pick(PATHS);
+        (m, p.to_string())
+    }
+
+    fn api_path(&mut self) -> String {
+        format!("/api/stock?sku={}", self.rng.pick(PRODUCTS))
+    }
+
+    /// Routine lines between incidents, none of them a failure: children
+    /// recycled (`exited with code 0`), an occasional `seems busy`, kernel
+    /// chatter. Counted into `bg`.
+    pub fn noise(&mut self, from: i64, to: i64, bg: &mut Known) {
+        let mut t = from + self.rng.range(20_000, 200_000) as i64;
+        while t < to {
+            let (i, pid) = self.pool.child(&mut self.rng);
+            let up = self.rng.range(300_000_000, 3_000_000_000);
+            fpm(
+                self.plan,
+                self.pool.master,
+                t,
+                format!(
+                    "NOTICE: [pool {POOL}] child {pid} exited with code 0 after {} seconds from start",
+                    seconds(up)
+                ),
+            );
+            let new = self.pool.respawn(i);
+            fpm(
+                self.plan,
+                self.pool.master,
+                t + 1,
+                format!("NOTICE: [pool {POOL}] child {new} started"),
+            );
+            bg.child_exits += 1;
+            t += self.rng.range(90_000, 420_000) as i64;
+        }
+        // About one `seems busy` an hour, at a random instant.
+        let busy = (to - from) as f64 / 3_600_000.0;
+        if self.rng.chance(busy.min(1.0)) {
+            let t = from + self.rng.below((to - from).max(1) as u64) as i64;
+            let spawn = [8, 16][self.rng.below(2) as usize];
+            fpm(
+                self.plan,
+                self.pool.master,
+                t,
+                format!(
+                    "WARNING: [pool {POOL}] seems busy (you may need to increase pm.start_servers, or pm.min/max_spare_servers), spawning {spawn} children, there are 0 idle, and {} total children",
+                    MAX_CHILDREN / 2 + self.rng.below(4) as u32
+                ),
+            );
+            bg.seems_busy += 1;
+        }
+        let mut t = from + self.rng.range(10_000, 300_000) as i64;
+        while t < to {
+            let line = if self.rng.chance(0.9) {
+                format!(
+                    "[UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:3a:1c:07:fe:54:00:9e:22:41:08:00 SRC={}.{}.{}.{} DST=203.0.113.10 LEN=40 TOS=0x00 PREC=0x00 TTL={} ID={} PROTO=TCP SPT={} DPT={} WINDOW=1024 RES=0x00 SYN URGP=0",
+                    self.rng.range(23, 197),
+                    self.rng.below(256),
+                    self.rng.below(256),
+                    self.rng.range(1, 254),
+                    self.rng.range(40, 250),
+                    self.rng.below(65536),
+                    self.rng.range(1024, 65535),
+                    [22, 23, 3389, 5432, 6379, 8080][self.rng.below(6) as usize]
+                )
+            } else {
+                let took = self.rng.range(2501, 4000);
+                format!(
+                    "perf: interrupt took too long ({took} > {}), lowering kernel.perf_event_max_sample_rate to {}",
+                    took - self.rng.range(1, 200),
+                    self.rng.range(40, 80) * 1000
+                )
+            };
+            self.plan.kern.push((t, line.into_bytes()));
+            bg.kernel_lines += 1;
+            t += self.rng.range(60_000, 900_000) as i64;
+        }
+    }
+
+    /// The kernel OOM-killing `mysqld`: memory pressure on the host, not an
+    /// incident of the web stack.
+    pub fn mysqld_oom(&mut self, t: i64, bg: &mut Known) {
+        let pid = 700 + self.rng.below(100);
+        let anon = self.rng.range(1_800_000, 2_400_000);
+        let lines = [
+            "mysqld invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0".to_string(),
+            format!("oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/system.slice/mysql.service,task=mysqld,pid={pid},uid=110"),
+            format!(
+                "Out of memory: Killed process {pid} (mysqld) total-vm:{}kB, anon-rss:{anon}kB, file-rss:0kB, shmem-rss:0kB, UID:110 pgtables:{}kB oom_score_adj:0",
+                anon + 900_000,
+                self.rng.range(4000, 6000)
+            ),
+        ];
+        for l in lines {
+            self.plan.kern.push((t, l.into_bytes()));
+        }
+        bg.oom_kills += 1;
+    }
+
     fn max_children(&mut self, t: i64, known: &mut Known) {
         fpm(
             self.plan,
+            self.pool.master,
             t,
             format!(
                 "WARNING: [pool {POOL}] server reached pm.max_children setting ({MAX_CHILDREN}), consider raising it"
@@ -261,6 +446,7 @@ impl<'a> Builder<'a> {
         let up = self.rng.range(30_000_000, 900_000_000);
         fpm(
             self.plan,
+            self.pool.master,
             t,
             format!(
                 "WARNING: [pool {POOL}] child {pid} exited on signal {} ({}) after {} seconds from start",
@@ -273,6 +459,7 @@ impl<'a> Builder<'a> {
         let new = self.pool.respawn(i);
         fpm(
             self.plan,
+            self.pool.master,
             t + 2,
             format!("NOTICE: [pool {POOL}] child {new} started"),
         );
@@ -292,6 +479,7 @@ impl<'a> Builder<'a> {
         let us = 5_000_000 + self.rng.below(90_000);
         fpm(
             self.plan,
+            self.pool.master,
             t,
             format!(
                 "WARNING: [pool {POOL}] child {pid}, script '{DOCROOT}/index.php' (request: \"{method} {path}\") executing too slow ({} sec), logging",
@@ -300,11 +488,22 @@ impl<'a> Builder<'a> {
         );
         fpm(
             self.plan,
+            self.pool.master,
             t,
             format!("NOTICE: child {pid} stopped for tracing"),
         );
-        fpm(self.plan, t, format!("NOTICE: about to trace {pid}"));
-        fpm(self.plan, t, format!("NOTICE: finished trace of {pid}"));
+        fpm(
+            self.plan,
+            self.pool.master,
+            t,
+            format!("NOTICE: about to trace {pid}"),
+        );
+        fpm(
+            self.plan,
+            self.pool.master,
+            t,
+            format!("NOTICE: finished trace of {pid}"),
+        );
         let mut body =
             format!("  [pool {POOL}] pid {pid}\nscript_filename = {DOCROOT}/index.php\n");
         let mut addr = 0x7f3a_1c21_3000u64 + (self.rng.below(0x100) << 12) + 0x2c0;
@@ -325,12 +524,14 @@ impl<'a> Builder<'a> {
             Kind::Capacity => {
                 fpm(
                     self.plan,
+                    self.pool.master,
                     s - 1500,
                     format!(
                         "WARNING: [pool {POOL}] seems busy (you may need to increase pm.start_servers, or pm.min/max_spare_servers), spawning 8 children, there are 0 idle, and {} total children",
                         MAX_CHILDREN - 4
                     ),
                 );
+                k.seems_busy += 1;
                 for j in 0..3 {
                     self.max_children(s - 1000 + j * len / 3, &mut k);
                 }
@@ -346,77 +547,133 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
-            Kind::ExternalCall | Kind::Database => {
+            Kind::ExternalCall | Kind::Database | Kind::SlowScript => {
                 let ext = kind == Kind::ExternalCall;
-                let plugin = if ext { EXT_PLUGIN } else { DB_PLUGIN };
-                k.culprit = Some((plugin, if ext { "external_call" } else { "database" }));
-                let frames: Vec<(&str, String)> = if ext {
-                    vec![
-                        (
-                            "curl_exec",
-                            format!("wp-content/plugins/{plugin}/includes/class-api-client.php:88"),
-                        ),
-                        (
-                            "request",
-                            format!(
-                                "wp-content/plugins/{plugin}/includes/class-api-client.php:142"
+                let (frames, alt, dominant): (Frames, Frames, &str) = match kind {
+                    Kind::ExternalCall => {
+                        let plugin = EXT_PLUGIN;
+                        k.culprit = Some(("plugin", plugin, Some("external_call")));
+                        let f = vec![
+                            (
+                                "curl_exec",
+                                format!(
+                                    "wp-content/plugins/{plugin}/includes/class-api-client.php:88"
+                                ),
                             ),
-                        ),
-                        (
-                            "get_live_rates",
-                            format!(
-                                "wp-content/plugins/{plugin}/includes/class-shipping-method.php:61"
+                            (
+                                "request",
+                                format!(
+                                    "wp-content/plugins/{plugin}/includes/class-api-client.php:142"
+                                ),
                             ),
-                        ),
-                        (
-                            "calculate_shipping",
-                            format!(
-                                "wp-content/plugins/{plugin}/includes/class-shipping-method.php:37"
+                            (
+                                "get_live_rates",
+                                format!(
+                                    "wp-content/plugins/{plugin}/includes/class-shipping-method.php:61"
+                                ),
                             ),
-                        ),
-                        (
-                            "calculate_shipping_for_package",
-                            "wp-content/plugins/woocommerce/includes/class-wc-shipping.php:361"
-                                .into(),
-                        ),
-                        ("apply_filters", "wp-includes/class-wp-hook.php:324".into()),
-                        ("require", "index.php:17".into()),
-                    ]
-                } else {
-                    vec![
-                        ("mysqli_query", "wp-includes/class-wpdb.php:2351".into()),
-                        ("_do_query", "wp-includes/class-wpdb.php:2265".into()),
-                        ("query", "wp-includes/class-wpdb.php:2144".into()),
-                        ("get_col", "wp-includes/class-wpdb.php:3054".into()),
-                        (
-                            "get_filtered_ids",
-                            format!("wp-content/plugins/{plugin}/classes/Filter.php:412"),
-                        ),
-                        (
-                            "pre_get_posts",
-                            format!("wp-content/plugins/{plugin}/classes/Query.php:97"),
-                        ),
-                        ("do_action_ref_array", "wp-includes/plugin.php:565".into()),
-                        ("require", "index.php:17".into()),
-                    ]
-                };
-                let dominant = if ext {
-                    "POST /checkout/"
-                } else {
-                    "GET /shop/?filter_color=blue&filter_size=m"
+                            (
+                                "calculate_shipping",
+                                format!(
+                                    "wp-content/plugins/{plugin}/includes/class-shipping-method.php:37"
+                                ),
+                            ),
+                            (
+                                "calculate_shipping_for_package",
+                                "wp-content/plugins/woocommerce/includes/class-wc-shipping.php:361"
+                                    .into(),
+                            ),
+                            ("apply_filters", "wp-includes/class-wp-hook.php:324".into()),
+                            ("require", "index.php:17".into()),
+                        ];
+                        (f.clone(), f, "POST /checkout/")
+                    }
+                    Kind::Database => {
+                        let plugin = DB_PLUGIN;
+                        k.culprit = Some(("plugin", plugin, Some("database")));
+                        let f = vec![
+                            ("mysqli_query", "wp-includes/class-wpdb.php:2351".into()),
+                            ("_do_query", "wp-includes/class-wpdb.php:2265".into()),
+                            ("query", "wp-includes/class-wpdb.php:2144".into()),
+                            ("get_col", "wp-includes/class-wpdb.php:3054".into()),
+                            (
+                                "get_filtered_ids",
+                                format!("wp-content/plugins/{plugin}/classes/Filter.php:412"),
+                            ),
+                            (
+                                "pre_get_posts",
+                                format!("wp-content/plugins/{plugin}/classes/Query.php:97"),
+                            ),
+                            ("do_action_ref_array", "wp-includes/plugin.php:565".into()),
+                            ("require", "index.php:17".into()),
+                        ];
+                        (f.clone(), f, "GET /shop/?filter_color=blue&filter_size=m")
+                    }
+                    _ => {
+                        // A child theme resizing gallery images on every
+                        // product page view, and a regex over the product
+                        // description: PHP itself is busy.
+                        let theme = SLOW_THEME;
+                        k.culprit = Some(("theme", theme, Some("cpu")));
+                        let tail = |v: &mut Vec<(&str, String)>| {
+                            v.push((
+                                "flatsome_child_product_gallery",
+                                format!("wp-content/themes/{theme}/functions.php:402"),
+                            ));
+                            v.push(("do_action", "wp-includes/class-wp-hook.php:324".into()));
+                            v.push(("require", "index.php:17".into()));
+                        };
+                        let mut f = vec![
+                            (
+                                "imagecopyresampled",
+                                format!(
+                                    "wp-content/themes/{theme}/inc/class-thumb-builder.php:214"
+                                ),
+                            ),
+                            (
+                                "resize_to",
+                                format!(
+                                    "wp-content/themes/{theme}/inc/class-thumb-builder.php:131"
+                                ),
+                            ),
+                            (
+                                "build_gallery",
+                                format!("wp-content/themes/{theme}/inc/gallery.php:58"),
+                            ),
+                        ];
+                        tail(&mut f);
+                        let mut g = vec![
+                            (
+                                "preg_match_all",
+                                format!("wp-content/themes/{theme}/inc/gallery.php:91"),
+                            ),
+                            (
+                                "collect_inline_images",
+                                format!("wp-content/themes/{theme}/inc/gallery.php:77"),
+                            ),
+                            (
+                                "build_gallery",
+                                format!("wp-content/themes/{theme}/inc/gallery.php:61"),
+                            ),
+                        ];
+                        tail(&mut g);
+                        (f, g, "GET /product/espresso-grinder-x2/")
+                    }
                 };
                 let n = (len / 4000).clamp(10, 60) as u64;
                 for (j, t) in self.times(s, e, n).into_iter().enumerate() {
                     let (m, p) = self.path(dominant, 0.8);
                     let rt = 60_000 + self.rng.below(5);
                     let (ci, pid) = self.pool.child(&mut self.rng);
-                    self.slow_trace(t - rt as i64 + 5000, pid, m, &p, &frames, &mut k);
+                    let fr = if self.rng.chance(0.3) { &alt } else { &frames };
+                    self.slow_trace(t - rt as i64 + 5000, pid, m, &p, fr, &mut k);
                     // FPM's request_terminate_timeout (60 s) fires just after
                     // nginx gave up on the request.
                     if ext && j % 3 == 0 {
                         let us = 60_000_000 + self.rng.range(5_000, 90_000);
                         fpm(
                             self.plan,
+                            self.pool.master,
                             t + 40,
                             format!(
                                 "WARNING: [pool {POOL}] child {pid}, script '{DOCROOT}/index.php' (request: \"{m} {p}\") execution timed out ({} sec), terminating",
@@ -433,26 +690,206 @@ impl<'a> Builder<'a> {
                     let (m, p) = self.path(dominant, 0.8);
                     let rt = self.rng.range(6_000, 40_000);
                     let (_, pid) = self.pool.child(&mut self.rng);
-                    self.slow_trace(t - rt as i64 + 5000, pid, m, &p, &frames, &mut k);
+                    let fr = if self.rng.chance(0.3) { &alt } else { &frames };
+                    self.slow_trace(t - rt as i64 + 5000, pid, m, &p, fr, &mut k);
                     self.ok(t, m, p, rt);
+                }
+            }
+            Kind::FpmDown => {
+                // The master is gone without a word in its log: the socket
+                // refuses, then disappears.
+                let a = s + len / 8;
+                let b = a + (len * 3 / 4).clamp(10_000, 240_000);
+                let switch = a + (b - a) / 3;
+                self.plan.outages.push(Outage {
+                    start: a,
+                    end: b,
+                    switch,
+                    first: UpErr::Refused,
+                    then: UpErr::Enoent,
+                    incident: self.idx,
+                    route: Route::Php,
+                    path: None,
+                });
+                for t in self.times(a, b, ((b - a) / 600) as u64) {
+                    let (m, p) = self.path("GET /", 0.5);
+                    let err = if t < switch {
+                        UpErr::Refused
+                    } else {
+                        UpErr::Enoent
+                    };
+                    let rt = self.rng.below(2);
+                    self.req(t, m, p, err, rt);
+                }
+            }
+            Kind::BacklogFull => {
+                // A `pm = static` pool: no max_children line, only the
+                // backlog overflowing and queued requests timing out,
+                // spread over the whole site.
+                let n = (len / 2500).clamp(16, 120) as u64;
+                for t in self.times(s, e, n) {
+                    let (m, p) = self.spread();
+                    if self.rng.chance(0.6) {
+                        let rt = self.rng.below(3);
+                        self.req(t, m, p, UpErr::Eagain, rt);
+                    } else {
+                        let rt = 60_000 + self.rng.below(5);
+                        self.req(t, m, p, UpErr::TimedOut, rt);
+                    }
+                }
+            }
+            Kind::NoLiveUpstreams => {
+                // Both inventory API servers go down: each cycle of
+                // fail_timeout (30 s) starts with one request refused by
+                // both (and both marked down), then `no live upstreams`.
+                let a = s + len / 8;
+                let b = a + (len * 3 / 4).clamp(20_000, 240_000);
+                self.plan.outages.push(Outage {
+                    start: a + 1,
+                    end: b,
+                    switch: a,
+                    first: UpErr::NoLive,
+                    then: UpErr::NoLive,
+                    incident: self.idx,
+                    route: Route::Api,
+                    path: None,
+                });
+                let mut c = a;
+                while c < b {
+                    let p = self.api_path();
+                    self.req(c, "GET", p, UpErr::Failover, 1);
+                    c += 30_000;
+                }
+                for t in self.times(a + 1, b, ((b - a) / 1000) as u64) {
+                    if (t - a) % 30_000 == 0 {
+                        continue;
+                    }
+                    let p = self.api_path();
+                    self.req(t, "GET", p, UpErr::NoLive, 0);
+                }
+            }
+            Kind::BufferConfig => {
+                // A plugin update makes /my-account/ send a cookie per
+                // recently viewed product: headers beyond
+                // fastcgi_buffer_size.
+                self.plan.outages.push(Outage {
+                    start: s,
+                    end: e,
+                    switch: s,
+                    first: UpErr::TooBig,
+                    then: UpErr::TooBig,
+                    incident: self.idx,
+                    route: Route::Php,
+                    path: Some("/my-account/"),
+                });
+                let n = (len / 3000).clamp(12, 60) as u64;
+                for t in self.times(s, e, n) {
+                    let rt = self.rng.range(40, 400);
+                    self.req(t, "GET", "/my-account/".into(), UpErr::TooBig, rt);
+                }
+            }
+            Kind::FatalError => {
+                k.culprit = Some(("plugin", FATAL_PLUGIN, None));
+                let n = (len / 4000).clamp(10, 50) as u64;
+                for t in self.times(s, e, n) {
+                    let order = 4100 + self.rng.below(900);
+                    let (m, p) = self.path(&format!("GET /my-account/invoice/?order={order}"), 0.8);
+                    let (_, pid) = self.pool.child(&mut self.rng);
+                    let rt = self.rng.range(800, 6_000);
+                    fpm(
+                        self.plan,
+                        self.pool.master,
+                        t,
+                        format!(
+                            "WARNING: [pool {POOL}] child {pid} said into stderr: \"NOTICE: PHP message: PHP Fatal error:  Allowed memory size of 268435456 bytes exhausted (tried to allocate 20480 bytes) in {FATAL_FILE} on line {FATAL_LINE}\""
+                        ),
+                    );
+                    k.php_fatal_errors += 1;
+                    let err = if self.rng.chance(0.75) {
+                        UpErr::FatalClose
+                    } else {
+                        UpErr::Fatal500
+                    };
+                    self.req(t, m, p, err, rt);
+                }
+            }
+            Kind::EdgeOnly => {
+                // The origin firewall drops part of the edge's address
+                // ranges (522, never seen by nginx), and the edge rejects
+                // some answers the origin logged as 200 (520).
+                let n = (len / 2000).clamp(20, 150) as u64;
+                for t in self.times(s, e, n) {
+                    let (m, p) = self.path("GET /shop/", 0.5);
+                    if self.rng.chance(0.7) {
+                        self.plan.edge_only.push(EdgeOnly {
+                            t,
+                            method: m,
+                            path: p,
+                            status: 522,
+                            incident: self.idx,
+                        });
+                    } else {
+                        let rt = self.rng.range(60, 600);
+                        let bytes = self.rng.range(900, 60000);
+                        self.plan.reqs.push(PReq {
+                            t: t + rt as i64,
+                            method: m,
+                            path: p,
+                            status: 200,
+                            bytes,
+                            rt_ms: rt,
+                            err: None,
+                            incident: Some(self.idx),
+                            api: false,
+                            edge: Some(520),
+                        });
+                    }
                 }
             }
             Kind::FpmRestart => {
                 let t0 = s + len / 8;
                 let down = (len / 2).clamp(5_000, 30_000);
-                fpm(self.plan, t0, "NOTICE: Terminating ...".into());
-                fpm(self.plan, t0 + 150, "NOTICE: exiting, bye-bye!".into());
+                const UNIT: &str = "php8.2-fpm.service - The PHP 8.2 FastCGI Process Manager";
+                fpm(self.plan, 0, t0 - 3, format!("Stopping {UNIT}..."));
+                fpm(
+                    self.plan,
+                    self.pool.master,
+                    t0,
+                    "NOTICE: Terminating ...".into(),
+                );
+                fpm(
+                    self.plan,
+                    0,
+                    t0 + 160,
+                    "php8.2-fpm.service: Deactivated successfully.".into(),
+                );
+                fpm(self.plan, 0, t0 + 160, format!("Stopped {UNIT}."));
+                fpm(
+                    self.plan,
+                    self.pool.master,
+                    t0 + 150,
+                    "NOTICE: exiting, bye-bye!".into(),
+                );
                 let back = t0 + down;
                 self.pool.master += 1000 + self.rng.below(500) as u32;
                 let m = self.pool.master;
-                fpm(self.plan, back, format!("NOTICE: fpm is running, pid {m}"));
+                fpm(self.plan, 0, back - 40, format!("Starting {UNIT}..."));
                 fpm(
                     self.plan,
+                    self.pool.master,
+                    back,
+                    format!("NOTICE: fpm is running, pid {m}"),
+                );
+                fpm(self.plan, 0, back + 2, format!("Started {UNIT}."));
+                fpm(
+                    self.plan,
+                    self.pool.master,
                     back + 1,
                     "NOTICE: ready to handle connections".into(),
                 );
                 fpm(
                     self.plan,
+                    self.pool.master,
                     back + 1,
                     "NOTICE: systemd monitor interval set to 10000ms".into(),
                 );
@@ -469,6 +906,8 @@ impl<'a> Builder<'a> {
                     first: UpErr::Refused,
                     then: UpErr::Enoent,
                     incident: self.idx,
+                    route: Route::Php,
+                    path: None,
                 });
                 for t in self.times(t0, back, (down / 500) as u64) {
                     let (m, p) = self.path("GET /", 0.5);
@@ -490,6 +929,8 @@ impl<'a> Builder<'a> {
                     first: UpErr::Eacces,
                     then: UpErr::Eacces,
                     incident: self.idx,
+                    route: Route::Php,
+                    path: None,
                 });
                 for t in self.times(a, b, ((b - a) / 700) as u64) {
                     let (m, p) = self.path("GET /", 0.5);
@@ -581,10 +1022,6 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        self.plan.incidents.push(Incident {
-            kind,
-            window: (s, e),
-            known: k,
-        });
+        self.plan.incidents.push(Incident { kind, known: k });
     }
 }

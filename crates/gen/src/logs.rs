@@ -53,7 +53,9 @@ impl Out {
     }
 }
 
-/// An nginx upstream error, by the contract's kind.
+/// What nginx logs for a failed (or PHP-failed) upstream exchange. Most
+/// variants are one error-log line of one contract kind; `Failover`,
+/// `FatalClose` and `Fatal500` write several lines (see [`UpErr::kinds`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpErr {
     Refused,
@@ -63,41 +65,87 @@ pub enum UpErr {
     TimedOut,
     Reset,
     Premature,
+    /// `upstream sent too big header` (502).
+    TooBig,
+    /// `no live upstreams` on the inventory API group (502).
+    NoLive,
+    /// Both inventory API servers refuse the connection; each is then
+    /// `temporarily disabled` (two errors and two warnings, 502).
+    Failover,
+    /// A PHP fatal error in FastCGI stderr, then `upstream prematurely
+    /// closed connection` (502).
+    FatalClose,
+    /// A PHP fatal error in FastCGI stderr; PHP still answered 500.
+    Fatal500,
 }
 
-impl UpErr {
-    pub const ALL: [UpErr; 7] = [
-        UpErr::Refused,
-        UpErr::Eagain,
-        UpErr::Enoent,
-        UpErr::Eacces,
-        UpErr::TimedOut,
-        UpErr::Reset,
-        UpErr::Premature,
-    ];
+/// The inventory API group behind `/api/`: its name and its two servers.
+pub const API_GROUP: &str = "inventory_api";
+pub const API_SERVERS: [&str; 2] = ["10.0.3.21:8080", "10.0.3.22:8080"];
 
-    pub fn kind(self) -> &'static str {
+/// The PHP fatal error of the `fatal_error` incident.
+pub const FATAL_FILE: &str =
+    "/var/www/html/wp-content/plugins/pdf-invoices-pro/vendor/dompdf/src/FrameReflower/Page.php";
+pub const FATAL_LINE: u32 = 148;
+
+impl UpErr {
+    /// The contract kinds of the error-log lines this writes, in order
+    /// (`warn` lines not included: see [`UpErr::warnings`]).
+    pub fn kinds(self) -> &'static [&'static str] {
         match self {
-            UpErr::Refused => "connect_refused",
-            UpErr::Eagain => "connect_eagain",
-            UpErr::Enoent => "connect_enoent",
-            UpErr::Eacces => "connect_eacces",
-            UpErr::TimedOut => "timed_out",
-            UpErr::Reset => "reset_by_peer",
-            UpErr::Premature => "premature_close",
+            UpErr::Refused => &["connect_refused"],
+            UpErr::Eagain => &["connect_eagain"],
+            UpErr::Enoent => &["connect_enoent"],
+            UpErr::Eacces => &["connect_eacces"],
+            UpErr::TimedOut => &["timed_out"],
+            UpErr::Reset => &["reset_by_peer"],
+            UpErr::Premature => &["premature_close"],
+            UpErr::TooBig => &["too_big_header"],
+            UpErr::NoLive => &["no_live_upstreams"],
+            UpErr::Failover => &["connect_refused", "connect_refused"],
+            UpErr::FatalClose => &["other", "premature_close"],
+            UpErr::Fatal500 => &["other"],
         }
     }
 
+    /// Upstream warnings (`warn` lines) this writes.
+    pub fn warnings(self) -> u64 {
+        if self == UpErr::Failover { 2 } else { 0 }
+    }
+
     pub fn status(self) -> u16 {
-        if self == UpErr::TimedOut { 504 } else { 502 }
+        match self {
+            UpErr::TimedOut => 504,
+            UpErr::Fatal500 => 500,
+            _ => 502,
+        }
+    }
+
+    /// The body nginx (or PHP) sends with that status.
+    pub fn bytes(self) -> u64 {
+        match self.status() {
+            504 => 167,
+            500 => 0,
+            _ => 157,
+        }
     }
 
     /// Failed before a connection was made (no upstream connect time).
     pub fn at_connect(self) -> bool {
         matches!(
             self,
-            UpErr::Refused | UpErr::Eagain | UpErr::Enoent | UpErr::Eacces
+            UpErr::Refused
+                | UpErr::Eagain
+                | UpErr::Enoent
+                | UpErr::Eacces
+                | UpErr::NoLive
+                | UpErr::Failover
         )
+    }
+
+    /// Whether it is about the `/api/` proxy rather than PHP-FPM.
+    pub fn api(self) -> bool {
+        matches!(self, UpErr::NoLive | UpErr::Failover)
     }
 
     fn level(self) -> &'static str {
@@ -121,14 +169,18 @@ impl UpErr {
             UpErr::Reset => {
                 "recv() failed (104: Connection reset by peer) while reading response header from upstream"
             }
-            UpErr::Premature => {
+            UpErr::Premature | UpErr::FatalClose => {
                 "upstream prematurely closed connection while reading response header from upstream"
             }
+            UpErr::TooBig => {
+                "upstream sent too big header while reading response header from upstream"
+            }
+            UpErr::NoLive => "no live upstreams while connecting to upstream",
+            UpErr::Failover => {
+                "connect() failed (111: Connection refused) while connecting to upstream"
+            }
+            UpErr::Fatal500 => "",
         }
-    }
-
-    pub fn index(self) -> usize {
-        UpErr::ALL.iter().position(|&e| e == self).unwrap()
     }
 }
 
@@ -156,14 +208,41 @@ pub struct Req<'a> {
     pub bytes: u64,
     pub rt_ms: u64,
     pub up: Up,
+    /// Proxied to the inventory API group instead of PHP-FPM.
+    pub api: bool,
+    /// The Cloudflare Ray ID the request came with (`--cloudflare`).
+    pub ray: Option<u64>,
 }
 
 /// Access-log formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessFormat {
     Combined,
+    /// `combined` plus `"$http_x_forwarded_for"`.
+    Main,
     Timing,
     Json,
+}
+
+impl AccessFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            AccessFormat::Combined => "combined",
+            AccessFormat::Main => "main",
+            AccessFormat::Timing => "timing",
+            AccessFormat::Json => "json",
+        }
+    }
+}
+
+/// Cloudflare data centers; a Ray ID's colo is fixed by its low bits.
+pub const COLOS: [&str; 4] = ["FRA", "AMS", "CDG", "LHR"];
+
+/// `$http_cf_ray`: the Ray ID and `-COLO`.
+pub fn cf_ray(out: &mut Vec<u8>, ray: u64) {
+    num::hex(out, ray, 16);
+    out.push(b'-');
+    out.extend_from_slice(COLOS[(ray & 3) as usize].as_bytes());
 }
 
 /// Appends one access-log line (with its `\n`).
@@ -177,23 +256,42 @@ pub fn access_line(
 ) {
     let (uct, uht, urt): (Option<u64>, Option<u64>, Option<u64>) = match r.up {
         Up::None => (None, None, None),
-        Up::Ok => (Some(0), Some(r.rt_ms.saturating_sub(1)), Some(r.rt_ms)),
+        Up::Ok | Up::Err(UpErr::Fatal500) => {
+            (Some(0), Some(r.rt_ms.saturating_sub(1)), Some(r.rt_ms))
+        }
         Up::Err(e) if e.at_connect() => (None, None, Some(0)),
         Up::Err(_) => (Some(0), None, Some(r.rt_ms)),
     };
-    let opt = |o: &mut Vec<u8>, v: Option<u64>| match v {
-        Some(ms) => num::secs3(o, ms),
-        None => o.push(b'-'),
+    let failover = r.up == Up::Err(UpErr::Failover);
+    let opt = |o: &mut Vec<u8>, v: Option<u64>| {
+        match v {
+            Some(ms) => num::secs3(o, ms),
+            None => o.push(b'-'),
+        }
+        if failover {
+            o.extend_from_slice(b", ");
+            match v {
+                Some(ms) => num::secs3(o, ms),
+                None => o.push(b'-'),
+            }
+        }
     };
     let us = |o: &mut Vec<u8>| match r.up {
         Up::None => o.push(b'-'),
         Up::Ok => num::u64(o, r.status as u64),
+        Up::Err(UpErr::Failover) => o.extend_from_slice(b"502, 502"),
         Up::Err(e) => num::u64(o, e.status() as u64),
     };
-    let ua_addr: &[u8] = if r.up == Up::None {
-        b"-"
-    } else {
-        SOCK.as_bytes()
+    let ua_addr = |o: &mut Vec<u8>| match r.up {
+        Up::None => o.push(b'-'),
+        Up::Err(UpErr::Failover) => {
+            o.extend_from_slice(API_SERVERS[0].as_bytes());
+            o.extend_from_slice(b", ");
+            o.extend_from_slice(API_SERVERS[1].as_bytes());
+        }
+        Up::Err(UpErr::NoLive) => o.extend_from_slice(API_GROUP.as_bytes()),
+        _ if r.api => o.extend_from_slice(API_SERVERS[(conn % 2) as usize].as_bytes()),
+        _ => o.extend_from_slice(SOCK.as_bytes()),
     };
     if fmt == AccessFormat::Json {
         out.extend_from_slice(b"{\"time_iso8601\":\"");
@@ -220,21 +318,29 @@ pub fn access_line(
         }
         out.extend_from_slice(b"\",\"http_user_agent\":\"");
         out.extend_from_slice(r.ua.as_bytes());
-        out.extend_from_slice(b"\",\"http_x_forwarded_for\":\"\",\"upstream_addr\":\"");
+        out.extend_from_slice(b"\",\"http_x_forwarded_for\":\"");
+        if r.ray.is_some() {
+            out.extend_from_slice(r.ip);
+        }
+        out.extend_from_slice(b"\",\"upstream_addr\":\"");
         if r.up != Up::None {
-            out.extend_from_slice(ua_addr);
+            ua_addr(out);
         }
         out.extend_from_slice(b"\",\"upstream_status\":\"");
         if r.up != Up::None {
             us(out);
         }
         out.extend_from_slice(b"\",\"upstream_response_time\":\"");
-        if let Some(ms) = urt {
-            num::secs3(out, ms);
+        if urt.is_some() {
+            opt(out, urt);
         }
         out.extend_from_slice(b"\",\"request_id\":\"");
         num::hex(out, (rid >> 64) as u64, 16);
         num::hex(out, rid as u64, 16);
+        if let Some(ray) = r.ray {
+            out.extend_from_slice(b"\",\"http_cf_ray\":\"");
+            cf_ray(out, ray);
+        }
         out.extend_from_slice(b"\",\"connection\":");
         num::u64(out, conn);
         out.extend_from_slice(b"}\n");
@@ -258,6 +364,14 @@ pub fn access_line(
     out.extend_from_slice(b"\" \"");
     out.extend_from_slice(r.ua.as_bytes());
     out.push(b'"');
+    if fmt == AccessFormat::Main {
+        out.extend_from_slice(b" \"");
+        match r.ray {
+            Some(_) => out.extend_from_slice(r.ip),
+            None => out.push(b'-'),
+        }
+        out.push(b'"');
+    }
     if fmt == AccessFormat::Timing {
         out.extend_from_slice(b" rt=");
         num::secs3(out, r.rt_ms);
@@ -268,7 +382,7 @@ pub fn access_line(
         out.extend_from_slice(b"\" urt=\"");
         opt(out, urt);
         out.extend_from_slice(b"\" ua=\"");
-        out.extend_from_slice(ua_addr);
+        ua_addr(out);
         out.extend_from_slice(b"\" us=\"");
         us(out);
         out.extend_from_slice(b"\" rid=");
@@ -276,6 +390,10 @@ pub fn access_line(
         num::hex(out, rid as u64, 16);
         out.extend_from_slice(b" cn=");
         num::u64(out, conn);
+        if let Some(ray) = r.ray {
+            out.extend_from_slice(b" cfray=");
+            cf_ray(out, ray);
+        }
     }
     out.push(b'\n');
 }
@@ -310,7 +428,7 @@ fn error_tail(out: &mut Vec<u8>, r: &Req, upstream: Option<&[u8]>) {
     out.extend_from_slice(r.proto.as_bytes());
     out.push(b'"');
     if let Some(u) = upstream {
-        out.extend_from_slice(b", upstream: \"fastcgi://");
+        out.extend_from_slice(b", upstream: \"");
         out.extend_from_slice(u);
         out.push(b'"');
     }
@@ -319,9 +437,71 @@ fn error_tail(out: &mut Vec<u8>, r: &Req, upstream: Option<&[u8]>) {
     out.extend_from_slice(b"\"\n");
 }
 
-/// The error-log line of a request's upstream error, at the same instant
-/// and with the same connection number.
-pub fn upstream_error_line(out: &mut Vec<u8>, stamp: &mut Stamp, r: &Req, e: UpErr, conn: u64) {
+/// `http://HOST/path` for the `/api/` proxy (the query is not shown).
+fn api_upstream(u: &mut Vec<u8>, host: &str, r: &Req) {
+    u.extend_from_slice(b"http://");
+    u.extend_from_slice(host.as_bytes());
+    u.extend_from_slice(r.path.split(|&b| b == b'?').next().unwrap_or(b""));
+}
+
+/// The error-log lines of a request's upstream error, at the same instant
+/// and with the same connection number. `scratch` is reused.
+pub fn upstream_error_line(
+    out: &mut Vec<u8>,
+    stamp: &mut Stamp,
+    r: &Req,
+    e: UpErr,
+    conn: u64,
+    scratch: &mut Vec<u8>,
+) {
+    let up = scratch;
+    up.clear();
+    match e {
+        UpErr::Failover => {
+            for server in API_SERVERS {
+                up.clear();
+                api_upstream(up, server, r);
+                error_head(out, stamp, r.t, "error", conn);
+                out.extend_from_slice(e.message().as_bytes());
+                error_tail(out, r, Some(up));
+                error_head(out, stamp, r.t, "warn", conn);
+                out.extend_from_slice(
+                    b"upstream server temporarily disabled while connecting to upstream",
+                );
+                error_tail(out, r, Some(up));
+            }
+            return;
+        }
+        UpErr::NoLive => {
+            api_upstream(up, API_GROUP, r);
+            error_head(out, stamp, r.t, "error", conn);
+            out.extend_from_slice(e.message().as_bytes());
+            error_tail(out, r, Some(up));
+            return;
+        }
+        _ => {}
+    }
+    up.extend_from_slice(b"fastcgi://");
+    up.extend_from_slice(SOCK.as_bytes());
+    // nginx prints the socket upstream with a trailing ':' except after a
+    // read timeout (as in the lab's logs).
+    if e != UpErr::TimedOut {
+        up.push(b':');
+    }
+    if matches!(e, UpErr::FatalClose | UpErr::Fatal500) {
+        error_head(out, stamp, r.t, "error", conn);
+        out.extend_from_slice(
+            b"FastCGI sent in stderr: \"PHP message: PHP Fatal error:  Allowed memory size of 268435456 bytes exhausted (tried to allocate 20480 bytes) in ",
+        );
+        out.extend_from_slice(FATAL_FILE.as_bytes());
+        out.extend_from_slice(b" on line ");
+        num::u64(out, FATAL_LINE as u64);
+        out.extend_from_slice(b"\" while reading response header from upstream");
+        error_tail(out, r, Some(up));
+        if e == UpErr::Fatal500 {
+            return;
+        }
+    }
     error_head(out, stamp, r.t, e.level(), conn);
     if e.at_connect() {
         out.extend_from_slice(b"connect() to ");
@@ -329,13 +509,7 @@ pub fn upstream_error_line(out: &mut Vec<u8>, stamp: &mut Stamp, r: &Req, e: UpE
         out.push(b' ');
     }
     out.extend_from_slice(e.message().as_bytes());
-    let mut up = SOCK.as_bytes().to_vec();
-    // nginx prints the socket upstream with a trailing ':' except after a
-    // read timeout (as in the lab's logs).
-    if e != UpErr::TimedOut {
-        up.push(b':');
-    }
-    error_tail(out, r, Some(&up));
+    error_tail(out, r, Some(up));
 }
 
 /// `open() "..." failed (2: No such file or directory)` for a missing file.
@@ -362,7 +536,51 @@ pub fn buffered_warn_line(out: &mut Vec<u8>, stamp: &mut Stamp, r: &Req, conn: u
     out.extend_from_slice(b"/000000");
     num::u64(out, 1000 + n % 9000);
     out.extend_from_slice(b" while reading upstream");
-    let mut up = SOCK.as_bytes().to_vec();
+    let mut up = b"fastcgi://".to_vec();
+    up.extend_from_slice(SOCK.as_bytes());
     up.push(b':');
     error_tail(out, r, Some(&up));
+}
+
+/// One Cloudflare Logpush `http_requests` record.
+pub struct Edge<'a> {
+    /// When the edge received the request, unix ms.
+    pub start: i64,
+    pub ip: &'a [u8],
+    pub method: &'a str,
+    /// Path and query.
+    pub uri: &'a [u8],
+    pub status: u16,
+    /// What the origin answered; `None` when the origin was never reached.
+    pub origin: Option<u16>,
+    pub origin_ms: u64,
+    pub ray: u64,
+}
+
+/// Appends one Logpush JSON line (keys in Logpush's alphabetical order,
+/// `EdgeStartTimestamp` in unix nanoseconds, its default).
+pub fn cloudflare_line(out: &mut Vec<u8>, e: &Edge) {
+    out.extend_from_slice(b"{\"ClientIP\":\"");
+    out.extend_from_slice(e.ip);
+    out.extend_from_slice(b"\",\"ClientRequestHost\":\"");
+    out.extend_from_slice(HOST.as_bytes());
+    out.extend_from_slice(b"\",\"ClientRequestMethod\":\"");
+    out.extend_from_slice(e.method.as_bytes());
+    out.extend_from_slice(b"\",\"ClientRequestPath\":\"");
+    out.extend_from_slice(e.uri.split(|&b| b == b'?').next().unwrap_or(b""));
+    out.extend_from_slice(b"\",\"ClientRequestURI\":\"");
+    out.extend_from_slice(e.uri);
+    out.extend_from_slice(b"\",\"EdgeColoCode\":\"");
+    out.extend_from_slice(COLOS[(e.ray & 3) as usize].as_bytes());
+    out.extend_from_slice(b"\",\"EdgeResponseStatus\":");
+    num::u64(out, e.status as u64);
+    out.extend_from_slice(b",\"EdgeStartTimestamp\":");
+    num::u64(out, e.start as u64);
+    out.extend_from_slice(b"000000,\"OriginResponseDurationMs\":");
+    num::u64(out, if e.origin.is_some() { e.origin_ms } else { 0 });
+    out.extend_from_slice(b",\"OriginResponseStatus\":");
+    num::u64(out, e.origin.unwrap_or(0) as u64);
+    out.extend_from_slice(b",\"RayID\":\"");
+    num::hex(out, e.ray, 16);
+    out.extend_from_slice(b"\"}\n");
 }

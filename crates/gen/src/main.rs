@@ -2,8 +2,9 @@
 //! WordPress/WooCommerce site, with injected incidents whose causes are
 //! known, and `truth.json` saying what was injected.
 //!
-//! Output (in `--out DIR`): `access.log`, `error.log`, `php-fpm.log`,
-//! `www-slow.log`, `kern.log` (`dmesg -T`), `truth.json`. The same options
+//! Output (in `--out DIR`): `access.log`, `error.log`, `php-fpm.log` (or
+//! `php-fpm.journal`), `www-slow.log`, `kern.log` (`dmesg -T`),
+//! `cloudflare.log` (with `--cloudflare`), `truth.json`. The same options
 //! and seed give byte-identical files on every machine.
 
 mod clock;
@@ -27,7 +28,15 @@ use crate::logs::AccessFormat;
 #[derive(Parser, Debug)]
 #[command(
     name = "baton-gen",
-    about = "Generate a consistent nginx/PHP-FPM/kernel log set with known incidents"
+    about = "Generate a consistent nginx/PHP-FPM/kernel/Cloudflare log set with known incidents",
+    after_help = "Incident kinds: capacity, external_call, database, fpm_restart, socket_permission, \
+segfault, oom_kill, request_flood, fpm_down, backlog_full, no_live_upstreams, buffer_config, \
+slow_script, fatal_error, edge_only. The default list is every kind in that order, without \
+edge_only unless --cloudflare is given (edge_only needs the edge's log). Incidents are spread \
+evenly, at least 10 min apart: 14 need 2h25m or more (--size stretches the time and lowers \
+the rate when needed).\n\nBackground: routine php-fpm child recycling and an occasional \
+`seems busy`, kernel firewall/perf lines, one OOM kill of mysqld far from any incident (when \
+a quiet stretch of 10 min or more exists), and a few isolated 502/504s."
 )]
 struct Opts {
     /// PRNG seed.
@@ -40,7 +49,7 @@ struct Opts {
     #[arg(long, default_value = "UTC")]
     tz: String,
     /// How long the logs cover: 90s, 30m, 2h, 1d, 1h30m.
-    #[arg(long, default_value = "2h")]
+    #[arg(long, default_value = "4h")]
     duration: String,
     /// Background requests per second.
     #[arg(long, default_value_t = 20.0)]
@@ -48,15 +57,26 @@ struct Opts {
     /// Target access-log size (e.g. 500M, 1G); sets the duration.
     #[arg(long)]
     size: Option<String>,
-    /// Incidents to inject, comma-separated (default all); `none` for none.
+    /// Incidents to inject, comma-separated, in time order; `all` (the
+    /// default: see below) or `none`.
     #[arg(long)]
     incidents: Option<String>,
     /// Fraction of background access lines replaced by malformed ones.
     #[arg(long, default_value_t = 0.0)]
     malformed_rate: f64,
-    /// Access-log format: combined, timing or json.
+    /// Access-log format: combined, main (combined + "$http_x_forwarded_for"),
+    /// timing (combined + rt= uct= uht= urt= ua= us= rid= cn=, and cfray=
+    /// with --cloudflare) or json.
     #[arg(long, default_value = "combined")]
     access_format: String,
+    /// Write cloudflare.log (Logpush http_requests JSON lines) for every
+    /// request, with the Ray ID in the access log where the format has room.
+    #[arg(long)]
+    cloudflare: bool,
+    /// php-fpm messages: `file` (php-fpm.log) or `journal` (php-fpm.journal,
+    /// `journalctl -o short-iso` lines, systemd's unit lines included).
+    #[arg(long, default_value = "file")]
+    fpm_log: String,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -110,19 +130,38 @@ fn config(o: Opts) -> anyhow::Result<stream::Config> {
         .timestamp_millis();
     let zone = Zone::parse(&o.tz)?;
     let incidents = match o.incidents.as_deref() {
-        None | Some("all") => Kind::ALL.to_vec(),
+        None | Some("all") => Kind::ALL
+            .into_iter()
+            .filter(|&k| o.cloudflare || k != Kind::EdgeOnly)
+            .collect(),
         Some("none") | Some("") => Vec::new(),
         Some(list) => list
             .split(',')
-            .map(|k| Kind::parse(k.trim()).with_context(|| format!("unknown incident kind {k:?}")))
+            .map(|k| {
+                Kind::parse(k.trim()).with_context(|| {
+                    let all: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
+                    format!("unknown incident kind {k:?} (one of {})", all.join(", "))
+                })
+            })
             .collect::<anyhow::Result<_>>()?,
     };
     let access_format = match o.access_format.as_str() {
         "combined" => AccessFormat::Combined,
+        "main" => AccessFormat::Main,
         "timing" => AccessFormat::Timing,
         "json" => AccessFormat::Json,
-        f => bail!("unknown --access-format {f:?} (combined, timing, json)"),
+        f => bail!("unknown --access-format {f:?} (combined, main, timing, json)"),
     };
+    let fpm_journal = match o.fpm_log.as_str() {
+        "file" => false,
+        "journal" => true,
+        f => bail!("unknown --fpm-log {f:?} (file, journal)"),
+    };
+    if incidents.contains(&Kind::EdgeOnly) && !o.cloudflare {
+        bail!(
+            "edge_only needs the edge's log: add --cloudflare (or leave edge_only out of --incidents)"
+        );
+    }
     if !(o.rate > 0.0 && o.rate.is_finite()) {
         bail!("--rate must be positive");
     }
@@ -140,6 +179,8 @@ fn config(o: Opts) -> anyhow::Result<stream::Config> {
         incidents,
         malformed_rate: o.malformed_rate,
         access_format,
+        cloudflare: o.cloudflare,
+        fpm_journal,
         out: Some(o.out),
     })
 }

@@ -9,10 +9,12 @@ pub const DOCROOT: &str = "/var/www/html";
 pub const POOL: &str = "www";
 pub const MAX_CHILDREN: u32 = 24;
 
-/// Whether nginx hands a path to PHP-FPM or serves it from disk.
+/// Whether nginx hands a path to PHP-FPM, proxies it to the inventory API
+/// group, or serves it from disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     Php,
+    Api,
     Static,
 }
 
@@ -35,7 +37,7 @@ const fn spec(weight: u32, method: &'static str, template: &'static str, route: 
     }
 }
 
-use Route::{Php, Static};
+use Route::{Api, Php, Static};
 
 pub const HUMAN_PATHS: &[PathSpec] = &[
     spec(80, "GET", "/", Php),
@@ -54,6 +56,7 @@ pub const HUMAN_PATHS: &[PathSpec] = &[
     spec(30, "GET", "/blog/{b}/", Php),
     spec(10, "GET", "/wp-cron.php?doing_wp_cron=17{n}.5123", Php),
     spec(5, "GET", "/wp-admin/", Php),
+    spec(15, "GET", "/api/stock?sku={p}", Api),
     spec(5, "GET", "/wp-login.php", Php),
     spec(
         80,

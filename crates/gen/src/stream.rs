@@ -10,8 +10,9 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use crate::clock::{Stamp, Style, Zone, rfc3339};
+use crate::incidents::Known;
 use crate::incidents::{Builder, Kind, Plan};
-use crate::logs::{self, AccessFormat, Out, Req, Up, UpErr};
+use crate::logs::{self, AccessFormat, Edge, Out, Req, Up, UpErr};
 use crate::model::{self, BOT_PATHS, HUMAN_PATHS, REFERERS, Route};
 use crate::rng::{Rng, Weighted};
 
@@ -22,17 +23,30 @@ pub struct Config {
     pub start: i64,
     pub zone: Zone,
     pub zone_name: String,
-    /// ms; ignored when `size` is set.
+    /// ms; with `size`, the least duration.
     pub duration: i64,
     pub rate: f64,
     pub size: Option<u64>,
     pub incidents: Vec<Kind>,
     pub malformed_rate: f64,
     pub access_format: AccessFormat,
+    /// Write `cloudflare.log` and carry `$http_cf_ray` in the access log.
+    pub cloudflare: bool,
+    /// Write the php-fpm messages as `journalctl -o short-iso` lines into
+    /// `php-fpm.journal` instead of `php-fpm.log`.
+    pub fpm_journal: bool,
     pub out: Option<PathBuf>,
 }
 
 const MALFORMED: [&str; 4] = ["truncated", "binary", "invalid_utf8", "huge"];
+
+/// Incidents are at least this far apart (last error of one to first of
+/// the next).
+pub const MIN_GAP: i64 = 600_000;
+/// The shortest incident.
+const MIN_LEN: i64 = 20_000;
+/// Routine noise stays this far from an incident's window.
+const NOISE_MARGIN: i64 = 120_000;
 
 #[derive(Default)]
 struct IncCount {
@@ -41,11 +55,26 @@ struct IncCount {
     first: Option<i64>,
     last: i64,
     paths: HashMap<(String, Option<String>), u64>,
+    edge_status: BTreeMap<u16, u64>,
+    edge_first: Option<i64>,
+    edge_last: i64,
+    edge_paths: HashMap<(String, Option<String>), u64>,
+}
+
+/// What the edge log holds.
+#[derive(Default)]
+struct EdgeCount {
+    requests: u64,
+    status: BTreeMap<u16, u64>,
+    origin_status: BTreeMap<u16, u64>,
+    gateway_errors: u64,
+    background_gateway_errors: u64,
 }
 
 struct World<'a> {
     cfg: &'a Config,
     rng: Rng,
+    ray_rng: Rng,
     clients: Vec<model::Client>,
     human: Weighted,
     bots: Weighted,
@@ -54,6 +83,7 @@ struct World<'a> {
     fpm: Out,
     slow: Out,
     kern: Out,
+    edge: Out,
     st_access: Stamp,
     st_error: Stamp,
     st_fpm: Stamp,
@@ -61,22 +91,29 @@ struct World<'a> {
     st_kern: Stamp,
     conn: u64,
     path: Vec<u8>,
+    scratch: Vec<u8>,
     status: BTreeMap<u16, u64>,
-    upstream: [u64; 7],
+    upstream: BTreeMap<&'static str, u64>,
     upstream_warnings: u64,
     malformed: [u64; 4],
     background_gw: u64,
+    edge_count: EdgeCount,
     inc: Vec<IncCount>,
 }
 
-fn open(cfg: &Config, name: &str) -> anyhow::Result<Out> {
+fn open(cfg: &Config, name: &str, on: bool) -> anyhow::Result<Out> {
     Ok(Out::new(match &cfg.out {
-        Some(dir) => {
+        Some(dir) if on => {
             let p = dir.join(name);
             Some(File::create(&p).with_context(|| format!("creating {}", p.display()))?)
         }
-        None => None,
+        _ => None,
     }))
+}
+
+/// `gateway`: a status the edge counts as a gateway error.
+fn edge_gateway(status: u16) -> bool {
+    status == 502 || status == 504 || (520..=526).contains(&status)
 }
 
 impl<'a> World<'a> {
@@ -86,14 +123,24 @@ impl<'a> World<'a> {
         Ok(World {
             cfg,
             rng: root.fork(1),
+            ray_rng: root.fork(7),
             clients: model::clients(&mut root.fork(2), 3000),
             human: model::weights(HUMAN_PATHS),
             bots: model::weights(BOT_PATHS),
-            access: open(cfg, "access.log")?,
-            error: open(cfg, "error.log")?,
-            fpm: open(cfg, "php-fpm.log")?,
-            slow: open(cfg, "www-slow.log")?,
-            kern: open(cfg, "kern.log")?,
+            access: open(cfg, "access.log", true)?,
+            error: open(cfg, "error.log", true)?,
+            fpm: open(
+                cfg,
+                if cfg.fpm_journal {
+                    "php-fpm.journal"
+                } else {
+                    "php-fpm.log"
+                },
+                true,
+            )?,
+            slow: open(cfg, "www-slow.log", true)?,
+            kern: open(cfg, "kern.log", true)?,
+            edge: open(cfg, "cloudflare.log", cfg.cloudflare)?,
             st_access: Stamp::new(
                 z,
                 if cfg.access_format == AccessFormat::Json {
@@ -103,26 +150,86 @@ impl<'a> World<'a> {
                 },
             ),
             st_error: Stamp::new(z, Style::Error),
-            st_fpm: Stamp::new(z, Style::Fpm),
+            st_fpm: Stamp::new(
+                z,
+                if cfg.fpm_journal {
+                    Style::JournalIso
+                } else {
+                    Style::Fpm
+                },
+            ),
             st_slow: Stamp::new(z, Style::Fpm),
             st_kern: Stamp::new(z, Style::Dmesg),
             conn: 1000 + root.fork(3).below(5000),
             path: Vec::with_capacity(256),
+            scratch: Vec::with_capacity(256),
             status: BTreeMap::new(),
-            upstream: [0; 7],
+            upstream: BTreeMap::new(),
             upstream_warnings: 0,
             malformed: [0; 4],
             background_gw: 0,
+            edge_count: EdgeCount::default(),
             inc: (0..n_inc).map(|_| IncCount::default()).collect(),
         })
     }
 
-    /// Writes one request to the access log (and its error-log line).
-    /// `may_break`: the line may be replaced by a malformed one.
-    fn request(&mut self, r: &Req, incident: Option<usize>, may_break: bool) -> anyhow::Result<()> {
+    /// Writes one Cloudflare line and counts it.
+    fn edge_line(&mut self, e: &Edge, incident: Option<usize>) -> anyhow::Result<()> {
+        logs::cloudflare_line(&mut self.edge.buf, e);
+        self.edge.end_line()?;
+        let c = &mut self.edge_count;
+        c.requests += 1;
+        *c.status.entry(e.status).or_default() += 1;
+        if let Some(o) = e.origin {
+            *c.origin_status.entry(o).or_default() += 1;
+        }
+        if edge_gateway(e.status) {
+            c.gateway_errors += 1;
+            match incident {
+                Some(i) => {
+                    let c = &mut self.inc[i];
+                    *c.edge_status.entry(e.status).or_default() += 1;
+                    c.edge_first.get_or_insert(e.start);
+                    c.edge_first = c.edge_first.map(|f| f.min(e.start));
+                    c.edge_last = c.edge_last.max(e.start);
+                    *c.edge_paths.entry(path_key(e.uri)).or_default() += 1;
+                }
+                None => c.background_gateway_errors += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one request to the access log (with its error-log lines and,
+    /// with `--cloudflare`, its edge line). `may_break`: the access line
+    /// may be replaced by a malformed one. `edge`: the edge's status when it
+    /// differs from the origin's.
+    fn request(
+        &mut self,
+        r: &Req,
+        incident: Option<usize>,
+        may_break: bool,
+        edge: Option<u16>,
+    ) -> anyhow::Result<()> {
         self.conn += 1 + self.rng.below(3);
         let conn = self.conn;
         let rid = ((self.rng.next_u64() as u128) << 64) | self.rng.next_u64() as u128;
+        let ray = self.cfg.cloudflare.then(|| self.ray_rng.next_u64());
+        let r = &Req { ray, ..*r };
+        if let Some(ray) = ray {
+            let lat = 2 + self.ray_rng.below(20) as i64;
+            let e = Edge {
+                start: r.t - r.rt_ms as i64 - lat,
+                ip: r.ip,
+                method: r.method,
+                uri: r.path,
+                status: edge.unwrap_or(r.status),
+                origin: Some(r.status),
+                origin_ms: r.rt_ms,
+                ray,
+            };
+            self.edge_line(&e, incident)?;
+        }
         let start = self.access.buf.len();
         logs::access_line(
             &mut self.access.buf,
@@ -139,9 +246,21 @@ impl<'a> World<'a> {
         self.access.end_line()?;
         *self.status.entry(r.status).or_default() += 1;
         if let Up::Err(e) = r.up {
-            logs::upstream_error_line(&mut self.error.buf, &mut self.st_error, r, e, conn);
+            logs::upstream_error_line(
+                &mut self.error.buf,
+                &mut self.st_error,
+                r,
+                e,
+                conn,
+                &mut self.scratch,
+            );
+            let kinds = e.kinds();
+            self.error.lines += kinds.len() as u64 + e.warnings() - 1;
             self.error.end_line()?;
-            self.upstream[e.index()] += 1;
+            for k in kinds {
+                *self.upstream.entry(k).or_default() += 1;
+            }
+            self.upstream_warnings += e.warnings();
         } else if r.status == 404 && r.up == Up::None {
             logs::open_failed_line(&mut self.error.buf, &mut self.st_error, r, conn);
             self.error.end_line()?;
@@ -152,16 +271,19 @@ impl<'a> World<'a> {
         }
         let gw = r.status == 502 || r.status == 504;
         match incident {
-            Some(i) if gw => {
+            Some(i) => {
                 let c = &mut self.inc[i];
-                *c.status.entry(r.status).or_default() += 1;
                 if let Up::Err(e) = r.up {
-                    *c.upstream.entry(e.kind()).or_default() += 1;
+                    for k in e.kinds() {
+                        *c.upstream.entry(k).or_default() += 1;
+                    }
                 }
-                c.first.get_or_insert(r.t);
-                c.last = r.t;
-                let (p, action) = path_key(r.path);
-                *c.paths.entry((p, action)).or_default() += 1;
+                if gw {
+                    *c.status.entry(r.status).or_default() += 1;
+                    c.first.get_or_insert(r.t);
+                    c.last = r.t;
+                    *c.paths.entry(path_key(r.path)).or_default() += 1;
+                }
             }
             None if gw => self.background_gw += 1,
             _ => {}
@@ -241,7 +363,7 @@ impl<'a> World<'a> {
                     )
                 }
             }
-            Route::Php => {
+            Route::Php | Route::Api => {
                 let rt = self.rng.range(25, 900);
                 if x < 15 && spec.method == "GET" {
                     (301, 0, rt, Up::Ok)
@@ -256,18 +378,29 @@ impl<'a> World<'a> {
                 }
             }
         };
+        if spec.route == Route::Api {
+            (status, bytes, rt, up) = (200, self.rng.range(80, 400), self.rng.range(4, 60), Up::Ok);
+        }
         let mut incident = None;
-        if spec.route == Route::Php
-            && let Some(o) = plan.outages.iter().find(|o| o.start <= t && t < o.end)
+        if spec.route != Route::Static
+            && let Some(o) = plan.outages.iter().find(|o| {
+                o.route == spec.route
+                    && o.start <= t
+                    && t < o.end
+                    && o.path
+                        .is_none_or(|p| path.split(|&b| b == b'?').next() == Some(p.as_bytes()))
+            })
         {
-            {
-                let e = if t < o.switch { o.first } else { o.then };
-                status = 502;
-                bytes = 157;
-                rt = self.rng.below(2);
-                up = Up::Err(e);
-                incident = Some(o.incident);
-            }
+            let e = if t < o.switch { o.first } else { o.then };
+            status = e.status();
+            bytes = e.bytes();
+            rt = if e == UpErr::TooBig {
+                self.rng.range(40, 400)
+            } else {
+                self.rng.below(2)
+            };
+            up = Up::Err(e);
+            incident = Some(o.incident);
         }
         let clients = std::mem::take(&mut self.clients);
         let c = &clients[ci];
@@ -289,8 +422,10 @@ impl<'a> World<'a> {
             bytes,
             rt_ms: rt,
             up,
+            api: spec.route == Route::Api,
+            ray: None,
         };
-        let res = self.request(&r, incident, incident.is_none());
+        let res = self.request(&r, incident, incident.is_none(), None);
         self.clients = clients;
         self.path = path;
         res
@@ -298,7 +433,7 @@ impl<'a> World<'a> {
 }
 
 /// A gateway error's path without its query, and the admin-ajax action.
-fn path_key(path: &[u8]) -> (String, Option<String>) {
+pub fn path_key(path: &[u8]) -> (String, Option<String>) {
     let s = String::from_utf8_lossy(path);
     let (p, q) = s.split_once('?').unwrap_or((&s, ""));
     let action = if p.ends_with("admin-ajax.php") {
@@ -331,29 +466,135 @@ fn bytes_per_request(cfg: &Config) -> anyhow::Result<f64> {
     Ok(w.access.total() as f64 / n as f64)
 }
 
+/// The least duration (ms) that holds `n` incidents at least
+/// [`MIN_GAP`] apart.
+pub fn min_duration(n: usize) -> i64 {
+    if n == 0 {
+        0
+    } else {
+        (n as i64 + 1) * (MIN_GAP + MIN_LEN)
+    }
+}
+
+/// Writes `plan`'s php-fpm line in the configured form.
+fn fpm_line(w: &mut World, journal: bool, t: i64, pid: u32, body: &[u8]) -> anyhow::Result<()> {
+    let out = &mut w.fpm.buf;
+    if !journal {
+        if pid == 0 {
+            // systemd's own lines exist only in the journal.
+            return Ok(());
+        }
+        out.push(b'[');
+        out.extend_from_slice(w.st_fpm.get(t));
+        out.extend_from_slice(b"] ");
+        out.extend_from_slice(body);
+        out.push(b'\n');
+        return w.fpm.end_line().map_err(Into::into);
+    }
+    out.extend_from_slice(w.st_fpm.get(t));
+    if pid == 0 {
+        out.extend_from_slice(b" vm systemd[1]: ");
+        out.extend_from_slice(body);
+    } else {
+        out.extend_from_slice(b" vm php-fpm8.2[");
+        crate::num::u64(out, pid as u64);
+        out.extend_from_slice(b"]: ");
+        // `WARNING: text` is written `[WARNING] text` with syslog.
+        match body.iter().position(|&b| b == b':') {
+            Some(i) => {
+                out.push(b'[');
+                out.extend_from_slice(&body[..i]);
+                out.push(b']');
+                out.extend_from_slice(&body[i + 1..]);
+            }
+            None => out.extend_from_slice(body),
+        }
+    }
+    out.push(b'\n');
+    w.fpm.end_line().map_err(Into::into)
+}
+
 /// Generates the log set; returns `truth.json`'s document.
 pub fn run(cfg: &Config) -> anyhow::Result<Value> {
-    let duration = match cfg.size {
+    if cfg.incidents.contains(&Kind::EdgeOnly) && !cfg.cloudflare {
+        anyhow::bail!(
+            "edge_only needs the edge's log: add --cloudflare (or leave edge_only out of --incidents)"
+        );
+    }
+    let n = cfg.incidents.len();
+    let need = min_duration(n);
+    let (duration, rate) = match cfg.size {
         Some(size) => {
             let per = bytes_per_request(cfg)?;
-            ((size as f64 / per / cfg.rate) * 1000.0).ceil() as i64
+            let d = ((size as f64 / per / cfg.rate) * 1000.0).ceil() as i64;
+            if d >= need {
+                (d, cfg.rate)
+            } else {
+                // Too few requests at this rate for the incidents' spacing:
+                // the same bytes over a longer time.
+                (need, size as f64 / per / (need as f64 / 1000.0))
+            }
         }
-        None => cfg.duration,
+        None => {
+            if cfg.duration < need {
+                anyhow::bail!(
+                    "--duration {}s is too short for {n} incidents at least {} min apart: give at least {}m, or fewer --incidents",
+                    cfg.duration / 1000,
+                    MIN_GAP / 60_000,
+                    (need + 59_999) / 60_000
+                );
+            }
+            (cfg.duration, cfg.rate)
+        }
     };
     let (start, end) = (cfg.start, cfg.start + duration);
     let root = Rng::new(cfg.seed);
-    // Incidents: evenly spread, each a fraction of the slot between them.
+    // Incidents: evenly spread, at least MIN_GAP apart, at most 5 min long.
     let mut plan = Plan::default();
-    let n = cfg.incidents.len() as i64;
-    let len = (duration / (n.max(1) * 4)).clamp(20_000, 300_000);
+    let slot = duration / (n as i64 + 1);
+    let len = (slot - MIN_GAP).clamp(MIN_LEN, 300_000);
+    let windows: Vec<(i64, i64)> = (0..n)
+        .map(|i| {
+            let c = start + duration * (i as i64 + 1) / (n as i64 + 1);
+            (c - len / 2, c + len / 2)
+        })
+        .collect();
+    // Quiet stretches for routine noise, between the incidents.
+    let mut quiet = Vec::new();
+    let mut from = start;
+    for &(s, e) in &windows {
+        quiet.push((from, s - NOISE_MARGIN));
+        from = e + NOISE_MARGIN;
+    }
+    quiet.push((from, end));
+    let mut bg = Known::default();
     {
         let mut b = Builder::new(root.fork(4), &mut plan);
         for (i, &kind) in cfg.incidents.iter().enumerate() {
-            let c = start + duration * (i as i64 + 1) / (n + 1);
-            b.add(kind, c - len / 2, c + len / 2);
+            b.noise(quiet[i].0, quiet[i].1, &mut bg);
+            b.add(kind, windows[i].0, windows[i].1);
+        }
+        b.noise(quiet[n].0, quiet[n].1, &mut bg);
+        // The kernel OOM-kills mysqld once, in the middle of the longest
+        // quiet stretch when it is 10 min or more.
+        if let Some(&(a, z)) = quiet.iter().max_by_key(|(a, z)| (z - a, -a))
+            && z - a >= 600_000
+        {
+            b.mysqld_oom(a + (z - a) / 2, &mut bg);
         }
     }
-    // A few isolated gateway errors away from every incident.
+    let oom_at: Vec<i64> = if bg.oom_kills > 0 {
+        vec![
+            plan.kern
+                .iter()
+                .find(|l| l.1.starts_with(b"mysqld"))
+                .map_or(0, |l| l.0),
+        ]
+    } else {
+        Vec::new()
+    };
+    // A few isolated gateway errors, 4 min or more from every incident and
+    // 2 min from the mysqld OOM kill.
     let mut rng = root.fork(5);
     let n_bg = if duration < 120_000 {
         0
@@ -362,14 +603,12 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
     };
     let kinds = [UpErr::Premature, UpErr::TimedOut, UpErr::Reset];
     for j in 0..n_bg {
-        // Up to 50 draws for an instant at least one incident length away
-        // from every incident.
         let t = (0..50).find_map(|_| {
             let t = start + 30_000 + rng.below((duration - 60_000).max(1) as u64) as i64;
-            let far = plan
-                .incidents
+            let far = windows
                 .iter()
-                .all(|inc| t < inc.window.0 - 2 * len || t > inc.window.1 + 2 * len);
+                .all(|&(s, e)| t < s - 240_000 || t > e + 240_000)
+                && oom_at.iter().all(|&o| (t - o).abs() > 120_000);
             far.then_some(t)
         });
         let Some(t) = t else { continue };
@@ -384,18 +623,20 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
             method: "GET",
             path: "/product/linen-duvet-cover/".into(),
             status: e.status(),
-            bytes: if e.status() == 504 { 167 } else { 157 },
+            bytes: e.bytes(),
             rt_ms,
             err: Some(e),
             incident: None,
+            api: false,
+            edge: None,
         });
     }
     plan.sort();
 
     let mut w = World::new(cfg, plan.incidents.len())?;
-    let mean_gap_us = (1e6 / cfg.rate).max(1.0);
+    let mean_gap_us = (1e6 / rate).max(1.0);
     let mut t_us = start as f64 * 1000.0;
-    let (mut ri, mut fi, mut si, mut ki) = (0, 0, 0, 0);
+    let (mut ri, mut fi, mut si, mut ki, mut ei) = (0, 0, 0, 0, 0);
     let mut client_rng = root.fork(6);
     loop {
         t_us += w.rng.unit() * 2.0 * mean_gap_us;
@@ -418,18 +659,32 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
                 bytes: p.bytes,
                 rt_ms: p.rt_ms,
                 up: p.err.map_or(Up::Ok, Up::Err),
+                api: p.api,
+                ray: None,
             };
-            w.request(&r, p.incident, false)?;
+            w.request(&r, p.incident, false, p.edge)?;
             ri += 1;
         }
+        while ei < plan.edge_only.len() && plan.edge_only[ei].t <= upto {
+            let p = &plan.edge_only[ei];
+            let ci = client_rng.below(w.clients.len() as u64) as usize;
+            let ip = w.clients[ci].ip.clone();
+            let e = Edge {
+                start: p.t,
+                ip: &ip,
+                method: p.method,
+                uri: p.path.as_bytes(),
+                status: p.status,
+                origin: None,
+                origin_ms: 0,
+                ray: w.ray_rng.next_u64(),
+            };
+            w.edge_line(&e, Some(p.incident))?;
+            ei += 1;
+        }
         while fi < plan.fpm.len() && plan.fpm[fi].0 <= upto {
-            let (lt, body) = &plan.fpm[fi];
-            w.fpm.buf.push(b'[');
-            w.fpm.buf.extend_from_slice(w.st_fpm.get(*lt));
-            w.fpm.buf.extend_from_slice(b"] ");
-            w.fpm.buf.extend_from_slice(body);
-            w.fpm.buf.push(b'\n');
-            w.fpm.end_line()?;
+            let (lt, pid, body) = &plan.fpm[fi];
+            fpm_line(&mut w, cfg.fpm_journal, *lt, *pid, body)?;
             fi += 1;
         }
         while si < plan.slow.len() && plan.slow[si].0 <= upto {
@@ -463,10 +718,11 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
         &mut w.fpm,
         &mut w.slow,
         &mut w.kern,
+        &mut w.edge,
     ] {
         o.flush()?;
     }
-    Ok(truth(cfg, &w, &plan, start, end))
+    Ok(truth(cfg, &w, &plan, &bg, start, end, rate))
 }
 
 fn map<K: ToString, V: Copy + Into<Value>>(m: impl IntoIterator<Item = (K, V)>) -> Value {
@@ -477,92 +733,146 @@ fn map<K: ToString, V: Copy + Into<Value>>(m: impl IntoIterator<Item = (K, V)>) 
     )
 }
 
-fn truth(cfg: &Config, w: &World, plan: &Plan, start: i64, end: i64) -> Value {
+fn top(paths: &HashMap<(String, Option<String>), u64>) -> Value {
+    let mut paths: Vec<_> = paths.iter().collect();
+    paths.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    paths
+        .first()
+        .map(|((p, a), n)| json!({"path": p, "action": a, "count": n}))
+        .unwrap_or(Value::Null)
+}
+
+fn fpm_json(k: &Known) -> Value {
+    json!({
+        "max_children_reached": k.max_children_reached,
+        "seems_busy": k.seems_busy,
+        "child_signals": map(k.child_signals.iter().map(|(k, v)| (k, *v))),
+        "child_exits": k.child_exits,
+        "slow_requests": k.slow_requests,
+        "execution_timeouts": k.execution_timeouts,
+        "restarts": k.restarts,
+        "php_fatal_errors": k.php_fatal_errors,
+    })
+}
+
+fn truth(
+    cfg: &Config,
+    w: &World,
+    plan: &Plan,
+    bg: &Known,
+    start: i64,
+    end: i64,
+    rate: f64,
+) -> Value {
     let z = cfg.zone;
     let mut incidents = Vec::new();
-    let mut sums = crate::incidents::Known::default();
+    let mut sums = bg.clone();
     for (inc, c) in plan.incidents.iter().zip(&w.inc) {
         let (cause, verdict, handoff) = inc.kind.diagnosis();
         let k = &inc.known;
-        let mut paths: Vec<_> = c.paths.iter().collect();
-        paths.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let top = paths
-            .first()
-            .map(|((p, a), n)| json!({"path": p, "action": a, "count": n}));
         let gw: u64 = c.status.values().sum();
+        let edge_gw: u64 = c.edge_status.values().sum();
         sums.max_children_reached += k.max_children_reached;
+        sums.seems_busy += k.seems_busy;
+        sums.child_exits += k.child_exits;
         sums.slow_requests += k.slow_requests;
         sums.execution_timeouts += k.execution_timeouts;
         sums.restarts += k.restarts;
+        sums.php_fatal_errors += k.php_fatal_errors;
         sums.slowlog_traces += k.slowlog_traces;
         sums.oom_kills += k.oom_kills;
         sums.segfaults += k.segfaults;
         for (s, n) in &k.child_signals {
             *sums.child_signals.entry(s).or_default() += n;
         }
+        // The incident's times and top path: the origin's gateway errors,
+        // or the edge's when the origin logged none.
+        let (first, last, top_path) = if gw > 0 {
+            (c.first, c.last, top(&c.paths))
+        } else {
+            (c.edge_first, c.edge_last, top(&c.edge_paths))
+        };
         incidents.push(json!({
             "kind": inc.kind.name(),
             "cause": cause,
             "verdict": verdict,
             "handoff": handoff,
-            "start": c.first.map(|t| rfc3339(z, t)),
-            "end": c.first.map(|_| rfc3339(z, c.last)),
+            "start": first.map(|t| rfc3339(z, t)),
+            "end": first.map(|_| rfc3339(z, last)),
             "gateway_errors": gw,
             "status_502": c.status.get(&502).copied().unwrap_or(0),
             "status_504": c.status.get(&504).copied().unwrap_or(0),
+            "edge_gateway_errors": edge_gw,
+            "edge_status": map(c.edge_status.iter().map(|(k, v)| (k, *v))),
             "upstream_errors": map(c.upstream.iter().map(|(k, v)| (k, *v))),
-            "top_path": top,
-            "culprit": k.culprit.map(|(name, call)| json!({"kind": "plugin", "name": name, "call": call})),
+            "top_path": top_path,
+            "culprit": k.culprit.map(|(kind, name, call)| json!({"kind": kind, "name": name, "call": call})),
             "action": k.action,
             "module": k.module,
-            "fpm": {
-                "max_children_reached": k.max_children_reached,
-                "child_signals": map(k.child_signals.iter().map(|(k, v)| (k, *v))),
-                "slow_requests": k.slow_requests,
-                "execution_timeouts": k.execution_timeouts,
-                "restarts": k.restarts,
-            },
+            "fpm": fpm_json(k),
             "slowlog_traces": k.slowlog_traces,
             "kernel": {"oom_kills": k.oom_kills, "segfaults": k.segfaults},
         }));
     }
     let requests: u64 = w.status.values().sum();
+    let fpm_name = if cfg.fpm_journal {
+        "php-fpm.journal"
+    } else {
+        "php-fpm.log"
+    };
+    let mut lines = serde_json::Map::new();
+    let mut files = vec![
+        ("access.log", &w.access),
+        ("error.log", &w.error),
+        (fpm_name, &w.fpm),
+        ("www-slow.log", &w.slow),
+        ("kern.log", &w.kern),
+    ];
+    if cfg.cloudflare {
+        files.push(("cloudflare.log", &w.edge));
+    }
+    for (name, o) in files {
+        lines.insert(name.to_string(), o.lines.into());
+    }
+    let e = &w.edge_count;
+    let edge = if cfg.cloudflare {
+        json!({
+            "requests": e.requests,
+            "status": map(e.status.iter().map(|(k, v)| (k, *v))),
+            "origin_status": map(e.origin_status.iter().map(|(k, v)| (k, *v))),
+            "gateway_errors": e.gateway_errors,
+        })
+    } else {
+        Value::Null
+    };
     json!({
         "schema": "baton.truth.v1",
         "seed": cfg.seed,
         "tz": cfg.zone_name,
-        "access_format": match cfg.access_format {
-            AccessFormat::Combined => "combined",
-            AccessFormat::Timing => "timing",
-            AccessFormat::Json => "json",
-        },
+        "access_format": cfg.access_format.name(),
+        "fpm_log": if cfg.fpm_journal { "journal" } else { "file" },
+        "cloudflare": cfg.cloudflare,
         "start": rfc3339(z, start),
         "end": rfc3339(z, end),
-        "rate": cfg.rate,
+        "rate": rate,
         "incidents": incidents,
-        "background": {"gateway_errors": w.background_gw},
+        "background": {
+            "gateway_errors": w.background_gw,
+            "edge_gateway_errors": e.background_gateway_errors,
+            "fpm": fpm_json(bg),
+            "kernel": {"oom_kills": bg.oom_kills, "oom_victims": if bg.oom_kills > 0 { json!(["mysqld"]) } else { json!([]) }, "noise_lines": bg.kernel_lines},
+        },
         "totals": {
             "requests": requests,
             "status": map(w.status.iter().map(|(k, v)| (k, *v))),
-            "upstream_errors": map(UpErr::ALL.iter().zip(w.upstream).filter(|(_, n)| *n > 0).map(|(e, n)| (e.kind(), n))),
+            "upstream_errors": map(w.upstream.iter().map(|(k, v)| (*k, *v))),
             "upstream_warnings": w.upstream_warnings,
             "malformed": map(MALFORMED.iter().zip(w.malformed)),
-            "fpm": {
-                "max_children_reached": sums.max_children_reached,
-                "child_signals": map(sums.child_signals.iter().map(|(k, v)| (k, *v))),
-                "slow_requests": sums.slow_requests,
-                "execution_timeouts": sums.execution_timeouts,
-                "restarts": sums.restarts,
-            },
+            "fpm": fpm_json(&sums),
             "slowlog": {"traces": sums.slowlog_traces},
             "kernel": {"oom_kills": sums.oom_kills, "segfaults": sums.segfaults},
-            "lines": {
-                "access.log": w.access.lines,
-                "error.log": w.error.lines,
-                "php-fpm.log": w.fpm.lines,
-                "www-slow.log": w.slow.lines,
-                "kern.log": w.kern.lines,
-            },
+            "edge": edge,
+            "lines": lines,
             "bytes": {"access.log": w.access.total()},
         },
     })

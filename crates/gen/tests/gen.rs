@@ -40,9 +40,9 @@ const FILES: [&str; 6] = [
 
 const SMALL: [&str; 6] = [
     "--duration",
-    "40m",
+    "3h",
     "--rate",
-    "3",
+    "1",
     "--start",
     "2026-11-24T08:00:00Z",
 ];
@@ -110,7 +110,7 @@ fn dst_spring_forward_renders_local_times() {
     );
     assert_eq!(
         head(&l[4]),
-        r#"22.197.153.18 - - [29/Mar/2026:03:00:00 +0200] "GET /wp-includes/js/jquery/jquery.min.js?ver=3.7.1 HTTP/2.0" 200 164606 "https://shop.example.com/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.67""#
+        r#"22.197.153.18 - - [29/Mar/2026:03:00:00 +0200] "GET /wp-content/themes/storefront/style.css?ver=4.5.3 HTTP/2.0" 200 164606 "https://shop.example.com/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.67""#
     );
     let t = truth(&d);
     assert_eq!(t["start"], "2026-03-29T01:59:58+01:00");
@@ -145,7 +145,7 @@ fn new_year_renders_local_times() {
     );
     assert_eq!(
         head(&l[4]),
-        r#"22.197.153.18 - - [01/Jan/2026:00:00:00 -0500] "GET /wp-includes/js/jquery/jquery.min.js?ver=3.7.1 HTTP/2.0" 200 164606 "https://shop.example.com/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.67""#
+        r#"22.197.153.18 - - [01/Jan/2026:00:00:00 -0500] "GET /wp-content/themes/storefront/style.css?ver=4.5.3 HTTP/2.0" 200 164606 "https://shop.example.com/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.67""#
     );
 }
 
