@@ -254,6 +254,7 @@ fn lines_where<P: RecordParser>(
 /// (`Nov 24 11:19:08`, `Dec  1 00:00:00`) in `sample`, if any: what the
 /// year of a journal or kern.log is inferred for.
 pub fn first_yearless_date(sample: &[u8]) -> Option<(u32, u32)> {
+    let sample = sample.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(sample);
     Lines::new(sample).take(DETECT_LINES).find_map(|(_, l)| {
         if l.len() < 15 || l[3] != b' ' || l[6] != b' ' || l[9] != b':' || l[12] != b':' {
             return None;

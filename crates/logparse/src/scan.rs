@@ -25,6 +25,8 @@ use crate::frame::{Loc, RecordParser, last_boundary, next_boundary, trim_cr};
 pub const SAMPLES_PER_REASON: usize = 3;
 /// How many bytes of a skipped line a sample keeps.
 pub const SAMPLE_BYTES: usize = 200;
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Receives parsed records of one chunk, and merges with the sink of the
 /// chunk after it.
@@ -193,6 +195,13 @@ where
     S: Sink<P>,
 {
     let max_record = opts.max_record();
+    // A byte order mark before an input's first line (a log saved by a
+    // Windows editor) is no part of its record; detection ignores it too.
+    let bom = if base_offset == 0 && buf.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    };
     let mut t = Tally {
         bytes: buf.len() as u64,
         ..Tally::default()
@@ -228,7 +237,7 @@ where
             }
         }
         pos = end + 1;
-        let rec = trim_cr(&buf[start..end]);
+        let rec = trim_cr(&buf[start.max(bom)..end]);
         let loc = Loc {
             offset: base_offset + start as u64,
             line: t.lines + 1,

@@ -140,7 +140,7 @@ proptest! {
         let f = temp_file(&buf);
         let block = block << 19; // 512 KiB to 2 MiB: some long lines exceed a block
         for max_record in [1usize << 20, 100_000] {
-            let opts = ScanOptions { chunk_size: chunk, block_size: block, max_record, parallel: true };
+            let opts = ScanOptions { chunk_size: chunk, block_size: block, max_record, ..ScanOptions::default() };
             let max = opts.max_record.min(block / 2);
 
             let s = scan_file(&f, &Toy, &opts, &Collect::default);
