@@ -1,0 +1,581 @@
+//! The verdict rules on hand-built event sets: one scenario per cause of
+//! the playbook, each asserting verdict, cause, time range, top path and
+//! culprit.
+
+use baton_correlate::model::Analysis;
+use baton_correlate::{Cause, Coverage, Input, Options, Verdict, analyze};
+use baton_logparse::event::{MasterStep, Minute, PathCount};
+use baton_logparse::fpm::slowlog::{CallKind, CodeKind};
+use baton_logparse::nginx::error::UpstreamKind;
+use baton_logparse::summary::TimeRange;
+use baton_logparse::{Event, EventKind, Timestamp, Traffic};
+
+/// 2026-11-24T10:00:00Z.
+const T0: i64 = 1_795_514_400;
+
+fn at(t: i64, kind: EventKind) -> Event {
+    Event {
+        time: Some(Timestamp::from_unix(T0 + t, 0)),
+        kind: Some(kind),
+        ..Event::default()
+    }
+}
+
+fn text(s: &str) -> Option<Box<[u8]>> {
+    Some(s.as_bytes().into())
+}
+
+/// A gateway error in the access log and, when `kind` is given, its
+/// upstream error in the error log at the same instant.
+fn failure(
+    out: &mut Vec<Event>,
+    t: i64,
+    status: u16,
+    path: &str,
+    client: usize,
+    kind: Option<UpstreamKind>,
+) {
+    let client = format!("10.0.0.{client}");
+    out.push(Event {
+        status: Some(status),
+        path: text(path),
+        client: text(&client),
+        host: text("shop.example.com"),
+        file: 0,
+        line: out.len() as u64 + 1,
+        ..at(t, EventKind::Request)
+    });
+    if let Some(k) = kind {
+        out.push(Event {
+            upstream_kind: Some(k),
+            path: text(path),
+            client: text(&client),
+            upstream: text("fastcgi://unix:/run/php/php8.2-fpm.sock:"),
+            file: 1,
+            line: out.len() as u64 + 1,
+            ..at(t, EventKind::UpstreamError)
+        });
+    }
+}
+
+fn fpm(t: i64, kind: EventKind) -> Event {
+    Event {
+        file: 2,
+        pool: text("www"),
+        ..at(t, kind)
+    }
+}
+
+fn child_exit(t: i64, pid: u32, signal: &str) -> Event {
+    Event {
+        pid: Some(pid),
+        signal: Some(signal.into()),
+        ..fpm(t, EventKind::FpmChildExit)
+    }
+}
+
+fn trace(t: i64, plugin: &str, call: CallKind) -> Event {
+    Event {
+        file: 3,
+        pid: Some(4242),
+        plugin: text(plugin),
+        code: Some(CodeKind::Plugin),
+        call: Some(call),
+        frame: text(&format!(
+            "curl_exec() /var/www/wp-content/plugins/{plugin}/api.php:88"
+        )),
+        ..fpm(t, EventKind::SlowlogTrace)
+    }
+}
+
+/// Steady traffic: `rps` requests a second over two hours from T0 - 1 h,
+/// spread over a few paths, plus `extra` requests per minute on one path
+/// between `from` and `to` seconds.
+fn traffic(rps: u64, extra: Option<(&str, &str, u64, i64, i64)>) -> Traffic {
+    let mut t = Traffic::default();
+    for m in (T0 - 3600) / 60..(T0 + 3600) / 60 {
+        let per = rps * 60;
+        let mut minute = Minute {
+            requests: per,
+            static_requests: per / 4,
+            ..Minute::default()
+        };
+        for (i, p) in ["/", "/shop/", "/cart/", "/checkout/"].iter().enumerate() {
+            minute.top.push(PathCount {
+                path: p.as_bytes().to_vec(),
+                action: Vec::new(),
+                count: per * 3 / 4 / 4 + i as u64,
+                error: 0,
+            });
+        }
+        if let Some((path, action, n, from, to)) = extra
+            && m * 60 >= T0 + from - 60
+            && m * 60 <= T0 + to
+        {
+            minute.requests += n;
+            minute.top.push(PathCount {
+                path: path.as_bytes().to_vec(),
+                action: action.as_bytes().to_vec(),
+                count: n,
+                error: 0,
+            });
+        }
+        t.minutes.insert(m, minute);
+    }
+    t
+}
+
+fn run(events: Vec<Event>, coverage: Coverage, traffic: Traffic) -> Analysis {
+    let mut window = TimeRange::default();
+    window.add(Timestamp::from_unix(T0 - 3600, 0));
+    window.add(Timestamp::from_unix(T0 + 3600, 0));
+    let mut access = TimeRange::default();
+    if coverage.access {
+        access = window;
+    }
+    let input = Input {
+        events,
+        files: [
+            "access.log",
+            "error.log",
+            "php-fpm.log",
+            "www-slow.log",
+            "kern.log",
+            "cf.log",
+        ]
+        .map(String::from)
+        .to_vec(),
+        requests: traffic.minutes.values().map(|m| m.requests).sum(),
+        traffic,
+        access_ranges: vec![access],
+        window,
+        coverage,
+    };
+    analyze(&input, &Options::default())
+}
+
+fn full() -> Coverage {
+    Coverage {
+        access: true,
+        error: true,
+        fpm: true,
+        slowlog: true,
+        kernel: true,
+        edge: false,
+    }
+}
+
+fn only(a: &Analysis) -> &baton_correlate::Incident {
+    assert_eq!(a.incidents.len(), 1, "incidents: {:#?}", a.incidents);
+    &a.incidents[0]
+}
+
+const PATHS: [&str; 5] = ["/", "/shop/", "/cart/", "/checkout/", "/my-account/"];
+
+#[test]
+fn pool_saturation_is_capacity_max_children() {
+    let mut ev = Vec::new();
+    ev.push(fpm(-2, EventKind::FpmMaxChildren));
+    for i in 0..40 {
+        let kind = if i % 3 == 0 {
+            UpstreamKind::TimedOut
+        } else {
+            UpstreamKind::ConnectEagain
+        };
+        let status = if kind == UpstreamKind::TimedOut {
+            504
+        } else {
+            502
+        };
+        let path = PATHS[if i % 2 == 0 { 1 } else { i % 5 }];
+        failure(&mut ev, i as i64 * 5, status, path, i, Some(kind));
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Capacity, Cause::MaxChildren)
+    );
+    assert_eq!(i.start, "2026-11-24T10:00:00+00:00");
+    assert_eq!(i.end, "2026-11-24T10:03:15+00:00");
+    assert_eq!(i.top_paths[0].path, "/shop/");
+    assert_eq!(i.fpm.max_children_reached, 1);
+    assert_eq!(a.joins.matched_upstream_error, 40);
+    assert!(i.next_steps.iter().any(|s| s.contains("pm.max_children")));
+}
+
+#[test]
+fn static_pool_backlog_full_alone_is_capacity() {
+    let mut ev = Vec::new();
+    for i in 0..20 {
+        failure(
+            &mut ev,
+            i * 4,
+            502,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::ConnectEagain),
+        );
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Capacity, Cause::BacklogFull)
+    );
+}
+
+#[test]
+fn slow_plugin_external_calls_are_latency_naming_the_plugin() {
+    let mut ev = Vec::new();
+    for i in 0..30 {
+        ev.push(trace(i * 6 - 55, "acme-shipping", CallKind::ExternalCall));
+    }
+    ev.push(trace(10, "other-plugin", CallKind::Database));
+    // The pool saturates too: a few backlog-full errors on other paths.
+    ev.push(fpm(30, EventKind::FpmMaxChildren));
+    for i in 0..24 {
+        let (path, kind, status) = if i % 6 == 5 {
+            ("/shop/", UpstreamKind::ConnectEagain, 502)
+        } else {
+            ("/wp-admin/admin-ajax.php", UpstreamKind::TimedOut, 504)
+        };
+        failure(&mut ev, i * 5, status, path, i as usize, Some(kind));
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Latency, Cause::ExternalCall)
+    );
+    assert_eq!(i.handoff, "php-fpm -> external API");
+    assert_eq!(i.culprits[0].name, "acme-shipping");
+    assert_eq!(i.culprits[0].call, "external_call");
+    assert_eq!(i.top_paths[0].path, "/wp-admin/admin-ajax.php");
+    assert!(
+        i.contributing_causes.contains(&Cause::MaxChildren),
+        "{:?}",
+        i.contributing_causes
+    );
+    assert!(
+        i.next_steps
+            .iter()
+            .all(|s| !s.starts_with("Size `pm.max_children`"))
+    );
+}
+
+#[test]
+fn database_stall_is_latency_database() {
+    let mut ev = Vec::new();
+    for i in 0..12 {
+        ev.push(trace(i * 10 - 30, "woo-filter", CallKind::Database));
+    }
+    for i in 0..15 {
+        failure(
+            &mut ev,
+            i * 8,
+            504,
+            "/shop/",
+            i as usize,
+            Some(UpstreamKind::TimedOut),
+        );
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!((i.verdict, i.cause), (Verdict::Latency, Cause::Database));
+    assert_eq!(i.handoff, "php-fpm -> mysql");
+}
+
+#[test]
+fn refused_during_a_restart_is_fpm_restart_and_without_one_fpm_down() {
+    let build = |restart: bool| {
+        let mut ev = Vec::new();
+        if restart {
+            ev.push(Event {
+                step: Some(MasterStep::Stop),
+                ..fpm(0, EventKind::FpmRestart)
+            });
+            ev.push(Event {
+                step: Some(MasterStep::Start),
+                ..fpm(25, EventKind::FpmRestart)
+            });
+        }
+        for i in 0..30 {
+            let k = if i < 5 {
+                UpstreamKind::ConnectRefused
+            } else {
+                UpstreamKind::ConnectEnoent
+            };
+            failure(&mut ev, i, 502, PATHS[i as usize % 5], i as usize, Some(k));
+        }
+        run(ev, full(), traffic(20, None))
+    };
+    let a = build(true);
+    let i = only(&a);
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Connectivity, Cause::FpmRestart)
+    );
+    assert_eq!(i.fpm.restarts, 1);
+    assert!(i.next_steps[0].contains("graceful reload"));
+    let a = build(false);
+    assert_eq!(only(&a).cause, Cause::FpmDown);
+}
+
+#[test]
+fn permission_denied_is_socket_permission() {
+    let mut ev = Vec::new();
+    for i in 0..50 {
+        failure(
+            &mut ev,
+            i,
+            502,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::ConnectEacces),
+        );
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Connectivity, Cause::SocketPermission)
+    );
+    assert!(i.next_steps[0].contains("listen.owner"));
+}
+
+#[test]
+fn resets_with_sigsegv_children_are_a_segfault_and_with_oom_kills_an_oom_kill() {
+    let mut ev = Vec::new();
+    for i in 0..6u32 {
+        let t = i as i64 * 20;
+        failure(
+            &mut ev,
+            t,
+            502,
+            "/product/x/",
+            i as usize,
+            Some(UpstreamKind::ResetByPeer),
+        );
+        ev.push(child_exit(t, 1000 + i, "SIGSEGV"));
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!((i.verdict, i.cause), (Verdict::Crash, Cause::Segfault));
+    assert_eq!(i.fpm.child_signals.get("SIGSEGV"), Some(&6));
+
+    let mut ev = Vec::new();
+    for i in 0..4u32 {
+        let t = i as i64 * 30;
+        failure(
+            &mut ev,
+            t,
+            502,
+            "/wp-admin/admin-ajax.php",
+            i as usize,
+            Some(UpstreamKind::ResetByPeer),
+        );
+        ev.push(child_exit(t, 2000 + i, "SIGKILL"));
+        // dmesg -T clocks drift: the kill is logged 3 minutes off, and the
+        // pid joins it.
+        ev.push(Event {
+            pid: Some(2000 + i),
+            process: text("php-fpm8.2"),
+            file: 4,
+            ..at(t + 180, EventKind::KernelOomKill)
+        });
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!((i.verdict, i.cause), (Verdict::Crash, Cause::OomKill));
+    assert_eq!(i.fpm.oom_kills, 4);
+    assert!(
+        i.next_steps
+            .iter()
+            .any(|s| s.starts_with("Do not raise pm.max_children"))
+    );
+}
+
+#[test]
+fn a_sigterm_after_an_execution_timeout_is_no_crash() {
+    let mut ev = Vec::new();
+    for i in 0..8u32 {
+        let t = i as i64 * 10;
+        failure(
+            &mut ev,
+            t,
+            502,
+            "/export/",
+            i as usize,
+            Some(UpstreamKind::ResetByPeer),
+        );
+        ev.push(Event {
+            pid: Some(3000 + i),
+            path: text("/export/"),
+            ..fpm(t, EventKind::FpmExecutionTimeout)
+        });
+        ev.push(child_exit(t, 3000 + i, "SIGTERM"));
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_ne!(i.verdict, Verdict::Crash);
+}
+
+#[test]
+fn an_oom_kill_of_mysqld_is_memory_pressure_not_an_fpm_crash() {
+    let mut ev = Vec::new();
+    for i in 0..6 {
+        failure(
+            &mut ev,
+            i * 10,
+            502,
+            "/shop/",
+            i as usize,
+            Some(UpstreamKind::ResetByPeer),
+        );
+    }
+    ev.push(Event {
+        pid: Some(812),
+        process: text("mysqld"),
+        ..at(5, EventKind::KernelOomKill)
+    });
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_ne!(i.cause, Cause::OomKill);
+    assert_eq!(i.fpm.oom_kills, 0);
+    assert!(i.evidence.iter().any(|e| e.contains("memory pressure")));
+}
+
+#[test]
+fn an_admin_ajax_flood_is_request_flood_with_its_action() {
+    let mut ev = Vec::new();
+    ev.push(fpm(0, EventKind::FpmMaxChildren));
+    for i in 0..60 {
+        let kind = if i % 2 == 0 {
+            UpstreamKind::ConnectEagain
+        } else {
+            UpstreamKind::TimedOut
+        };
+        let mut before = ev.len();
+        failure(
+            &mut ev,
+            i * 2,
+            if i % 2 == 0 { 502 } else { 504 },
+            "/wp-admin/admin-ajax.php",
+            i as usize,
+            Some(kind),
+        );
+        while before < ev.len() {
+            ev[before].action = text("live_search");
+            before += 1;
+        }
+    }
+    let t = traffic(
+        20,
+        Some(("/wp-admin/admin-ajax.php", "live_search", 900, 0, 120)),
+    );
+    let i = &run(ev, full(), t).incidents[0];
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Capacity, Cause::RequestFlood)
+    );
+    assert_eq!(i.top_paths[0].action.as_deref(), Some("live_search"));
+    assert!(i.request_rate.incident_rps > 1.5 * i.request_rate.background_rps);
+    assert!(i.evidence.iter().any(|e| e.contains("action=live_search")));
+}
+
+#[test]
+fn edge_errors_with_a_healthy_origin_are_edge_only() {
+    let mut ev = Vec::new();
+    for i in 0..10 {
+        ev.push(Event {
+            status: Some(if i % 2 == 0 { 502 } else { 522 }),
+            origin_status: if i % 2 == 0 { Some(200) } else { None },
+            path: text("/"),
+            ray_id: text(&format!("8c0ffee{i:04}")),
+            file: 5,
+            ..at(i * 3, EventKind::EdgeRequest)
+        });
+    }
+    let cov = Coverage {
+        edge: true,
+        ..full()
+    };
+    let a = run(ev, cov, traffic(20, None));
+    let i = only(&a);
+    assert_eq!(
+        (i.verdict, i.cause, i.handoff),
+        (Verdict::Edge, Cause::EdgeOnly, "edge -> origin")
+    );
+    assert_eq!(a.totals.edge_gateway_errors, 10);
+}
+
+#[test]
+fn without_edge_logs_a_quiet_origin_names_the_edge_logs() {
+    let a = run(Vec::new(), full(), traffic(20, None));
+    assert!(a.incidents.is_empty());
+    assert!(
+        a.warnings.iter().any(|w| w.contains("Cloudflare Logpush")),
+        "{:?}",
+        a.warnings
+    );
+}
+
+#[test]
+fn one_off_errors_are_background_and_two_failures_ten_minutes_apart_are_two() {
+    let mut ev = Vec::new();
+    for t in [-3000, -1500, 2000, 3000] {
+        failure(&mut ev, t, 502, "/", 1, Some(UpstreamKind::ResetByPeer));
+    }
+    for i in 0..10 {
+        failure(
+            &mut ev,
+            i * 2,
+            502,
+            "/",
+            i as usize,
+            Some(UpstreamKind::ConnectEacces),
+        );
+        failure(
+            &mut ev,
+            600 + i * 2,
+            502,
+            "/",
+            i as usize,
+            Some(UpstreamKind::ConnectEacces),
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    assert_eq!(a.incidents.len(), 2);
+    assert_eq!(a.background.gateway_errors, 4);
+    assert_eq!(a.incidents[1].start, "2026-11-24T10:10:00+00:00");
+}
+
+#[test]
+fn thin_evidence_is_unknown_and_names_the_missing_logs() {
+    let mut ev = Vec::new();
+    for i in 0..10 {
+        failure(&mut ev, i * 3, 502, "/", i as usize, None);
+    }
+    let cov = Coverage {
+        access: true,
+        ..Coverage::default()
+    };
+    let i = &run(ev, cov, traffic(20, None)).incidents[0];
+    assert_eq!((i.verdict, i.cause), (Verdict::Unknown, Cause::Unknown));
+    assert!(i.next_steps.iter().any(|s| s.contains("error log")));
+    assert!(i.next_steps.iter().any(|s| s.contains("php-fpm log")));
+}
+
+#[test]
+fn a_504_counts_from_its_request_start() {
+    // 60 s requests: the max_children line 70 s before the log lines is
+    // within the default 60 s window of their starts.
+    let mut ev = vec![fpm(-70, EventKind::FpmMaxChildren)];
+    for i in 0..10 {
+        failure(
+            &mut ev,
+            i,
+            504,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::TimedOut),
+        );
+        let n = ev.len();
+        ev[n - 2].seconds = Some(60.0);
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!(i.fpm.max_children_reached, 1);
+}
