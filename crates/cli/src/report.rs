@@ -56,11 +56,7 @@ pub fn build(config: &Config) -> Report {
             traffic.merge(&t);
         }
         let range = s.range();
-        for t in [range.first, range.last].into_iter().flatten() {
-            if keep(t.unix_us) {
-                window.add(t);
-            }
-        }
+        window.merge(range);
         let c = &mut input.coverage;
         match s.format {
             Format::NginxAccess => {
@@ -88,6 +84,20 @@ pub fn build(config: &Config) -> Report {
         input.requests = traffic.minutes.values().map(|m| m.requests).sum();
     }
     input.traffic = traffic;
+    // The window read, cut to --since / --until.
+    let since = config.since.map(|b| b.resolve(stats.zone));
+    let until = config.until.map(|b| b.resolve(stats.zone));
+    let clamp = |t: Option<baton_logparse::Timestamp>| {
+        t.map(|t| {
+            let us = t
+                .unix_us
+                .max(since.unwrap_or(i64::MIN))
+                .min(until.unwrap_or(i64::MAX));
+            baton_logparse::Timestamp { unix_us: us, ..t }
+        })
+    };
+    window.first = clamp(window.first);
+    window.last = clamp(window.last);
     input.window = window;
     let opts = Options {
         zone: stats.zone,
@@ -120,9 +130,7 @@ pub fn run(config: &Config, r: &ReportConfig) -> anyhow::Result<Exit> {
                 config.output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
             output::report_text::report(&mut out, &report, color)?;
         }
-        ReportFormat::Html => {
-            anyhow::bail!("--format html: the HTML report is not built yet");
-        }
+        ReportFormat::Html => output::html::report(&mut out, &report)?,
     }
     out.flush()?;
     for e in &report.stats.errors {

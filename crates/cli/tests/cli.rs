@@ -64,7 +64,21 @@ fn stats_json_on_the_samples_matches_the_oracle() {
     assert_eq!(v["tz"], "UTC");
     assert_eq!(v["tz_source"], "access-log offsets");
     let files = v["files"].as_array().unwrap();
-    assert_eq!(files.len(), 3, "{files:?}");
+    let formats: BTreeMap<&str, &str> = files
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["format"].as_str().unwrap()))
+        .collect();
+    let want: BTreeMap<&str, &str> = [
+        ("testdata/sample/README.md", "unknown"),
+        ("testdata/sample/access.log", "nginx-access"),
+        ("testdata/sample/error.log", "nginx-error"),
+        ("testdata/sample/kern-dmesg-T.log", "kernel"),
+        ("testdata/sample/ondemand-slow.log", "fpm-slowlog"),
+        ("testdata/sample/php-fpm.log", "fpm-log"),
+        ("testdata/sample/www-slow.log", "fpm-slowlog"),
+    ]
+    .into();
+    assert_eq!(formats, want);
     for f in files {
         assert_eq!(
             f["lines"].as_u64().unwrap(),
