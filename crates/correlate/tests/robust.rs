@@ -17,27 +17,44 @@ fn event() -> impl Strategy<Value = Event> {
         prop::option::of(0usize..UpstreamKind::ALL.len()),
         prop::option::of(1u32..20),
         prop::option::of(prop::sample::select(vec!["SIGSEGV", "SIGKILL", "SIGTERM"])),
-        prop::option::of(prop::sample::select(vec!["/", "/a", "/wp-admin/admin-ajax.php"])),
+        prop::option::of(prop::sample::select(vec![
+            "/",
+            "/a",
+            "/wp-admin/admin-ajax.php",
+        ])),
         prop::option::of(-1e12f64..1e12),
-        (0u8..4, 0u8..5, prop::option::of(prop::sample::select(vec!["php-fpm8.2", "mysqld"]))),
+        (
+            0u8..4,
+            0u8..5,
+            prop::option::of(prop::sample::select(vec!["php-fpm8.2", "mysqld"])),
+        ),
     )
-        .prop_map(|(t, k, status, up, pid, signal, path, seconds, (step, call, process))| Event {
-            time: t.map(|t| Timestamp::from_unix(1_795_514_400 + t, 0)),
-            kind: Some(EventKind::ALL[k]),
-            status,
-            upstream_kind: up.map(|u| UpstreamKind::ALL[u]),
-            pid,
-            signal: signal.map(Into::into),
-            path: path.map(|p| p.as_bytes().into()),
-            client: Some(b"10.0.0.1"[..].into()),
-            seconds,
-            step: Some([MasterStep::Stop, MasterStep::Start, MasterStep::Ready, MasterStep::Reload][step as usize]),
-            call: Some(CallKind::ALL[call as usize]),
-            plugin: Some(b"p"[..].into()),
-            code: Some(baton_logparse::fpm::slowlog::CodeKind::Plugin),
-            process: process.map(|p| p.as_bytes().into()),
-            ..Event::default()
-        })
+        .prop_map(
+            |(t, k, status, up, pid, signal, path, seconds, (step, call, process))| Event {
+                time: t.map(|t| Timestamp::from_unix(1_795_514_400 + t, 0)),
+                kind: Some(EventKind::ALL[k]),
+                status,
+                upstream_kind: up.map(|u| UpstreamKind::ALL[u]),
+                pid,
+                signal: signal.map(Into::into),
+                path: path.map(|p| p.as_bytes().into()),
+                client: Some(b"10.0.0.1"[..].into()),
+                seconds,
+                step: Some(
+                    [
+                        MasterStep::Stop,
+                        MasterStep::Start,
+                        MasterStep::Ready,
+                        MasterStep::Reload,
+                    ][step as usize],
+                ),
+                call: Some(CallKind::ALL[call as usize]),
+                plugin: Some(b"p"[..].into()),
+                code: Some(baton_logparse::fpm::slowlog::CodeKind::Plugin),
+                process: process.map(|p| p.as_bytes().into()),
+                ..Event::default()
+            },
+        )
 }
 
 proptest! {
