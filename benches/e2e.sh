@@ -1,99 +1,183 @@
 #!/usr/bin/env bash
-# End-to-end benchmark: `baton stats` beside wc -l, mawk and rg on the same
-# files, in the same run. Prints one Markdown table with throughput, peak
-# memory and ratios, headed by the date, machine and commands.
+# End-to-end benchmark on generated log sets: `baton stats` and `baton
+# report --format json` on a whole set (plain and gzipped) and on its access
+# log, beside `rg -c ' 502 '`, mawk counting 502s by path and goaccess (when
+# installed) on the same files in the same run. Prints one Markdown table
+# (seconds, MB/s, peak RSS, time ÷ baton stats' time on the same input),
+# headed by the date, machine and tool versions, followed by the exact
+# commands.
 #
-#   benches/e2e.sh [SIZE]          SIZE like 64M, 1G, 4G (default 1G)
+#   benches/e2e.sh [SIZE...]       SIZE like 8M, 1G, 4G (default 1G): the
+#                                  access log's size; the set is a little more
+#
+# Each set is written by baton-gen (`--size SIZE --seed 1`: every incident
+# kind, background noise, error/php-fpm/slow/kernel logs beside the access
+# log) to BATON_BENCH_DIR/gen-SIZE/{plain,gz}, with truth.json beside them,
+# and reused while baton-gen is not newer. The answers are checked against
+# truth.json and mawk before anything is timed.
 #
 # Environment: BATON_BENCH_DIR (default bench-data), BATON_BENCH_RUNS (best
-# of N, default 3). The data is built by `make-bench-log` from the vendored
-# fixtures in testdata/ (real lines, timestamps shifted) and reused when it
-# already has the right size.
+# of N, default 3; goaccess always runs once), CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SIZE=${1:-1G}
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(1G)
 DIR=${BATON_BENCH_DIR:-bench-data}
 RUNS=${BATON_BENCH_RUNS:-3}
-case "$SIZE" in
-  *G) BYTES=$(( ${SIZE%G} * 1024 * 1024 * 1024 )) ;;
-  *M) BYTES=$(( ${SIZE%M} * 1024 * 1024 )) ;;
-  *K) BYTES=$(( ${SIZE%K} * 1024 )) ;;
-  *) BYTES=$SIZE ;;
-esac
+TARGET=${CARGO_TARGET_DIR:-target}
 
-ACCESS_SAMPLES=(testdata/bench/access.combined.sample)
-ERROR_SAMPLES=(testdata/bench/error.sample)
-
-cargo build --quiet --release --locked -p baton-cli -p baton-benches --bin baton --bin make-bench-log
-BATON=target/release/baton
-MAKE=target/release/make-bench-log
+cargo build --quiet --release --locked -p baton-cli -p baton-gen --bin baton --bin baton-gen
+BATON=$TARGET/release/baton
+GEN=$TARGET/release/baton-gen
+HAVE_REPORT=0
+"$BATON" report --help > /dev/null 2>&1 && HAVE_REPORT=1
+have() { command -v "$1" > /dev/null; }
+have mawk || { echo "e2e.sh needs mawk (apt-get install -y mawk)" >&2; exit 1; }
 mkdir -p "$DIR"
-ACCESS="$DIR/access-$SIZE.log"
-ERROR="$DIR/error-$SIZE.log"
-size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
-[ "$(size_of "$ACCESS")" -ge "$BYTES" ] || "$MAKE" access "$BYTES" "$ACCESS" "${ACCESS_SAMPLES[@]}"
-[ "$(size_of "$ERROR")" -ge "$BYTES" ] || "$MAKE" error "$BYTES" "$ERROR" "${ERROR_SAMPLES[@]}"
-cat "$ACCESS" "$ERROR" > /dev/null   # page-cache both
 
-# measure NAME FILE CMD...: the fastest of RUNS runs (hyperfine when
-# installed, else /usr/bin/time), and peak RSS from /usr/bin/time -v.
-declare -A SECS RSS BYTES_OF
-ORDER=()
-measure() {
-  local name=$1 file=$2; shift 2
-  local best="" peak
-  if command -v hyperfine > /dev/null; then
-    local q
-    q=$(printf '%q ' "$@")
-    hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$DIR/hf.json" "$q" > /dev/null 2>&1
-    best=$(python3 -c 'import json,sys; print(min(json.load(open(sys.argv[1]))["results"][0]["times"]))' "$DIR/hf.json")
-  else
-    for _ in $(seq "$RUNS"); do
-      local s
-      s=$( { /usr/bin/time -f '%e' "$@" > /dev/null; } 2>&1 | tail -n 1 )
-      if [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$s; fi
-    done
-  fi
-  peak=$( { /usr/bin/time -f '%M' "$@" > /dev/null; } 2>&1 | tail -n 1 )
-  SECS[$name]=$best; RSS[$name]=$peak; BYTES_OF[$name]=$(size_of "$file"); ORDER+=("$name")
+size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
+sum_sizes() { local n=0 f; for f in "$@"; do n=$((n + $(size_of "$f"))); done; echo "$n"; }
+# json EXPR FILE: EXPR evaluated on FILE's document `d`.
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$2"; }
+
+# gen SIZE: writes (or reuses) BATON_BENCH_DIR/gen-SIZE.
+gen() {
+  local size=$1 d="$DIR/gen-$1"
+  if [ -f "$d/.done" ] && [ ! "$GEN" -nt "$d/.done" ]; then return; fi
+  rm -rf "$d"
+  mkdir -p "$d/gz"
+  "$GEN" --size "$size" --seed 1 --out "$d/plain" > /dev/null
+  mv "$d/plain/truth.json" "$d/truth.json"
+  local f
+  for f in "$d"/plain/*; do gzip -c "$f" > "$d/gz/$(basename "$f").gz"; done
+  touch "$d/.done"
 }
 
-# Check answers before timing: baton's 502+504 count equals mawk's.
-want=$(mawk '$9=="502"||$9=="504"{n++}END{print n+0}' "$ACCESS")
-got=$("$BATON" stats --format json "$ACCESS" | python3 -c 'import json,sys; s=json.load(sys.stdin)["access"]["status"]; print(s.get("502",0)+s.get("504",0))')
-[ "$want" = "$got" ] || { echo "answer mismatch: mawk counts $want 502/504s, baton $got" >&2; exit 1; }
-wantl=$(wc -l < "$ACCESS")
-gotl=$("$BATON" stats --format json "$ACCESS" | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"][0]["lines"])')
-[ "$wantl" = "$gotl" ] || { echo "line count mismatch: wc -l $wantl, baton $gotl" >&2; exit 1; }
+# measure GROUP NAME BYTES CMD...: the fastest of RUNS runs (hyperfine when
+# installed, else /usr/bin/time) and peak RSS from /usr/bin/time.
+# measure_once: one /usr/bin/time run for both (slow references).
+ROWS=()
+declare -A SECS RSS BYTES_OF CMD_OF
+# shq ARGS...: the command as one would type it (single quotes where needed).
+shq() {
+  local a out=""
+  for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./=:,+-]+$ ]]; then out+="$a "; else out+="'${a//\'/\'\\\'\'}' "; fi
+  done
+  echo "${out% }"
+}
+# peak_and_secs CMD...: "SECONDS PEAK_KIB" of one run.
+peak_and_secs() {
+  /usr/bin/time -o "$DIR/time.out" -f '%e %M' "$@" > /dev/null 2>&1
+  tail -n 1 "$DIR/time.out"
+}
+measure() {
+  local group=$1 name=$2 bytes=$3; shift 3
+  local key="$group|$name" best="" out
+  if have hyperfine; then
+    hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$DIR/hf.json" "$(printf '%q ' "$@")" > /dev/null 2>&1
+    best=$(json "min(d['results'][0]['times'])" "$DIR/hf.json")
+  else
+    for _ in $(seq "$RUNS"); do
+      out=$(peak_and_secs "$@")
+      if [ -z "$best" ] || awk -v a="${out% *}" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=${out% *}; fi
+    done
+  fi
+  out=$(peak_and_secs "$@")
+  SECS[$key]=$best; RSS[$key]=${out#* }
+  BYTES_OF[$key]=$bytes; CMD_OF[$key]=$(shq "$@"); ROWS+=("$key")
+}
+measure_once() {
+  local group=$1 name=$2 bytes=$3; shift 3
+  local key="$group|$name" out
+  out=$(peak_and_secs "$@")
+  SECS[$key]=${out% *}; RSS[$key]=${out#* }
+  BYTES_OF[$key]=$bytes; CMD_OF[$key]=$(shq "$@"); ROWS+=("$key")
+}
 
-MAWK_ACCESS='$9=="502"||$9=="504"{split($7,a,"?");c[a[1]]++}END{for(p in c)print c[p],p}'
-MAWK_ERROR='/upstream/{c[$2]++}END{for(k in c)print c[k],k}'
-measure "access: baton stats" "$ACCESS" "$BATON" stats --format json "$ACCESS"
-measure "access: wc -l" "$ACCESS" wc -l "$ACCESS"
-measure "access: mawk 502/504 by path" "$ACCESS" mawk "$MAWK_ACCESS" "$ACCESS"
-command -v rg > /dev/null && measure "access: rg -c ' 502 '" "$ACCESS" rg -c ' 502 ' "$ACCESS"
-measure "error: baton stats" "$ERROR" "$BATON" stats --format json "$ERROR"
-measure "error: wc -l" "$ERROR" wc -l "$ERROR"
-measure "error: mawk upstream by errno" "$ERROR" mawk -F'[()]' "$MAWK_ERROR" "$ERROR"
-command -v rg > /dev/null && measure "error: rg -c upstream" "$ERROR" rg -c upstream "$ERROR"
+MAWK_502='$9=="502"{split($7,a,"?");c[a[1]]++}END{for(p in c)print c[p],p}'
+NOTES=()
+for SIZE in "${SIZES[@]}"; do
+  gen "$SIZE"
+  D="$DIR/gen-$SIZE"
+  PLAIN=("$D"/plain/*.log)
+  GZ=("$D"/gz/*.gz)
+  ACCESS="$D/plain/access.log"
+  ACCESS_GZ="$D/gz/access.log.gz"
+  cat "${PLAIN[@]}" "${GZ[@]}" > /dev/null   # page-cache the set
+  SET_BYTES=$(sum_sizes "${PLAIN[@]}")
+  ACCESS_BYTES=$(size_of "$ACCESS")
+
+  # Check the answers before timing: baton's counts are truth.json's, the
+  # gzipped set reads the same, and mawk counts the same 502s.
+  "$BATON" stats --format json "$D/plain" > "$DIR/stats.json"
+  "$BATON" stats --format json "$D/gz" > "$DIR/stats-gz.json"
+  python3 - "$DIR/stats.json" "$DIR/stats-gz.json" "$D/truth.json" <<'PY'
+import json, sys
+s, g, t = (json.load(open(p)) for p in sys.argv[1:4])
+tot = t["totals"]
+def check(what, got, want):
+    if got != want:
+        sys.exit(f"answer mismatch on {what}: baton {got}, truth {want}")
+check("requests", s["access"]["requests"], tot["requests"])
+check("status", {k: v for k, v in s["access"]["status"].items()}, tot["status"])
+check("upstream errors", s.get("upstream_errors", {}), tot["upstream_errors"])
+check("upstream warnings", s.get("upstream_warnings", 0), tot["upstream_warnings"])
+check("gzipped status", g["access"]["status"], s["access"]["status"])
+check("gzipped upstream errors", g.get("upstream_errors", {}), s.get("upstream_errors", {}))
+PY
+  want=$(mawk '$9=="502"{n++}END{print n+0}' "$ACCESS")
+  got=$(json "d['access']['status'].get('502',0)" "$DIR/stats.json")
+  [ "$want" = "$got" ] || { echo "answer mismatch: mawk counts $want 502s, baton $got" >&2; exit 1; }
+  if [ "$HAVE_REPORT" = 1 ]; then
+    "$BATON" report --format json "$D/plain" > "$DIR/report.json"
+    n=$(json "len(d['incidents'])" "$DIR/report.json")
+    w=$(json "len(d['incidents'])" "$D/truth.json")
+    [ "$n" = "$w" ] || NOTES+=("$SIZE: baton report found $n incidents, truth.json has $w (accuracy is the report's tests' business; timed anyway)")
+  fi
+
+  measure "$SIZE set" "baton stats" "$SET_BYTES" "$BATON" stats --format json "$D/plain"
+  [ "$HAVE_REPORT" = 1 ] && measure "$SIZE set" "baton report --format json" "$SET_BYTES" "$BATON" report --format json "$D/plain"
+  measure "$SIZE set.gz" "baton stats" "$SET_BYTES" "$BATON" stats --format json "$D/gz"
+  [ "$HAVE_REPORT" = 1 ] && measure "$SIZE set.gz" "baton report --format json" "$SET_BYTES" "$BATON" report --format json "$D/gz"
+  measure "$SIZE access" "baton stats" "$ACCESS_BYTES" "$BATON" stats --format json "$ACCESS"
+  have rg && measure "$SIZE access" "rg -c ' 502 '" "$ACCESS_BYTES" rg -c ' 502 ' "$ACCESS"
+  measure "$SIZE access" "mawk 502s by path" "$ACCESS_BYTES" mawk "$MAWK_502" "$ACCESS"
+  have goaccess && measure_once "$SIZE access" "goaccess -o json" "$ACCESS_BYTES" \
+    goaccess "$ACCESS" --log-format=COMBINED --no-global-config --no-progress -o json
+  measure "$SIZE access.gz" "baton stats" "$ACCESS_BYTES" "$BATON" stats --format json "$ACCESS_GZ"
+  have rg && measure "$SIZE access.gz" "rg -z -c ' 502 '" "$ACCESS_BYTES" rg -z -c ' 502 ' "$ACCESS_GZ"
+  measure "$SIZE access.gz" "zcat \\| mawk 502s by path" "$ACCESS_BYTES" \
+    bash -c 'zcat "$1" | mawk "$2"' - "$ACCESS_GZ" "$MAWK_502"
+done
+[ "$HAVE_REPORT" = 1 ] || NOTES+=("baton report is not available in this build: skipped")
+have goaccess || NOTES+=("goaccess is not installed: skipped")
+have rg || NOTES+=("rg is not installed: skipped")
 
 echo "## baton end-to-end benchmark"
 echo
 echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "- machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
-echo "- data: $ACCESS ($(size_of "$ACCESS") bytes, $wantl lines), $ERROR ($(size_of "$ERROR") bytes), page-cached"
-echo "- timing: fastest of $RUNS runs ($(command -v hyperfine > /dev/null && echo "hyperfine $(hyperfine --version | cut -d' ' -f2)" || echo "/usr/bin/time")); peak RSS from /usr/bin/time"
-echo "- references: mawk $(mawk -W version 2>&1 | head -1 | cut -d' ' -f2), $( { rg --version 2>/dev/null || echo 'rg not installed'; } | head -1), $(wc --version | head -1)"
-echo "- command: benches/e2e.sh $SIZE"
+echo "- data: \`baton-gen --size SIZE --seed 1\` (access log of SIZE in combined form, error log, php-fpm log, slowlog, kern.log; every incident kind), gzipped with \`gzip\` (level 6); page-cached"
+echo "- timing: fastest of $RUNS runs ($(have hyperfine && echo "hyperfine $(hyperfine --version | cut -d' ' -f2)" || echo "/usr/bin/time"); goaccess: one run); peak RSS from /usr/bin/time"
+echo "- references: mawk $(mawk -W version 2>&1 | head -1 | cut -d' ' -f2), $( { rg --version 2>/dev/null || echo 'rg not installed'; } | head -1), $( { goaccess --version 2>/dev/null || echo 'goaccess not installed'; } | head -1 | sed 's/ - / /; s/\.$//'), $(gzip --version | head -1)"
+echo "- command: benches/e2e.sh ${SIZES[*]}"
+for n in "${NOTES[@]+"${NOTES[@]}"}"; do echo "- note: $n"; done
 echo
-echo "Last column: the command's time divided by baton's on the same file (above 1: baton is faster)."
+echo "MB/s is decompressed bytes per second. Last column: the command's time divided by \`baton stats\`' on the same input (above 1: baton is faster)."
 echo
-echo "| command | seconds | MB/s | peak RSS (MiB) | time ÷ baton's |"
-echo "| --- | ---: | ---: | ---: | ---: |"
-for name in "${ORDER[@]}"; do
-  kind=${name%%:*}
-  base=${SECS["$kind: baton stats"]}
-  awk -v n="$name" -v s="${SECS[$name]}" -v b="${BYTES_OF[$name]}" -v m="${RSS[$name]}" -v base="$base" \
-    'BEGIN{ if (s<=0) s=0.001; printf "| `%s` | %.3f | %.0f | %.1f | %.2f |\n", n, s, b/s/1e6, m/1024, s/(base<=0?0.001:base) }'
+echo "| input | command | MB | seconds | MB/s | peak RSS (MiB) | time ÷ baton stats' |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+for key in "${ROWS[@]}"; do
+  group=${key%%|*}; name=${key#*|}
+  base=${SECS["$group|baton stats"]}
+  awk -v g="$group" -v n="$name" -v s="${SECS[$key]}" -v b="${BYTES_OF[$key]}" -v m="${RSS[$key]}" -v base="$base" \
+    'BEGIN{ if (s<=0) s=0.001; if (base<=0) base=0.001; printf "| %s | `%s` | %.0f | %.3f | %.0f | %.1f | %.2f |\n", g, n, b/1e6, s, b/s/1e6, m/1024, s/base }'
+done
+echo
+echo "Commands, in table order:"
+echo
+for key in "${ROWS[@]}"; do
+  echo "- ${key%%|*}: \`${CMD_OF[$key]}\`"
 done
