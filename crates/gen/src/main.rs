@@ -54,7 +54,8 @@ struct Opts {
     /// Background requests per second.
     #[arg(long, default_value_t = 20.0)]
     rate: f64,
-    /// Target access-log size (e.g. 500M, 1G); sets the duration.
+    /// Target access-log size (e.g. 500M, 1G); sets the duration (made
+    /// long enough for the incidents' spacing, at a lower rate, if needed).
     #[arg(long)]
     size: Option<String>,
     /// Incidents to inject, comma-separated, in time order; `all` (the

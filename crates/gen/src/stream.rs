@@ -23,7 +23,7 @@ pub struct Config {
     pub start: i64,
     pub zone: Zone,
     pub zone_name: String,
-    /// ms; with `size`, the least duration.
+    /// ms; ignored when `size` is set.
     pub duration: i64,
     pub rate: f64,
     pub size: Option<u64>,
