@@ -33,6 +33,16 @@ impl Input {
         }
     }
 
+    /// Whether the input can be read only once (standard input, a FIFO, a
+    /// character device): the bytes detection reads must be kept for the
+    /// scan, since opening it again would wait for a writer that is gone.
+    pub fn read_once(&self) -> bool {
+        match self {
+            Input::File(p) => !fs::metadata(p).is_ok_and(|m| m.is_file()),
+            Input::Stdin => true,
+        }
+    }
+
     /// Opens the input for the scan driver: regular files are read by
     /// positioned reads in parallel, anything else as a stream.
     pub fn open_source(&self) -> io::Result<baton_logparse::summary::Source> {

@@ -141,7 +141,7 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
         .and_then(|m| m.modified().ok())
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs() as i64);
-    let is_stdin = matches!(input, Input::Stdin);
+    let is_stdin = input.read_once();
     let stdin = is_stdin.then(|| {
         let rest: Box<dyn Read + Send> = match damage {
             Some(e) => Box::new(input::Failed(Some(e))),

@@ -134,9 +134,9 @@ pub fn detect(sample: &[u8]) -> Detected {
         .iter()
         .filter(|&&b| b < 0x20 && b != b'\n' && b != b'\r' && b != b'\t')
         .count();
-    if nul > 0 && nul * 20 > sample.len() || controls * 10 > sample.len() {
-        return Detected::unknown("not a log baton recognizes: looks like binary");
-    }
+    // Binary bytes only name the reason when no format wins: a log with a
+    // run of NULs in it (what a crash leaves) is still that log.
+    let binary = nul > 0 && nul * 20 > sample.len() || controls * 10 > sample.len();
     let access = AccessParser::detect(sample);
     let mut best = (
         Format::Unknown,
@@ -182,6 +182,9 @@ pub fn detect(sample: &[u8]) -> Detected {
         }
     }
     let (format, parsed) = best;
+    if binary && (parsed == 0 || parsed * 2 < nonempty as u64) {
+        return Detected::unknown("not a log baton recognizes: looks like binary");
+    }
     if parsed == 0 || parsed * 2 < nonempty as u64 {
         return Detected::unknown(format!(
             "not a log baton recognizes: no format it reads parses half of the first {nonempty} lines"
@@ -366,6 +369,16 @@ mod tests {
             bin.reason.as_deref(),
             Some("not a log baton recognizes: looks like binary")
         );
+        // A log with a block of NULs glued to one of its lines (a crash)
+        // is still that log.
+        let mut crashed = Vec::new();
+        for i in 0..20 {
+            crashed.extend_from_slice(format!("203.0.113.9 - - [24/Nov/2026:11:16:{i:02} +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n").as_bytes());
+            if i == 10 {
+                crashed.extend_from_slice(&[0u8; 8192]);
+            }
+        }
+        assert_eq!(detect(&crashed).format, Format::NginxAccess);
         let text = detect(b"hello\nworld\n");
         assert_eq!(text.format, Format::Unknown);
         assert!(
