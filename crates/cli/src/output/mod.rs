@@ -1,6 +1,7 @@
 //! Rendering: the libraries return data, this layer turns it into text or
 //! JSON.
 
+pub mod html;
 pub mod json;
 pub mod report_json;
 pub mod report_text;
