@@ -417,7 +417,9 @@ fn several_incident_kinds_page_matches_the_json_report() {
     assert!(html.contains("<code>rates-live</code>"));
     assert!(html.contains("curl_exec() /var/www/html/wp-content/plugins/rates-live/api.php:88"));
     // The admin-ajax action is shown beside its path.
-    assert!(html.contains("<code>/wp-admin/admin-ajax.php</code></td><td><code>export</code>"));
+    assert!(html.contains(
+        "<code>/wp-admin/admin-ajax.php</code></td><td class=\"action\"><code>export</code>"
+    ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -161,6 +161,22 @@ fn when(start: &str, end: &str, zone_name: &str) -> String {
     }
 }
 
+/// A sentence of the correlator's, with its `quoted` parts (error kinds,
+/// settings, frames) set as code.
+fn prose(s: &str) -> Markup {
+    let s = clean(s);
+    let parts: Vec<&str> = s.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        // An odd number of backticks: not quoting, plain text.
+        return html! { (s) };
+    }
+    html! {
+        @for (k, p) in parts.iter().enumerate() {
+            @if k % 2 == 1 { code { (p) } } @else { (p) }
+        }
+    }
+}
+
 /// A count the tests (and scripts) can find: `data-k` names the JSON field.
 fn num(key: &'static str, n: u64) -> Markup {
     html! { span.n data-k=(key) { (thousands(n)) } }
@@ -443,7 +459,9 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
                 span.when { (when(&i.start, &i.end, &zone)) }
                 " · " (num("gateway_errors", i.gateway_errors)) " gateway errors: 502 × "
                 (num("status_502", i.status_502)) ", 504 × " (num("status_504", i.status_504))
-                @if i.status_499 > 0 { ", 499 × " (num("status_499", i.status_499)) }
+                @let other = i.gateway_errors.saturating_sub(i.status_502 + i.status_504);
+                @if other > 0 { ", edge × " (thousands(other)) }
+                @if i.status_499 > 0 { " · 499 × " (num("status_499", i.status_499)) }
             }
             div.body {
                 dl.facts {
@@ -475,7 +493,7 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
                                 @for p in &i.top_paths {
                                     tr {
                                         td { code { (clean(&p.path)) } }
-                                        td { @if let Some(a) = &p.action { code { (clean(a)) } } }
+                                        td.action { @if let Some(a) = &p.action { code { (clean(a)) } } }
                                         td.r { (thousands(p.count)) }
                                     }
                                 }
@@ -506,11 +524,11 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
                 div.grid2 {
                     div {
                         h3 { "Evidence" }
-                        ul.evidence { @for e in &i.evidence { li { (clean(e)) } } }
+                        ul.evidence { @for e in &i.evidence { li { (prose(e)) } } }
                     }
                     div {
                         h3 { "Next steps" }
-                        ol.steps { @for s in &i.next_steps { li { (clean(s)) } } }
+                        ol.steps { @for s in &i.next_steps { li { (prose(s)) } } }
                     }
                 }
                 @if !i.evidence_refs.is_empty() {
@@ -679,6 +697,16 @@ mod tests {
             "2026-10-25 02:59:00 – 02:01:00 +02:00 / +01:00 (2m00s)"
         );
         assert_eq!(when("x", "y", "UTC"), "x – y");
+    }
+
+    #[test]
+    fn prose_sets_quoted_parts_as_code() {
+        assert_eq!(
+            prose("logged 7 `timed_out` to <b>").into_string(),
+            "logged 7 <code>timed_out</code> to &lt;b&gt;"
+        );
+        assert_eq!(prose("a ` b").into_string(), "a ` b");
+        assert_eq!(prose("`<i>`").into_string(), "<code>&lt;i&gt;</code>");
     }
 
     #[test]
