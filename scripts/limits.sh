@@ -30,11 +30,13 @@ cargo build --release --locked -p baton-cli
 
 echo; echo "== the limits tests at full size (one at a time, so memory figures are alone)"
 start=$(date +%s)
+tests=0
 cargo test --release --locked -p baton-cli --test limits -- --test-threads=1 --nocapture 2>&1 |
-    grep -E '^(test |running|test result)|peak RSS|ratio|files:|round|not checked|skipped'
+    grep -E '^(test |running|test result)|peak RSS|ratio|files:|round|not checked|skipped|panicked' ||
+    tests=$?
 echo "   ($(($(date +%s) - start)) s)"
 
-[ -x /usr/bin/time ] || { echo "/usr/bin/time not found: no RSS figures"; exit 0; }
+[ -x /usr/bin/time ] || { echo "/usr/bin/time not found: no RSS figures"; exit "$tests"; }
 mkdir -p "$dir"
 trap 'rm -rf "$dir"' EXIT
 
@@ -86,3 +88,5 @@ peak "gzip bomb, $BATON_LIMITS_BOMB of zeros" "$dir/bomb.gz"
 rep=$(/usr/bin/time -v sh -c "cat '$dir/bomb.gz' | '$baton' stats --format json - >/dev/null" 2>&1) || true
 echo "| gzip bomb on stdin | | $(grep 'Elapsed (wall' <<<"$rep" | awk '{print $NF}') |" \
     "$(echo "$(grep 'Maximum resident' <<<"$rep" | awk '{print $NF}') / 1024" | bc -l | xargs printf '%.1f') | (max of cat and baton) |"
+[ "$tests" = 0 ] || echo "the limits tests failed (above)"
+exit "$tests"
