@@ -16,7 +16,6 @@ pub enum Command {
     /// `baton stats`.
     Stats(StatsConfig),
     /// `baton events`.
-    #[allow(dead_code)] // under construction
     Events(EventsConfig),
 }
 
@@ -40,7 +39,6 @@ pub enum FailOn {
 
 /// `baton events` settings.
 #[derive(Debug)]
-#[allow(dead_code)] // read by `baton events`, under construction
 pub struct EventsConfig {
     /// Output format.
     pub format: EventsFormat,

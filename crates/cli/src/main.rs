@@ -6,6 +6,7 @@
 
 mod args;
 mod config;
+mod events;
 mod exit;
 mod input;
 mod output;
@@ -51,6 +52,6 @@ fn run(config: &config::Config) -> anyhow::Result<Exit> {
     match &config.command {
         config::Command::Stats(s) => stats::run(config, s),
         config::Command::Report(r) => report::run(config, r),
-        config::Command::Events(_) => anyhow::bail!("baton events is not built yet"),
+        config::Command::Events(e) => events::run(config, e),
     }
 }
