@@ -219,16 +219,35 @@ fn overview_range(a: &Analysis) -> Option<(i64, i64)> {
         a.window.start.as_deref().and_then(instant),
         a.window.end.as_deref().and_then(instant),
     );
-    if let (Some(s), Some(e)) = w {
-        return Some((s.unix_secs(), e.unix_secs() + 1));
+    let (from, to) = match w {
+        (Some(s), Some(e)) => (s.unix_secs(), e.unix_secs() + 1),
+        _ => {
+            let ts = a
+                .timeline
+                .iter()
+                .map(|m| m.t)
+                .chain(a.marks.iter().map(|m| m.t));
+            let (lo, hi) = ts.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+            if lo > hi {
+                return None;
+            }
+            (lo, hi + 60)
+        }
+    };
+    Some(at_least(from, to, MIN_SPAN))
+}
+
+/// The shortest range a chart shows (a short one is widened around its
+/// middle), so that a minute stays a narrow bar.
+const MIN_SPAN: i64 = 600;
+
+/// `from..to` widened around its middle to `span` seconds if shorter.
+fn at_least(from: i64, to: i64, span: i64) -> (i64, i64) {
+    let short = span - (to - from);
+    if short <= 0 {
+        return (from, to);
     }
-    let ts = a
-        .timeline
-        .iter()
-        .map(|m| m.t)
-        .chain(a.marks.iter().map(|m| m.t));
-    let (lo, hi) = ts.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
-    (lo <= hi).then_some((lo, hi + 60))
+    (from - short / 2, to + short - short / 2)
 }
 
 fn legend() -> Markup {
@@ -310,7 +329,11 @@ fn header(r: &Report) -> Markup {
                     }
                 }
                 dt { "Background" }
-                dd { (num("background", a.background.gateway_errors)) " gateway errors in no incident" }
+                dd {
+                    (num("background", a.background.gateway_errors))
+                    (if a.background.gateway_errors == 1 { " gateway error" } else { " gateway errors" })
+                    " in no incident"
+                }
             }
         }
     }
@@ -406,11 +429,12 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
     let chart = match (instant(&i.start), instant(&i.end)) {
         (Some(s), Some(e)) => {
             let (s, e) = (s.unix_secs(), e.unix_secs());
-            let pad = ((e - s) / 4).max(180);
+            let pad = ((e - s) / 4).max(120);
+            let (from, to) = at_least(s - pad, e + 60 + pad, MIN_SPAN);
             Some(
                 Chart {
-                    from: s - pad,
-                    to: e + 60 + pad,
+                    from,
+                    to,
                     minutes: &r.analysis.timeline,
                     marks: &r.analysis.marks,
                     bands,
@@ -454,7 +478,7 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
                 span class={ "badge v-" (v) } { (v) }
                 strong.cause { (i.cause.as_str()) }
                 span.handoff { (i.handoff) }
-                @if let Some(c) = culprit_line(i) { span.culprit { "in " (clean(&c)) } }
+                @if let Some(c) = culprit_line(i) { span.culprit { "culprit: " (clean(&c)) } }
                 br;
                 span.when { (when(&i.start, &i.end, &zone)) }
                 " · " (num("gateway_errors", i.gateway_errors)) " gateway errors: 502 × "
@@ -668,6 +692,12 @@ mod tests {
         assert_eq!(bytes(84_774_088), "84.8 MB");
         assert_eq!(duration(74), "1m14s");
         assert_eq!(duration(3 * 3600 + 120), "3h02m");
+    }
+
+    #[test]
+    fn short_ranges_are_widened() {
+        assert_eq!(at_least(100, 190, 600), (-155, 445));
+        assert_eq!(at_least(0, 601, 600), (0, 601));
     }
 
     #[test]

@@ -26,6 +26,8 @@ const TOP: f64 = 20.0;
 const LANE: f64 = 15.0;
 /// Room under the plot for the time axis.
 const AXIS: f64 = 32.0;
+/// The widest bar or mark (a short range leaves wide minutes).
+const MAX_BAR: f64 = 36.0;
 
 /// An incident drawn as a shaded band.
 #[derive(Debug, Clone, PartialEq)]
@@ -368,8 +370,8 @@ impl Chart<'_> {
                 @for (i, b) in bars.iter().enumerate() {
                     @if b.total() > 0 {
                         @let t = from + i as i64 * size;
-                        @let bx = LEFT + i as f64 * bar_w + bar_w * 0.1;
-                        @let bw = (bar_w * 0.8).max(0.8);
+                        @let bw = (bar_w * 0.8).clamp(0.8, MAX_BAR);
+                        @let bx = LEFT + i as f64 * bar_w + (bar_w - bw) / 2.0;
                         g class="bar" {
                             title {
                                 (clock(t, self.zone))
@@ -399,7 +401,7 @@ impl Chart<'_> {
                     line class="laneline" x1=(f(LEFT)) x2=(f(WIDTH - RIGHT)) y1=(f(ly + LANE / 2.0)) y2=(f(ly + LANE / 2.0)) {}
                     @for m in ms {
                         @let i = (m.t - from) / size;
-                        @let mw = (bar_w * 0.8).max(3.0);
+                        @let mw = (bar_w * 0.8).clamp(3.0, MAX_BAR);
                         @let mx = LEFT + i as f64 * bar_w + (bar_w - mw) / 2.0;
                         @let (one, many) = mark_words(m.kind);
                         rect class={ "mark " (lane.class) } x=(f(mx)) y=(f(ly + 2.0)) width=(f(mw)) height=(f(LANE - 4.0)) {
