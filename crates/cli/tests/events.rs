@@ -1,0 +1,611 @@
+//! `baton events` through the binary: `baton.events.v1` as JSON lines, CSV
+//! and Parquet, and the DuckDB route of the README.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+
+const COLUMNS: [&str; 24] = [
+    "time",
+    "local_time",
+    "file",
+    "line",
+    "format",
+    "kind",
+    "status",
+    "method",
+    "path",
+    "action",
+    "client",
+    "host",
+    "upstream_kind",
+    "pid",
+    "pool",
+    "signal",
+    "plugin",
+    "call",
+    "seconds",
+    "ray_id",
+    "request_id",
+    "incident_id",
+    "message",
+    "fields",
+];
+
+const ACCESS: &str = "testdata/sample/access.log";
+const ERROR: &str = "testdata/sample/error.log";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn baton_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("baton runs")
+}
+
+fn baton(args: &[&str]) -> Output {
+    baton_in(&root(), args)
+}
+
+fn ok(out: &Output) -> &[u8] {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    &out.stdout
+}
+
+/// A fresh temporary directory for one test.
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("baton-events-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A JSON object with its keys in the order written.
+struct Ordered(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Ordered {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Ordered, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Ordered, A::Error> {
+                let mut v = Vec::new();
+                while let Some(kv) = m.next_entry()? {
+                    v.push(kv);
+                }
+                Ok(Ordered(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// JSON lines, each checked to have exactly the columns, in order.
+fn rows(stdout: &[u8]) -> Vec<BTreeMap<String, Value>> {
+    let text = std::str::from_utf8(stdout).expect("JSON lines are UTF-8");
+    text.lines()
+        .map(|l| {
+            let o: Ordered = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            let keys: Vec<&str> = o.0.iter().map(|(k, _)| k.as_str()).collect();
+            assert_eq!(keys, COLUMNS, "{l}");
+            o.0.into_iter().collect()
+        })
+        .collect()
+}
+
+fn report(args: &[&str]) -> Value {
+    let mut a = vec!["report", "--format", "json"];
+    a.extend_from_slice(args);
+    serde_json::from_slice(ok(&baton(&a))).unwrap()
+}
+
+fn is_gateway(r: &BTreeMap<String, Value>) -> bool {
+    r["kind"] == "request" && (r["status"] == 502 || r["status"] == 504)
+}
+
+#[test]
+fn jsonl_rows_have_the_columns_in_order_sorted_by_time() {
+    let rows = rows(ok(&baton(&["events", "--tz", "+01:00", ACCESS, ERROR])));
+    assert!(rows.len() > 20, "{}", rows.len());
+    // Sorted by time, then file, then line.
+    let keys: Vec<(String, String, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["time"].as_str().unwrap().to_owned(),
+                r["file"].as_str().unwrap().to_owned(),
+                r["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    // Requests: only 499 and 5xx by default.
+    for r in rows.iter().filter(|r| r["kind"] == "request") {
+        let s = r["status"].as_u64().unwrap();
+        assert!(s == 499 || s >= 500, "{r:?}");
+        assert_eq!(r["format"], "nginx-access");
+        assert_eq!(r["file"], ACCESS);
+    }
+    // The 504 (logged at 11:17:40), every column.
+    let r = rows
+        .iter()
+        .find(|r| r["kind"] == "request" && r["status"] == 504)
+        .expect("the 504");
+    assert_eq!(r["time"], "2026-11-24T11:17:40Z");
+    assert_eq!(r["local_time"], "2026-11-24T12:17:40+01:00");
+    assert_eq!(r["method"], "GET");
+    assert!(r["path"].as_str().unwrap().starts_with('/'));
+    assert!(r["seconds"].as_f64().unwrap() > 0.0);
+    assert!(r["request_id"].is_string());
+    assert!(r["pid"].is_null() && r["pool"].is_null() && r["signal"].is_null());
+    assert!(r["message"].as_str().unwrap().contains("\" 504 "));
+    let fields = r["fields"].as_object().unwrap();
+    assert_eq!(fields["origin_status"], 504);
+    assert!(fields["upstream"].is_string());
+    // Error-log lines: upstream errors with their kind; the zone given
+    // dates them (they carry none).
+    let up: Vec<_> = rows
+        .iter()
+        .filter(|r| r["kind"] == "upstream_error")
+        .collect();
+    assert!(!up.is_empty());
+    for r in &up {
+        assert_eq!(r["format"], "nginx-error");
+        assert!(r["upstream_kind"].is_string(), "{r:?}");
+        assert!(r["local_time"].as_str().unwrap().ends_with("+01:00"));
+        assert!(r["fields"]["connection"].is_u64(), "{r:?}");
+    }
+}
+
+#[test]
+fn incident_ids_match_the_report() {
+    let rep = report(&[ACCESS, ERROR]);
+    let incidents = rep["incidents"].as_array().unwrap();
+    assert!(incidents.len() >= 2, "{rep}");
+    let rows = rows(ok(&baton(&["events", ACCESS, ERROR])));
+    // Gateway errors: exactly the incident's, and the background's.
+    let mut per: BTreeMap<Option<u64>, u64> = BTreeMap::new();
+    for r in rows.iter().filter(|r| is_gateway(r)) {
+        *per.entry(r["incident_id"].as_u64()).or_default() += 1;
+    }
+    for i in incidents {
+        let id = i["id"].as_u64();
+        assert_eq!(per.get(&id).copied(), i["gateway_errors"].as_u64(), "{i}");
+    }
+    assert_eq!(
+        per.get(&None).copied().unwrap_or(0),
+        rep["background"]["gateway_errors"].as_u64().unwrap()
+    );
+    // Others by time span: inside an incident's span, that incident's id.
+    let span = |i: &Value| {
+        (
+            i["id"].as_u64().unwrap(),
+            chrono::DateTime::parse_from_rfc3339(i["start"].as_str().unwrap()).unwrap(),
+            chrono::DateTime::parse_from_rfc3339(i["end"].as_str().unwrap()).unwrap(),
+        )
+    };
+    let spans: Vec<_> = incidents.iter().map(span).collect();
+    for r in &rows {
+        let t = chrono::DateTime::parse_from_rfc3339(r["time"].as_str().unwrap()).unwrap();
+        let want = spans
+            .iter()
+            .find(|(_, s, e)| *s <= t && t <= *e)
+            .map(|(id, _, _)| *id);
+        assert_eq!(r["incident_id"].as_u64(), want, "{r:?}");
+    }
+}
+
+#[test]
+fn all_adds_every_request() {
+    let stats: Value =
+        serde_json::from_slice(ok(&baton(&["stats", "--format", "json", ACCESS]))).unwrap();
+    let by_status = stats["access"]["status"].as_object().unwrap();
+    let total: u64 = by_status.values().map(|v| v.as_u64().unwrap()).sum();
+    let failed: u64 = by_status
+        .iter()
+        .filter(|(s, _)| s.as_str() == "499" || s.as_str() >= "500")
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum();
+    let default = rows(ok(&baton(&["events", ACCESS, ERROR])));
+    let all = rows(ok(&baton(&["events", "--all", ACCESS, ERROR])));
+    let requests = |rows: &[BTreeMap<String, Value>]| {
+        rows.iter().filter(|r| r["kind"] == "request").count() as u64
+    };
+    assert_eq!(requests(&default), failed);
+    assert_eq!(requests(&all), total);
+    assert!(total > failed);
+    // Everything else is the same, incident ids included.
+    let rest = |rows: &[BTreeMap<String, Value>]| -> Vec<BTreeMap<String, Value>> {
+        rows.iter()
+            .filter(|r| {
+                r["kind"] != "request" || r["status"].as_u64().is_some_and(|s| s == 499 || s >= 500)
+            })
+            .cloned()
+            .collect()
+    };
+    assert_eq!(rest(&default), rest(&all));
+}
+
+#[test]
+fn since_and_until_filter_rows() {
+    let all = rows(ok(&baton(&["events", ACCESS, ERROR])));
+    let some = rows(ok(&baton(&[
+        "events",
+        "--since",
+        "2026-11-24T11:17:30Z",
+        "--until",
+        "2026-11-24 11:18:00",
+        ACCESS,
+        ERROR,
+    ])));
+    let inside: Vec<_> = all
+        .iter()
+        .filter(|r| {
+            let t = chrono::DateTime::parse_from_rfc3339(r["time"].as_str().unwrap()).unwrap();
+            let (since, until) = (1_795_519_050, 1_795_519_080);
+            (since..until).contains(&t.timestamp())
+        })
+        .cloned()
+        .collect();
+    assert!(!some.is_empty() && some.len() < all.len());
+    assert_eq!(some.len(), inside.len());
+    for (a, b) in some.iter().zip(&inside) {
+        assert_eq!((&a["file"], &a["line"]), (&b["file"], &b["line"]));
+    }
+}
+
+#[test]
+fn fpm_and_kernel_events() {
+    let dir = tempdir("fpm-kernel");
+    std::fs::write(
+        dir.join("php-fpm.log"),
+        "[24-Nov-2026 11:17:02] WARNING: [pool www] server reached pm.max_children setting (3), consider raising it\n\
+         [24-Nov-2026 11:17:03] WARNING: [pool www] child 31545, script '/var/www/shop/public/slow.php' (request: \"GET /slow.php?s=3\") executing too slow (1.070142 sec), logging\n\
+         [24-Nov-2026 11:17:05] WARNING: [pool www] child 31660 exited on signal 11 (SIGSEGV) after 48.610558 seconds from start\n\
+         [24-Nov-2026 11:17:06] NOTICE: [pool www] child 31700 started\n\
+         [24-Nov-2026 11:17:57] WARNING: [pool www] child 32543, script '/var/www/shop/public/stall.php' (request: \"POST /wp-admin/admin-ajax.php?action=heartbeat\") execution timed out (8.073627 sec), terminating\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("dmesg.log"),
+        "[Tue Nov 24 11:18:02 2026] Memory cgroup out of memory: Killed process 32570 (php-fpm8.2) total-vm:2256072kB, anon-rss:1039372kB, file-rss:6240kB, shmem-rss:688kB, UID:33 pgtables:4148kB oom_score_adj:0\n\
+         [Tue Nov 24 11:18:03 2026] php-fpm8.2[6091]: segfault at 7ffdb37d8fde ip 000055803ad7bbb9 sp 00007ffdb37d8f90 error 6 in php-fpm8.2[2f9bb9,55803ab5f000+316000]\n",
+    )
+    .unwrap();
+    let rows = rows(ok(&baton_in(
+        &dir,
+        &[
+            "events",
+            "--tz",
+            "Europe/Berlin",
+            "php-fpm.log",
+            "dmesg.log",
+        ],
+    )));
+    let kinds: Vec<&str> = rows.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "fpm_max_children",
+            "fpm_slow_request",
+            "fpm_child_exit",
+            "fpm_execution_timeout",
+            "kernel_oom_kill",
+            "kernel_segfault"
+        ]
+    );
+    let r = &rows[0];
+    assert_eq!(r["time"], "2026-11-24T10:17:02Z");
+    assert_eq!(r["local_time"], "2026-11-24T11:17:02+01:00");
+    assert_eq!((&r["file"], &r["line"]), (&"php-fpm.log".into(), &1.into()));
+    assert_eq!(r["format"], "fpm-log");
+    assert_eq!(r["pool"], "www");
+    assert_eq!(r["fields"], serde_json::json!({"number": 3}));
+    let r = &rows[1];
+    assert_eq!(
+        (&r["method"], &r["path"]),
+        (&"GET".into(), &"/slow.php".into())
+    );
+    assert_eq!(
+        (&r["pid"], &r["seconds"]),
+        (&31545.into(), &1.070142.into())
+    );
+    assert_eq!(r["fields"]["object"], "/var/www/shop/public/slow.php");
+    let r = &rows[2];
+    assert_eq!(
+        (&r["signal"], &r["pid"]),
+        (&"SIGSEGV".into(), &31660.into())
+    );
+    assert_eq!(r["fields"]["number"], 11);
+    let r = &rows[3];
+    assert_eq!((&r["action"], &r["line"]), (&"heartbeat".into(), &5.into()));
+    let r = &rows[4];
+    assert_eq!((&r["format"], &r["pid"]), (&"kernel".into(), &32570.into()));
+    assert_eq!(r["fields"]["process"], "php-fpm8.2");
+    assert_eq!(rows[5]["pid"], 6091);
+    assert!(rows.iter().all(|r| r["incident_id"].is_null()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A JSON value as the CSV writes it.
+fn csv_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[test]
+fn csv_has_a_header_and_the_same_rows_quoted() {
+    let dir = tempdir("csv");
+    // A line with quotes, commas and invalid UTF-8 in its message.
+    let mut access = std::fs::read(root().join(ACCESS)).unwrap();
+    access.extend_from_slice(
+        b"10.0.0.9 - - [24/Nov/2026:11:18:30 +0000] \"GET /a,b\xffc HTTP/1.1\" 502 1 \"-\" \"x, y\"\n",
+    );
+    std::fs::write(dir.join("access.log"), &access).unwrap();
+    let json = rows(ok(&baton_in(&dir, &["events", "access.log"])));
+    let out = baton_in(
+        &dir,
+        &["events", "--format", "csv", "-o", "out.csv", "access.log"],
+    );
+    ok(&out);
+    let mut r = csv::Reader::from_path(dir.join("out.csv")).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(header, COLUMNS);
+    let records: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), json.len());
+    for (rec, row) in records.iter().zip(&json) {
+        for (i, c) in COLUMNS.iter().enumerate() {
+            if *c == "fields" {
+                let f: Value = serde_json::from_str(&rec[i]).unwrap();
+                assert_eq!(f, row["fields"]);
+            } else {
+                assert_eq!(rec[i], csv_text(&row[*c]), "{c}");
+            }
+        }
+    }
+    let last = json.last().unwrap();
+    assert_eq!(last["path"], "/a,b\\xffc");
+    assert!(last["message"].as_str().unwrap().contains("\"x, y\""));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_needs_a_file_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: `script` (util-linux) is not installed, no terminal to test with");
+        return;
+    }
+    // `script` gives baton a pseudo-terminal as standard output.
+    let cmd = format!(
+        "{} events --format parquet {}",
+        env!("CARGO_BIN_EXE_baton"),
+        root().join(ACCESS).display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("give -o FILE"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[cfg(feature = "parquet")]
+mod parquet {
+    use super::*;
+    use baton_frame::polars::prelude::*;
+
+    fn read(path: &Path) -> DataFrame {
+        ParquetReader::new(std::fs::File::open(path).unwrap())
+            .finish()
+            .unwrap()
+    }
+
+    #[test]
+    fn parquet_round_trips_row_for_row() {
+        let dir = tempdir("parquet");
+        let json = rows(ok(&baton(&["events", "--all", ACCESS, ERROR])));
+        let file = dir.join("events.parquet");
+        ok(&baton(&[
+            "events",
+            "--all",
+            "--format",
+            "parquet",
+            "-o",
+            file.to_str().unwrap(),
+            ACCESS,
+            ERROR,
+        ]));
+        let df = read(&file);
+        let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(names, COLUMNS);
+        assert_eq!(df.height(), json.len());
+        assert_eq!(
+            df.column("time").unwrap().dtype(),
+            &DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        );
+        let time = df.column("time").unwrap().datetime().unwrap().physical();
+        for (i, row) in json.iter().enumerate() {
+            let t = chrono::DateTime::parse_from_rfc3339(row["time"].as_str().unwrap()).unwrap();
+            assert_eq!(time.get(i), Some(t.timestamp_micros()), "row {i}");
+            for c in COLUMNS.iter().skip(1) {
+                let v = df.column(c).unwrap().get(i).unwrap();
+                let got = match v {
+                    AnyValue::Null => Value::Null,
+                    AnyValue::String(s) if *c == "fields" => serde_json::from_str(s).unwrap(),
+                    AnyValue::String(s) => s.into(),
+                    AnyValue::Int32(n) => n.into(),
+                    AnyValue::Int64(n) => n.into(),
+                    AnyValue::Float64(f) => f.into(),
+                    other => panic!("{c}: unexpected {other:?}"),
+                };
+                assert_eq!(got, row[*c], "row {i} column {c}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn parquet_to_a_pipe_is_parquet() {
+        let out = baton(&["events", "--format", "parquet", ACCESS]);
+        let bytes = ok(&out);
+        assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+        // No input events still gives a file with the columns.
+        let dir = tempdir("empty");
+        std::fs::write(dir.join("empty.log"), b"").unwrap();
+        let out = baton_in(
+            &dir,
+            &[
+                "events",
+                "--format",
+                "parquet",
+                "-o",
+                "e.parquet",
+                "empty.log",
+            ],
+        );
+        ok(&out);
+        let df = read(&dir.join("e.parquet"));
+        assert_eq!((df.height(), df.width()), (0, COLUMNS.len()));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The README's DuckDB queries, run on the Parquet file, give the
+    /// report's per-minute gateway errors and top paths.
+    #[test]
+    fn duckdb_route_matches_the_report() {
+        let has_duckdb = Command::new("python3")
+            .args(["-c", "import duckdb"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !has_duckdb {
+            assert!(
+                std::env::var_os("BATON_REQUIRE_DUCKDB").is_none(),
+                "BATON_REQUIRE_DUCKDB is set but python3 cannot import duckdb"
+            );
+            eprintln!(
+                "skipped: the DuckDB route needs python3 with duckdb (pip install duckdb); set BATON_REQUIRE_DUCKDB=1 to make this a failure"
+            );
+            return;
+        }
+        let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+        let section = readme
+            .split("## Events for DuckDB, pandas and Spark")
+            .nth(1)
+            .expect("the README's DuckDB section");
+        let queries: Vec<&str> = section
+            .split("```sql\n")
+            .skip(1)
+            .map(|s| s.split("```").next().unwrap())
+            .take(2)
+            .collect();
+        assert_eq!(queries.len(), 2, "two sql blocks in the README section");
+
+        let dir = tempdir("duckdb");
+        std::fs::create_dir_all(dir.join("events")).unwrap();
+        let file = dir.join("events/host1.parquet");
+        ok(&baton(&[
+            "events",
+            "--format",
+            "parquet",
+            "-o",
+            file.to_str().unwrap(),
+            ACCESS,
+            ERROR,
+        ]));
+        let script = "import duckdb, json, sys\n\
+            out = []\n\
+            for q in sys.argv[1:]:\n\
+            \x20   r = duckdb.sql(q)\n\
+            \x20   cols = r.columns\n\
+            \x20   out.append([dict(zip(cols, row)) for row in r.fetchall()])\n\
+            print(json.dumps(out))\n";
+        let out = Command::new("python3")
+            .args(["-c", script, queries[0], queries[1]])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let answers: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+        let rep = report(&[ACCESS, ERROR]);
+        let timeline: Vec<Value> = rep["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "minute": m["t"], "status_502": m["status_502"], "status_504": m["status_504"],
+                })
+            })
+            .collect();
+        let got: Vec<Value> = answers[0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "minute": m["minute"], "status_502": m["status_502"], "status_504": m["status_504"],
+                })
+            })
+            .collect();
+        assert!(!timeline.is_empty());
+        assert_eq!(got, timeline);
+
+        let mut top: Vec<Value> = Vec::new();
+        for i in rep["incidents"].as_array().unwrap() {
+            for p in i["top_paths"].as_array().unwrap() {
+                top.push(serde_json::json!({
+                    "incident_id": i["id"], "path": p["path"],
+                    "action": p.get("action").cloned().unwrap_or(Value::Null),
+                    "count": p["count"],
+                }));
+            }
+        }
+        let got: Vec<Value> = answers[1]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "incident_id": r["incident_id"], "path": r["path"],
+                    "action": r["action"], "count": r["count"],
+                })
+            })
+            .collect();
+        assert!(!top.is_empty());
+        assert_eq!(got, top);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
