@@ -113,7 +113,6 @@ pub struct Config {
     /// `--window` in seconds.
     pub window_s: u32,
     /// Progress on standard error.
-    #[allow(dead_code)] // the progress bar is under construction
     pub progress: Progress,
 }
 

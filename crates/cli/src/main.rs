@@ -10,6 +10,7 @@ mod events;
 mod exit;
 mod input;
 mod output;
+mod progress;
 mod report;
 mod stats;
 

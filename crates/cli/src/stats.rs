@@ -23,6 +23,7 @@ use crate::config::{Config, StatsConfig};
 use crate::exit::Exit;
 use crate::input::{self, Input, InputError};
 use crate::output;
+use crate::progress::{self, Bar};
 
 /// One summarized input.
 pub struct StatsFile {
@@ -167,6 +168,7 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
 /// `collect`: each event's `file` is its input's index in `files`).
 pub fn gather(config: &Config, collect: Collect) -> Stats {
     let (inputs, mut errors) = input::expand(&config.paths);
+    let bar = Bar::start(config.progress, input_size(&inputs));
     let mut planned = Vec::new();
     let mut offsets = Vec::new();
     for i in inputs {
@@ -186,7 +188,10 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
     if offsets.iter().any(|o| Some(o) != offsets.first()) {
         log::warn!("access logs carry several UTC offsets; using the first, {zone}");
     }
-    let opts = ScanOptions::default();
+    let opts = ScanOptions {
+        progress: bar.as_ref().map(Bar::counter),
+        ..ScanOptions::default()
+    };
     let mut stats = Stats {
         zone,
         zone_source,
@@ -215,7 +220,7 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
     let mut done: Vec<(usize, StatsFile)> = Vec::new();
     let read: Vec<_> = dated
         .into_par_iter()
-        .map(|(i, p)| (i, read_one(p, &time, None, &opts, collect)))
+        .map(|(i, p)| (i, read_one(p, &time, None, &opts, bar.as_ref(), collect)))
         .collect();
     for (i, (f, errs)) in read {
         stats.errors.extend(errs);
@@ -247,12 +252,19 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
                 year: Some(year.0),
                 boot_time: config.boot_time,
             };
-            (i, read_one(p, &time, Some(year), &opts, collect))
+            (
+                i,
+                read_one(p, &time, Some(year), &opts, bar.as_ref(), collect),
+            )
         })
         .collect();
     for (i, (f, errs)) in read {
         stats.errors.extend(errs);
         done.extend(f.map(|f| (i, f)));
+    }
+    // The bar is off the screen before anything is printed.
+    if let Some(bar) = bar {
+        bar.finish();
     }
     done.sort_by_key(|(i, _)| *i);
     for (_, mut f) in done {
@@ -313,11 +325,13 @@ fn read_one(
     time: &TimeConfig,
     year: Option<(i32, &'static str)>,
     opts: &ScanOptions,
+    bar: Option<&Bar>,
     collect: Collect,
 ) -> (Option<StatsFile>, Vec<InputError>) {
     let mut errors = Vec::new();
     let path = p.input.display();
     let mut count = p.stdin_count;
+    let _done = bar.map(Bar::reading);
     let source = match (p.stdin, &p.input) {
         (Some((sample, rest)), _) => Source::Stream(Box::new(Cursor::new(sample).chain(rest))),
         // Compressed files are decoded again, as a stream.
@@ -345,6 +359,20 @@ fn read_one(
             }
         },
     };
+    // A compressed input's progress is its compressed bytes read, not the
+    // decoded bytes the scan sees.
+    let plain;
+    let opts = match (bar, &count) {
+        (Some(bar), Some(c)) if p.compression.is_compressed() => {
+            bar.watch(c.clone());
+            plain = ScanOptions {
+                progress: None,
+                ..opts.clone()
+            };
+            &plain
+        }
+        _ => opts,
+    };
     let summary = summarize(source, &p.detected, time, opts, collect);
     if let Some(e) = &summary.read_error {
         errors.push(InputError {
@@ -362,6 +390,23 @@ fn read_one(
             .map(|c| c.get()),
     };
     (Some(file), errors)
+}
+
+/// The total the progress bar counts to: the inputs' sizes on disk.
+fn input_size(inputs: &[Input]) -> progress::Total {
+    let mut bytes = Some(0u64);
+    for i in inputs {
+        let size = i
+            .path()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        bytes = bytes.zip(size).map(|(a, b)| a + b);
+    }
+    progress::Total {
+        bytes,
+        files: inputs.len(),
+    }
 }
 
 /// Runs `baton stats`.

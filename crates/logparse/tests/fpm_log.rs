@@ -417,6 +417,7 @@ fn reader_equals_slice() {
             chunk_size: 4096,
             max_record: 2048,
             parallel: true,
+            ..ScanOptions::default()
         };
         let s = scan_reader(f, &FpmLogParser::new(Zone::UTC), &opts, &Both::default);
         assert!(s.error.is_none());

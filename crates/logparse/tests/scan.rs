@@ -140,7 +140,7 @@ proptest! {
 
     #[test]
     fn streaming_equals_slice(buf in input_strategy(), block in 64usize..400, chunk in 1usize..300) {
-        let opts = ScanOptions { chunk_size: chunk, block_size: block, max_record: block / 2, parallel: true };
+        let opts = ScanOptions { chunk_size: chunk, block_size: block, max_record: block / 2, parallel: true, ..ScanOptions::default() };
         let s = scan_reader(&buf[..], &Toy, &opts, &Collect::default);
         let (sink, t): (Collect, Tally) = scan_slice(&buf, 0, &Toy, &ScanOptions { max_record: block / 2, ..ScanOptions::default() }, &Collect::default);
         check_invariant(&s.tally);
@@ -175,7 +175,7 @@ proptest! {
         check_invariant(&st);
         prop_assert_eq!(&st, &pt);
         prop_assert_eq!(&seq, &par);
-        let s = scan_reader(&buf[..], &ToyMulti, &ScanOptions { block_size: block, chunk_size: chunk, max_record: block / 2, parallel: true }, &Collect::default);
+        let s = scan_reader(&buf[..], &ToyMulti, &ScanOptions { block_size: block, chunk_size: chunk, max_record: block / 2, parallel: true, ..ScanOptions::default() }, &Collect::default);
         prop_assert_eq!(s.tally.lines, st.lines);
         prop_assert_eq!(s.tally.parsed, st.parsed);
         prop_assert_eq!(s.sink.0, seq.0);
@@ -202,7 +202,7 @@ proptest! {
 
     #[test]
     fn file_scan_equals_slice_scan(buf in input_strategy(), chunk in 1usize..300) {
-        let opts = ScanOptions { chunk_size: chunk, block_size: 256, max_record: 128, parallel: true };
+        let opts = ScanOptions { chunk_size: chunk, block_size: 256, max_record: 128, parallel: true, ..ScanOptions::default() };
         let s = scan_file(&temp_file(&buf), &Toy, &opts, &Collect::default);
         let (sink, t): (Collect, Tally) = scan_slice(&buf, 0, &Toy, &ScanOptions { max_record: 128, ..ScanOptions::default() }, &Collect::default);
         prop_assert!(s.error.is_none());
@@ -245,6 +245,7 @@ fn file_scan_streams_a_huge_line_with_bounded_buffers() {
         chunk_size: 16 << 10,
         max_record: 32 << 10,
         parallel: true,
+        ..ScanOptions::default()
     };
     let s = scan_file(&temp_file(&buf), &Toy, &opts, &Collect::default);
     assert!(s.error.is_none());
@@ -395,6 +396,7 @@ fn line_longer_than_block_is_skipped_with_reason() {
         chunk_size: 16 << 10,
         max_record: 32 << 10,
         parallel: true,
+        ..ScanOptions::default()
     };
     let s = scan_reader(r, &Toy, &opts, &Collect::default);
     assert!(s.error.is_none());
