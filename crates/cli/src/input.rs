@@ -80,8 +80,9 @@ pub struct InputError {
 }
 
 /// Expands the command line's paths into inputs, in the order given;
-/// directories are walked recursively in name order. Unreadable paths and
-/// symlink loops are returned as errors, not fatal.
+/// directories are walked recursively in name order. Nothing here is
+/// fatal: what cannot be walked or read is returned as an error beside the
+/// inputs that can (see [`Walk`]).
 pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
@@ -92,64 +93,157 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
         }
         match fs::metadata(p) {
             Ok(m) if m.is_dir() => {
-                let mut seen = HashSet::new();
-                walk(p, &mut seen, &mut inputs, &mut errors);
+                let mut walk = Walk::default();
+                walk.dir(p);
+                inputs.extend(walk.inputs());
+                errors.append(&mut walk.errors);
             }
             Ok(_) => inputs.push(Input::File(p.clone())),
             Err(e) => errors.push(InputError {
                 path: p.display().to_string(),
-                reason: io_reason(&e),
+                reason: path_reason(p, &e),
             }),
         }
     }
     (inputs, errors)
 }
 
-fn walk(
-    dir: &Path,
-    seen: &mut HashSet<PathBuf>,
-    inputs: &mut Vec<Input>,
-    errors: &mut Vec<InputError>,
-) {
-    let canon = match fs::canonicalize(dir) {
-        Ok(c) => c,
-        Err(e) => {
-            errors.push(InputError {
-                path: dir.display().to_string(),
-                reason: io_reason(&e),
-            });
-            return;
-        }
-    };
-    if !seen.insert(canon) {
-        errors.push(InputError {
-            path: dir.display().to_string(),
-            reason: "symlink loop: directory already visited".to_string(),
+/// A recursive walk of one directory given on the command line.
+///
+/// - A symbolic link back to a directory being walked (an ancestor) is a
+///   loop: reported, and not followed.
+/// - A directory or file reached a second time through another link is
+///   read once, under its own name when the walk meets that too.
+/// - Entries that cannot be read (permission denied, a link to nowhere or
+///   to itself, a directory that fails while listed) are reported with the
+///   reason, and the walk goes on.
+/// - FIFOs, sockets and devices found in a directory are reported and not
+///   opened (a FIFO would wait for a writer); named on the command line
+///   they are read.
+#[derive(Default)]
+struct Walk {
+    /// Canonical paths of the directories on the current path.
+    stack: Vec<PathBuf>,
+    /// Canonical paths of the directories walked.
+    visited: HashSet<PathBuf>,
+    /// Files found: path, canonical path, whether the entry is a link.
+    files: Vec<(PathBuf, Option<PathBuf>, bool)>,
+    errors: Vec<InputError>,
+}
+
+impl Walk {
+    fn error(&mut self, path: &Path, reason: String) {
+        self.errors.push(InputError {
+            path: path.display().to_string(),
+            reason,
         });
-        return;
     }
-    let entries = match fs::read_dir(dir) {
-        Ok(r) => r,
-        Err(e) => {
-            errors.push(InputError {
-                path: dir.display().to_string(),
-                reason: io_reason(&e),
-            });
-            return;
+
+    fn dir(&mut self, dir: &Path) {
+        let canon = match fs::canonicalize(dir) {
+            Ok(c) => c,
+            Err(e) => return self.error(dir, path_reason(dir, &e)),
+        };
+        if self.stack.contains(&canon) {
+            return self.error(dir, "symlink loop: directory already visited".to_string());
         }
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        match fs::metadata(&p) {
-            Ok(m) if m.is_dir() => walk(&p, seen, inputs, errors),
-            Ok(_) => inputs.push(Input::File(p)),
-            Err(e) => errors.push(InputError {
-                path: p.display().to_string(),
-                reason: io_reason(&e),
-            }),
+        if !self.visited.insert(canon.clone()) {
+            return; // walked already, through another link
+        }
+        let entries = match fs::read_dir(dir) {
+            Ok(r) => r,
+            Err(e) => return self.error(dir, io_reason(&e)),
+        };
+        let mut paths = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(e) => paths.push(e.path()),
+                Err(e) => self.error(dir, format!("listing failed: {}", io_reason(&e))),
+            }
+        }
+        paths.sort();
+        self.stack.push(canon);
+        for p in paths {
+            let link = fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
+            match fs::metadata(&p) {
+                Ok(m) if m.is_dir() => self.dir(&p),
+                Ok(m) if m.is_file() => {
+                    let canon = fs::canonicalize(&p).ok();
+                    self.files.push((p, canon, link));
+                }
+                Ok(m) => {
+                    let reason = format!("not a regular file ({}): skipped", special_kind(&m));
+                    self.error(&p, reason);
+                }
+                Err(e) => {
+                    let reason = path_reason(&p, &e);
+                    self.error(&p, reason);
+                }
+            }
+        }
+        self.stack.pop();
+    }
+
+    /// The files found, in walk order, each file once: where links lead
+    /// to a file also found under its own name, that name is kept.
+    fn inputs(&mut self) -> Vec<Input> {
+        let mut chosen: std::collections::HashMap<&Path, usize> = Default::default();
+        for (i, (_, canon, link)) in self.files.iter().enumerate() {
+            let Some(c) = canon else { continue };
+            // A name of its own wins over a link's.
+            let replace = chosen
+                .get(c.as_path())
+                .is_none_or(|&j| self.files[j].2 && !link);
+            if replace {
+                chosen.insert(c, i);
+            }
+        }
+        self.files
+            .iter()
+            .enumerate()
+            .filter(|(i, (_, canon, _))| canon.as_ref().is_none_or(|c| chosen[c.as_path()] == *i))
+            .map(|(_, (p, _, _))| Input::File(p.clone()))
+            .collect()
+    }
+}
+
+/// What kind of special file `m` describes: `fifo`, `socket`, `device`.
+fn special_kind(m: &fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = m.file_type();
+        if t.is_fifo() {
+            return "fifo";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "device";
         }
     }
+    let _ = m;
+    "special file"
+}
+
+/// `ELOOP`: too many levels of symbolic links.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const ELOOP: i32 = 40;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const ELOOP: i32 = 62;
+
+/// The reason a path could not be followed: [`io_reason`], with symbolic
+/// links that loop or lead nowhere named as such.
+pub fn path_reason(path: &Path, e: &io::Error) -> String {
+    if e.raw_os_error() == Some(ELOOP) {
+        return "symlink loop: too many levels of symbolic links".to_string();
+    }
+    let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if link && e.kind() == io::ErrorKind::NotFound {
+        return "broken symlink: no such file or directory".to_string();
+    }
+    io_reason(e)
 }
 
 /// A short reason for an I/O error: `permission denied`, `no such file or directory`, ...

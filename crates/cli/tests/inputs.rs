@@ -153,3 +153,148 @@ fn progress_on_a_terminal_is_drawn_and_cleared() {
     let text = String::from_utf8_lossy(&quiet.stdout);
     assert!(!text.contains(" files"), "{text:?}");
 }
+
+// ------------------------------------------------------- directory walking
+
+const ACCESS: &str =
+    "203.0.113.9 - - [24/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl/8\"\n";
+
+fn paths(v: &Value) -> Vec<String> {
+    v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Loops, links to nowhere, links to what is read anyway, and FIFOs in a
+/// walked tree are reported (path and reason) or read once; the rest is read.
+#[cfg(unix)]
+#[test]
+fn walking_reports_what_it_cannot_read_and_goes_on() {
+    use std::os::unix::fs::symlink;
+    let d = tempdir("walk-links");
+    let logs = d.join("logs");
+    std::fs::create_dir_all(logs.join("nginx/deep")).unwrap();
+    std::fs::create_dir_all(d.join("elsewhere")).unwrap();
+    std::fs::write(logs.join("nginx/access.log"), ACCESS.repeat(2)).unwrap();
+    std::fs::write(logs.join("nginx/deep/access.log"), ACCESS.repeat(3)).unwrap();
+    std::fs::write(d.join("elsewhere/other.log"), ACCESS.repeat(5)).unwrap();
+    // A loop back to an ancestor, two links at each other, a link to
+    // nowhere, a second way into a directory already walked, a link to a
+    // file read under its own name, and a link out of the tree.
+    symlink("../..", logs.join("nginx/deep/up")).unwrap();
+    symlink("pong", logs.join("ping")).unwrap();
+    symlink("ping", logs.join("pong")).unwrap();
+    symlink("gone.log", logs.join("dangling.log")).unwrap();
+    symlink("nginx", logs.join("zz-nginx-again")).unwrap();
+    symlink("nginx/access.log", logs.join("current.log")).unwrap();
+    symlink("../elsewhere/other.log", logs.join("other.log")).unwrap();
+    let fifo = Command::new("mkfifo")
+        .arg(logs.join("pipe.log"))
+        .status()
+        .is_ok_and(|s| s.success());
+
+    let out = baton(&["stats", "--format", "json", s(&logs)]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let v = json(&out);
+    let l = |p: &str| logs.join(p).display().to_string();
+    assert_eq!(
+        paths(&v),
+        [
+            l("nginx/access.log"),
+            l("nginx/deep/access.log"),
+            l("other.log")
+        ]
+    );
+    assert_eq!(v["access"]["requests"], 2 + 3 + 5);
+    let err = stderr(&out);
+    let mut want = vec![
+        format!(
+            "baton: {}: symlink loop: directory already visited",
+            l("nginx/deep/up")
+        ),
+        format!(
+            "baton: {}: symlink loop: too many levels of symbolic links",
+            l("ping")
+        ),
+        format!(
+            "baton: {}: symlink loop: too many levels of symbolic links",
+            l("pong")
+        ),
+        format!(
+            "baton: {}: broken symlink: no such file or directory",
+            l("dangling.log")
+        ),
+    ];
+    if fifo {
+        want.push(format!(
+            "baton: {}: not a regular file (fifo): skipped",
+            l("pipe.log")
+        ));
+    }
+    for w in &want {
+        assert!(err.lines().any(|line| line == w), "{w}\n{err}");
+    }
+    assert_eq!(err.lines().count(), want.len(), "{err}");
+
+    // Named on the command line, a link to nowhere is reported the same way.
+    let out = baton(&[
+        "stats",
+        s(&logs.join("dangling.log")),
+        s(&logs.join("nginx/access.log")),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("dangling.log: broken symlink: no such file or directory"));
+}
+
+/// Permission denied on a file and on a directory, as an unprivileged user
+/// (root reads through mode bits: the test then runs baton as `nobody`
+/// through setpriv, or is skipped where it cannot).
+#[cfg(target_os = "linux")]
+#[test]
+fn unreadable_entries_are_reported_and_the_rest_is_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempdir("walk-perm");
+    let logs = d.join("logs");
+    std::fs::create_dir_all(logs.join("closed")).unwrap();
+    std::fs::write(logs.join("a.log"), ACCESS.repeat(2)).unwrap();
+    std::fs::write(logs.join("b.log"), ACCESS.repeat(4)).unwrap();
+    std::fs::write(logs.join("closed/c.log"), ACCESS).unwrap();
+    let mode = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
+    mode(&logs.join("b.log"), 0o000).unwrap();
+    mode(&logs.join("closed"), 0o000).unwrap();
+    let root_user = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let bin = env!("CARGO_BIN_EXE_baton");
+    let mut cmd = if root_user {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+        c
+    } else {
+        Command::new(bin)
+    };
+    let out = cmd
+        .args(["stats", "--format", "json", s(&logs)])
+        .stdin(Stdio::null())
+        .output();
+    mode(&logs.join("closed"), 0o755).unwrap();
+    let out = match out {
+        Ok(o) if !(root_user && o.stdout.is_empty()) => o,
+        _ => {
+            eprintln!("skipped: cannot run baton unprivileged here");
+            return;
+        }
+    };
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["access"]["requests"], 2);
+    let err = stderr(&out);
+    for p in ["b.log", "closed"] {
+        let want = format!("baton: {}: permission denied", logs.join(p).display());
+        assert!(err.contains(&want), "{want}\n{err}");
+    }
+}
