@@ -292,3 +292,168 @@ impl Read for Failed {
         }
     }
 }
+
+/// The log a rotated file belongs to: its name without the suffixes
+/// logrotate adds (`.1`, `.2.gz`, `.zst`, `-20261124`), e.g. `access.log`
+/// for `access.log.14.gz` and `error.log-20261124.gz`; the live file's
+/// name is its own base.
+pub fn rotation_base(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut base = name.as_str();
+    loop {
+        let before = base.len();
+        for ext in [".gz", ".zst"] {
+            if let Some(b) = base.strip_suffix(ext) {
+                base = b;
+            }
+        }
+        if let Some((b, n)) = base.rsplit_once('.')
+            && !b.is_empty()
+            && !n.is_empty()
+            && n.len() <= 6
+            && n.bytes().all(|c| c.is_ascii_digit())
+        {
+            base = b;
+        }
+        if let Some((b, d)) = base.rsplit_once('-')
+            && !b.is_empty()
+            && (8..=14).contains(&d.len())
+            && d.bytes().all(|c| c.is_ascii_digit())
+        {
+            base = b;
+        }
+        if base.len() == before {
+            return base.to_string();
+        }
+    }
+}
+
+/// Where a file stands in logrotate's naming, oldest first: the highest
+/// `.N` is the oldest, a `-YYYYMMDD` date orders by date, the live file
+/// (no suffix) is the newest. Only for sets whose times cannot say.
+pub fn rotation_rank(path: &Path) -> (bool, u64, std::cmp::Reverse<u64>) {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = name.trim_end_matches(".gz").trim_end_matches(".zst");
+    let number = name
+        .rsplit_once('.')
+        .and_then(|(_, n)| n.parse::<u64>().ok().filter(|_| n.len() <= 6));
+    let date = name
+        .rsplit_once('-')
+        .map(|(_, d)| d.split('.').next().unwrap_or(d))
+        .filter(|d| (8..=14).contains(&d.len()))
+        .and_then(|d| d.parse::<u64>().ok());
+    let live = number.is_none() && date.is_none();
+    (
+        live,
+        date.unwrap_or(0),
+        std::cmp::Reverse(number.unwrap_or(0)),
+    )
+}
+
+/// Seconds in the year the times of yearless members are placed in to be
+/// compared (2000: a leap year, so that 29 February has a place).
+pub const YEARLESS_KEY_YEAR: i32 = 2000;
+const YEAR_S: i64 = 366 * 86_400;
+
+/// The order, oldest first, of the members of a rotated set of yearless
+/// logs, from the time of year of each one's first line (seconds since
+/// 1 January): times of year are on a circle, and the set is assumed to
+/// span less than a year, so it starts after the widest gap between
+/// consecutive first times. Returns the order and, for each position in
+/// it, the New Years passed since the oldest member's first line.
+pub fn yearless_order(keys: &[i64]) -> (Vec<usize>, Vec<i32>) {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    let key = |i: usize| keys[i].rem_euclid(YEAR_S);
+    order.sort_by_key(|&i| key(i));
+    if order.len() > 1 {
+        // The gap before each member, the one before the first wrapping
+        // around the New Year.
+        let n = order.len();
+        let widest = (0..n)
+            .max_by_key(|&j| {
+                let prev = key(order[(j + n - 1) % n]);
+                let gap = (key(order[j]) - prev).rem_euclid(YEAR_S);
+                // On equal gaps, the earliest start in the year wins.
+                (gap, std::cmp::Reverse(j))
+            })
+            .unwrap_or(0);
+        order.rotate_left(widest);
+    }
+    let mut years = Vec::with_capacity(order.len());
+    let mut passed = 0;
+    for (j, &i) in order.iter().enumerate() {
+        if j > 0 && key(i) < key(order[j - 1]) {
+            passed += 1;
+        }
+        years.push(passed);
+    }
+    (order, years)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_bases() {
+        for (name, base) in [
+            ("access.log", "access.log"),
+            ("access.log.1", "access.log"),
+            ("access.log.14.gz", "access.log"),
+            ("error.log.2.zst", "error.log"),
+            ("error.log-20261124", "error.log"),
+            ("error.log-20261124.gz", "error.log"),
+            ("php8.2-fpm.log.3.gz", "php8.2-fpm.log"),
+            ("kern.log", "kern.log"),
+            ("syslog.7.gz", "syslog"),
+            ("2026.log", "2026.log"),
+            (".1", ".1"),
+        ] {
+            assert_eq!(rotation_base(Path::new(name)), base, "{name}");
+        }
+    }
+
+    #[test]
+    fn rotation_ranks_put_the_oldest_first() {
+        let mut names = vec![
+            "access.log",
+            "access.log.1",
+            "access.log.10.gz",
+            "access.log.2.gz",
+        ];
+        names.sort_by_key(|n| rotation_rank(Path::new(n)));
+        assert_eq!(
+            names,
+            [
+                "access.log.10.gz",
+                "access.log.2.gz",
+                "access.log.1",
+                "access.log"
+            ]
+        );
+        let mut names = vec!["e.log", "e.log-20261124.gz", "e.log-20261117.gz"];
+        names.sort_by_key(|n| rotation_rank(Path::new(n)));
+        assert_eq!(names, ["e.log-20261117.gz", "e.log-20261124.gz", "e.log"]);
+    }
+
+    #[test]
+    fn yearless_sets_start_after_the_widest_gap() {
+        let day = 86_400;
+        // 28 Dec, 1 Jan, 20 Dec, 4 Jan: the set runs 20 Dec .. 4 Jan.
+        let keys = [361 * day, 0, 353 * day, 3 * day];
+        let (order, years) = yearless_order(&keys);
+        assert_eq!(order, [2, 0, 1, 3]);
+        assert_eq!(years, [0, 0, 1, 1]);
+        // Inside one year.
+        let (order, years) = yearless_order(&[50 * day, 10 * day, 30 * day]);
+        assert_eq!(order, [1, 2, 0]);
+        assert_eq!(years, [0, 0, 0]);
+        assert_eq!(yearless_order(&[5]), (vec![0], vec![0]));
+    }
+}

@@ -1,6 +1,7 @@
 //! `baton stats`: what was read, per file and in total.
 
 use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -12,10 +13,11 @@ use baton_logparse::fpm::slowlog::SlowlogSummary;
 use baton_logparse::journal::JournalSummary;
 use baton_logparse::kernel::KernelSummary;
 use baton_logparse::summary::{
-    AccessSummary, ErrorSummary, FileSummary, Source, TimeConfig, access_offset, summarize,
+    AccessSummary, ErrorSummary, FileSummary, Source, TimeConfig, TimeRange, access_offset,
+    summarize,
 };
 use baton_logparse::{
-    ByteCount, Collect, Compression, Detected, Format, ScanOptions, Zone, detect,
+    ByteCount, Collect, Compression, Detected, Format, ScanOptions, Timestamp, Zone, detect, time,
 };
 
 use crate::args::StatsFormat;
@@ -83,6 +85,25 @@ struct Planned {
     yearless: Option<(u32, u32)>,
     /// Modification time (unix seconds), for files.
     mtime: Option<i64>,
+    /// Its place in a rotated set, if it is one of several files of one log.
+    set: Option<SetPlace>,
+}
+
+/// A member's place in a rotated set: files of one log (same directory,
+/// same name but for logrotate's suffixes, same format), read as one log
+/// in time order.
+#[derive(Debug, Clone, Copy)]
+struct SetPlace {
+    /// Which set (its members are consecutive in input order).
+    id: usize,
+    /// Yearless sets: New Years passed between the set's first line and
+    /// this member's.
+    years: i32,
+    /// Yearless sets: the first date of the oldest member.
+    first: Option<(u32, u32)>,
+    /// Yearless sets: the newest member's first date, modification time
+    /// and New Years passed.
+    newest: Option<((u32, u32), Option<i64>, i32)>,
 }
 
 /// Detects the format of one input (or takes the forced one).
@@ -159,6 +180,7 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
             stdin_count: is_stdin.then_some(count),
             yearless,
             mtime,
+            set: None,
         },
         offset,
     ))
@@ -180,6 +202,8 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
             Err(e) => errors.push(e),
         }
     }
+    let planned = rotated_sets(config, planned);
+    let set_of: Vec<Option<usize>> = planned.iter().map(|p| p.set.map(|s| s.id)).collect();
     let (zone, zone_source) = match (config.tz, offsets.first()) {
         (Some(z), _) => (z, "--tz"),
         (None, Some(o)) => (Zone::Fixed(*o), "access-log offsets"),
@@ -235,17 +259,9 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
     let read: Vec<_> = yearless
         .into_par_iter()
         .map(|(i, p)| {
-            let (m, d) = p.yearless.unwrap_or((1, 1));
-            let year = match (config.year, window.first, p.mtime) {
-                (Some(y), _, _) => (y, "--year"),
-                (None, Some(t), _) => {
-                    let last = window.last.unwrap_or(t).unix_secs();
-                    (year_near(m, d, t.unix_secs(), last), "other inputs")
-                }
-                (None, None, Some(mt)) => (year_before(m, d, mt), "file mtime"),
-                (None, None, None) => {
-                    (config.year.unwrap_or(1970), "none: no dated input or mtime")
-                }
+            let year = match p.set {
+                Some(s) if s.first.is_some() => set_year(config, &window, &s),
+                _ => year_of(config, &window, p.yearless.unwrap_or((1, 1)), p.mtime),
             };
             let time = TimeConfig {
                 zone,
@@ -267,7 +283,18 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
         bar.finish();
     }
     done.sort_by_key(|(i, _)| *i);
-    for (_, mut f) in done {
+    // A rotated set's php-fpm events are one log's: the master's state
+    // carries from one file to the next (a reload begun in `php-fpm.log.1`
+    // completes in `php-fpm.log`).
+    let mut set_fpm: Vec<(usize, FpmSummary)> = Vec::new();
+    let mut add_fpm = |stats: &mut Stats, i: usize, f: &FpmSummary| match set_of[i] {
+        Some(id) => match set_fpm.iter_mut().find(|(s, _)| *s == id) {
+            Some((_, acc)) => acc.append_chunk(f.clone()),
+            None => set_fpm.push((id, f.clone())),
+        },
+        None => stats.fpm.get_or_insert_with(FpmSummary::default).merge(f),
+    };
+    for (i, mut f) in done {
         let index = stats.files.len() as u32;
         for e in &mut f.summary.events {
             e.file = index;
@@ -296,13 +323,10 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
             stats.edge.get_or_insert_with(EdgeSummary::default).merge(e);
         }
         if let Some(f) = &summary.fpm {
-            stats.fpm.get_or_insert_with(FpmSummary::default).merge(f);
+            add_fpm(&mut stats, i, f);
         }
         if let Some(j) = summary.journal.as_ref().filter(|j| j.fpm_lines > 0) {
-            stats
-                .fpm
-                .get_or_insert_with(FpmSummary::default)
-                .merge(&j.fpm);
+            add_fpm(&mut stats, i, &j.fpm);
         }
         if let Some(j) = &summary.journal {
             if j.kernel_lines > 0 {
@@ -314,7 +338,175 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
         }
         stats.files.push(f);
     }
+    for (_, f) in set_fpm {
+        stats.fpm.get_or_insert_with(FpmSummary::default).merge(&f);
+    }
     stats
+}
+
+/// The year of a yearless input's first date: `--year`, else the year
+/// that fits the dated inputs' window, else the one before its mtime.
+fn year_of(
+    config: &Config,
+    window: &TimeRange,
+    (m, d): (u32, u32),
+    mtime: Option<i64>,
+) -> (i32, &'static str) {
+    match (config.year, window.first, mtime) {
+        (Some(y), _, _) => (y, "--year"),
+        (None, Some(t), _) => {
+            let last = window.last.unwrap_or(t).unix_secs();
+            (year_near(m, d, t.unix_secs(), last), "other inputs")
+        }
+        (None, None, Some(mt)) => (year_before(m, d, mt), "file mtime"),
+        (None, None, None) => (config.year.unwrap_or(1970), "none: no dated input or mtime"),
+    }
+}
+
+/// The year of a yearless set member's first date: the set's first line
+/// takes its year as a lone input would (`--year` names it), except that
+/// the mtime that dates it is the newest member's; each later member adds
+/// the New Years passed since.
+fn set_year(config: &Config, window: &TimeRange, s: &SetPlace) -> (i32, &'static str) {
+    let first = s.first.unwrap_or((1, 1));
+    match (config.year, window.first, s.newest) {
+        (Some(y), _, _) => (y + s.years, "--year, rotated set"),
+        (None, Some(_), _) => (
+            year_of(config, window, first, None).0 + s.years,
+            "other inputs, rotated set",
+        ),
+        (None, None, Some((date, Some(mt), years))) => (
+            year_before(date.0, date.1, mt) - years + s.years,
+            "file mtime, rotated set",
+        ),
+        _ => (1970 + s.years, "none: no dated input or mtime"),
+    }
+}
+
+/// Finds the rotated sets among the inputs and puts each set's members
+/// together, oldest first, where its first member was. The order comes
+/// from the first time in each member's detection sample (by content, not
+/// by name); yearless members are ordered on the circle of the year (see
+/// [`input::yearless_order`]). Only when a member's times cannot say does
+/// logrotate's naming decide.
+fn rotated_sets(config: &Config, planned: Vec<Planned>) -> Vec<Planned> {
+    let mut groups: Vec<((PathBuf, String, Format), Vec<usize>)> = Vec::new();
+    for (i, p) in planned.iter().enumerate() {
+        let Some(path) = p.input.path() else { continue };
+        if p.stdin.is_some() || p.detected.format == Format::Unknown {
+            continue;
+        }
+        let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let key = (dir, input::rotation_base(path), p.detected.format);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((key, vec![i])),
+        }
+    }
+    let mut slots: Vec<Option<Planned>> = planned.into_iter().map(Some).collect();
+    let mut sets: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut member = vec![false; slots.len()];
+    for (id, (_, members)) in groups.into_iter().filter(|(_, m)| m.len() > 1).enumerate() {
+        let (order, years) = set_order(config, &slots, &members);
+        let yearless = members
+            .iter()
+            .all(|&i| slots[i].as_ref().is_some_and(|p| p.yearless.is_some()));
+        let newest = *order.last().unwrap_or(&members[0]);
+        let last = |i: usize| slots[i].as_ref().map(|p| (p.yearless, p.mtime));
+        let first = last(order[0]).and_then(|(y, _)| y);
+        let newest = last(newest).and_then(|(y, mt)| Some((y?, mt, *years.last()?)));
+        for (&i, &y) in order.iter().zip(&years) {
+            member[i] = true;
+            if let Some(p) = slots[i].as_mut() {
+                p.set = Some(SetPlace {
+                    id,
+                    years: y,
+                    first: first.filter(|_| yearless),
+                    newest: newest.filter(|_| yearless),
+                });
+            }
+        }
+        sets.push((members[0], order));
+    }
+    let mut out = Vec::with_capacity(slots.len());
+    for i in 0..slots.len() {
+        if let Some((_, order)) = sets.iter().find(|(first, _)| *first == i) {
+            out.extend(order.iter().filter_map(|&j| slots[j].take()));
+        } else if !member[i] {
+            out.extend(slots[i].take());
+        }
+    }
+    out
+}
+
+/// The members of one set, oldest first, and for each the New Years
+/// passed since the first (yearless sets; zeros otherwise).
+fn set_order(
+    config: &Config,
+    slots: &[Option<Planned>],
+    members: &[usize],
+) -> (Vec<usize>, Vec<i32>) {
+    let planned = |i: usize| slots[i].as_ref().expect("not taken yet");
+    let inputs: Vec<(&Input, &Detected)> = members
+        .iter()
+        .map(|&i| (&planned(i).input, &planned(i).detected))
+        .collect();
+    let firsts: Vec<Option<Timestamp>> = inputs
+        .par_iter()
+        .map(|(input, detected)| first_time(config, input, detected))
+        .collect();
+    let yearless = members.iter().map(|&i| planned(i).yearless.is_some());
+    let by_name = |mut order: Vec<usize>| {
+        order.sort_by_key(|&i| {
+            input::rotation_rank(planned(i).input.path().unwrap_or(Path::new("")))
+        });
+        let n = order.len();
+        (order, vec![0; n])
+    };
+    let Some(firsts) = firsts.into_iter().collect::<Option<Vec<Timestamp>>>() else {
+        return by_name(members.to_vec());
+    };
+    match yearless.clone().filter(|y| *y).count() {
+        0 => {
+            let mut order: Vec<usize> = (0..members.len()).collect();
+            order.sort_by_key(|&k| {
+                let path = planned(members[k]).input.path().unwrap_or(Path::new(""));
+                (firsts[k].unix_us, input::rotation_rank(path))
+            });
+            (
+                order.into_iter().map(|k| members[k]).collect(),
+                vec![0; members.len()],
+            )
+        }
+        n if n == members.len() => {
+            let start = time::days_from_civil(input::YEARLESS_KEY_YEAR as i64, 1, 1) * 86_400;
+            let keys: Vec<i64> = firsts.iter().map(|t| t.unix_secs() - start).collect();
+            let (order, years) = input::yearless_order(&keys);
+            (order.into_iter().map(|k| members[k]).collect(), years)
+        }
+        _ => by_name(members.to_vec()),
+    }
+}
+
+/// The earliest time in an input's detection sample, yearless times
+/// placed in [`input::YEARLESS_KEY_YEAR`] and zone-less ones in UTC: what
+/// orders the members of a rotated set.
+fn first_time(config: &Config, input: &Input, detected: &Detected) -> Option<Timestamp> {
+    let mut reader = input.open_decoded().ok()?;
+    let (sample, _) = input::read_sample_partial(&mut reader, DETECT_BYTES);
+    let time = TimeConfig {
+        zone: Zone::UTC,
+        year: Some(input::YEARLESS_KEY_YEAR),
+        boot_time: config.boot_time,
+    };
+    let opts = ScanOptions {
+        parallel: false,
+        ..ScanOptions::default()
+    };
+    let source = Source::Stream(Box::new(Cursor::new(sample)));
+    summarize(source, detected, &time, &opts, Collect::default())
+        .range()
+        .first
 }
 
 /// Reads one planned input; `None` (with the reason in `errors`) when it

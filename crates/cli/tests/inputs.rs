@@ -298,3 +298,190 @@ fn unreadable_entries_are_reported_and_the_rest_is_read() {
         assert!(err.contains(&want), "{want}\n{err}");
     }
 }
+
+// ------------------------------------------------------------ rotated sets
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+/// Access lines on one day, `n` of them a minute apart, status 502 on
+/// the last.
+fn access_day(day: u32, n: u32) -> String {
+    (0..n)
+        .map(|i| {
+            let status = if i + 1 == n { 502 } else { 200 };
+            format!(
+                "203.0.113.9 - - [{day:02}/Nov/2026:10:{i:02}:00 +0000] \"GET /d{day} HTTP/1.1\" {status} 5 \"-\" \"curl/8\"\n"
+            )
+        })
+        .collect()
+}
+
+fn first_times(v: &Value) -> Vec<(String, String)> {
+    v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = f["path"].as_str().unwrap();
+            let name = Path::new(p)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (name, f["first_time"].as_str().unwrap_or("").to_string())
+        })
+        .collect()
+}
+
+/// A logrotate directory: each set is read as one log, oldest first by
+/// the times inside (a `.10.gz` renamed out of turn, a gzip member), the
+/// php-fpm master's reload spans two files, and a yearless kern.log set
+/// crosses the New Year with one year per member.
+#[test]
+fn rotated_sets_are_read_as_one_log_in_time_order() {
+    let d = tempdir("rotated");
+    let logs = d.join("nginx");
+    std::fs::create_dir_all(&logs).unwrap();
+    // Time order: .2.gz (20 Nov), .10.gz (21 Nov), .1 (22 Nov), live (23 Nov);
+    // name order says .10.gz first, the walk's order says .10.gz after .1.
+    std::fs::write(
+        logs.join("access.log.2.gz"),
+        gzip(access_day(20, 4).as_bytes()),
+    )
+    .unwrap();
+    std::fs::write(
+        logs.join("access.log.10.gz"),
+        gzip(access_day(21, 3).as_bytes()),
+    )
+    .unwrap();
+    std::fs::write(logs.join("access.log.1"), access_day(22, 2)).unwrap();
+    std::fs::write(logs.join("access.log"), access_day(23, 1)).unwrap();
+    // Not of the set: another log in the same directory.
+    std::fs::write(logs.join("other.access.log"), access_day(19, 1)).unwrap();
+    // php-fpm: the reload begins in .1 and the master comes back in the
+    // live file; read apart, that start would count as a restart.
+    std::fs::write(
+        logs.join("php-fpm.log.1"),
+        "[22-Nov-2026 09:00:00] NOTICE: fpm is running, pid 100\n\
+         [22-Nov-2026 09:00:00] NOTICE: ready to handle connections\n\
+         [22-Nov-2026 23:59:59] NOTICE: Reloading in progress ...\n\
+         [22-Nov-2026 23:59:59] NOTICE: reloading: execvp(\"php-fpm8.2\", {\"php-fpm8.2\"})\n",
+    )
+    .unwrap();
+    std::fs::write(
+        logs.join("php-fpm.log"),
+        "[23-Nov-2026 00:00:00] NOTICE: fpm is running, pid 100\n\
+         [23-Nov-2026 00:00:00] NOTICE: ready to handle connections\n",
+    )
+    .unwrap();
+
+    let out = baton(&["stats", "--format", "json", s(&logs)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    let t = |day: u32| format!("2026-11-{day}T10:00:00+00:00");
+    assert_eq!(
+        first_times(&v),
+        [
+            ("access.log.2.gz".into(), t(20)),
+            ("access.log.10.gz".into(), t(21)),
+            ("access.log.1".into(), t(22)),
+            ("access.log".into(), t(23)),
+            ("other.access.log".into(), t(19)),
+            ("php-fpm.log.1".into(), "2026-11-22T09:00:00+00:00".into()),
+            ("php-fpm.log".into(), "2026-11-23T00:00:00+00:00".into()),
+        ]
+    );
+    assert_eq!(v["access"]["requests"], 4 + 3 + 2 + 1 + 1);
+    assert_eq!(v["access"]["status"]["502"], 5);
+    assert_eq!(v["fpm"]["restarts"], 1, "{}", v["fpm"]);
+    assert_eq!(v["fpm"]["reloads"], 1, "{}", v["fpm"]);
+
+    // The same set named file by file, in any order, reads the same.
+    let named: Vec<String> = [
+        "access.log",
+        "access.log.1",
+        "access.log.10.gz",
+        "access.log.2.gz",
+    ]
+    .iter()
+    .map(|n| logs.join(n).display().to_string())
+    .collect();
+    let mut args = vec!["stats", "--format", "json"];
+    args.extend(named.iter().map(String::as_str));
+    let w = json(&baton(&args));
+    assert_eq!(first_times(&w), first_times(&v)[..4]);
+
+    // The report's events come in time order too.
+    let out = baton(&["report", "--format", "json", s(&logs)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A yearless kernel log rotated across the New Year: `kern.log.1` ends in
+/// December, `kern.log` begins in January; each takes its own year, from
+/// `--year` (the set's first line) or from the newest file's mtime.
+#[test]
+fn a_yearless_set_crosses_the_new_year() {
+    let d = tempdir("rotated-kern");
+    let oom = |when: &str, pid: u32| {
+        format!(
+            "{when} vm kernel: Memory cgroup out of memory: Killed process {pid} (php-fpm8.2) total-vm:2256072kB, anon-rss:1039372kB, file-rss:6240kB, shmem-rss:688kB, UID:33 pgtables:4148kB oom_score_adj:0\n"
+        )
+    };
+    // Renamed out of turn: .1 is older than .2.gz.
+    std::fs::write(
+        d.join("kern.log.1"),
+        format!("{}{}", oom("Dec 20 08:00:00", 1), oom("Dec 24 08:00:00", 2)),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("kern.log.2.gz"),
+        gzip(format!("{}{}", oom("Dec 27 08:00:00", 3), oom("Dec 31 23:59:00", 4)).as_bytes()),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("kern.log"),
+        format!("{}{}", oom("Jan  1 00:01:00", 5), oom("Jan  3 12:00:00", 6)),
+    )
+    .unwrap();
+
+    let v = json(&baton(&[
+        "stats",
+        "--format",
+        "json",
+        "--year",
+        "2025",
+        s(&d),
+    ]));
+    assert_eq!(
+        first_times(&v),
+        [
+            ("kern.log.1".into(), "2025-12-20T08:00:00+00:00".into()),
+            ("kern.log.2.gz".into(), "2025-12-27T08:00:00+00:00".into()),
+            ("kern.log".into(), "2026-01-01T00:01:00+00:00".into()),
+        ]
+    );
+    let years: Vec<i64> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["year"].as_i64().unwrap())
+        .collect();
+    assert_eq!(years, [2025, 2025, 2026]);
+    assert_eq!(v["files"][2]["last_time"], "2026-01-03T12:00:00+00:00");
+    assert_eq!(v["kernel"]["oom_kills"], 6);
+
+    // Without --year: the newest file's mtime (here: now, the files were
+    // just written) dates the set's last member; the others follow it.
+    let v = json(&baton(&["stats", "--format", "json", s(&d)]));
+    let firsts = first_times(&v);
+    let year_of = |k: usize| firsts[k].1[..4].parse::<i32>().unwrap();
+    assert_eq!(firsts[0].0, "kern.log.1");
+    assert_eq!(year_of(0), year_of(1));
+    assert_eq!(year_of(2), year_of(1) + 1);
+    assert_eq!(v["files"][2]["year_source"], "file mtime, rotated set");
+}
