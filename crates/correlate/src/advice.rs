@@ -122,7 +122,8 @@ pub(crate) fn decide(
     if traces >= 2 {
         let mut by_cause: Vec<(Cause, u64)> = Vec::new();
         for c in culprits {
-            let cause = latency_cause(&c.call);
+            let Some(call) = &c.call else { continue };
+            let cause = latency_cause(call);
             match by_cause.iter_mut().find(|(k, _)| *k == cause) {
                 Some(x) => x.1 += c.traces,
                 None => by_cause.push((cause, c.traces)),
@@ -254,10 +255,28 @@ pub(crate) fn write(
     };
 
     // The failure as users saw it.
-    let mut what = format!(
-        "{} gateway errors ({} x 502, {} x 504) from {} to {}",
-        inc.gateway_errors, inc.status_502, inc.status_504, inc.start, inc.end
-    );
+    let mut what = if g.origin.is_empty() && !g.edge.is_empty() {
+        let mut by_status: std::collections::BTreeMap<u16, u64> = Default::default();
+        for &i in &g.edge {
+            *by_status.entry(ev[i].status.unwrap_or(0)).or_default() += 1;
+        }
+        let statuses: Vec<String> = by_status
+            .iter()
+            .map(|(s, n)| format!("{n} x {s}"))
+            .collect();
+        format!(
+            "{} edge gateway errors ({}) from {} to {}",
+            inc.gateway_errors,
+            statuses.join(", "),
+            inc.start,
+            inc.end
+        )
+    } else {
+        format!(
+            "{} gateway errors ({} x 502, {} x 504) from {} to {}",
+            inc.gateway_errors, inc.status_502, inc.status_504, inc.start, inc.end
+        )
+    };
     if let Some(p) = inc.top_paths.first() {
         let pct = p.count * 100 / inc.gateway_errors.max(1);
         what.push_str(&format!("; {pct}% on {}", p.path));
@@ -420,23 +439,51 @@ pub(crate) fn write(
         refs.extend(g.slow.first());
     }
     for c in inc.culprits.iter().take(2) {
-        evidence.push(format!(
-            "{} slowlog {} blocked in {} `{}` ({}): {}",
-            c.traces,
-            if c.traces == 1 { "trace" } else { "traces" },
-            c.kind.replace('_', "-"),
-            c.name,
-            c.call,
-            c.frame
-        ));
+        evidence.push(match &c.call {
+            Some(call) => format!(
+                "{} slowlog {} blocked in {} `{}` ({call}): {}",
+                c.traces,
+                if c.traces == 1 { "trace" } else { "traces" },
+                c.kind.replace('_', "-"),
+                c.name,
+                c.frame
+            ),
+            None => format!(
+                "{} PHP fatal {} {} `{}`: {}",
+                c.traces,
+                if c.traces == 1 {
+                    "error names"
+                } else {
+                    "errors name"
+                },
+                c.kind.replace('_', "-"),
+                c.name,
+                c.frame
+            ),
+        });
     }
     refs.extend(g.traces.first());
     if !g.fatal.is_empty() {
-        evidence.push(format!(
-            "{} PHP fatal errors (or memory exhaustion) logged {}",
-            g.fatal.len(),
-            span(&g.fatal)
-        ));
+        // nginx relays what PHP wrote to stderr; php-fpm logs it as worker
+        // output: the same errors, counted per log.
+        let (relayed, logged): (Vec<usize>, Vec<usize>) = g
+            .fatal
+            .iter()
+            .partition(|&&i| ev[i].kind == Some(baton_logparse::EventKind::UpstreamError));
+        if !relayed.is_empty() {
+            evidence.push(format!(
+                "nginx relayed {} (`FastCGI sent in stderr`) {}",
+                plural(relayed.len(), "PHP fatal error", "PHP fatal errors"),
+                span(&relayed)
+            ));
+        }
+        if !logged.is_empty() {
+            evidence.push(format!(
+                "php-fpm logged {} in worker output {}",
+                plural(logged.len(), "PHP fatal error", "PHP fatal errors"),
+                span(&logged)
+            ));
+        }
         refs.extend(g.fatal.first());
     }
 
@@ -626,7 +673,7 @@ fn next_steps(
             format!("Reduce memory per request (the requests running at the kills: {path}), lower `memory_limit` or pm.max_children, or add RAM / move services off the box."),
         ],
         Cause::FatalError => vec![
-            "Read the file and line in the PHP fatal error and the plugin or theme it belongs to; fix or disable it.".into(),
+            format!("Read the file and line in the PHP fatal error ({named}); fix, update or disable that code."),
             "If it is `Allowed memory size ... exhausted`, find the request that grows (an export, a batch) before raising `memory_limit`.".into(),
         ],
         Cause::EdgeOnly => vec![

@@ -787,7 +787,10 @@ impl Ctx<'_> {
                 action: (!a.is_empty()).then(|| lossy(a)),
             })
             .collect();
-        let culprits = culprits(ev, &g.traces);
+        let mut culprits = culprits(ev, &g.traces);
+        if culprits.is_empty() {
+            culprits = fatal_culprits(ev, &g.fatal);
+        }
         let rate = self.request_rate(start, end);
         let flood = self.flood(start, end);
 
@@ -953,15 +956,17 @@ impl Ctx<'_> {
         let carried = inc_rate - bg_rate;
         // Enough history and volume to speak of a rate at all.
         let enough = bg_minutes >= 10.0 && inc_rate >= 30.0;
-        (enough && ratio >= 3.0 && share >= 0.25 && rise > 0.0 && carried >= 0.5 * rise).then(
-            || Flood {
+        // The path carried most of the rise in traffic, at several times
+        // its usual rate.
+        (enough && ratio >= 3.0 && share >= 0.1 && rise > 0.0 && carried >= 0.5 * rise).then(|| {
+            Flood {
                 path: lossy(key.0),
                 action: (!key.1.is_empty()).then(|| lossy(key.1)),
                 incident_rpm: inc_rate,
                 background_rpm: bg_rate,
                 share,
-            },
-        )
+            }
+        })
     }
 }
 
@@ -1052,7 +1057,41 @@ fn culprits(ev: &[Event], traces: &[usize]) -> Vec<Culprit> {
         .map(|((kind, name, call), (traces, frame))| Culprit {
             kind,
             name,
-            call: call.to_owned(),
+            call: Some(call.to_owned()),
+            traces,
+            frame,
+        })
+        .collect();
+    v.sort_by_key(|c| std::cmp::Reverse(c.traces));
+    v.truncate(5);
+    v
+}
+
+/// PHP fatal errors grouped by the plugin or theme of the file they name
+/// (no call kind: a fatal error is no blocking call, so `call` is empty).
+fn fatal_culprits(ev: &[Event], fatal: &[usize]) -> Vec<Culprit> {
+    use baton_logparse::fpm::slowlog::{attribute, wp_root_of};
+    let mut groups: BTreeMap<(&'static str, String), (u64, String)> = BTreeMap::new();
+    for &i in fatal {
+        let Some(file) = ev[i].object.as_deref() else {
+            continue;
+        };
+        let (kind, name) = attribute(file, wp_root_of(file));
+        let frame = match ev[i].number {
+            Some(line) => format!("{}:{line}", lossy(file)),
+            None => lossy(file),
+        };
+        groups
+            .entry((kind.as_str(), lossy(name)))
+            .or_insert((0, frame))
+            .0 += 1;
+    }
+    let mut v: Vec<Culprit> = groups
+        .into_iter()
+        .map(|((kind, name), (traces, frame))| Culprit {
+            kind: kind.to_owned(),
+            name,
+            call: None,
             traces,
             frame,
         })

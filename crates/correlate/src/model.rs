@@ -252,9 +252,12 @@ pub struct Culprit {
     pub kind: String,
     /// The plugin or theme slug, or the file.
     pub name: String,
-    /// What it was doing: `external_call`, `database`, `sleep`, `file_io`, `cpu`.
-    pub call: String,
-    /// Traces blocking there.
+    /// What it was doing: `external_call`, `database`, `sleep`, `file_io`,
+    /// `cpu`; absent for code named by PHP fatal errors rather than slow
+    /// traces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
+    /// Traces blocking there (for fatal errors: the errors naming it).
     pub traces: u64,
     /// The deepest frame of the culprit's code, as printed.
     pub frame: String,

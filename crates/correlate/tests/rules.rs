@@ -248,7 +248,7 @@ fn slow_plugin_external_calls_are_latency_naming_the_plugin() {
     );
     assert_eq!(i.handoff, "php-fpm -> external API");
     assert_eq!(i.culprits[0].name, "acme-shipping");
-    assert_eq!(i.culprits[0].call, "external_call");
+    assert_eq!(i.culprits[0].call.as_deref(), Some("external_call"));
     assert_eq!(i.top_paths[0].path, "/wp-admin/admin-ajax.php");
     assert!(
         i.contributing_causes.contains(&Cause::MaxChildren),

@@ -354,6 +354,8 @@ pub fn from_error(r: &ErrorRecord<'_>, line: u64, raw: &[u8]) -> Option<Event> {
         upstream: ctx.upstream.map(text),
         connection: r.connection,
         fatal,
+        object: r.php.and_then(|p| p.file).map(text),
+        number: r.php.and_then(|p| p.line).map(i64::from),
         text: first_line(raw),
         ..Event::default()
     })

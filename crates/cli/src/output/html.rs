@@ -537,7 +537,7 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
                                 tr {
                                     td { (clean(&c.kind.replace('_', "-"))) }
                                     td { code { (clean(&c.name)) } }
-                                    td { (clean(&c.call)) }
+                                    td { (clean(c.call.as_deref().unwrap_or("fatal error"))) }
                                     td.r { (thousands(c.traces)) }
                                     td { code.line { (clean(&c.frame)) } }
                                 }

@@ -154,13 +154,15 @@ fn incident(out: &mut dyn Write, p: &Paint, a: &Analysis, i: &Incident) -> io::R
         writeln!(out, "   upstream errors: {}", k.join(", "))?;
     }
     for c in i.culprits.iter().take(3) {
+        let what = match &c.call {
+            Some(call) => format!("{call}, {} traces", c.traces),
+            None => format!("{} fatal errors", c.traces),
+        };
         writeln!(
             out,
-            "   culprit: {} {} ({}, {} traces)  {}",
+            "   culprit: {} {} ({what})  {}",
             c.kind.replace('_', "-"),
             c.name,
-            c.call,
-            c.traces,
             p.dim(&c.frame)
         )?;
     }

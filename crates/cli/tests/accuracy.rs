@@ -1,0 +1,335 @@
+//! Accuracy against the generator's `truth.json`: every injected incident
+//! found with its verdict, cause, top path and culprit, no extra incident,
+//! and the exact counts in `stats`; the same incidents for another zone,
+//! for the php-fpm journal, and for any thread count.
+//!
+//! The generator (`baton-gen`) is a workspace binary, built (or found up
+//! to date) beside `baton` by cargo once per test run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The `baton-gen` binary of the same profile as `baton`, brought up to
+/// date with cargo (a no-op when the workspace build made it).
+fn generator() -> &'static Path {
+    static GEN: OnceLock<PathBuf> = OnceLock::new();
+    GEN.get_or_init(|| {
+        let baton = PathBuf::from(env!("CARGO_BIN_EXE_baton"));
+        let dir = baton.parent().unwrap().to_path_buf();
+        let exe = dir.join(format!("baton-gen{}", std::env::consts::EXE_SUFFIX));
+        {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut cmd = Command::new(cargo);
+            cmd.args(["build", "--quiet", "-p", "baton-gen"])
+                .current_dir(root());
+            if dir.file_name().is_some_and(|n| n == "release") {
+                cmd.arg("--release");
+            }
+            // The same target directory as this build.
+            if let Some(target) = dir.parent() {
+                cmd.env("CARGO_TARGET_DIR", target);
+            }
+            let status = cmd.status().expect("cargo runs");
+            assert!(status.success(), "building baton-gen failed");
+        }
+        exe
+    })
+}
+
+fn generate(name: &str, args: &[&str]) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("baton-accuracy-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    let out = Command::new(generator())
+        .args(args)
+        .arg("--out")
+        .arg(&d)
+        .output()
+        .expect("baton-gen runs");
+    assert!(
+        out.status.success(),
+        "baton-gen: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d
+}
+
+fn baton_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("baton runs")
+}
+
+fn json_of(out: &Output) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn report(dir: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["report", "--format", "json"];
+    args.extend_from_slice(extra);
+    args.push(dir.to_str().unwrap());
+    json_of(&baton_env(&args, &[]))
+}
+
+fn truth(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("truth.json")).unwrap()).unwrap()
+}
+
+fn secs(v: &Value) -> i64 {
+    baton_logparse::time::parse_iso8601(v.as_str().unwrap().as_bytes())
+        .unwrap()
+        .unix_secs()
+}
+
+/// Checks the report's incidents against the truth: one each, overlapping
+/// in time, with the same diagnosis.
+fn check_incidents(report: &Value, truth: &Value) {
+    let found = report["incidents"].as_array().unwrap();
+    let want = truth["incidents"].as_array().unwrap();
+    let names = |v: &[Value], key: &str| v.iter().map(|i| i[key].to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        found.len(),
+        want.len(),
+        "found {:?}, injected {:?}",
+        names(found, "cause"),
+        names(want, "cause")
+    );
+    for t in want {
+        let (ts, te) = (secs(&t["start"]), secs(&t["end"]));
+        let i = found
+            .iter()
+            .find(|i| secs(&i["start"]) <= te && ts <= secs(&i["end"]))
+            .unwrap_or_else(|| panic!("{} at {}: not found", t["kind"], t["start"]));
+        let what = format!("{} at {}", t["kind"], t["start"]);
+        assert_eq!(i["verdict"], t["verdict"], "{what}");
+        assert_eq!(i["cause"], t["cause"], "{what}");
+        assert_eq!(i["handoff"], t["handoff"], "{what}");
+        assert_eq!(secs(&i["start"]), ts, "{what}: start");
+        assert_eq!(secs(&i["end"]), te, "{what}: end");
+        let errors = if t["cause"] == "edge_only" {
+            &t["edge_gateway_errors"]
+        } else {
+            &t["gateway_errors"]
+        };
+        assert_eq!(&i["gateway_errors"], errors, "{what}: gateway errors");
+        let top = &i["top_paths"][0];
+        assert_eq!(top["path"], t["top_path"]["path"], "{what}: top path");
+        assert_eq!(
+            top["count"], t["top_path"]["count"],
+            "{what}: top path count"
+        );
+        if let Some(action) = t["top_path"]["action"].as_str() {
+            assert_eq!(top["action"], action, "{what}: action");
+        }
+        if let Some(c) = t["culprit"].as_object() {
+            let got = &i["culprits"][0];
+            assert_eq!(got["name"], c["name"], "{what}: culprit");
+            assert_eq!(got["kind"], c["kind"], "{what}: culprit kind");
+            if !c["call"].is_null() {
+                assert_eq!(got["call"], c["call"], "{what}: culprit call");
+            }
+        }
+        if t["verdict"] != "edge" {
+            for (k, n) in t["upstream_errors"].as_object().unwrap() {
+                assert_eq!(&i["upstream_errors"][k], n, "{what}: upstream {k}");
+            }
+        }
+    }
+    assert_eq!(
+        report["background"]["gateway_errors"], truth["background"]["gateway_errors"],
+        "background"
+    );
+}
+
+/// The counts `stats` must give exactly.
+fn check_stats(dir: &Path, truth: &Value) {
+    let s = json_of(&baton_env(
+        &["stats", "--format", "json", dir.to_str().unwrap()],
+        &[],
+    ));
+    let t = &truth["totals"];
+    assert_eq!(s["access"]["requests"], t["requests"]);
+    assert_eq!(s["access"]["status"], t["status"]);
+    assert_eq!(s["upstream_errors"], t["upstream_errors"]);
+    assert_eq!(s["upstream_warnings"], t["upstream_warnings"]);
+    for k in [
+        "max_children_reached",
+        "slow_requests",
+        "execution_timeouts",
+        "restarts",
+        "child_signals",
+    ] {
+        assert_eq!(s["fpm"][k], t["fpm"][k], "fpm {k}");
+    }
+    assert_eq!(s["kernel"]["oom_kills"], t["kernel"]["oom_kills"]);
+    assert_eq!(s["kernel"]["segfaults"], t["kernel"]["segfaults"]);
+    assert_eq!(s["slowlog"]["traces"], t["slowlog"]["traces"]);
+    for f in s["files"].as_array().unwrap() {
+        let name = Path::new(f["path"].as_str().unwrap())
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        if let Some(lines) = t["lines"].get(name) {
+            assert_eq!(&f["lines"], lines, "{name}: lines");
+        }
+        assert_eq!(
+            f["lines"].as_u64().unwrap(),
+            f["parsed"].as_u64().unwrap() + f["skipped"].as_u64().unwrap(),
+            "{name}"
+        );
+    }
+    if let Some(e) = t.get("edge") {
+        assert_eq!(s["edge"]["requests"], e["requests"]);
+        assert_eq!(s["edge"]["gateway_errors"], e["gateway_errors"]);
+    }
+    // Malformed lines: each skipped, by reason.
+    let m = &t["malformed"];
+    let access = s["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("access.log"))
+        .unwrap();
+    let reasons = &access["skipped_by_reason"];
+    let n = |v: &Value| v.as_u64().unwrap_or(0);
+    assert_eq!(n(&reasons["binary"]), n(&m["binary"]), "binary");
+    assert_eq!(n(&reasons["too_long"]), n(&m["huge"]), "huge");
+    // The generator's invalid-UTF-8 line is a request line cut short
+    // after its bytes: skipped as truncated, like the truncated ones.
+    assert_eq!(
+        n(&reasons["truncated"]),
+        n(&m["truncated"]) + n(&m["invalid_utf8"]),
+        "truncated: {reasons}"
+    );
+    assert_eq!(
+        n(&access["skipped"]),
+        n(&m["binary"]) + n(&m["huge"]) + n(&m["truncated"]) + n(&m["invalid_utf8"]),
+        "skipped: {reasons}"
+    );
+}
+
+#[test]
+fn every_incident_kind_is_found_with_its_diagnosis() {
+    let dir = generate(
+        "all",
+        &[
+            "--seed",
+            "7",
+            "--duration",
+            "3h",
+            "--rate",
+            "4",
+            "--cloudflare",
+            "--access-format",
+            "timing",
+            "--malformed-rate",
+            "0.001",
+        ],
+    );
+    let t = truth(&dir);
+    assert_eq!(
+        t["incidents"].as_array().unwrap().len(),
+        15,
+        "every kind injected"
+    );
+    let r = report(&dir, &[]);
+    check_incidents(&r, &t);
+    check_stats(&dir, &t);
+    // Every access-log gateway error matched its error-log line.
+    assert_eq!(r["joins"]["unmatched_access"], 0);
+    // The same report for any thread count.
+    let args = ["report", "--format", "json", dir.to_str().unwrap()];
+    let one = baton_env(&args, &[("RAYON_NUM_THREADS", "1")]);
+    let three = baton_env(&args, &[("RAYON_NUM_THREADS", "3")]);
+    assert!(
+        one.stdout == three.stdout,
+        "the report depends on the thread count"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn another_zone_with_the_right_tz_gives_the_same_incidents() {
+    let kinds = "capacity,fpm_restart,segfault,external_call";
+    let args = |tz: &'static str| {
+        vec![
+            "--seed",
+            "11",
+            "--duration",
+            "1h",
+            "--rate",
+            "3",
+            "--incidents",
+            kinds,
+            "--tz",
+            tz,
+        ]
+    };
+    let utc = generate("utc", &args("UTC"));
+    let kolkata = generate("kolkata", &args("+05:30"));
+    let a = report(&utc, &[]);
+    check_incidents(&a, &truth(&utc));
+    // The access log's own offset sets the zone...
+    let b = report(&kolkata, &[]);
+    assert_eq!(b["tz_source"], "access-log offsets");
+    check_incidents(&b, &truth(&kolkata));
+    // ...and --tz names it too.
+    let c = report(&kolkata, &["--tz", "+05:30"]);
+    check_incidents(&c, &truth(&kolkata));
+    for (x, y) in a["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(b["incidents"].as_array().unwrap())
+    {
+        assert_eq!(secs(&x["start"]), secs(&y["start"]));
+        assert_eq!(x["cause"], y["cause"]);
+        assert_eq!(x["gateway_errors"], y["gateway_errors"]);
+    }
+    // Read in the wrong zone, the report names the one that fixes it.
+    let wrong = report(&kolkata, &["--tz", "UTC"]);
+    let warnings = wrong["warnings"].to_string();
+    assert!(warnings.contains("try --tz +05:30"), "{warnings}");
+    let _ = std::fs::remove_dir_all(&utc);
+    let _ = std::fs::remove_dir_all(&kolkata);
+}
+
+#[test]
+fn the_php_fpm_journal_and_the_main_format_give_the_same_diagnoses() {
+    let dir = generate(
+        "journal",
+        &[
+            "--seed",
+            "5",
+            "--duration",
+            "1h",
+            "--rate",
+            "3",
+            "--incidents",
+            "fpm_restart,capacity,oom_kill,request_flood",
+            "--fpm-log",
+            "journal",
+            "--access-format",
+            "main",
+        ],
+    );
+    let t = truth(&dir);
+    check_incidents(&report(&dir, &[]), &t);
+    let _ = std::fs::remove_dir_all(&dir);
+}
