@@ -20,8 +20,8 @@ const WIDTH: f64 = 960.0;
 const LEFT: f64 = 92.0;
 /// Right margin.
 const RIGHT: f64 = 14.0;
-/// Room above the bars for incident labels.
-const TOP: f64 = 20.0;
+/// Room above the bars for the unit and the incident labels.
+const TOP: f64 = 32.0;
 /// Height of one mark lane.
 const LANE: f64 = 15.0;
 /// Room under the plot for the time axis.
@@ -347,7 +347,7 @@ impl Chart<'_> {
                         text class="ylabel" x=(f(LEFT - 6.0)) y=(f(y(v) + 3.5)) text-anchor="end" { (v) }
                     }
                 }
-                text class="unit" x=(f(LEFT)) y="12" { "gateway errors " (unit) }
+                text class="unit" x=(f(LEFT)) y="11" { "gateway errors " (unit) }
                 // Incidents.
                 @for (b, show) in self.bands.iter().zip(&band_labels) {
                     @if b.to >= from && b.from < end {
@@ -359,7 +359,7 @@ impl Chart<'_> {
                                 title { (b.title) }
                             }
                             @if *show {
-                                text class="bandlabel" x=(f((x0 + x1) / 2.0)) y=(f(TOP - 4.0)) text-anchor="middle" {
+                                text class="bandlabel" x=(f((x0 + x1) / 2.0)) y=(f(TOP - 5.0)) text-anchor="middle" {
                                     "#" (b.id)
                                 }
                             }
