@@ -134,6 +134,11 @@ pub fn analyze(input: &Input, opts: &Options) -> Analysis {
         })
     };
     let (matched_up, ge_match) = join(ev, &access_ge, &upstream);
+    let ge_of: HashMap<usize, usize> = access_ge
+        .iter()
+        .zip(&ge_match)
+        .filter_map(|(&g, m)| m.map(|u| (g, u)))
+        .collect();
     let mut warnings = Vec::new();
     if let Some(w) = zone_mismatch(ev, &access_ge, &upstream, matched_up.len(), opts.zone) {
         warnings.push(w);
@@ -207,7 +212,7 @@ pub fn analyze(input: &Input, opts: &Options) -> Analysis {
         opts,
         by_kind: &by_kind,
         untimed_kernel: &untimed_kernel,
-        ge_match: &ge_match,
+        ge_match: &ge_of,
         upstream_set: upstream.iter().copied().collect(),
         matched_up: &matched_up,
         incident_minutes: &incident_minutes,
@@ -561,7 +566,8 @@ struct Ctx<'a> {
     opts: &'a Options,
     by_kind: &'a HashMap<EventKind, Vec<usize>>,
     untimed_kernel: &'a [usize],
-    ge_match: &'a [Option<usize>],
+    /// Access-log gateway error → its upstream error.
+    ge_match: &'a HashMap<usize, usize>,
     upstream_set: BTreeSet<usize>,
     matched_up: &'a BTreeSet<usize>,
     incident_minutes: &'a BTreeSet<i64>,
@@ -629,22 +635,12 @@ impl Ctx<'_> {
 
         // Upstream errors: the ones matched to members, and the unmatched
         // ones logged during the incident.
-        let access_ge_pos: HashMap<usize, usize> = self
-            .kind(EventKind::Request)
-            .iter()
-            .copied()
-            .filter(|&i| ev[i].is_gateway_error())
-            .enumerate()
-            .map(|(n, i)| (i, n))
-            .collect();
         let mut ups = BTreeSet::new();
         for &m in members {
             if self.upstream_set.contains(&m) {
                 ups.insert(m);
             }
-            if let Some(&n) = access_ge_pos.get(&m)
-                && let Some(Some(u)) = self.ge_match.get(n)
-            {
+            if let Some(u) = self.ge_match.get(&m) {
                 ups.insert(*u);
             }
         }
@@ -926,7 +922,11 @@ impl Ctx<'_> {
                 *inc.entry((&p.path, &p.action)).or_default() += p.count;
             }
         }
-        let mut bg: BTreeMap<(&[u8], &[u8]), u64> = BTreeMap::new();
+        let (key, n) = inc
+            .iter()
+            .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))?;
+        // The busiest path's count outside incidents.
+        let mut bg_n = 0u64;
         let mut bg_minutes = 0u64;
         let mut bg_dynamic = 0u64;
         for (k, m) in &t.minutes {
@@ -935,22 +935,20 @@ impl Ctx<'_> {
             }
             bg_minutes += 1;
             bg_dynamic += m.requests - m.static_requests;
-            for p in &m.top {
-                if inc.contains_key(&(p.path.as_slice(), p.action.as_slice())) {
-                    *bg.entry((&p.path, &p.action)).or_default() += p.count;
-                }
-            }
+            bg_n += m
+                .top
+                .iter()
+                .filter(|p| p.path == key.0 && p.action == key.1)
+                .map(|p| p.count)
+                .sum::<u64>();
         }
         if bg_minutes == 0 || inc_dynamic == 0 {
             return None;
         }
         let bg_minutes = bg_minutes as f64;
         let rise = inc_dynamic as f64 / inc_minutes - bg_dynamic as f64 / bg_minutes;
-        let (key, n) = inc
-            .iter()
-            .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))?;
         let inc_rate = *n as f64 / inc_minutes;
-        let bg_rate = bg.get(key).copied().unwrap_or(0) as f64 / bg_minutes;
+        let bg_rate = bg_n as f64 / bg_minutes;
         let ratio = inc_rate / bg_rate.max(1.0 / bg_minutes);
         let share = *n as f64 / inc_dynamic as f64;
         let carried = inc_rate - bg_rate;

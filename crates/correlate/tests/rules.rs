@@ -101,24 +101,20 @@ fn traffic(rps: u64, extra: Option<(&str, &str, u64, i64, i64)>) -> Traffic {
             ..Minute::default()
         };
         for (i, p) in ["/", "/shop/", "/cart/", "/checkout/"].iter().enumerate() {
-            minute.top.push(PathCount {
-                path: p.as_bytes().to_vec(),
-                action: Vec::new(),
-                count: per * 3 / 4 / 4 + i as u64,
-                error: 0,
-            });
+            minute.top.push(PathCount::new(
+                p.as_bytes(),
+                b"",
+                per * 3 / 4 / 4 + i as u64,
+            ));
         }
         if let Some((path, action, n, from, to)) = extra
             && m * 60 >= T0 + from - 60
             && m * 60 <= T0 + to
         {
             minute.requests += n;
-            minute.top.push(PathCount {
-                path: path.as_bytes().to_vec(),
-                action: action.as_bytes().to_vec(),
-                count: n,
-                error: 0,
-            });
+            minute
+                .top
+                .push(PathCount::new(path.as_bytes(), action.as_bytes(), n));
         }
         t.minutes.insert(m, minute);
     }
