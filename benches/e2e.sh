@@ -27,7 +27,9 @@ DIR=${BATON_BENCH_DIR:-bench-data}
 RUNS=${BATON_BENCH_RUNS:-3}
 TARGET=${CARGO_TARGET_DIR:-target}
 
-cargo build --quiet --release --locked -p baton-cli -p baton-gen --bin baton --bin baton-gen
+# No parquet feature: the benchmark times stats and report, and polars would
+# add minutes of release build to CI.
+cargo build --quiet --release --locked --no-default-features -p baton-cli -p baton-gen --bin baton --bin baton-gen
 BATON=$TARGET/release/baton
 GEN=$TARGET/release/baton-gen
 HAVE_REPORT=0
