@@ -33,7 +33,7 @@ use crate::logs::AccessFormat;
 segfault, oom_kill, request_flood, fpm_down, backlog_full, no_live_upstreams, buffer_config, \
 slow_script, fatal_error, edge_only. The default list is every kind in that order, without \
 edge_only unless --cloudflare is given (edge_only needs the edge's log). Incidents are spread \
-evenly, at least 10 min apart: 14 need 2h25m or more (--size stretches the time and lowers \
+evenly, at least 10 min apart: 14 need 2h35m or more, 15 need 2h46m (--size stretches the time and lowers \
 the rate when needed).\n\nBackground: routine php-fpm child recycling and an occasional \
 `seems busy`, kernel firewall/perf lines, one OOM kill of mysqld far from any incident (when \
 a quiet stretch of 10 min or more exists), and a few isolated 502/504s."
