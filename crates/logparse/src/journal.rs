@@ -1261,7 +1261,7 @@ pub fn shift_years(t: Timestamp, years: u32, zone: Zone) -> Timestamp {
     ts
 }
 
-fn shift_range(r: &mut TimeRange, years: u32, zone: Zone) {
+pub(crate) fn shift_range(r: &mut TimeRange, years: u32, zone: Zone) {
     r.first = r.first.map(|t| shift_years(t, years, zone));
     r.last = r.last.map(|t| shift_years(t, years, zone));
 }
@@ -1283,7 +1283,7 @@ impl Eq for Scratch {}
 /// Where the yearless records of a summary stand: their first and last
 /// months and the New Years counted up to the last one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Years {
+pub(crate) struct Years {
     first_month: Option<u8>,
     last_month: Option<u8>,
     rollovers: u32,
@@ -1291,6 +1291,48 @@ struct Years {
     /// Whether records with their own year were seen (their times are not
     /// re-dated).
     absolute: bool,
+}
+
+impl Years {
+    /// Notes one record of a chunk: its yearless details, or that it had
+    /// a year of its own.
+    pub(crate) fn note(&mut self, yearless: Option<Yearless>, timed: bool) {
+        match yearless {
+            Some(y) => {
+                self.first_month.get_or_insert(y.month);
+                self.last_month = Some(y.month);
+                self.rollovers = y.rollovers;
+                self.zone = Some(y.zone);
+            }
+            None => self.absolute |= timed,
+        }
+    }
+
+    /// The years a later chunk's yearless times move by when it follows
+    /// this one, with their zone; `None` when nothing moves.
+    pub(crate) fn redating(&self, later: &Years) -> Option<(u32, Zone)> {
+        let first = later.first_month?;
+        let boundary = self.last_month.is_some_and(|p| rolls_over(p, first));
+        let shift = self.rollovers + boundary as u32;
+        if shift > 0 && !later.absolute {
+            later.zone.map(|z| (shift, z))
+        } else {
+            None
+        }
+    }
+
+    /// Takes in a later chunk's bookkeeping (after its times were moved).
+    pub(crate) fn append(&mut self, later: &Years) {
+        if let Some(first) = later.first_month {
+            let boundary = self.last_month.is_some_and(|p| rolls_over(p, first));
+            let shift = self.rollovers + boundary as u32;
+            self.first_month.get_or_insert(first);
+            self.last_month = later.last_month;
+            self.rollovers = shift + later.rollovers;
+            self.zone = self.zone.or(later.zone);
+        }
+        self.absolute |= later.absolute;
+    }
 }
 
 /// systemd's actions on php-fpm units, and the restarts they make up.

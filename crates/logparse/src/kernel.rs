@@ -51,6 +51,7 @@ use memchr::{memchr, memmem, memrchr};
 
 use crate::error::SkipReason;
 use crate::frame::{Loc, RecordParser, trim_cr};
+use crate::journal::{Yearless, Years, rolls_over, shift_range};
 use crate::scan::Sink;
 use crate::summary::TimeRange;
 use crate::time::{
@@ -520,6 +521,8 @@ pub struct KernelRecord<'a> {
     /// What the message says ([`KernelEvent::Other`] for non-kernel
     /// identifiers).
     pub event: KernelEvent<'a>,
+    /// For yearless forms given a year, what re-dating across chunks needs.
+    pub yearless: Option<Yearless>,
 }
 
 impl KernelRecord<'_> {
@@ -536,6 +539,10 @@ pub struct KernelParser {
     resolver: LocalResolver,
     year: Option<i64>,
     boot_time: Option<i64>,
+    /// The month of the last yearless line (for New Year rollovers).
+    prev_month: Option<u8>,
+    /// New Years seen since the first yearless line of this chunk.
+    rollovers: u32,
 }
 
 impl KernelParser {
@@ -547,6 +554,8 @@ impl KernelParser {
             resolver: LocalResolver::new(zone),
             year: None,
             boot_time: None,
+            prev_month: None,
+            rollovers: 0,
         }
     }
 
@@ -609,6 +618,7 @@ impl KernelParser {
             ident: None,
             message: b"",
             event: KernelEvent::Other,
+            yearless: None,
         };
         match line.first() {
             Some(b'[') => {
@@ -657,6 +667,20 @@ impl KernelParser {
                 let r = r.strip_prefix(b" ").ok_or(SkipReason::BadTimestamp)?;
                 let ((h, m, s), us, r) = clock_of(r).ok_or(SkipReason::BadTimestamp)?;
                 if let Some(year) = self.year {
+                    // A month far before the last one is the next year
+                    // (the journal's rule; a chunk's count is completed
+                    // when chunks are appended).
+                    let m8 = month as u8;
+                    if self.prev_month.is_some_and(|p| rolls_over(p, m8)) {
+                        self.rollovers += 1;
+                    }
+                    self.prev_month = Some(m8);
+                    let year = year + self.rollovers as i64;
+                    rec.yearless = Some(Yearless {
+                        month: m8,
+                        rollovers: self.rollovers,
+                        zone: self.resolver.zone(),
+                    });
                     let local = civil_to_secs(year, month, day as u32, h, m, s)
                         .ok_or(SkipReason::BadTimestamp)?;
                     let mut t = self.resolver.resolve(local);
@@ -795,9 +819,17 @@ pub struct KernelSummary {
     pub untimed: u64,
     /// Times seen.
     pub range: TimeRange,
+    /// New Years of yearless lines, for appending chunks.
+    years: Years,
 }
 
 impl KernelSummary {
+    /// The years by which a later chunk's yearless times move when it is
+    /// appended to this one, with their zone; `None` when nothing moves.
+    pub fn redating(&self, later: &KernelSummary) -> Option<(u32, Zone)> {
+        self.years.redating(&later.years)
+    }
+
     /// Counts one record's event (for callers, such as the journal reader,
     /// that classify kernel messages themselves with [`classify`]).
     pub fn add_event(&mut self, ev: &KernelEvent<'_>, time: Option<Timestamp>) {
@@ -839,10 +871,16 @@ impl Sink<KernelParser> for KernelSummary {
         if !r.is_kernel() {
             self.non_kernel += 1;
         }
+        self.years.note(r.yearless, r.time.is_some());
         self.add_event(&r.event, r.time);
     }
 
-    fn append(&mut self, later: KernelSummary, _line_shift: u64) {
+    fn append(&mut self, mut later: KernelSummary, _line_shift: u64) {
+        // Re-date the later chunk by the New Years before it.
+        if let Some((years, zone)) = self.redating(&later) {
+            shift_range(&mut later.range, years, zone);
+        }
+        self.years.append(&later.years);
         self.merge(&later);
     }
 }

@@ -546,6 +546,12 @@ impl Sink<KernelParser> for Collecting<KernelSummary> {
     }
 
     fn append(&mut self, mut later: Self, line_shift: u64) {
+        // The later chunk's yearless times move by the New Years before it.
+        if let Some((years, zone)) = self.summary.redating(&later.summary) {
+            for e in &mut later.events {
+                e.time = e.time.map(|t| crate::journal::shift_years(t, years, zone));
+            }
+        }
         let summary = std::mem::take(&mut later.summary);
         Sink::<KernelParser>::append(&mut self.summary, summary, line_shift);
         self.append_events(later, line_shift);

@@ -454,3 +454,64 @@ fn summary_counts_and_merge() {
     assert_eq!(t.range.first.unwrap().unix_secs(), 5);
     assert_eq!(t.range.last.unwrap().unix_secs(), 10);
 }
+
+#[test]
+fn kern_log_rolls_over_new_years_inside_a_file_and_across_chunks() {
+    // Fifteen months of kern.log, a line a day, December to January
+    // twice (about 45 KB: several chunks). Every chunk size gives the same
+    // instants, always increasing.
+    let mut text = Vec::new();
+    let months = [
+        "Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        "Jan", "Feb",
+    ];
+    for m in months {
+        for d in 1..=28 {
+            text.extend_from_slice(
+                format!("{m} {d:2} 10:00:00 web kernel: php-fpm8.2[7]: segfault at 0 ip 1 sp 2 error 4 in x.so[1+2]\n")
+                    .as_bytes(),
+            );
+        }
+    }
+    let parser = KernelParser::new(Zone::UTC).with_year(2024);
+    let sequential = crate::ScanOptions {
+        parallel: false,
+        chunk_size: 1 << 20,
+        ..crate::ScanOptions::default()
+    };
+    let (whole, _) =
+        crate::scan::scan_slice(&text, 0, &parser, &sequential, &KernelSummary::default);
+    assert_eq!(
+        whole.range.first.unwrap().to_rfc3339(),
+        "2024-12-01T10:00:00+00:00"
+    );
+    assert_eq!(
+        whole.range.last.unwrap().to_rfc3339(),
+        "2026-02-28T10:00:00+00:00"
+    );
+    let collect = crate::event::Collect {
+        events: true,
+        ..Default::default()
+    };
+    for chunk in [4096, 5000, 9000, 1 << 20] {
+        let opts = crate::ScanOptions {
+            chunk_size: chunk,
+            ..crate::ScanOptions::default()
+        };
+        let (summary, _) =
+            crate::scan::scan_slice(&text, 0, &parser, &opts, &KernelSummary::default);
+        assert_eq!(summary.range, whole.range, "chunk {chunk}");
+        // The collected events move with their chunk too.
+        let (c, _) = crate::scan::scan_slice(&text, 0, &parser, &opts, &|| {
+            crate::summary::Collecting::new(KernelSummary::default(), collect)
+        });
+        let times: Vec<i64> = c
+            .events
+            .iter()
+            .filter_map(|e| e.time)
+            .map(|t| t.unix_secs())
+            .collect();
+        assert_eq!(times.len(), 15 * 28, "chunk {chunk}");
+        assert!(times.windows(2).all(|w| w[0] < w[1]), "chunk {chunk}");
+    }
+}
