@@ -8,10 +8,8 @@
 
 use std::io::{IsTerminal as _, Write};
 
-use baton_correlate::{Input, Options};
 use baton_frame::{Incidents, Source, Table, sort_events};
-use baton_logparse::summary::TimeRange;
-use baton_logparse::{Collect, Event, EventKind, Format, Traffic, Zone};
+use baton_logparse::{Collect, Event, EventKind};
 
 use crate::args::EventsFormat;
 use crate::config::{Config, EventsConfig};
@@ -27,13 +25,6 @@ pub struct Events {
     pub events: Vec<Event>,
     /// Sources, zone and incidents for the rows.
     pub table: Table,
-}
-
-/// Keeps the instants inside `--since` / `--until`.
-fn in_bounds(config: &Config, zone: Zone) -> impl Fn(i64) -> bool + use<> {
-    let since = config.since.map(|b| b.resolve(zone));
-    let until = config.until.map(|b| b.resolve(zone));
-    move |t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u)
 }
 
 /// What `baton report` sees by default: requests and edge requests only
@@ -59,74 +50,16 @@ pub fn gather(config: &Config, all: bool) -> Events {
             all_edge: all,
         },
     );
-    let keep = in_bounds(config, stats.zone);
+    // The correlator reads what `baton report` reads; with --all the
+    // requests that did not fail are set aside for the rows only.
+    let c = crate::report::correlate(config, &mut stats, of_interest);
     let bounded = config.since.is_some() || config.until.is_some();
-    let mut input = Input {
-        files: stats.files.iter().map(|f| f.path.clone()).collect(),
-        requests: stats.access.requests,
-        ..Input::default()
-    };
-    // Events the correlator does not read: untimed ones, and with --all
-    // the requests that did not fail.
-    let mut rest: Vec<Event> = Vec::new();
-    let mut traffic = Traffic::default();
-    let mut window = TimeRange::default();
-    for f in &mut stats.files {
-        let s = &mut f.summary;
-        for e in std::mem::take(&mut s.events) {
-            match e.time {
-                Some(t) if !keep(t.unix_us) => {}
-                Some(_) if of_interest(&e) => input.events.push(e),
-                None if bounded => {}
-                _ => rest.push(e),
-            }
-        }
-        if let Some(t) = s.traffic.take() {
-            traffic.merge(&t);
-        }
-        let range = s.range();
-        for t in [range.first, range.last].into_iter().flatten() {
-            if keep(t.unix_us) {
-                window.add(t);
-            }
-        }
-        let c = &mut input.coverage;
-        match s.format {
-            Format::NginxAccess => {
-                c.access = true;
-                input.access_ranges.push(range);
-            }
-            Format::NginxError => c.error = true,
-            Format::FpmLog => c.fpm = true,
-            Format::FpmSlowlog => c.slowlog = true,
-            Format::Kernel => c.kernel = true,
-            Format::Cloudflare => c.edge = true,
-            Format::Journal => {
-                if let Some(j) = &s.journal {
-                    c.fpm |= j.fpm_lines > 0;
-                    c.kernel |= j.kernel_lines > 0;
-                }
-            }
-            _ => {}
-        }
-    }
+    let mut events = c.events;
+    events.extend(c.aside);
+    // Rows without a time cannot be placed inside --since/--until.
     if bounded {
-        traffic
-            .minutes
-            .retain(|m, _| keep(m * 60 * 1_000_000) || keep((m * 60 + 59) * 1_000_000));
-        input.requests = traffic.minutes.values().map(|m| m.requests).sum();
+        events.retain(|e| e.time.is_some());
     }
-    input.traffic = traffic;
-    input.window = window;
-    let opts = Options {
-        zone: stats.zone,
-        window_s: config.window_s,
-        ..Options::default()
-    };
-    let analysis = baton_correlate::analyze(&input, &opts);
-    let mut events = std::mem::take(&mut input.events);
-    drop(input);
-    events.append(&mut rest);
     sort_events(&mut events);
     let table = Table {
         sources: stats
@@ -138,7 +71,7 @@ pub fn gather(config: &Config, all: bool) -> Events {
             })
             .collect(),
         zone: stats.zone,
-        incidents: Incidents::new(&analysis.incidents),
+        incidents: Incidents::new(&c.analysis.incidents),
     };
     Events {
         stats,

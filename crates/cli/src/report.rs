@@ -20,38 +20,52 @@ pub struct Report {
     pub analysis: Analysis,
 }
 
-/// Keeps the events inside `--since` / `--until`.
-fn in_bounds(config: &Config, zone: baton_logparse::Zone) -> impl Fn(i64) -> bool {
+/// Keeps the instants inside `--since` / `--until`.
+pub fn in_bounds(config: &Config, zone: baton_logparse::Zone) -> impl Fn(i64) -> bool + use<> {
     let since = config.since.map(|b| b.resolve(zone));
     let until = config.until.map(|b| b.resolve(zone));
     move |t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u)
 }
 
-/// Reads the inputs and runs the correlator.
-pub fn build(config: &Config) -> Report {
-    let mut stats = stats::gather(
-        config,
-        Collect {
-            events: true,
-            ..Collect::default()
-        },
-    );
+/// What the correlator made of what was read.
+pub struct Correlated {
+    /// Its conclusions.
+    pub analysis: Analysis,
+    /// The events it read (inside `--since`/`--until`; untimed ones too,
+    /// which join by pid only).
+    pub events: Vec<Event>,
+    /// Events inside the bounds that `for_correlator` kept out of it.
+    pub aside: Vec<Event>,
+}
+
+/// Moves the events out of `stats` and runs the correlator on those that
+/// `for_correlator` accepts, as `baton report` and `baton events` both do.
+pub fn correlate(
+    config: &Config,
+    stats: &mut Stats,
+    for_correlator: impl Fn(&Event) -> bool,
+) -> Correlated {
     let keep = in_bounds(config, stats.zone);
     let mut input = Input {
         files: stats.files.iter().map(|f| f.path.clone()).collect(),
         requests: stats.access.requests,
         ..Input::default()
     };
+    let mut aside = Vec::new();
     let mut traffic = Traffic::default();
     let mut window = TimeRange::default();
     for f in &mut stats.files {
         let s = &mut f.summary;
-        let events: Vec<Event> = std::mem::take(&mut s.events);
-        input.events.extend(
-            events
-                .into_iter()
-                .filter(|e| e.time.is_none_or(|t| keep(t.unix_us))),
-        );
+        for e in std::mem::take(&mut s.events) {
+            if e.time.is_some_and(|t| !keep(t.unix_us)) {
+                continue;
+            }
+            if for_correlator(&e) {
+                input.events.push(e);
+            } else {
+                aside.push(e);
+            }
+        }
         if let Some(t) = s.traffic.take() {
             traffic.merge(&t);
         }
@@ -105,6 +119,23 @@ pub fn build(config: &Config) -> Report {
         ..Options::default()
     };
     let analysis = baton_correlate::analyze(&input, &opts);
+    Correlated {
+        analysis,
+        events: std::mem::take(&mut input.events),
+        aside,
+    }
+}
+
+/// Reads the inputs and runs the correlator.
+pub fn build(config: &Config) -> Report {
+    let mut stats = stats::gather(
+        config,
+        Collect {
+            events: true,
+            ..Collect::default()
+        },
+    );
+    let analysis = correlate(config, &mut stats, |_| true).analysis;
     Report { stats, analysis }
 }
 
