@@ -7,7 +7,6 @@ pub mod report_json;
 pub mod report_text;
 pub mod text;
 
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -19,28 +18,8 @@ use anyhow::Context;
 /// `\xHH`. Log lines are attacker-chosen text; this never lets a byte
 /// through that could act on a terminal.
 pub fn escape_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if c.is_control() => {
-                    let mut b = [0u8; 4];
-                    for byte in c.encode_utf8(&mut b).bytes() {
-                        let _ = write!(out, "\\x{byte:02x}");
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        for byte in chunk.invalid() {
-            let _ = write!(out, "\\x{byte:02x}");
-        }
-    }
-    out
+    // One escaping for the report's evidence and every other output.
+    baton_correlate::engine::escape(bytes)
 }
 
 /// Opens the output: the `-o` file, or standard output.
