@@ -269,6 +269,7 @@ pub fn analyze(input: &Input, opts: &Options) -> Analysis {
         incidents,
         background: Background {
             gateway_errors: (gateway.len() - in_incident) as u64,
+            findings: Vec::new(),
         },
         timeline: timeline(ev, &gateway, &input.traffic, opts.zone),
         marks: marks(ev, &by_kind, opts.zone),
@@ -854,6 +855,9 @@ impl Ctx<'_> {
             evidence: Vec::new(),
             evidence_refs: Vec::new(),
             next_steps: Vec::new(),
+            phases: Vec::new(),
+            ruled_out: Vec::new(),
+            changes: Vec::new(),
         };
         let refs = advice::write(
             &mut incident,

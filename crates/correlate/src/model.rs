@@ -325,13 +325,137 @@ pub struct Incident {
     pub evidence_refs: Vec<EvidenceRef>,
     /// What to check or change next.
     pub next_steps: Vec<String>,
+    /// Its failure modes in time order (one when the mode never changed).
+    pub phases: Vec<Phase>,
+    /// Causes its evidence excludes, each with the sentence that excludes
+    /// it.
+    pub ruled_out: Vec<RuledOut>,
+    /// Rare events in the minutes before its first gateway error, nearest
+    /// first: candidates for what changed.
+    pub changes: Vec<Change>,
+}
+
+/// How gateway errors failed during one phase of an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseClass {
+    /// The pool turned connections away or queued them until nginx gave
+    /// up: errno 11, mixed with timeouts.
+    Saturation,
+    /// nginx waited for answers that came too late (`upstream timed out`).
+    Timeout,
+    /// `(111: Connection refused)` (and the socket vanishing with it).
+    Refused,
+    /// `(2: No such file or directory)` on the socket.
+    MissingSocket,
+    /// `(13: Permission denied)` on the socket.
+    Permission,
+    /// Resets and premature closes: the worker went away mid-request.
+    BrokenConnection,
+    /// Edge gateway errors.
+    Edge,
+    /// Anything else.
+    Other,
+}
+
+impl PhaseClass {
+    /// The contract's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseClass::Saturation => "saturation",
+            PhaseClass::Timeout => "timeout",
+            PhaseClass::Refused => "refused",
+            PhaseClass::MissingSocket => "missing_socket",
+            PhaseClass::Permission => "permission",
+            PhaseClass::BrokenConnection => "broken_connection",
+            PhaseClass::Edge => "edge",
+            PhaseClass::Other => "other",
+        }
+    }
+}
+
+/// One failure mode of an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Phase {
+    /// Its first gateway error's logged time (RFC 3339).
+    pub start: String,
+    /// Its last gateway error's logged time (RFC 3339).
+    pub end: String,
+    /// How they failed.
+    pub class: PhaseClass,
+    /// Gateway errors in the phase.
+    pub gateway_errors: u64,
+    /// Their upstream errors by kind.
+    pub upstream_errors: BTreeMap<String, u64>,
+}
+
+/// A cause the evidence excludes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuledOut {
+    /// The verdict excluded.
+    pub verdict: Verdict,
+    /// The cause excluded (the verdict's most likely one).
+    pub cause: Cause,
+    /// The sentence that excludes it, with counts and times.
+    pub why: String,
+}
+
+/// A rare event shortly before an incident: a candidate for what changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// When (RFC 3339).
+    pub time: String,
+    /// The input's path.
+    pub file: String,
+    /// Its line number (1-based).
+    pub line: u64,
+    /// The line, escaped and cut at 300 bytes.
+    pub text: String,
+    /// How long before the incident's first gateway error it was logged.
+    pub seconds_before_first_error: i64,
+}
+
+/// A path with its count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathCount {
+    /// The path without its query string.
+    pub path: String,
+    /// Gateway errors on it.
+    pub count: u64,
+}
+
+/// Recurring background failures of one cause (or one crash).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// What caused them.
+    pub cause: Cause,
+    /// The cause's verdict.
+    pub verdict: Verdict,
+    /// Gateway errors of this cause outside incidents.
+    pub count: u64,
+    /// The first one's logged time (RFC 3339).
+    pub first: String,
+    /// The last one's logged time (RFC 3339).
+    pub last: String,
+    /// Paths, most errors first.
+    pub paths: Vec<PathCount>,
+    /// Worker pids behind them (crashes).
+    pub pids: Vec<u32>,
+    /// Sentences, each with its counts and times.
+    pub evidence: Vec<String>,
+    /// Log lines behind the evidence.
+    pub evidence_refs: Vec<EvidenceRef>,
+    /// What to check or change next.
+    pub next_steps: Vec<String>,
 }
 
 /// Gateway errors in no incident.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Background {
     /// Their number.
     pub gateway_errors: u64,
+    /// Recurring background failures by cause, most first.
+    pub findings: Vec<Finding>,
 }
 
 /// Gateway errors in one minute (only minutes with any are listed).
