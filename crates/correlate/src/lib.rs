@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 mod advice;
+pub mod clocks;
 pub mod engine;
 pub mod model;
 
