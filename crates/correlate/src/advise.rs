@@ -1,232 +1,19 @@
-//! The verdict rules (`CONTRACT.md`'s precedence), the evidence sentences
-//! and the next steps, as the playbook has an on-call engineer write them.
+//! Stage 5, advise: the evidence sentences and next steps, as the
+//! playbook has an on-call engineer write them, every target named from
+//! the incident's own evidence (the pool that reached its limit, the
+//! upstream nginx logged, the paths the dying pids were serving).
 
 use std::collections::BTreeSet;
 
 use baton_logparse::nginx::error::UpstreamKind;
 use baton_logparse::{Event, Timestamp};
 
-use crate::engine::{Coverage, Flood, Gathered, latency_cause, lossy};
-use crate::model::{Cause, Culprit, Incident};
-
-/// The verdict and what it rests on.
-#[derive(Debug, Clone)]
-pub(crate) struct Decision {
-    pub cause: Cause,
-    pub contributing: Vec<Cause>,
-    pub confidence: f64,
-}
-
-fn up(g: &Gathered, k: UpstreamKind) -> u64 {
-    g.up_kinds.get(&k).copied().unwrap_or(0)
-}
-
-/// Child SIGKILLs that were no `request_terminate_timeout` kill.
-fn kills(g: &Gathered, ev: &[Event]) -> usize {
-    g.kill_exits
-        .iter()
-        .filter(|&&i| ev[i].pid.is_none_or(|p| !g.timeout_pids.contains(&p)))
-        .count()
-}
-
-fn distinct_paths(g: &Gathered, ev: &[Event], k: UpstreamKind) -> usize {
-    g.upstream
-        .iter()
-        .filter(|&&i| ev[i].upstream_kind == Some(k))
-        .filter_map(|&i| ev[i].path.as_deref())
-        .collect::<BTreeSet<_>>()
-        .len()
-}
-
-/// Applies the contract's rules in order; the first that holds decides,
-/// the others seen become contributing causes.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn decide(
-    g: &Gathered,
-    ev: &[Event],
-    culprits: &[Culprit],
-    flood: Option<&Flood>,
-    errors: usize,
-    status_504: u64,
-    cov: Coverage,
-) -> Decision {
-    let total_up: u64 = g.up_kinds.values().sum();
-    let share = |n: u64| {
-        if total_up == 0 {
-            0.0
-        } else {
-            n as f64 / total_up as f64
-        }
-    };
-    let broken = up(g, UpstreamKind::ResetByPeer) + up(g, UpstreamKind::PrematureClose);
-    let mut seen: Vec<(Cause, f64)> = Vec::new();
-
-    // 1. Crash: workers died behind resets / premature closes.
-    let oom = g.oom_php.len() + kills(g, ev);
-    let segv = g.crash_exits.len() + g.segv_kernel.len();
-    let behind = broken > 0 || !cov.error;
-    if behind && (oom > 0 || segv > 0) {
-        let c = if segv > oom {
-            Cause::Segfault
-        } else {
-            Cause::OomKill
-        };
-        seen.push((c, 0.6 + 0.35 * share(broken).max(0.5)));
-        if segv > 0 && oom > 0 {
-            let other = if c == Cause::Segfault {
-                Cause::OomKill
-            } else {
-                Cause::Segfault
-            };
-            seen.push((other, 0.5));
-        }
-    }
-    if broken > 0 && !g.fatal.is_empty() && oom == 0 && segv == 0 {
-        seen.push((Cause::FatalError, 0.6 + 0.3 * share(broken)));
-    }
-
-    // 2. Connectivity.
-    let eacces = up(g, UpstreamKind::ConnectEacces);
-    let refused = up(g, UpstreamKind::ConnectRefused) + up(g, UpstreamKind::ConnectEnoent);
-    let no_live = up(g, UpstreamKind::NoLiveUpstreams);
-    let big = up(g, UpstreamKind::TooBigHeader);
-    let restarting = !g.master_stop.is_empty() || g.restarts > 0;
-    let mut conn = [
-        (eacces, Cause::SocketPermission),
-        (
-            refused,
-            if restarting {
-                Cause::FpmRestart
-            } else {
-                Cause::FpmDown
-            },
-        ),
-        (no_live, Cause::NoLiveUpstreams),
-        (big, Cause::BufferConfig),
-    ];
-    conn.sort_by_key(|c| std::cmp::Reverse(c.0));
-    for (n, c) in conn {
-        if n > 0 && share(n) >= 0.2 {
-            let conf = if c == Cause::FpmDown && !cov.fpm {
-                0.6
-            } else {
-                0.6 + 0.35 * share(n)
-            };
-            seen.push((c, conf));
-        }
-    }
-
-    // 3. Latency: slow traces concentrated on one call kind.
-    let mut latency: Option<(Cause, f64)> = None;
-    let traces: u64 = culprits.iter().map(|c| c.traces).sum();
-    if traces >= 2 {
-        let mut by_cause: Vec<(Cause, u64)> = Vec::new();
-        for c in culprits {
-            let Some(call) = &c.call else { continue };
-            let cause = latency_cause(call);
-            match by_cause.iter_mut().find(|(k, _)| *k == cause) {
-                Some(x) => x.1 += c.traces,
-                None => by_cause.push((cause, c.traces)),
-            }
-        }
-        by_cause.sort_by_key(|c| std::cmp::Reverse(c.1));
-        if let Some(&(cause, n)) = by_cause.first()
-            && n * 2 >= traces
-        {
-            latency = Some((cause, 0.6 + 0.35 * (n as f64 / traces as f64)));
-        }
-    } else if g.slow.len() >= 3 && g.traces.is_empty() {
-        let scripts: BTreeSet<&[u8]> = g
-            .slow
-            .iter()
-            .filter_map(|&i| ev[i].object.as_deref())
-            .collect();
-        if scripts.len() == 1 {
-            latency = Some((Cause::SlowScript, 0.5));
-        }
-    }
-    // Latency decides when the failing requests are the slow ones (they
-    // timed out). When they were turned away (backlog full) while slow
-    // requests held the workers, saturation decides and the slowness
-    // contributes.
-    let timed_out = up(g, UpstreamKind::TimedOut) + up(g, UpstreamKind::ConnectTimedOut);
-    let timed_out_share = if total_up > 0 {
-        share(timed_out)
-    } else {
-        status_504 as f64 / errors.max(1) as f64
-    };
-    let mut later_latency = None;
-    if let Some(l) = latency {
-        if timed_out_share >= 0.5 {
-            seen.push(l);
-        } else {
-            later_latency = Some((l.0, 0.5));
-        }
-    }
-
-    // 4. Capacity.
-    let eagain = up(g, UpstreamKind::ConnectEagain);
-    let spread = distinct_paths(g, ev, UpstreamKind::TimedOut) >= 3;
-    let saturated = !g.max_children.is_empty() || eagain > 0 || (timed_out > 0 && spread);
-    if saturated {
-        let sat = share(eagain + timed_out).max(if g.max_children.is_empty() { 0.0 } else { 0.5 });
-        if let Some(f) = flood {
-            seen.push((Cause::RequestFlood, 0.6 + 0.3 * f.share.min(1.0)));
-        }
-        if !g.max_children.is_empty() {
-            seen.push((Cause::MaxChildren, 0.6 + 0.35 * sat));
-        } else if eagain > 0 {
-            seen.push((Cause::BacklogFull, 0.6 + 0.3 * sat));
-        } else {
-            seen.push((Cause::MaxChildren, 0.5 + 0.2 * sat));
-        }
-    }
-    // Slow requests holding the workers explain a saturation, not a crash
-    // or a refused connection.
-    if seen
-        .first()
-        .is_some_and(|(c, _)| c.verdict() == crate::Verdict::Capacity)
-    {
-        seen.extend(later_latency);
-    }
-
-    // 5. Edge only.
-    if !g.edge.is_empty() && g.origin.is_empty() {
-        seen.push((Cause::EdgeOnly, 0.8));
-    }
-
-    let Some(&(cause, confidence)) = seen.first() else {
-        return Decision {
-            cause: Cause::Unknown,
-            contributing: Vec::new(),
-            confidence: 0.3,
-        };
-    };
-    let mut contributing: Vec<Cause> = Vec::new();
-    for (c, _) in &seen[1..] {
-        if *c != cause && !contributing.contains(c) {
-            contributing.push(*c);
-        }
-    }
-    // A flood is a kind of saturation: name only the flood.
-    if cause == Cause::RequestFlood {
-        contributing.retain(|c| !matches!(c, Cause::MaxChildren | Cause::BacklogFull));
-    }
-    let thin = if errors < 5 { 0.1 } else { 0.0 };
-    Decision {
-        cause,
-        contributing,
-        confidence: ((confidence - thin).clamp(0.1, 0.95) * 100.0).round() / 100.0,
-    }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
+use crate::attribute::{Gathered, paths_of};
+use crate::decide::{Deaths, Decision};
+use crate::input::Coverage;
+use crate::measure::Flood;
+use crate::model::{Cause, Incident, Verdict};
+use crate::names::{lossy, plural, trim_upstream};
 
 /// Writes the evidence sentences and next steps; returns the events to
 /// cite, most telling first.
@@ -265,29 +52,50 @@ pub(crate) fn write(
             .map(|(s, n)| format!("{n} x {s}"))
             .collect();
         format!(
-            "{} edge gateway errors ({}) from {} to {}",
-            inc.gateway_errors,
+            "{} ({}) from {} to {}",
+            plural(
+                inc.gateway_errors as usize,
+                "edge gateway error",
+                "edge gateway errors"
+            ),
             statuses.join(", "),
             inc.start,
             inc.end
         )
     } else {
+        let mut parts = Vec::new();
+        if inc.status_502 > 0 {
+            parts.push(format!("502 x {}", inc.status_502));
+        }
+        if inc.status_504 > 0 {
+            parts.push(format!("504 x {}", inc.status_504));
+        }
         format!(
-            "{} gateway errors ({} x 502, {} x 504) from {} to {}",
-            inc.gateway_errors, inc.status_502, inc.status_504, inc.start, inc.end
+            "{} ({}) from {} to {}",
+            plural(
+                inc.gateway_errors as usize,
+                "gateway error",
+                "gateway errors"
+            ),
+            parts.join(", "),
+            inc.start,
+            inc.end
         )
     };
     if let Some(p) = inc.top_paths.first() {
-        let pct = p.count * 100 / inc.gateway_errors.max(1);
-        what.push_str(&format!("; {pct}% on {}", p.path));
+        what.push_str(&format!(
+            "; {} on {}",
+            share_words(p.count, inc.gateway_errors),
+            p.path
+        ));
         if let Some(a) = &p.action {
             what.push_str(&format!(" (action={a})"));
         }
     }
     if inc.status_499 > 0 {
         what.push_str(&format!(
-            "; {} requests abandoned by clients (499)",
-            inc.status_499
+            "; {} abandoned by clients (499)",
+            plural(inc.status_499 as usize, "request", "requests")
         ));
     }
     evidence.push(what);
@@ -314,7 +122,7 @@ pub(crate) fn write(
         let upstream = of_kind
             .iter()
             .find_map(|&i| ev[i].upstream.as_deref())
-            .map(|u| format!(" to {}", lossy(crate::engine::trim_upstream(u))))
+            .map(|u| format!(" to {}", lossy(trim_upstream(u))))
             .unwrap_or_default();
         evidence.push(format!(
             "nginx logged {} `{}`{upstream} {}",
@@ -326,17 +134,25 @@ pub(crate) fn write(
     }
 
     // FPM.
-    if let Some(&m) = g.max_children.first() {
+    // One sentence per pool that reached its limit.
+    let mut by_pool: Vec<(Option<&[u8]>, Vec<usize>)> = Vec::new();
+    for &m in &g.max_children {
+        let p = ev[m].pool.as_deref();
+        match by_pool.iter_mut().find(|x| x.0 == p) {
+            Some(x) => x.1.push(m),
+            None => by_pool.push((p, vec![m])),
+        }
+    }
+    for (pool, lines) in &by_pool {
+        let m = lines[0];
         let limit = ev[m].number.map(|n| format!(" ({n})")).unwrap_or_default();
-        let pool = ev[m]
-            .pool
-            .as_deref()
+        let pool = pool
             .map(|p| format!(" in pool {}", lossy(p)))
             .unwrap_or_default();
         evidence.push(format!(
             "php-fpm reached pm.max_children{limit}{pool} {} {}",
-            plural(g.max_children.len(), "time", "times"),
-            span(&g.max_children)
+            plural(lines.len(), "time", "times"),
+            span(lines)
         ));
         refs.push(m);
     }
@@ -385,27 +201,72 @@ pub(crate) fn write(
     if !g.reloads.is_empty() {
         evidence.push(format!("php-fpm reloaded {}", span(&g.reloads)));
     }
-    if !g.crash_exits.is_empty() {
+    // Deaths, named as they happened.
+    let deaths = Deaths::of(g, ev, cov);
+    let mut ways: Vec<String> = Vec::new();
+    if deaths.oom > 0 {
+        let cgroup = g
+            .oom_php
+            .iter()
+            .find_map(|&i| ev[i].object.as_deref())
+            .map(|c| format!(" at the memory limit of cgroup {}", lossy(c)))
+            .unwrap_or_default();
+        let how = if g.oom_php.is_empty() {
+            "on SIGKILL (no kernel log to tell an OOM kill)".to_string()
+        } else {
+            format!("OOM-killed by the kernel{cgroup}")
+        };
+        ways.push(format!("{} {how}", deaths.oom));
+    }
+    if !g.crash_exits.is_empty() || !g.segv_kernel.is_empty() {
         let sigs: BTreeSet<&str> = g
             .crash_exits
             .iter()
             .filter_map(|&i| ev[i].signal.as_deref())
             .collect();
-        evidence.push(format!(
-            "{} exited on {} {}",
-            plural(g.crash_exits.len(), "php-fpm child", "php-fpm children"),
-            sigs.into_iter().collect::<Vec<_>>().join("/"),
-            span(&g.crash_exits)
-        ));
-        refs.extend(g.crash_exits.first());
+        let sigs = if sigs.is_empty() {
+            "a segfault".to_string()
+        } else {
+            sigs.into_iter().collect::<Vec<_>>().join("/")
+        };
+        ways.push(format!("{} on {sigs}", deaths.segv));
     }
-    let k = kills(g, ev);
-    if k > 0 {
-        evidence.push(format!(
-            "{} exited on SIGKILL {}",
-            plural(k, "php-fpm child", "php-fpm children"),
-            span(&g.kill_exits)
+    if deaths.outside > 0 {
+        ways.push(format!(
+            "{} on SIGKILL with no OOM line (killed from outside: a person, a watchdog, a deploy script)",
+            deaths.outside
         ));
+    }
+    if deaths.terminated > 0 {
+        ways.push(format!(
+            "{} at request_terminate_timeout",
+            deaths.terminated
+        ));
+    }
+    if !ways.is_empty() {
+        let n = deaths.oom + deaths.segv + deaths.outside + deaths.terminated;
+        let dead: Vec<usize> = g.crash_exits.iter().chain(&g.kill_exits).copied().collect();
+        let lead = if ways.len() > 1 {
+            format!(
+                "{} died {} ways: ",
+                plural(n, "php-fpm worker", "php-fpm workers"),
+                ways.len()
+            )
+        } else {
+            format!("{} died ", plural(n, "php-fpm worker", "php-fpm workers"))
+        };
+        let mut s = format!("{lead}{}", ways.join(", "));
+        let t = span(&dead);
+        if !t.is_empty() {
+            s.push(' ');
+            s.push_str(&t);
+        }
+        let paths = paths_of(g, ev, &dead);
+        if !paths.is_empty() {
+            s.push_str(&format!("; they were serving {}", paths.join(", ")));
+        }
+        evidence.push(s);
+        refs.extend(g.crash_exits.first());
         refs.extend(g.kill_exits.first());
     }
     if !g.timeouts.is_empty() {
@@ -462,14 +323,35 @@ pub(crate) fn write(
             ),
         });
     }
+    if let Some(l) = &d.latency
+        && let Some(r) = l.ratio
+    {
+        let traffic = if (l.traffic_ratio - 1.0).abs() >= 0.2 {
+            format!(
+                " while traffic ran at {:.1}x its background",
+                l.traffic_ratio
+            )
+        } else {
+            String::new()
+        };
+        evidence.push(format!(
+            "{} of {} slowlog traces blocked in {}, {:.0}x that call's background rate{traffic}: the workers were waiting, not overwhelmed",
+            l.traces,
+            l.all_traces,
+            call_words(l.cause),
+            r
+        ));
+    }
     refs.extend(g.traces.first());
     if !g.fatal.is_empty() {
         // nginx relays what PHP wrote to stderr; php-fpm logs it as worker
         // output: the same errors, counted per log.
-        let (relayed, logged): (Vec<usize>, Vec<usize>) = g
-            .fatal
-            .iter()
-            .partition(|&&i| ev[i].kind == Some(baton_logparse::EventKind::UpstreamError));
+        let (relayed, logged): (Vec<usize>, Vec<usize>) = g.fatal.iter().partition(|&&i| {
+            ev[i]
+                .text
+                .windows(22)
+                .any(|w| w == b"FastCGI sent in stderr")
+        });
         if !relayed.is_empty() {
             evidence.push(format!(
                 "nginx relayed {} (`FastCGI sent in stderr`) {}",
@@ -594,20 +476,46 @@ fn next_steps(
             None => p.path.clone(),
         })
         .unwrap_or_else(|| "the failing paths".into());
+    let ajax = inc
+        .top_paths
+        .first()
+        .is_some_and(|p| p.path.ends_with("admin-ajax.php"));
     let culprit = inc.culprits.first();
     let named = culprit
         .map(|c| format!("{} `{}` ({})", c.kind.replace('_', "-"), c.name, c.frame))
         .unwrap_or_else(|| "the code in the slowest traces".into());
-    let pool = inc
-        .pools
-        .first()
-        .cloned()
+    // The pool that reached its limit, else the pool of the episode's own
+    // FPM lines.
+    let pool = g
+        .max_children
+        .iter()
+        .find_map(|&i| ev[i].pool.as_deref())
+        .map(lossy)
+        .or_else(|| inc.pools.first().cloned())
+        .map(|p| format!("pool `{p}`"))
         .unwrap_or_else(|| "the pool".into());
-    let upstream = inc
-        .upstreams
-        .first()
-        .cloned()
+    // The upstream nginx logged for the errors that decided.
+    let kinds: &[UpstreamKind] = match d.cause {
+        Cause::SocketPermission => &[UpstreamKind::ConnectEacces],
+        Cause::FpmDown | Cause::FpmRestart => {
+            &[UpstreamKind::ConnectRefused, UpstreamKind::ConnectEnoent]
+        }
+        _ => &[],
+    };
+    let upstream = g
+        .upstream
+        .iter()
+        .filter(|&&i| kinds.is_empty() || ev[i].upstream_kind.is_some_and(|k| kinds.contains(&k)))
+        .find_map(|&i| ev[i].upstream.as_deref())
+        .map(|u| format!("`{}`", lossy(trim_upstream(u))))
         .unwrap_or_else(|| "the FPM socket".into());
+    let dead: Vec<usize> = g.kill_exits.iter().chain(&g.crash_exits).copied().collect();
+    let dying_paths = paths_of(g, ev, &dead);
+    let cgroup = g
+        .oom_php
+        .iter()
+        .find_map(|&i| ev[i].object.as_deref())
+        .map(lossy);
     let mut s: Vec<String> = match d.cause {
         Cause::FpmRestart => vec![
             "Use graceful reloads (`systemctl reload php-fpm`, SIGUSR2) instead of stop/start in deploys; find the deploy or config-management hook that restarted php-fpm at the incident's start.".into(),
@@ -630,13 +538,27 @@ fn next_steps(
             format!("Find which response headers on {path} are so large (huge cookies, plugin headers)."),
             "Raise `fastcgi_buffer_size` / `fastcgi_buffers` only as far as those headers need.".into(),
         ],
-        Cause::MaxChildren | Cause::BacklogFull => vec![
+        Cause::MaxChildren => vec![
             format!("Size `pm.max_children` of {pool} from memory (RAM available to PHP / per-worker RSS, with headroom), not from traffic."),
-            "Find what made requests slow or numerous first: enable the slowlog (`request_slowlog_timeout = 5s`) if it is off, and look at the top paths.".into(),
-            format!("Cache {path} where possible, and give wp-admin/admin-ajax traffic its own pool."),
+            format!("Find what made requests slow or numerous first: the slowlog (`request_slowlog_timeout = 5s`) for the top paths, starting with {path}."),
+            if ajax {
+                "Give wp-admin and admin-ajax traffic a pool of their own so the public site keeps its workers.".into()
+            } else {
+                format!("Cache {path} where it is public, and give wp-admin/admin-ajax traffic a pool of its own.")
+            },
+        ],
+        Cause::BacklogFull => vec![
+            format!("The listen queue of {pool} overflowed (errno 11) with no `max_children` line: check `pm` (a static pool never logs max_children) and the pool's `listen.backlog` (php-fpm's default is 511; older setups have 128 or less) against the kernel's cap `net.core.somaxconn`."),
+            "Raising the backlog only buys queueing time: the workers are still too few or too slow. Size `pm.max_children` from memory per worker and find what made requests slow first.".into(),
         ],
         Cause::RequestFlood => vec![
-            format!("Name the plugin behind {path} and throttle or cache it (a polling widget, heartbeat, a bot or a cron storm)."),
+            if inc.top_paths.first().and_then(|p| p.action.as_deref()) == Some("heartbeat") {
+                "Lengthen the WordPress Heartbeat interval or limit it to the post editor (Heartbeat API settings or a plugin that controls it).".into()
+            } else if ajax {
+                format!("Name the plugin that registers {path} and throttle it (a polling widget, a live search, a bot); admin-ajax answers are per-user POSTs, so rate-limit them rather than cache them.")
+            } else {
+                format!("Name what drives {path} (a polling widget, a bot, a cron storm) and throttle or cache it.")
+            },
             format!("Rate-limit {path} in nginx (`limit_req`), and move WP-Cron to a real cron job if wp-cron.php is involved."),
             "Do not just raise pm.max_children: the flood would fill it again.".into(),
         ],
@@ -668,10 +590,19 @@ fn next_steps(
                 "Get a core dump (`rlimit_core = unlimited` in the pool, systemd-coredump) to name the function.".into(),
             ]
         }
-        Cause::OomKill => vec![
-            "Do not raise pm.max_children: the workers already need more memory than the box has.".into(),
-            format!("Reduce memory per request (the requests running at the kills: {path}), lower `memory_limit` or pm.max_children, or add RAM / move services off the box."),
-        ],
+        Cause::OomKill => {
+            let running = if dying_paths.is_empty() {
+                path.clone()
+            } else {
+                dying_paths.join(", ")
+            };
+            let mut v = vec![format!("Do not raise pm.max_children: reduce memory per request first (the requests running when workers were killed: {running}; a big export or batch call), or lower `memory_limit`.")];
+            match &cgroup {
+                Some(c) => v.push(format!("The kill enforced the memory limit of cgroup `{c}`, not the box's RAM: compare that service's limit (systemd `MemoryMax`, the container's memory limit) with `pm.max_children` x memory per worker, and size one to the other.")),
+                None => v.push("The box ran out of memory: lower pm.max_children to what RAM allows (RAM for PHP / per-worker RSS), add RAM or move services off the box.".into()),
+            }
+            v
+        }
         Cause::FatalError => vec![
             format!("Read the file and line in the PHP fatal error ({named}); fix, update or disable that code."),
             "If it is `Allowed memory size ... exhausted`, find the request that grows (an export, a batch) before raising `memory_limit`.".into(),
@@ -703,7 +634,7 @@ fn next_steps(
     for c in &d.contributing {
         let extra = match c {
             Cause::MaxChildren | Cause::BacklogFull
-                if matches!(d.cause.verdict(), crate::Verdict::Latency) =>
+                if matches!(d.cause.verdict(), Verdict::Latency) =>
             {
                 Some(
                     "The pool saturated as a consequence of the slow requests: fix the slowness before resizing the pool.",
@@ -721,5 +652,44 @@ fn next_steps(
     if d.cause != Cause::OomKill && !g.oom_other.is_empty() {
         s.push("Another process was OOM-killed on the host: check the host's memory budget (mysqld, caches) before adding PHP workers.".into());
     }
+    // What to collect next: the witnesses this verdict could not read.
+    if d.cause != Cause::Unknown {
+        let mut missing = Vec::new();
+        if !cov.fpm {
+            missing.push("the php-fpm log (`journalctl -u php*-fpm`)");
+        }
+        if !cov.slowlog && matches!(d.cause.verdict(), Verdict::Capacity | Verdict::Latency) {
+            missing.push("the slowlog (`request_slowlog_timeout = 5s`)");
+        }
+        if !cov.kernel && d.cause.verdict() == Verdict::Crash {
+            missing.push("the kernel log (`journalctl -k`)");
+        }
+        if !cov.error {
+            missing.push("the nginx error log");
+        }
+        if !missing.is_empty() {
+            s.push(format!(
+                "To confirm, collect {} for the same time: the verdict was reached without it.",
+                missing.join(", ")
+            ));
+        }
+    }
     s
+}
+
+/// `1 of 6` for a handful, `83%` for many.
+pub(crate) fn share_words(n: u64, of: u64) -> String {
+    if of < 20 {
+        format!("{n} of {of}")
+    } else {
+        format!("{}%", n * 100 / of.max(1))
+    }
+}
+
+fn call_words(c: Cause) -> &'static str {
+    match c {
+        Cause::ExternalCall => "an outbound call",
+        Cause::Database => "a database call",
+        _ => "PHP itself",
+    }
 }

@@ -1,0 +1,336 @@
+//! Stage 3, attribute: the FPM, slowlog, kernel and PHP evidence of each
+//! episode. Every event belongs to at most one incident: the one it leads
+//! into or falls in. Pid joins claim first (a kernel OOM kill or segfault
+//! of a child that died in the episode), then time; an episode's lead-in
+//! never reaches back past the previous episode's end, so what explained
+//! the previous incident is not repeated as evidence of the next.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use baton_logparse::event::MasterStep;
+use baton_logparse::nginx::error::UpstreamKind;
+use baton_logparse::{Event, EventKind};
+
+use crate::index::{Index, S, us};
+use crate::join::Joined;
+use crate::names::{is_php, lossy};
+use crate::segment::Episode;
+
+/// Slack after an episode for lines logged just after its errors.
+pub(crate) const SLACK_S: i64 = 5;
+/// How far from an episode a kernel line of a child that died in it may
+/// be logged (`dmesg -T` clocks drift).
+const KERNEL_DRIFT_S: i64 = 600;
+
+/// An episode's time bounds (microseconds).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    /// The first gateway error's logged time.
+    pub start: i64,
+    /// The last gateway error's logged time.
+    pub end: i64,
+    /// Where its evidence may begin: the earliest request start minus the
+    /// window, not before the previous episode's end.
+    pub from: i64,
+    /// Where its evidence ends.
+    pub to: i64,
+    /// Where a recovery (the master starting again) may still be found.
+    pub recovery: i64,
+}
+
+/// What an episode's window holds, gathered before the verdict.
+#[derive(Default, Debug)]
+pub(crate) struct Gathered {
+    pub upstream: Vec<usize>,
+    pub up_kinds: BTreeMap<UpstreamKind, u64>,
+    pub max_children: Vec<usize>,
+    pub seems_busy: Vec<usize>,
+    pub exits: Vec<usize>,
+    pub crash_exits: Vec<usize>,
+    pub kill_exits: Vec<usize>,
+    /// Children killed by `request_terminate_timeout` (SIGTERM/SIGKILL after
+    /// `execution timed out` on the same pid).
+    pub timeout_pids: BTreeSet<u32>,
+    pub slow: Vec<usize>,
+    pub timeouts: Vec<usize>,
+    pub traces: Vec<usize>,
+    pub oom_php: Vec<usize>,
+    pub oom_other: Vec<usize>,
+    pub segv_kernel: Vec<usize>,
+    pub master_stop: Vec<usize>,
+    pub master_start: Vec<usize>,
+    pub reloads: Vec<usize>,
+    pub restarts: u64,
+    pub fatal: Vec<usize>,
+    pub status_499: u64,
+    pub edge: Vec<usize>,
+    pub origin: Vec<usize>,
+    /// What the children that died were serving, by pid (from their slow
+    /// request and timeout lines and slowlog traces).
+    pub pid_paths: BTreeMap<u32, Vec<u8>>,
+}
+
+impl Gathered {
+    pub fn up(&self, k: UpstreamKind) -> u64 {
+        self.up_kinds.get(&k).copied().unwrap_or(0)
+    }
+
+    /// Child SIGKILLs that were no `request_terminate_timeout` kill.
+    pub fn kills(&self, ev: &[Event]) -> Vec<usize> {
+        self.kill_exits
+            .iter()
+            .copied()
+            .filter(|&i| ev[i].pid.is_none_or(|p| !self.timeout_pids.contains(&p)))
+            .collect()
+    }
+
+    /// SIGKILLs with a kernel OOM kill of the same pid: OOM kills.
+    pub fn oom_kill_exits(&self, ev: &[Event]) -> Vec<usize> {
+        let oom: BTreeSet<u32> = self.oom_php.iter().filter_map(|&i| ev[i].pid).collect();
+        self.kills(ev)
+            .into_iter()
+            .filter(|&i| ev[i].pid.is_some_and(|p| oom.contains(&p)))
+            .collect()
+    }
+
+    /// SIGKILLs with no OOM kill of that pid: killed from outside.
+    pub fn outside_kills(&self, ev: &[Event]) -> Vec<usize> {
+        let oom: BTreeSet<u32> = self.oom_php.iter().filter_map(|&i| ev[i].pid).collect();
+        self.kills(ev)
+            .into_iter()
+            .filter(|&i| ev[i].pid.is_none_or(|p| !oom.contains(&p)))
+            .collect()
+    }
+
+    /// The pools of the episode's own FPM lines.
+    pub fn pools<'e>(&self, ev: &'e [Event]) -> Vec<&'e [u8]> {
+        let set: BTreeSet<&[u8]> = self
+            .max_children
+            .iter()
+            .chain(&self.exits)
+            .chain(&self.traces)
+            .chain(&self.slow)
+            .chain(&self.timeouts)
+            .filter_map(|&i| ev[i].pool.as_deref())
+            .collect();
+        set.into_iter().collect()
+    }
+}
+
+/// The bounds of every episode, exclusive of each other.
+pub(crate) fn bounds(idx: &Index, episodes: &[Episode], window_s: u32) -> Vec<Bounds> {
+    let ev = idx.ev;
+    let w = window_s as i64 * S;
+    let mut out: Vec<Bounds> = Vec::with_capacity(episodes.len());
+    for (n, e) in episodes.iter().enumerate() {
+        let start = us(&ev[e.members[0]]);
+        let end = us(&ev[*e.members.last().unwrap_or(&e.members[0])]);
+        let earliest = e
+            .members
+            .iter()
+            .filter_map(|&i| ev[i].start())
+            .map(|t| t.unix_us)
+            .min()
+            .unwrap_or(start)
+            .min(start);
+        let floor = out.last().map_or(i64::MIN, |p: &Bounds| p.to + 1);
+        let next = episodes
+            .get(n + 1)
+            .map_or(i64::MAX, |x| us(&ev[x.members[0]]) - 1);
+        out.push(Bounds {
+            start,
+            end,
+            from: (earliest - w).max(floor),
+            to: (end + SLACK_S * S).min(next),
+            recovery: (end + w).min(next),
+        });
+    }
+    out
+}
+
+/// Gathers every episode's evidence; each event goes to one episode.
+/// Returns the evidence and the events it claimed.
+pub(crate) fn gather(
+    idx: &Index,
+    joined: &Joined,
+    episodes: &[Episode],
+    bounds: &[Bounds],
+) -> (Vec<Gathered>, HashSet<usize>) {
+    let mut claimed: HashSet<usize> = HashSet::new();
+    let none = HashSet::new();
+    let g = episodes
+        .iter()
+        .zip(bounds)
+        .map(|(e, b)| gather_one(idx, joined, &e.members, *b, &mut claimed, &none))
+        .collect();
+    (g, claimed)
+}
+
+/// Gathers the evidence around a set of gateway errors (an episode, or a
+/// lone background failure), skipping events already `claimed`.
+pub(crate) fn gather_one(
+    idx: &Index,
+    joined: &Joined,
+    members: &[usize],
+    b: Bounds,
+    claimed: &mut HashSet<usize>,
+    exclude: &HashSet<usize>,
+) -> Gathered {
+    let ev = idx.ev;
+    let (from, to) = (b.from, b.to);
+    let mut g = Gathered::default();
+    let take = |v: &[usize], claimed: &mut HashSet<usize>| -> Vec<usize> {
+        v.iter()
+            .copied()
+            .filter(|i| !exclude.contains(i) && claimed.insert(*i))
+            .collect()
+    };
+
+    // Upstream errors: the ones matched to members, and the unmatched ones
+    // logged during the episode.
+    let mut ups = BTreeSet::new();
+    for &m in members {
+        if let Some(u) = joined.upstream_of(ev, m) {
+            ups.insert(u);
+        }
+    }
+    for &u in idx.between(EventKind::UpstreamError, b.start - S, b.end + S) {
+        if !joined.matched_up.contains(&u) {
+            ups.insert(u);
+        }
+    }
+    g.upstream = ups.into_iter().collect();
+    g.upstream.sort_by_key(|&i| us(&ev[i]));
+    for &u in &g.upstream {
+        if let Some(k) = ev[u].upstream_kind {
+            *g.up_kinds.entry(k).or_default() += 1;
+        }
+        if ev[u].fatal {
+            g.fatal.push(u);
+        }
+    }
+
+    // FPM events.
+    g.max_children = take(idx.between(EventKind::FpmMaxChildren, from, to), claimed);
+    g.seems_busy = take(idx.between(EventKind::FpmSeemsBusy, from, to), claimed);
+    g.slow = take(idx.between(EventKind::FpmSlowRequest, from, to), claimed);
+    g.timeouts = take(
+        idx.between(EventKind::FpmExecutionTimeout, from, to),
+        claimed,
+    );
+    g.timeout_pids = g.timeouts.iter().filter_map(|&i| ev[i].pid).collect();
+    g.exits = take(idx.between(EventKind::FpmChildExit, from, to), claimed);
+    for &x in &g.exits {
+        match ev[x].signal.as_deref() {
+            Some("SIGSEGV" | "SIGBUS" | "SIGABRT" | "SIGILL" | "SIGFPE") => g.crash_exits.push(x),
+            Some("SIGKILL") => g.kill_exits.push(x),
+            _ => {}
+        }
+    }
+    // PHP fatal errors in worker output.
+    let fatal: Vec<usize> = idx
+        .between(EventKind::FpmOther, from, to)
+        .iter()
+        .copied()
+        .filter(|&i| ev[i].fatal)
+        .collect();
+    g.fatal.extend(take(&fatal, claimed));
+    g.traces = take(idx.between(EventKind::SlowlogTrace, from, to), claimed);
+
+    // What the dying children were serving.
+    let dead: BTreeSet<u32> = g.exits.iter().filter_map(|&i| ev[i].pid).collect();
+    for &i in g.slow.iter().chain(&g.timeouts).chain(&g.traces) {
+        if let (Some(p), Some(path)) = (ev[i].pid, ev[i].path.as_deref())
+            && dead.contains(&p)
+        {
+            g.pid_paths.entry(p).or_insert_with(|| path.to_vec());
+        }
+    }
+
+    // Kernel: in the window, or near it when the pid is a child that died
+    // in the episode (dmesg -T clocks drift; raw dmesg has no clock).
+    let near = |k: EventKind, claimed: &mut HashSet<usize>| -> Vec<usize> {
+        let by_pid = |i: usize| ev[i].pid.is_some_and(|p| dead.contains(&p));
+        let mut v: Vec<usize> = idx
+            .between(k, from - KERNEL_DRIFT_S * S, to + KERNEL_DRIFT_S * S)
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let t = us(&ev[i]);
+                (t >= from && t <= to) || by_pid(i)
+            })
+            .collect();
+        v.extend(
+            idx.untimed_kernel
+                .iter()
+                .copied()
+                .filter(|&i| ev[i].kind == Some(k) && by_pid(i)),
+        );
+        v.into_iter()
+            .filter(|i| !exclude.contains(i) && claimed.insert(*i))
+            .collect()
+    };
+    for i in near(EventKind::KernelOomKill, claimed) {
+        if is_php(&ev[i]) {
+            g.oom_php.push(i);
+        } else {
+            g.oom_other.push(i);
+        }
+    }
+    g.segv_kernel = near(EventKind::KernelSegfault, claimed)
+        .into_iter()
+        .filter(|&i| is_php(&ev[i]))
+        .collect();
+
+    // The master's life: stops before the last error, starts (the
+    // recovery) up to a window after it.
+    for k in [EventKind::FpmRestart, EventKind::FpmReload] {
+        let seen = take(idx.between(k, from, b.recovery), claimed);
+        for i in seen {
+            match ev[i].step {
+                Some(MasterStep::Stop) if us(&ev[i]) <= b.end => g.master_stop.push(i),
+                Some(MasterStep::Start) => g.master_start.push(i),
+                Some(MasterStep::Reload) => g.reloads.push(i),
+                _ => {}
+            }
+        }
+    }
+    g.restarts = g
+        .master_start
+        .iter()
+        .filter(|&&s| {
+            let t = us(&ev[s]);
+            !g.reloads
+                .iter()
+                .any(|&r| us(&ev[r]) <= t && t - us(&ev[r]) <= 10 * S)
+        })
+        .count() as u64;
+
+    g.status_499 = idx
+        .between(EventKind::Request, b.start, b.end)
+        .iter()
+        .filter(|&&i| ev[i].status == Some(499))
+        .count() as u64;
+    for &m in members {
+        if ev[m].kind == Some(EventKind::EdgeRequest) {
+            g.edge.push(m);
+        } else {
+            g.origin.push(m);
+        }
+    }
+    g
+}
+
+/// The paths of a set of pids, most common first.
+pub(crate) fn paths_of(g: &Gathered, ev: &[Event], exits: &[usize]) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for &x in exits {
+        if let Some(p) = ev[x].pid.and_then(|p| g.pid_paths.get(&p)) {
+            let s = lossy(p);
+            if !v.contains(&s) {
+                v.push(s);
+            }
+        }
+    }
+    v
+}

@@ -1,0 +1,487 @@
+//! Stage 4, decide: the contract's rules in order, the first that holds
+//! decides and the others seen contribute; and the differential, what the
+//! evidence rules out and why.
+//!
+//! The latency rule reads what the workers were doing, not how nginx gave
+//! up on them: slow traces concentrated on one blocking call kind, at
+//! several times that call's background rate (beyond what a rise in
+//! traffic explains), make the episode `latency` even when the pool
+//! saturated; saturation is then a contributing cause.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use baton_logparse::nginx::error::UpstreamKind;
+use baton_logparse::{Event, EventKind};
+
+use crate::attribute::{Bounds, Gathered};
+use crate::index::{Index, S, us};
+use crate::input::Coverage;
+use crate::measure::Flood;
+use crate::model::{Cause, Culprit, RequestRate, RuledOut, Verdict};
+use crate::names::{latency_cause, plural};
+
+/// Slow traces outside every episode: the slowlog's background, by call
+/// kind.
+#[derive(Debug, Default)]
+pub(crate) struct TraceBackground {
+    pub by_call: BTreeMap<&'static str, u64>,
+    /// Seconds of slowlog coverage outside episodes.
+    pub seconds: f64,
+}
+
+impl TraceBackground {
+    pub fn new(idx: &Index, bounds: &[Bounds]) -> TraceBackground {
+        let ev = idx.ev;
+        let traces = idx.kind(EventKind::SlowlogTrace);
+        let mut t = TraceBackground::default();
+        let (Some(&a), Some(&z)) = (traces.first(), traces.last()) else {
+            return t;
+        };
+        let (a, z) = (us(&ev[a]), us(&ev[z]));
+        let inside: i64 = bounds
+            .iter()
+            .map(|b| (b.to.min(z) - b.from.max(a)).max(0))
+            .sum();
+        t.seconds = ((z - a - inside) / S) as f64;
+        for &i in traces {
+            let ti = us(&ev[i]);
+            if bounds.iter().any(|b| ti >= b.from && ti <= b.to) {
+                continue;
+            }
+            if let Some(c) = ev[i].call {
+                *t.by_call.entry(c.as_str()).or_default() += 1;
+            }
+        }
+        t
+    }
+}
+
+/// Everything the rules read about one episode.
+pub(crate) struct Facts<'a> {
+    pub g: &'a Gathered,
+    pub ev: &'a [Event],
+    pub culprits: &'a [Culprit],
+    pub flood: Option<&'a Flood>,
+    pub errors: usize,
+    pub status_504: u64,
+    pub cov: Coverage,
+    pub bounds: Bounds,
+    pub rate: &'a RequestRate,
+    pub trace_bg: &'a TraceBackground,
+}
+
+/// The verdict and what it rests on.
+#[derive(Debug, Clone)]
+pub(crate) struct Decision {
+    pub cause: Cause,
+    pub contributing: Vec<Cause>,
+    pub confidence: f64,
+    /// The latency finding, when the slowlog made one.
+    pub latency: Option<Latency>,
+}
+
+/// Slow traces concentrated on one call kind.
+#[derive(Debug, Clone)]
+pub(crate) struct Latency {
+    pub cause: Cause,
+    pub traces: u64,
+    pub all_traces: u64,
+    /// How many times the call's background rate.
+    pub ratio: Option<f64>,
+    pub traffic_ratio: f64,
+}
+
+/// How a pool's workers died.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Deaths {
+    /// Kernel OOM kills of php-fpm (and SIGKILLs when no kernel log says).
+    pub oom: usize,
+    /// SIGSEGV/SIGBUS/SIGABRT exits and kernel segfault lines, by pid.
+    pub segv: usize,
+    /// SIGKILLs with no OOM line though the kernel log was read.
+    pub outside: usize,
+    /// Requests killed at `request_terminate_timeout`.
+    pub terminated: usize,
+}
+
+impl Deaths {
+    pub fn of(g: &Gathered, ev: &[Event], cov: Coverage) -> Deaths {
+        let pids = |v: &[usize]| -> BTreeSet<Option<u32>> {
+            v.iter().map(|&i| ev[i].pid).collect::<BTreeSet<_>>()
+        };
+        let mut segv = pids(&g.crash_exits);
+        segv.extend(pids(&g.segv_kernel));
+        let outside = g.outside_kills(ev).len();
+        let mut oom = pids(&g.oom_php);
+        oom.extend(pids(&g.oom_kill_exits(ev)));
+        let (oom, outside) = if cov.kernel {
+            (oom.len(), outside)
+        } else {
+            (oom.len() + outside, 0)
+        };
+        Deaths {
+            oom,
+            segv: segv.len(),
+            outside,
+            terminated: g
+                .exits
+                .iter()
+                .filter(|&&i| ev[i].pid.is_some_and(|p| g.timeout_pids.contains(&p)))
+                .count(),
+        }
+    }
+}
+
+/// Applies the contract's rules in order.
+pub(crate) fn decide(f: &Facts) -> Decision {
+    let g = f.g;
+    let total_up: u64 = g.up_kinds.values().sum();
+    let share = |n: u64| {
+        if total_up == 0 {
+            0.0
+        } else {
+            n as f64 / total_up as f64
+        }
+    };
+    let broken = g.up(UpstreamKind::ResetByPeer) + g.up(UpstreamKind::PrematureClose);
+    let mut seen: Vec<(Cause, f64)> = Vec::new();
+
+    // 1. Crash: workers died behind resets / premature closes.
+    let d = Deaths::of(g, f.ev, f.cov);
+    let behind = broken > 0 || !f.cov.error;
+    if behind && (d.oom > 0 || d.segv > 0) {
+        let c = if d.segv > d.oom {
+            Cause::Segfault
+        } else {
+            Cause::OomKill
+        };
+        seen.push((c, 0.6 + 0.35 * share(broken).max(0.5)));
+        if d.segv > 0 && d.oom > 0 {
+            let other = if c == Cause::Segfault {
+                Cause::OomKill
+            } else {
+                Cause::Segfault
+            };
+            seen.push((other, 0.5));
+        }
+    }
+    if broken > 0 && !g.fatal.is_empty() {
+        seen.push((Cause::FatalError, 0.6 + 0.3 * share(broken)));
+    }
+
+    // 2. Connectivity.
+    let eacces = g.up(UpstreamKind::ConnectEacces);
+    let refused = g.up(UpstreamKind::ConnectRefused) + g.up(UpstreamKind::ConnectEnoent);
+    let no_live = g.up(UpstreamKind::NoLiveUpstreams);
+    let big = g.up(UpstreamKind::TooBigHeader);
+    let restarting = !g.master_stop.is_empty() || g.restarts > 0 || !g.reloads.is_empty();
+    let mut conn = [
+        (eacces, Cause::SocketPermission),
+        (
+            refused,
+            if restarting {
+                Cause::FpmRestart
+            } else {
+                Cause::FpmDown
+            },
+        ),
+        (no_live, Cause::NoLiveUpstreams),
+        (big, Cause::BufferConfig),
+    ];
+    conn.sort_by_key(|c| std::cmp::Reverse(c.0));
+    let mut minor_conn = Vec::new();
+    for (n, c) in conn {
+        if n == 0 {
+            continue;
+        }
+        if share(n) >= 0.2 {
+            let conf = if c == Cause::FpmDown && !f.cov.fpm {
+                0.6
+            } else {
+                0.6 + 0.35 * share(n)
+            };
+            seen.push((c, conf));
+        } else {
+            // A phase of the episode (a restart at its start or its fix):
+            // it contributes, it does not decide.
+            minor_conn.push(c);
+        }
+    }
+
+    // 3. Latency: slow traces concentrated on one call kind, well above
+    // that call's background.
+    let latency = latency(f);
+    if let Some(l) = &latency {
+        let conc = l.traces as f64 / l.all_traces.max(1) as f64;
+        seen.push((l.cause, 0.6 + 0.35 * conc));
+    }
+
+    // 4. Capacity.
+    let eagain = g.up(UpstreamKind::ConnectEagain);
+    let timed_out = g.up(UpstreamKind::TimedOut) + g.up(UpstreamKind::ConnectTimedOut);
+    let spread = distinct_paths(g, f.ev, UpstreamKind::TimedOut) >= 3
+        || (total_up == 0 && f.status_504 >= 3);
+    let saturated = !g.max_children.is_empty() || eagain > 0 || (timed_out > 0 && spread);
+    if saturated {
+        let sat = share(eagain + timed_out).max(if g.max_children.is_empty() { 0.0 } else { 0.5 });
+        if let Some(fl) = f.flood {
+            seen.push((Cause::RequestFlood, 0.6 + 0.3 * fl.share.min(1.0)));
+        }
+        if !g.max_children.is_empty() {
+            seen.push((Cause::MaxChildren, 0.6 + 0.35 * sat));
+        } else if eagain > 0 {
+            seen.push((Cause::BacklogFull, 0.6 + 0.3 * sat));
+        } else {
+            seen.push((Cause::MaxChildren, 0.5 + 0.2 * sat));
+        }
+    }
+
+    // 5. Edge only.
+    if !g.edge.is_empty() && g.origin.is_empty() {
+        seen.push((Cause::EdgeOnly, 0.8));
+    }
+
+    seen.extend(minor_conn.into_iter().map(|c| (c, 0.5)));
+    let Some(&(cause, confidence)) = seen.first() else {
+        return Decision {
+            cause: Cause::Unknown,
+            contributing: Vec::new(),
+            confidence: 0.3,
+            latency,
+        };
+    };
+    let mut contributing: Vec<Cause> = Vec::new();
+    for (c, _) in &seen[1..] {
+        if *c != cause && !contributing.contains(c) {
+            contributing.push(*c);
+        }
+    }
+    // A flood is a kind of saturation: name only the flood.
+    if cause == Cause::RequestFlood {
+        contributing.retain(|c| !matches!(c, Cause::MaxChildren | Cause::BacklogFull));
+    }
+    let thin = if f.errors < 5 { 0.1 } else { 0.0 };
+    Decision {
+        cause,
+        contributing,
+        confidence: ((confidence - thin).clamp(0.1, 0.95) * 100.0).round() / 100.0,
+        latency,
+    }
+}
+
+fn distinct_paths(g: &Gathered, ev: &[Event], k: UpstreamKind) -> usize {
+    g.upstream
+        .iter()
+        .filter(|&&i| ev[i].upstream_kind == Some(k))
+        .filter_map(|&i| ev[i].path.as_deref())
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
+/// Slow traces concentrated on one call kind at several times its
+/// background rate; or, with no slowlog, `executing too slow` lines all on
+/// one script.
+fn latency(f: &Facts) -> Option<Latency> {
+    let g = f.g;
+    let all: u64 = f.culprits.iter().map(|c| c.traces).sum();
+    let traffic_ratio = if f.rate.background_rps > 0.0 {
+        f.rate.incident_rps / f.rate.background_rps
+    } else {
+        1.0
+    };
+    if all >= 2 {
+        let mut by_cause: Vec<(Cause, &str, u64)> = Vec::new();
+        for c in f.culprits {
+            let Some(call) = &c.call else { continue };
+            let cause = latency_cause(call);
+            match by_cause.iter_mut().find(|(k, _, _)| *k == cause) {
+                Some(x) => x.2 += c.traces,
+                None => by_cause.push((cause, call, c.traces)),
+            }
+        }
+        by_cause.sort_by_key(|c| std::cmp::Reverse(c.2));
+        let &(cause, call, n) = by_cause.first()?;
+        if n * 2 < all || n < 2 {
+            return None;
+        }
+        // The call's background rate, against the episode's.
+        let bg = f.trace_bg;
+        let calls_bg: u64 = bg
+            .by_call
+            .iter()
+            .filter(|(c, _)| latency_cause(c) == cause)
+            .map(|(_, n)| *n)
+            .sum();
+        let _ = call;
+        let dur = ((f.bounds.to - f.bounds.from) / S).max(60) as f64;
+        let ratio = (bg.seconds >= 1800.0).then(|| {
+            let bg_rate = calls_bg.max(1) as f64 / bg.seconds;
+            (n as f64 / dur) / bg_rate
+        });
+        let above = match ratio {
+            // Well above its background, beyond what more traffic explains.
+            Some(r) => r >= 5.0 && r >= 3.0 * traffic_ratio.max(1.0),
+            // No background to compare with (an excerpt): concentration
+            // alone.
+            None => true,
+        };
+        return above.then_some(Latency {
+            cause,
+            traces: n,
+            all_traces: all,
+            ratio,
+            traffic_ratio,
+        });
+    }
+    if g.slow.len() >= 3 && g.traces.is_empty() {
+        let scripts: BTreeSet<&[u8]> = g
+            .slow
+            .iter()
+            .filter_map(|&i| f.ev[i].object.as_deref())
+            .collect();
+        if scripts.len() == 1 {
+            return Some(Latency {
+                cause: Cause::SlowScript,
+                traces: g.slow.len() as u64,
+                all_traces: g.slow.len() as u64,
+                ratio: None,
+                traffic_ratio,
+            });
+        }
+    }
+    None
+}
+
+/// The causes the evidence excludes, each with its sentence.
+pub(crate) fn ruled_out(f: &Facts, d: &Decision, fmt: &dyn Fn(i64) -> String) -> Vec<RuledOut> {
+    let g = f.g;
+    let v = d.cause.verdict();
+    let mut out = Vec::new();
+    let when = format!(
+        "between {} and {}",
+        fmt(f.bounds.from.max(f.bounds.start - 600 * S)),
+        fmt(f.bounds.to)
+    );
+    let deaths = Deaths::of(g, f.ev, f.cov);
+    let broken = g.up(UpstreamKind::ResetByPeer) + g.up(UpstreamKind::PrematureClose);
+    if v != Verdict::Crash && !d.contributing.iter().any(|c| c.verdict() == Verdict::Crash) {
+        let why = if (f.cov.fpm || f.cov.kernel) && deaths.oom + deaths.segv == 0 {
+            let mut s = "no php-fpm child exited on a signal".to_string();
+            if !f.cov.fpm {
+                s = "the kernel logged no OOM kill or segfault of php-fpm".into();
+            } else if f.cov.kernel {
+                s.push_str(" and the kernel logged no OOM kill or segfault of php-fpm");
+            }
+            Some(format!("{s} {when}"))
+        } else if f.cov.error && broken == 0 && deaths.oom + deaths.segv > 0 {
+            Some(format!(
+                "{} died but nginx logged no reset or premature close: no request was cut short by it",
+                plural(deaths.oom + deaths.segv, "worker", "workers")
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            let cause = if g.kill_exits.is_empty() {
+                Cause::Segfault
+            } else {
+                Cause::OomKill
+            };
+            out.push(RuledOut {
+                verdict: Verdict::Crash,
+                cause,
+                why,
+            });
+        }
+    }
+    if v != Verdict::Connectivity && f.cov.error {
+        let total: u64 = g.up_kinds.values().sum();
+        let conn = g.up(UpstreamKind::ConnectRefused)
+            + g.up(UpstreamKind::ConnectEnoent)
+            + g.up(UpstreamKind::ConnectEacces)
+            + g.up(UpstreamKind::NoLiveUpstreams);
+        let why = if conn == 0 && total > 0 {
+            Some(format!(
+                "nginx reached php-fpm: none of its {} was a refused, missing-socket or permission-denied connect",
+                plural(total as usize, "upstream error", "upstream errors")
+            ))
+        } else if conn > 0 && (conn as f64) < 0.2 * total as f64 {
+            Some(format!(
+                "only {conn} of {total} upstream errors were failed connects (a restart inside the episode), the rest came from a php-fpm that was listening"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            out.push(RuledOut {
+                verdict: Verdict::Connectivity,
+                cause: Cause::FpmDown,
+                why,
+            });
+        }
+    }
+    let eagain = g.up(UpstreamKind::ConnectEagain);
+    if v != Verdict::Capacity
+        && !d
+            .contributing
+            .iter()
+            .any(|c| c.verdict() == Verdict::Capacity)
+        && f.cov.fpm
+        && g.max_children.is_empty()
+        && eagain == 0
+    {
+        let traffic = if f.rate.background_rps > 0.0 {
+            format!(
+                " and traffic stayed at {:.1}x the background",
+                f.rate.incident_rps / f.rate.background_rps
+            )
+        } else {
+            String::new()
+        };
+        out.push(RuledOut {
+            verdict: Verdict::Capacity,
+            cause: Cause::MaxChildren,
+            why: format!(
+                "the pool never reached pm.max_children and nginx logged no errno 11 (backlog full){traffic}"
+            ),
+        });
+    }
+    if v != Verdict::Latency && d.latency.is_none() && f.cov.slowlog {
+        let all: u64 = f.culprits.iter().map(|c| c.traces).sum();
+        let why = if g.traces.is_empty() {
+            format!("the slowlog holds no trace {when}")
+        } else if all > 0 {
+            let calls: BTreeSet<&str> = f
+                .culprits
+                .iter()
+                .filter_map(|c| c.call.as_deref())
+                .collect();
+            format!(
+                "{} {when}, spread over {} or at the slowlog's background rate: no single blocking call held the workers",
+                plural(g.traces.len(), "slowlog trace", "slowlog traces"),
+                plural(calls.len(), "call kind", "call kinds")
+            )
+        } else {
+            format!(
+                "{} {when}, none of them attributed to a blocking call",
+                plural(g.traces.len(), "slowlog trace", "slowlog traces")
+            )
+        };
+        out.push(RuledOut {
+            verdict: Verdict::Latency,
+            cause: Cause::SlowScript,
+            why,
+        });
+    }
+    if v != Verdict::Edge && f.cov.edge && !g.origin.is_empty() {
+        out.push(RuledOut {
+            verdict: Verdict::Edge,
+            cause: Cause::EdgeOnly,
+            why: format!(
+                "the origin's own logs show {} failing",
+                plural(g.origin.len(), "request", "requests")
+            ),
+        });
+    }
+    out
+}

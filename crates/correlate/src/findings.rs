@@ -1,0 +1,250 @@
+//! Stage 6, background findings: gateway errors in no episode, each given
+//! the cause its own evidence shows (the same rules as an incident's, on
+//! the lines around it), grouped by cause. A lone failure is background
+//! however bad its cause; recurring ones of one cause, or one crash, are a
+//! finding: "php-fpm workers segfaulted 14 times over the day, each costing
+//! one 502" is one finding, not fourteen incidents.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use baton_logparse::Event;
+
+use crate::attribute::{Bounds, Gathered, SLACK_S, gather_one};
+use crate::decide::{Deaths, Facts, TraceBackground, decide};
+use crate::index::{Index, S, us};
+use crate::input::Coverage;
+use crate::join::Joined;
+use crate::measure::{culprits, fatal_culprits};
+use crate::model::{Cause, EvidenceRef, Finding, PathCount, RequestRate, Verdict};
+use crate::names::{escape, lossy, plural, status_of};
+
+/// Evidence lines kept per finding.
+const MAX_REFS: usize = 6;
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn findings(
+    idx: &Index,
+    joined: &Joined,
+    background: &[usize],
+    claimed: &HashSet<usize>,
+    window_s: u32,
+    cov: Coverage,
+    trace_bg: &TraceBackground,
+    files: &[String],
+    no_incident: bool,
+) -> Vec<Finding> {
+    let ev = idx.ev;
+    let w = window_s as i64 * S;
+    // Each lone failure's cause, from its own evidence.
+    let mut by_cause: BTreeMap<Cause, Vec<(usize, Gathered)>> = BTreeMap::new();
+    for &m in background {
+        let t = us(&ev[m]);
+        let start = ev[m].start().map_or(t, |s| s.unix_us).min(t);
+        let b = Bounds {
+            start: t,
+            end: t,
+            from: start - w,
+            to: t + SLACK_S * S,
+            recovery: t + w,
+        };
+        let mut scratch = HashSet::new();
+        let g = gather_one(idx, joined, &[m], b, &mut scratch, claimed);
+        let mut cul = culprits(ev, &g.traces);
+        if cul.is_empty() {
+            cul = fatal_culprits(ev, &g.fatal);
+        }
+        let rate = RequestRate::default();
+        let d = decide(&Facts {
+            g: &g,
+            ev,
+            culprits: &cul,
+            flood: None,
+            errors: 1,
+            status_504: u64::from(status_of(&ev[m]) == Some(504)),
+            cov,
+            bounds: b,
+            rate: &rate,
+            trace_bg,
+        });
+        by_cause.entry(d.cause).or_default().push((m, g));
+    }
+    let mut out: Vec<Finding> = by_cause
+        .into_iter()
+        .filter(|(c, v)| no_incident || v.len() >= 2 || c.verdict() == Verdict::Crash)
+        .map(|(c, v)| finding(idx, c, &v, cov, files))
+        .collect();
+    out.sort_by_key(|f| (f.cause == Cause::Unknown, std::cmp::Reverse(f.count)));
+    out
+}
+
+fn finding(
+    idx: &Index,
+    cause: Cause,
+    v: &[(usize, Gathered)],
+    cov: Coverage,
+    files: &[String],
+) -> Finding {
+    let ev = idx.ev;
+    let first = v.iter().map(|(m, _)| us(&ev[*m])).min().unwrap_or(0);
+    let last = v.iter().map(|(m, _)| us(&ev[*m])).max().unwrap_or(0);
+    let mut paths: BTreeMap<&[u8], u64> = BTreeMap::new();
+    for (m, _) in v {
+        if let Some(p) = ev[*m].path.as_deref() {
+            *paths.entry(p).or_default() += 1;
+        }
+    }
+    let mut paths: Vec<(&[u8], u64)> = paths.into_iter().collect();
+    paths.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut pids = BTreeSet::new();
+    let mut refs: Vec<usize> = Vec::new();
+    let mut objects = BTreeSet::new();
+    let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
+    for (m, g) in v {
+        *statuses
+            .entry(status_of(&ev[*m]).unwrap_or(502))
+            .or_default() += 1;
+        for &i in g
+            .crash_exits
+            .iter()
+            .chain(&g.kill_exits)
+            .chain(&g.oom_php)
+            .chain(&g.segv_kernel)
+        {
+            pids.extend(ev[i].pid);
+        }
+        for &i in &g.segv_kernel {
+            if let Some(o) = ev[i].object.as_deref() {
+                objects.insert(lossy(o.split(|b| *b == b'[').next().unwrap_or(o)));
+            }
+        }
+        refs.push(*m);
+        let decisive: Option<usize> = match cause {
+            Cause::Segfault => g.segv_kernel.first().or(g.crash_exits.first()).copied(),
+            Cause::OomKill => g.oom_php.first().or(g.kill_exits.first()).copied(),
+            Cause::FatalError => g.fatal.first().copied(),
+            _ => g.upstream.first().copied(),
+        };
+        refs.extend(decisive);
+    }
+    let n = v.len();
+    let (fmt_first, fmt_last) = (idx.fmt_us(first), idx.fmt_us(last));
+    let when = if n == 1 {
+        format!("at {fmt_first}")
+    } else {
+        format!("between {fmt_first} and {fmt_last}")
+    };
+    let each = if n == 1 {
+        "costing one gateway error".to_string()
+    } else {
+        "each costing about one gateway error".to_string()
+    };
+    let mut evidence = vec![match cause {
+        Cause::Segfault => format!(
+            "php-fpm workers segfaulted {} {when}, {each}{}",
+            plural(n, "time", "times"),
+            if objects.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (the kernel names {})",
+                    objects.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
+            }
+        ),
+        Cause::OomKill => {
+            let d: usize = v.iter().map(|(_, g)| Deaths::of(g, ev, cov).oom).sum();
+            format!(
+                "{} killed on memory {when}, {each}",
+                plural(d.max(n), "php-fpm worker was", "php-fpm workers were")
+            )
+        }
+        Cause::Unknown => format!(
+            "{} outside any incident {when}, with no FPM, slowlog or kernel line to explain {}",
+            plural(n, "lone gateway error", "lone gateway errors"),
+            if n == 1 { "it" } else { "them" }
+        ),
+        c => format!(
+            "{} outside any incident {when}, each with the evidence of {}",
+            plural(n, "lone gateway error", "lone gateway errors"),
+            c.as_str()
+        ),
+    }];
+    let parts: Vec<String> = statuses.iter().map(|(s, k)| format!("{s} x {k}")).collect();
+    evidence.push(format!("status: {}", parts.join(", ")));
+    let mut seen = BTreeSet::new();
+    refs.retain(|i| seen.insert(*i));
+    Finding {
+        cause,
+        verdict: cause.verdict(),
+        count: n as u64,
+        first: fmt_first,
+        last: fmt_last,
+        paths: paths
+            .iter()
+            .take(5)
+            .map(|(p, c)| PathCount {
+                path: lossy(p),
+                count: *c,
+            })
+            .collect(),
+        pids: pids.into_iter().take(20).collect(),
+        evidence,
+        evidence_refs: refs
+            .into_iter()
+            .filter(|&i| ev[i].time.is_some())
+            .take(MAX_REFS)
+            .map(|i| evidence_ref(idx, files, &ev[i]))
+            .collect(),
+        next_steps: steps(cause),
+    }
+}
+
+pub(crate) fn evidence_ref(idx: &Index, files: &[String], e: &Event) -> EvidenceRef {
+    EvidenceRef {
+        file: files.get(e.file as usize).cloned().unwrap_or_default(),
+        line: e.line,
+        time: idx.fmt(e.time),
+        text: escape(&e.text),
+    }
+}
+
+/// What to do about a recurring background failure.
+fn steps(cause: Cause) -> Vec<String> {
+    let s: &[&str] = match cause {
+        Cause::Segfault => &[
+            "Treat the segfaults as a reliability incident, not noise: each one cut a request short. Name the extension in the kernel's `segfault at ... in X` line (opcache, an extension), update or disable it, and check recent package changes.",
+            "Get a core dump (`rlimit_core = unlimited` in the pool, systemd-coredump) to name the function.",
+        ],
+        Cause::OomKill => &[
+            "Find the requests that grow (exports, batch calls) and cap their memory; do not raise pm.max_children while workers are being killed on memory.",
+        ],
+        Cause::FatalError => &[
+            "Read the file and line of the PHP fatal errors and fix, update or disable that code.",
+        ],
+        Cause::FpmRestart => &[
+            "php-fpm restarts keep costing requests: use graceful reloads (`systemctl reload`, SIGUSR2) instead of stop/start.",
+        ],
+        Cause::FpmDown => &[
+            "Refused connects outside any incident: check the php-fpm master's restarts and crash loops, and that `fastcgi_pass` matches the pool's `listen`.",
+        ],
+        Cause::SocketPermission => &[
+            "Set `listen.owner`, `listen.group` and `listen.mode` of the pool so the nginx worker user can connect.",
+        ],
+        Cause::MaxChildren | Cause::BacklogFull | Cause::RequestFlood => &[
+            "Short saturations recur: size `pm.max_children` from memory per worker, and find the slow or frequent requests behind them in the slowlog.",
+        ],
+        Cause::ExternalCall | Cause::Database | Cause::SlowScript => &[
+            "Slow requests recur: read their slowlog traces and put timeouts on the calls they wait for.",
+        ],
+        Cause::NoLiveUpstreams | Cause::BufferConfig => {
+            &["Read the error-log lines cited and fix the upstream configuration they name."]
+        }
+        Cause::EdgeOnly => &[
+            "Compare the edge's failures with direct requests to the origin; check the origin's allowlist of edge IP ranges.",
+        ],
+        Cause::Unknown => &[
+            "Isolated failures with no witness: add the php-fpm log, the slowlog and the kernel log for the same time if they are missing, and watch whether they cluster on one path.",
+        ],
+    };
+    s.iter().map(|x| x.to_string()).collect()
+}

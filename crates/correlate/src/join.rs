@@ -1,0 +1,286 @@
+//! Stage 1, join: which requests were gateway errors, and which error-log
+//! line each one was. Access-log 502/504s match upstream errors by
+//! connection number, else by client and path within [`JOIN_S`]; upstream
+//! errors no access log covers stand for gateway errors themselves; edge
+//! gateway errors count when the origin failed nowhere in our logs.
+
+use std::collections::{BTreeSet, HashMap};
+
+use baton_logparse::nginx::error::UpstreamKind;
+use baton_logparse::{Event, EventKind, Zone};
+
+use crate::index::{Index, S, us};
+use crate::input::Input;
+use crate::model::PhaseClass;
+use crate::names::fmt_offset;
+
+/// How far apart an access-log line and its error-log line may be logged.
+pub(crate) const JOIN_S: i64 = 2;
+/// Slack around an access log's range within which it still covers.
+const COVER_SLACK_S: i64 = 5;
+
+/// The gateway errors and their joins.
+pub(crate) struct Joined {
+    /// Access-log 502/504s, in time order.
+    pub access_ge: Vec<usize>,
+    /// Every upstream error, in time order.
+    pub upstream: Vec<usize>,
+    /// Upstream errors matched to an access-log gateway error.
+    pub matched_up: BTreeSet<usize>,
+    /// Access-log gateway error → its upstream error.
+    pub ge_match: HashMap<usize, usize>,
+    /// Every gateway error (access, standalone upstream errors, edge-only),
+    /// in time order.
+    pub gateway: Vec<usize>,
+    /// Edge gateway errors (all of them).
+    pub edge_ge: Vec<usize>,
+    /// How each gateway error failed, where known.
+    pub class: HashMap<usize, PhaseClass>,
+    /// Alignment warnings.
+    pub warnings: Vec<String>,
+}
+
+impl Joined {
+    /// The upstream error behind a gateway error: its match, or itself.
+    pub fn upstream_of(&self, ev: &[Event], g: usize) -> Option<usize> {
+        if ev[g].kind == Some(EventKind::UpstreamError) {
+            Some(g)
+        } else {
+            self.ge_match.get(&g).copied()
+        }
+    }
+}
+
+/// The failure mode of an upstream error kind.
+pub(crate) fn class_of(k: UpstreamKind) -> PhaseClass {
+    match k {
+        UpstreamKind::ConnectEagain => PhaseClass::Saturation,
+        UpstreamKind::TimedOut | UpstreamKind::ConnectTimedOut => PhaseClass::Timeout,
+        UpstreamKind::PrematureClose | UpstreamKind::ResetByPeer => PhaseClass::BrokenConnection,
+        UpstreamKind::ConnectRefused | UpstreamKind::NoLiveUpstreams => PhaseClass::Refused,
+        UpstreamKind::ConnectEnoent => PhaseClass::MissingSocket,
+        UpstreamKind::ConnectEacces => PhaseClass::Permission,
+        _ => PhaseClass::Other,
+    }
+}
+
+/// Runs the join.
+pub(crate) fn join(idx: &Index, input: &Input, zone: Zone) -> Joined {
+    let ev = idx.ev;
+    let access_ge: Vec<usize> = idx
+        .kind(EventKind::Request)
+        .iter()
+        .copied()
+        .filter(|&i| ev[i].is_gateway_error())
+        .collect();
+    let upstream: Vec<usize> = idx.kind(EventKind::UpstreamError).to_vec();
+    let (matched_up, matches) = match_access(ev, &access_ge, &upstream);
+    let ge_match: HashMap<usize, usize> = access_ge
+        .iter()
+        .zip(&matches)
+        .filter_map(|(&g, m)| m.map(|u| (g, u)))
+        .collect();
+    let mut warnings = Vec::new();
+    if let Some(w) = zone_mismatch(ev, &access_ge, &upstream, matched_up.len(), zone) {
+        warnings.push(w);
+    }
+    let covered = |t: i64| {
+        input.access_ranges.iter().any(|r| match (r.first, r.last) {
+            (Some(f), Some(l)) => {
+                t >= f.unix_us - COVER_SLACK_S * S && t <= l.unix_us + COVER_SLACK_S * S
+            }
+            _ => false,
+        })
+    };
+    let mut gateway = access_ge.clone();
+    for &u in &upstream {
+        if !matched_up.contains(&u) && !covered(us(&ev[u])) {
+            gateway.push(u);
+        }
+    }
+    // Edge gateway errors whose origin failed nowhere in our logs.
+    let edge_ge: Vec<usize> = idx
+        .kind(EventKind::EdgeRequest)
+        .iter()
+        .copied()
+        .filter(|&i| {
+            ev[i]
+                .status
+                .is_some_and(baton_logparse::cloudflare::is_gateway_status)
+        })
+        .collect();
+    let origin_failed: BTreeSet<&[u8]> = access_ge
+        .iter()
+        .filter_map(|&i| ev[i].ray_id.as_deref())
+        .collect();
+    for &i in &edge_ge {
+        let e = &ev[i];
+        let origin_ok = e.origin_status.is_none_or(|s| s < 500);
+        let failed_here = e
+            .ray_id
+            .as_deref()
+            .is_some_and(|r| origin_failed.contains(r))
+            || near_origin_failure(ev, &access_ge, e);
+        if origin_ok && !failed_here {
+            gateway.push(i);
+        }
+    }
+    gateway.sort_by_key(|&i| (us(&ev[i]), ev[i].file, ev[i].line));
+
+    let mut class = HashMap::new();
+    for &g in &gateway {
+        let c = if ev[g].kind == Some(EventKind::EdgeRequest) {
+            Some(PhaseClass::Edge)
+        } else {
+            let up = if ev[g].kind == Some(EventKind::UpstreamError) {
+                Some(g)
+            } else {
+                ge_match.get(&g).copied()
+            };
+            match up.and_then(|u| ev[u].upstream_kind) {
+                Some(k) => Some(class_of(k)),
+                None if ev[g].status == Some(504) => Some(PhaseClass::Timeout),
+                None => None,
+            }
+        };
+        if let Some(c) = c {
+            class.insert(g, c);
+        }
+    }
+    Joined {
+        access_ge,
+        upstream,
+        matched_up,
+        ge_match,
+        gateway,
+        edge_ge,
+        class,
+        warnings,
+    }
+}
+
+/// An edge gateway error the origin also failed: an access-log gateway
+/// error on the same path within the join slack.
+fn near_origin_failure(ev: &[Event], access_ge: &[usize], e: &Event) -> bool {
+    let t = us(e);
+    let lo = access_ge.partition_point(|&i| us(&ev[i]) < t - JOIN_S * S);
+    access_ge[lo..]
+        .iter()
+        .take_while(|&&i| us(&ev[i]) <= t + 70 * S)
+        .any(|&i| ev[i].path == e.path)
+}
+
+/// Matches access-log gateway errors to error-log upstream errors: by
+/// connection number when both have it, else by client and path within
+/// [`JOIN_S`]. Returns the matched upstream errors and, per access gateway
+/// error, its match.
+fn match_access(
+    ev: &[Event],
+    access_ge: &[usize],
+    upstream: &[usize],
+) -> (BTreeSet<usize>, Vec<Option<usize>>) {
+    let mut used = BTreeSet::new();
+    let mut by_conn: HashMap<u64, Vec<usize>> = HashMap::new();
+    for &u in upstream {
+        if let Some(c) = ev[u].connection {
+            by_conn.entry(c).or_default().push(u);
+        }
+    }
+    let mut out = Vec::with_capacity(access_ge.len());
+    for &g in access_ge {
+        let e = &ev[g];
+        let t = us(e);
+        let span = e.seconds.map_or(0, |s| (s * 1e6) as i64);
+        let mut found = None;
+        if let Some(c) = e.connection
+            && let Some(list) = by_conn.get(&c)
+        {
+            found = list.iter().copied().find(|&u| {
+                let tu = us(&ev[u]);
+                !used.contains(&u)
+                    && tu >= t.saturating_sub(span).saturating_sub(JOIN_S * S)
+                    && tu <= t + JOIN_S * S
+            });
+        }
+        if found.is_none() {
+            found = find_near(ev, upstream, e, t, 0, &used);
+        }
+        if let Some(u) = found {
+            used.insert(u);
+        }
+        out.push(found);
+    }
+    (used, out)
+}
+
+/// The first unused upstream error within [`JOIN_S`] of `t + shift` with
+/// the same client and path (where both sides have them).
+fn find_near(
+    ev: &[Event],
+    upstream: &[usize],
+    e: &Event,
+    t: i64,
+    shift: i64,
+    used: &BTreeSet<usize>,
+) -> Option<usize> {
+    let lo = upstream.partition_point(|&u| us(&ev[u]) + shift < t - JOIN_S * S);
+    upstream[lo..]
+        .iter()
+        .copied()
+        .take_while(|&u| us(&ev[u]) + shift <= t + JOIN_S * S)
+        .find(|&u| {
+            let x = &ev[u];
+            !used.contains(&u) && same(&x.path, &e.path) && same(&x.client, &e.client)
+        })
+}
+
+fn same(a: &Option<Box<[u8]>>, b: &Option<Box<[u8]>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// When few gateway errors match, tries whole and half-hour shifts of the
+/// error log: a clear winner means the offset-less logs were read in the
+/// wrong zone.
+fn zone_mismatch(
+    ev: &[Event],
+    access_ge: &[usize],
+    upstream: &[usize],
+    matched: usize,
+    zone: Zone,
+) -> Option<String> {
+    let n = access_ge.len().min(upstream.len());
+    if n < 5 || matched * 2 >= n {
+        return None;
+    }
+    let sample: Vec<usize> = access_ge
+        .iter()
+        .copied()
+        .step_by((access_ge.len() / 200).max(1))
+        .collect();
+    let score = |shift: i64| {
+        let used = BTreeSet::new();
+        sample
+            .iter()
+            .filter(|&&g| find_near(ev, upstream, &ev[g], us(&ev[g]), shift, &used).is_some())
+            .count()
+    };
+    let base = score(0);
+    let (best, best_n) = (-28..=28i64)
+        .filter(|h| *h != 0)
+        .map(|h| (h * 1800, score(h * 1800 * S)))
+        .max_by_key(|(h, n)| (*n, -h.abs()))?;
+    if best_n * 2 < sample.len() || best_n < 2 * base.max(1) {
+        return None;
+    }
+    let t = upstream.first().and_then(|&u| ev[u].time)?;
+    let suggested = zone.offset_at(t.unix_secs()) as i64 - best;
+    let hours = best as f64 / 3600.0;
+    Some(format!(
+        "error-log times line up with the access log only shifted by {hours:+} h ({best_n} of {} sampled gateway errors match then, {base} as read): the offset-less logs were probably written in another zone; try --tz {}",
+        sample.len(),
+        fmt_offset(suggested as i32)
+    ))
+}
