@@ -26,6 +26,17 @@ pub enum Kind {
     SlowScript,
     FatalError,
     EdgeOnly,
+    // Messy scenarios (`crate::messy`): cascades and episodes of several
+    // phases, drawn shapes.
+    CascadeDatabase,
+    CascadeExternal,
+    OomAfterRaise,
+    CheckoutHang,
+    DeployWindow,
+    PermissionDeploy,
+    SegfaultThenCapacity,
+    TrafficSurge,
+    CampaignWidget,
 }
 
 impl Kind {
@@ -47,8 +58,35 @@ impl Kind {
         Kind::EdgeOnly,
     ];
 
+    /// The messy scenarios, each one incident (two for
+    /// `segfault_then_capacity`) of drawn shape.
+    pub const SCENARIOS: [Kind; 9] = [
+        Kind::CascadeDatabase,
+        Kind::CascadeExternal,
+        Kind::OomAfterRaise,
+        Kind::CheckoutHang,
+        Kind::DeployWindow,
+        Kind::PermissionDeploy,
+        Kind::SegfaultThenCapacity,
+        Kind::TrafficSurge,
+        Kind::CampaignWidget,
+    ];
+
+    pub fn is_scenario(self) -> bool {
+        Kind::SCENARIOS.contains(&self)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
+            Kind::CascadeDatabase => "cascade_database",
+            Kind::CascadeExternal => "cascade_external_call",
+            Kind::OomAfterRaise => "oom_after_raise",
+            Kind::CheckoutHang => "checkout_hang",
+            Kind::DeployWindow => "deploy_window",
+            Kind::PermissionDeploy => "permission_deploy",
+            Kind::SegfaultThenCapacity => "segfault_then_capacity",
+            Kind::TrafficSurge => "traffic_surge",
+            Kind::CampaignWidget => "campaign_widget",
             Kind::Capacity => "capacity",
             Kind::ExternalCall => "external_call",
             Kind::Database => "database",
@@ -68,7 +106,10 @@ impl Kind {
     }
 
     pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == s)
+        Kind::ALL
+            .into_iter()
+            .chain(Kind::SCENARIOS)
+            .find(|k| k.name() == s)
     }
 
     /// `(cause, verdict, handoff)` per CONTRACT.
@@ -89,6 +130,15 @@ impl Kind {
             Kind::SlowScript => ("slow_script", "latency", "php-fpm"),
             Kind::FatalError => ("fatal_error", "crash", "php-fpm worker"),
             Kind::EdgeOnly => ("edge_only", "edge", "edge -> origin"),
+            Kind::CascadeDatabase => Kind::Database.diagnosis(),
+            Kind::CascadeExternal | Kind::CheckoutHang => Kind::ExternalCall.diagnosis(),
+            Kind::OomAfterRaise => Kind::OomKill.diagnosis(),
+            Kind::DeployWindow => Kind::FpmRestart.diagnosis(),
+            Kind::PermissionDeploy => Kind::SocketPermission.diagnosis(),
+            Kind::SegfaultThenCapacity => Kind::Segfault.diagnosis(),
+            Kind::TrafficSurge => Kind::Capacity.diagnosis(),
+            // The widget's call decides (database or external_call).
+            Kind::CampaignWidget => Kind::Database.diagnosis(),
         }
     }
 }
@@ -109,6 +159,8 @@ pub struct PReq {
     /// What the edge answered instead of the origin's status (an edge
     /// error on a request the origin answered).
     pub edge: Option<u16>,
+    /// The incident's phase segment it belongs to (see [`Incident`]).
+    pub phase: u8,
 }
 
 /// A request only the edge saw: it failed before reaching the origin.
@@ -135,6 +187,7 @@ pub struct Outage {
     pub first: UpErr,
     pub then: UpErr,
     pub incident: usize,
+    pub phase: u8,
 }
 
 /// What the generator knows about an incident besides its requests.
@@ -156,11 +209,28 @@ pub struct Known {
     pub slowlog_traces: u64,
     pub oom_kills: u64,
     pub segfaults: u64,
+    pub reloads: u64,
 }
 
+/// A diagnosis that differs from the kind's own (messy scenarios: the
+/// second incident of a pair, contributing causes).
+#[derive(Clone, Default)]
+pub struct Diag {
+    pub cause: &'static str,
+    pub verdict: &'static str,
+    pub handoff: &'static str,
+    pub contributing: Vec<&'static str>,
+    /// The drawn shape, for the record.
+    pub shape: Vec<(&'static str, f64)>,
+}
+
+/// An injected incident. Its gateway errors carry a phase segment number
+/// (`PReq::phase`, `Outage::phase`) in time order; the truth classes each
+/// segment from the errors written and merges neighbours of one class.
 pub struct Incident {
     pub kind: Kind,
     pub known: Known,
+    pub diag: Option<Diag>,
 }
 
 /// Everything injected, each list in time order once sorted.
@@ -196,18 +266,20 @@ const SLOW_THEME: &str = "flatsome-child";
 const FATAL_PLUGIN: &str = "pdf-invoices-pro";
 
 /// FPM children and the master, whose pids change as workers die.
-struct Pool {
-    master: u32,
-    children: Vec<u32>,
-    next: u32,
+pub(crate) struct Pool {
+    pub(crate) master: u32,
+    pub(crate) children: Vec<u32>,
+    pub(crate) next: u32,
+    /// `pm.max_children` (raised by the OOM story's reload).
+    pub(crate) max_children: u32,
 }
 
 impl Pool {
-    fn child(&self, rng: &mut Rng) -> (usize, u32) {
+    pub(crate) fn child(&self, rng: &mut Rng) -> (usize, u32) {
         let i = rng.below(self.children.len() as u64) as usize;
         (i, self.children[i])
     }
-    fn respawn(&mut self, i: usize) -> u32 {
+    pub(crate) fn respawn(&mut self, i: usize) -> u32 {
         self.next += rng_step(self.next);
         self.children[i] = self.next;
         self.next
@@ -219,22 +291,24 @@ fn rng_step(n: u32) -> u32 {
 }
 
 /// A slowlog stack: `(function, file:line)` from the innermost frame.
-type Frames = Vec<(&'static str, String)>;
+pub(crate) type Frames = Vec<(&'static str, String)>;
 
 pub struct Builder<'a> {
-    rng: Rng,
-    plan: &'a mut Plan,
-    pool: Pool,
-    idx: usize,
+    pub(crate) rng: Rng,
+    pub(crate) plan: &'a mut Plan,
+    pub(crate) pool: Pool,
+    pub(crate) idx: usize,
+    /// The phase segment of the requests `req` adds.
+    pub(crate) phase: u8,
 }
 
 /// A php-fpm log line logged by master `pid` (0: a systemd line, written
 /// only in the journal form).
-fn fpm(plan: &mut Plan, pid: u32, t: i64, body: String) {
+pub(crate) fn fpm(plan: &mut Plan, pid: u32, t: i64, body: String) {
     plan.fpm.push((t, pid, body.into_bytes()));
 }
 
-fn seconds(us: u64) -> String {
+pub(crate) fn seconds(us: u64) -> String {
     format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
 }
 
@@ -250,12 +324,21 @@ impl<'a> Builder<'a> {
                 master,
                 children,
                 next: master + 200,
+                max_children: MAX_CHILDREN,
             },
             idx: 0,
+            phase: 0,
         }
     }
 
-    fn req(&mut self, t: i64, method: &'static str, path: String, err: UpErr, rt_ms: u64) {
+    pub(crate) fn req(
+        &mut self,
+        t: i64,
+        method: &'static str,
+        path: String,
+        err: UpErr,
+        rt_ms: u64,
+    ) {
         self.plan.reqs.push(PReq {
             t,
             method,
@@ -267,10 +350,11 @@ impl<'a> Builder<'a> {
             incident: Some(self.idx),
             api: err.api(),
             edge: None,
+            phase: self.phase,
         });
     }
 
-    fn ok(&mut self, t: i64, method: &'static str, path: String, rt_ms: u64) {
+    pub(crate) fn ok(&mut self, t: i64, method: &'static str, path: String, rt_ms: u64) {
         let bytes = self.rng.range(900, 60000);
         self.plan.reqs.push(PReq {
             t,
@@ -283,10 +367,11 @@ impl<'a> Builder<'a> {
             incident: Some(self.idx),
             api: false,
             edge: None,
+            phase: self.phase,
         });
     }
 
-    fn times(&mut self, s: i64, e: i64, n: u64) -> Vec<i64> {
+    pub(crate) fn times(&mut self, s: i64, e: i64, n: u64) -> Vec<i64> {
         let mut v: Vec<i64> = (0..n)
             .map(|_| s + self.rng.below((e - s).max(1) as u64) as i64)
             .collect();
@@ -295,7 +380,7 @@ impl<'a> Builder<'a> {
     }
 
     /// A dominant path with a spread of others, as errors cluster.
-    fn path(&mut self, dominant: &str, share: f64) -> (&'static str, String) {
+    pub(crate) fn path(&mut self, dominant: &str, share: f64) -> (&'static str, String) {
         const OTHERS: &[(&str, &str)] = &[
             ("GET", "/"),
             ("GET", "/cart/"),
@@ -313,7 +398,7 @@ impl<'a> Builder<'a> {
     }
 
     /// A request anywhere on the site (saturation hits every PHP path).
-    fn spread(&mut self) -> (&'static str, String) {
+    pub(crate) fn spread(&mut self) -> (&'static str, String) {
         const PATHS: &[(&str, &str)] = &[
             ("GET", "/"),
             ("GET", "/shop/"),
@@ -430,19 +515,27 @@ impl<'a> Builder<'a> {
         bg.oom_kills += 1;
     }
 
-    fn max_children(&mut self, t: i64, known: &mut Known) {
+    pub(crate) fn max_children(&mut self, t: i64, known: &mut Known) {
         fpm(
             self.plan,
             self.pool.master,
             t,
             format!(
-                "WARNING: [pool {POOL}] server reached pm.max_children setting ({MAX_CHILDREN}), consider raising it"
+                "WARNING: [pool {POOL}] server reached pm.max_children setting ({}), consider raising it",
+                self.pool.max_children
             ),
         );
         known.max_children_reached += 1;
     }
 
-    fn exit(&mut self, t: i64, i: usize, pid: u32, sig: (&'static str, u32), known: &mut Known) {
+    pub(crate) fn exit(
+        &mut self,
+        t: i64,
+        i: usize,
+        pid: u32,
+        sig: (&'static str, u32),
+        known: &mut Known,
+    ) {
         let up = self.rng.range(30_000_000, 900_000_000);
         fpm(
             self.plan,
@@ -467,7 +560,7 @@ impl<'a> Builder<'a> {
 
     /// A slow request: `executing too slow`, the tracing notices and its
     /// slowlog trace, `timeout` after the request started.
-    fn slow_trace(
+    pub(crate) fn slow_trace(
         &mut self,
         t: i64,
         pid: u32,
@@ -518,6 +611,7 @@ impl<'a> Builder<'a> {
 
     pub fn add(&mut self, kind: Kind, s: i64, e: i64) {
         self.idx = self.plan.incidents.len();
+        self.phase = 0;
         let mut k = Known::default();
         let len = e - s;
         match kind {
@@ -710,6 +804,7 @@ impl<'a> Builder<'a> {
                     incident: self.idx,
                     route: Route::Php,
                     path: None,
+                    phase: 0,
                 });
                 for t in self.times(a, b, ((b - a) / 600) as u64) {
                     let (m, p) = self.path("GET /", 0.5);
@@ -753,6 +848,7 @@ impl<'a> Builder<'a> {
                     incident: self.idx,
                     route: Route::Api,
                     path: None,
+                    phase: 0,
                 });
                 let mut c = a;
                 while c < b {
@@ -781,6 +877,7 @@ impl<'a> Builder<'a> {
                     incident: self.idx,
                     route: Route::Php,
                     path: Some("/my-account/"),
+                    phase: 0,
                 });
                 let n = (len / 3000).clamp(12, 60) as u64;
                 for t in self.times(s, e, n) {
@@ -842,6 +939,7 @@ impl<'a> Builder<'a> {
                             incident: Some(self.idx),
                             api: false,
                             edge: Some(520),
+                            phase: 0,
                         });
                     }
                 }
@@ -908,6 +1006,7 @@ impl<'a> Builder<'a> {
                     incident: self.idx,
                     route: Route::Php,
                     path: None,
+                    phase: 0,
                 });
                 for t in self.times(t0, back, (down / 500) as u64) {
                     let (m, p) = self.path("GET /", 0.5);
@@ -931,6 +1030,7 @@ impl<'a> Builder<'a> {
                     incident: self.idx,
                     route: Route::Php,
                     path: None,
+                    phase: 0,
                 });
                 for t in self.times(a, b, ((b - a) / 700) as u64) {
                     let (m, p) = self.path("GET /", 0.5);
@@ -1021,7 +1121,12 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
+            _ => unreachable!("{} is a scenario: built by crate::messy", kind.name()),
         }
-        self.plan.incidents.push(Incident { kind, known: k });
+        self.plan.incidents.push(Incident {
+            kind,
+            known: k,
+            diag: None,
+        });
     }
 }

@@ -55,7 +55,7 @@ impl Out {
 
 /// What nginx logs for a failed (or PHP-failed) upstream exchange. Most
 /// variants are one error-log line of one contract kind; `Failover`,
-/// `FatalClose` and `Fatal500` write several lines (see [`UpErr::kinds`]).
+/// `FatalClose` and `Fatal500` write several lines (see [`UpErr::lines`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpErr {
     Refused,
@@ -103,9 +103,23 @@ impl UpErr {
             UpErr::TooBig => &["too_big_header"],
             UpErr::NoLive => &["no_live_upstreams"],
             UpErr::Failover => &["connect_refused", "connect_refused"],
-            UpErr::FatalClose => &["other", "premature_close"],
-            UpErr::Fatal500 => &["other"],
+            // The `FastCGI sent in stderr` line before them is PHP's
+            // stderr passed on, not an upstream error (CONTRACT: PHP
+            // message): see [`UpErr::php_fatals`].
+            UpErr::FatalClose => &["premature_close"],
+            UpErr::Fatal500 => &[],
         }
+    }
+
+    /// `FastCGI sent in stderr: "PHP message: PHP Fatal error: ..."` lines
+    /// this writes (PHP messages of level `fatal`).
+    pub fn php_fatals(self) -> u64 {
+        u64::from(matches!(self, UpErr::FatalClose | UpErr::Fatal500))
+    }
+
+    /// Error-log lines this writes, of every level.
+    pub fn lines(self) -> u64 {
+        self.kinds().len() as u64 + self.warnings() + self.php_fatals()
     }
 
     /// Upstream warnings (`warn` lines) this writes.

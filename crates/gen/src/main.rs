@@ -10,6 +10,7 @@
 mod clock;
 mod incidents;
 mod logs;
+mod messy;
 mod model;
 mod num;
 mod rng;
@@ -32,7 +33,10 @@ use crate::logs::AccessFormat;
     after_help = "Incident kinds: capacity, external_call, database, fpm_restart, socket_permission, \
 segfault, oom_kill, request_flood, fpm_down, backlog_full, no_live_upstreams, buffer_config, \
 slow_script, fatal_error, edge_only. The default list is every kind in that order, without \
-edge_only unless --cloudflare is given (edge_only needs the edge's log). Incidents are spread \
+edge_only unless --cloudflare is given (edge_only needs the edge's log). Messy scenarios \
+(--messy draws them per seed, or name them in --incidents): cascade_database, \
+cascade_external_call, oom_after_raise, checkout_hang, deploy_window, permission_deploy, \
+segfault_then_capacity, traffic_surge, campaign_widget. Incidents are spread \
 evenly, at least 10 min apart: 14 need 2h35m or more, 15 need 2h46m (--size stretches the time and lowers \
 the rate when needed).\n\nBackground: routine php-fpm child recycling and an occasional \
 `seems busy`, kernel firewall/perf lines, one OOM kill of mysqld far from any incident (when \
@@ -78,6 +82,12 @@ struct Opts {
     /// `journalctl -o short-iso` lines, systemd's unit lines included).
     #[arg(long, default_value = "file")]
     fpm_log: String,
+    /// The messy plan: scenarios drawn per seed (cascades, deploy windows,
+    /// surges, two close incidents...), shapes drawn per incident, lone
+    /// segfaults and background slow traces. With --incidents, those kinds
+    /// in that order, spaced by the messy rules.
+    #[arg(long)]
+    messy: bool,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -131,6 +141,7 @@ fn config(o: Opts) -> anyhow::Result<stream::Config> {
         .timestamp_millis();
     let zone = Zone::parse(&o.tz)?;
     let incidents = match o.incidents.as_deref() {
+        None if o.messy => Vec::new(),
         None | Some("all") => Kind::ALL
             .into_iter()
             .filter(|&k| o.cloudflare || k != Kind::EdgeOnly)
@@ -140,7 +151,11 @@ fn config(o: Opts) -> anyhow::Result<stream::Config> {
             .split(',')
             .map(|k| {
                 Kind::parse(k.trim()).with_context(|| {
-                    let all: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
+                    let all: Vec<_> = Kind::ALL
+                        .iter()
+                        .chain(&Kind::SCENARIOS)
+                        .map(|k| k.name())
+                        .collect();
                     format!("unknown incident kind {k:?} (one of {})", all.join(", "))
                 })
             })
@@ -182,6 +197,7 @@ fn config(o: Opts) -> anyhow::Result<stream::Config> {
         access_format,
         cloudflare: o.cloudflare,
         fpm_journal,
+        messy: o.messy,
         out: Some(o.out),
     })
 }

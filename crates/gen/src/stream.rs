@@ -13,6 +13,7 @@ use crate::clock::{Stamp, Style, Zone, rfc3339};
 use crate::incidents::Known;
 use crate::incidents::{Builder, Kind, Plan};
 use crate::logs::{self, AccessFormat, Edge, Out, Req, Up, UpErr};
+use crate::messy;
 use crate::model::{self, BOT_PATHS, HUMAN_PATHS, REFERERS, Route};
 use crate::rng::{Rng, Weighted};
 
@@ -35,6 +36,9 @@ pub struct Config {
     /// Write the php-fpm messages as `journalctl -o short-iso` lines into
     /// `php-fpm.journal` instead of `php-fpm.log`.
     pub fpm_journal: bool,
+    /// The messy plan: drawn shapes, cascades, lone segfaults, background
+    /// slow traces (see `crate::messy`).
+    pub messy: bool,
     pub out: Option<PathBuf>,
 }
 
@@ -48,8 +52,18 @@ const MIN_LEN: i64 = 20_000;
 /// Routine noise stays this far from an incident's window.
 const NOISE_MARGIN: i64 = 120_000;
 
+/// What one phase segment of an incident got.
+#[derive(Default)]
+struct PhaseCount {
+    gw: u64,
+    upstream: BTreeMap<&'static str, u64>,
+    first: Option<i64>,
+    last: i64,
+}
+
 #[derive(Default)]
 struct IncCount {
+    phases: BTreeMap<u8, PhaseCount>,
     status: BTreeMap<u16, u64>,
     upstream: BTreeMap<&'static str, u64>,
     first: Option<i64>,
@@ -97,6 +111,8 @@ struct World<'a> {
     upstream_warnings: u64,
     malformed: [u64; 4],
     background_gw: u64,
+    /// `FastCGI sent in stderr: "PHP message: PHP Fatal error ..."` lines.
+    php_fatal_nginx: u64,
     edge_count: EdgeCount,
     inc: Vec<IncCount>,
 }
@@ -168,6 +184,7 @@ impl<'a> World<'a> {
             upstream_warnings: 0,
             malformed: [0; 4],
             background_gw: 0,
+            php_fatal_nginx: 0,
             edge_count: EdgeCount::default(),
             inc: (0..n_inc).map(|_| IncCount::default()).collect(),
         })
@@ -207,7 +224,7 @@ impl<'a> World<'a> {
     fn request(
         &mut self,
         r: &Req,
-        incident: Option<usize>,
+        incident: Option<(usize, u8)>,
         may_break: bool,
         edge: Option<u16>,
     ) -> anyhow::Result<()> {
@@ -228,7 +245,7 @@ impl<'a> World<'a> {
                 origin_ms: r.rt_ms,
                 ray,
             };
-            self.edge_line(&e, incident)?;
+            self.edge_line(&e, incident.map(|i| i.0))?;
         }
         let start = self.access.buf.len();
         logs::access_line(
@@ -255,8 +272,9 @@ impl<'a> World<'a> {
                 &mut self.scratch,
             );
             let kinds = e.kinds();
-            self.error.lines += kinds.len() as u64 + e.warnings() - 1;
+            self.error.lines += e.lines() - 1;
             self.error.end_line()?;
+            self.php_fatal_nginx += e.php_fatals();
             for k in kinds {
                 *self.upstream.entry(k).or_default() += 1;
             }
@@ -271,14 +289,19 @@ impl<'a> World<'a> {
         }
         let gw = r.status == 502 || r.status == 504;
         match incident {
-            Some(i) => {
+            Some((i, phase)) => {
                 let c = &mut self.inc[i];
+                let ph = c.phases.entry(phase).or_default();
                 if let Up::Err(e) = r.up {
                     for k in e.kinds() {
                         *c.upstream.entry(k).or_default() += 1;
+                        *ph.upstream.entry(k).or_default() += 1;
                     }
                 }
                 if gw {
+                    ph.gw += 1;
+                    ph.first.get_or_insert(r.t);
+                    ph.last = r.t;
                     *c.status.entry(r.status).or_default() += 1;
                     c.first.get_or_insert(r.t);
                     c.last = r.t;
@@ -400,7 +423,7 @@ impl<'a> World<'a> {
                 self.rng.below(2)
             };
             up = Up::Err(e);
-            incident = Some(o.incident);
+            incident = Some((o.incident, o.phase));
         }
         let clients = std::mem::take(&mut self.clients);
         let c = &clients[ci];
@@ -476,6 +499,21 @@ pub fn min_duration(n: usize) -> i64 {
     }
 }
 
+/// The longest stretch of `[start, end)` at least `margin` from every
+/// window.
+fn quiet_longest(windows: &[(i64, i64)], start: i64, end: i64, margin: i64) -> Option<(i64, i64)> {
+    let mut from = start;
+    let mut best: Option<(i64, i64)> = None;
+    for &(s, e) in windows.iter().chain([(end + margin, end + margin)].iter()) {
+        let q = (from, s - margin);
+        if q.1 > q.0 && best.is_none_or(|b| q.1 - q.0 > b.1 - b.0) {
+            best = Some(q);
+        }
+        from = from.max(e + margin);
+    }
+    best
+}
+
 /// Writes `plan`'s php-fpm line in the configured form.
 fn fpm_line(w: &mut World, journal: bool, t: i64, pid: u32, body: &[u8]) -> anyhow::Result<()> {
     let out = &mut w.fpm.buf;
@@ -521,8 +559,11 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
             "edge_only needs the edge's log: add --cloudflare (or leave edge_only out of --incidents)"
         );
     }
+    let messy = cfg.messy || cfg.incidents.iter().any(|k| k.is_scenario());
     let n = cfg.incidents.len();
-    let need = min_duration(n);
+    // The messy plan spaces its scenarios itself (and says when they do
+    // not fit).
+    let need = if messy { 0 } else { min_duration(n) };
     let (duration, rate) = match cfg.size {
         Some(size) => {
             let per = bytes_per_request(cfg)?;
@@ -549,26 +590,59 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
     };
     let (start, end) = (cfg.start, cfg.start + duration);
     let root = Rng::new(cfg.seed);
-    // Incidents: evenly spread, at least MIN_GAP apart, at most 5 min long.
     let mut plan = Plan::default();
-    let slot = duration / (n as i64 + 1);
-    let len = (slot - MIN_GAP).clamp(MIN_LEN, 300_000);
-    let windows: Vec<(i64, i64)> = (0..n)
-        .map(|i| {
-            let c = start + duration * (i as i64 + 1) / (n as i64 + 1);
-            (c - len / 2, c + len / 2)
-        })
-        .collect();
-    // Quiet stretches for routine noise, between the incidents.
-    let mut quiet = Vec::new();
-    let mut from = start;
-    for &(s, e) in &windows {
-        quiet.push((from, s - NOISE_MARGIN));
-        from = e + NOISE_MARGIN;
-    }
-    quiet.push((from, end));
     let mut bg = Known::default();
-    {
+    let mut lone = Vec::new();
+    let windows: Vec<(i64, i64)>;
+    if messy {
+        let strict = !cfg.incidents.is_empty();
+        let kinds = if strict {
+            cfg.incidents.clone()
+        } else {
+            messy::default_kinds(cfg.seed, &mut root.fork(8), cfg.cloudflare)
+        };
+        let mut b = Builder::new(root.fork(4), &mut plan);
+        // PHP's share of the background requests.
+        let php_rps = rate * 0.62;
+        let placed = messy::schedule(
+            &mut b,
+            &kinds,
+            start,
+            end,
+            php_rps,
+            strict,
+            NOISE_MARGIN,
+            &mut bg,
+        )?;
+        windows = placed.spans;
+        let mut oom = Vec::new();
+        if let Some((a, z)) = quiet_longest(&windows, start, end, messy::BG_MARGIN)
+            && z - a >= 600_000
+        {
+            let t = a + (z - a) / 2;
+            b.mysqld_oom(t, &mut bg);
+            oom.push(t);
+        }
+        lone = messy::place_lone_segfaults(&mut b, &windows, start, end, &oom, &mut bg);
+    } else {
+        // Incidents: evenly spread, at least MIN_GAP apart, at most 5 min
+        // long.
+        let slot = duration / (n as i64 + 1);
+        let len = (slot - MIN_GAP).clamp(MIN_LEN, 300_000);
+        windows = (0..n)
+            .map(|i| {
+                let c = start + duration * (i as i64 + 1) / (n as i64 + 1);
+                (c - len / 2, c + len / 2)
+            })
+            .collect();
+        // Quiet stretches for routine noise, between the incidents.
+        let mut quiet = Vec::new();
+        let mut from = start;
+        for &(s, e) in &windows {
+            quiet.push((from, s - NOISE_MARGIN));
+            from = e + NOISE_MARGIN;
+        }
+        quiet.push((from, end));
         let mut b = Builder::new(root.fork(4), &mut plan);
         for (i, &kind) in cfg.incidents.iter().enumerate() {
             b.noise(quiet[i].0, quiet[i].1, &mut bg);
@@ -594,7 +668,11 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
         Vec::new()
     };
     // A few isolated gateway errors, 4 min or more from every incident and
-    // 2 min from the mysqld OOM kill.
+    // 2 min from the mysqld OOM kill; in the messy plan 10 min from every
+    // incident and 3 min from one another and the lone segfaults (never a
+    // run that looks like a burst).
+    let margin = if messy { messy::BG_MARGIN } else { 240_000 };
+    let mut placed_bg: Vec<i64> = lone.clone();
     let mut rng = root.fork(5);
     let n_bg = if duration < 120_000 {
         0
@@ -607,11 +685,13 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
             let t = start + 30_000 + rng.below((duration - 60_000).max(1) as u64) as i64;
             let far = windows
                 .iter()
-                .all(|&(s, e)| t < s - 240_000 || t > e + 240_000)
-                && oom_at.iter().all(|&o| (t - o).abs() > 120_000);
+                .all(|&(s, e)| t < s - margin || t > e + margin)
+                && oom_at.iter().all(|&o| (t - o).abs() > 120_000)
+                && (!messy || placed_bg.iter().all(|&o| (t - o).abs() > 180_000));
             far.then_some(t)
         });
         let Some(t) = t else { continue };
+        placed_bg.push(t);
         let e = kinds[j as usize % kinds.len()];
         let rt_ms = if e == UpErr::TimedOut {
             60_000
@@ -629,8 +709,19 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
             incident: None,
             api: false,
             edge: None,
+            phase: 0,
         });
     }
+    // A request the plan made succeed cannot have while php-fpm was down
+    // or refusing (a restart inside an incident, a permission window).
+    let down: Vec<(i64, i64)> = plan
+        .outages
+        .iter()
+        .filter(|o| o.route == Route::Php && o.path.is_none())
+        .map(|o| (o.start, o.end))
+        .collect();
+    plan.reqs
+        .retain(|r| r.err.is_some() || r.api || !down.iter().any(|&(a, b)| a <= r.t && r.t < b));
     plan.sort();
 
     let mut w = World::new(cfg, plan.incidents.len())?;
@@ -662,7 +753,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
                 api: p.api,
                 ray: None,
             };
-            w.request(&r, p.incident, false, p.edge)?;
+            w.request(&r, p.incident.map(|i| (i, p.phase)), false, p.edge)?;
             ri += 1;
         }
         while ei < plan.edge_only.len() && plan.edge_only[ei].t <= upto {
@@ -722,7 +813,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
     ] {
         o.flush()?;
     }
-    Ok(truth(cfg, &w, &plan, &bg, start, end, rate))
+    Ok(truth(cfg, &w, &plan, &bg, &lone, (start, end), rate))
 }
 
 fn map<K: ToString, V: Copy + Into<Value>>(m: impl IntoIterator<Item = (K, V)>) -> Value {
@@ -751,8 +842,83 @@ fn fpm_json(k: &Known) -> Value {
         "slow_requests": k.slow_requests,
         "execution_timeouts": k.execution_timeouts,
         "restarts": k.restarts,
+        "reloads": k.reloads,
         "php_fatal_errors": k.php_fatal_errors,
     })
+}
+
+/// A phase's class from the upstream errors of its requests (CONTRACT:
+/// `phases`): a restart's refused-then-missing errors are one phase,
+/// `refused` when refused ≥ missing.
+fn phase_class(up: &BTreeMap<&'static str, u64>) -> &'static str {
+    let g = |k: &str| up.get(k).copied().unwrap_or(0);
+    let total: u64 = up.values().sum();
+    let (refused, missing) = (g("connect_refused"), g("connect_enoent"));
+    let timed = g("timed_out") + g("connect_timed_out");
+    let broken = g("reset_by_peer") + g("premature_close");
+    if total == 0 {
+        "other"
+    } else if 2 * g("connect_eacces") > total {
+        "permission"
+    } else if 2 * (refused + missing) > total {
+        if refused >= missing {
+            "refused"
+        } else {
+            "missing_socket"
+        }
+    } else if 2 * broken > total {
+        "broken_connection"
+    } else if 10 * g("connect_eagain") >= 4 * total {
+        "saturation"
+    } else if 2 * timed > total {
+        "timeout"
+    } else {
+        "other"
+    }
+}
+
+/// An incident's phases: its segments in time order, classed, neighbours
+/// of one class merged.
+fn phases(z: Zone, c: &IncCount, edge_only: bool) -> Value {
+    if edge_only {
+        let n: u64 = c.edge_status.values().sum();
+        return json!([{"class": "edge", "gateway_errors": n, "upstream_errors": {}}]);
+    }
+    let mut out: Vec<(&'static str, PhaseCount)> = Vec::new();
+    for p in c.phases.values().filter(|p| p.gw > 0) {
+        let class = phase_class(&p.upstream);
+        match out.last_mut() {
+            Some((cl, acc)) if *cl == class => {
+                acc.gw += p.gw;
+                acc.last = p.last;
+                for (k, n) in &p.upstream {
+                    *acc.upstream.entry(k).or_default() += n;
+                }
+            }
+            _ => out.push((
+                class,
+                PhaseCount {
+                    gw: p.gw,
+                    upstream: p.upstream.clone(),
+                    first: p.first,
+                    last: p.last,
+                },
+            )),
+        }
+    }
+    Value::Array(
+        out.into_iter()
+            .map(|(class, p)| {
+                json!({
+                    "class": class,
+                    "gateway_errors": p.gw,
+                    "start": p.first.map(|t| rfc3339(z, t)),
+                    "end": rfc3339(z, p.last),
+                    "upstream_errors": map(p.upstream.iter().map(|(k, v)| (*k, *v))),
+                })
+            })
+            .collect(),
+    )
 }
 
 fn truth(
@@ -760,15 +926,26 @@ fn truth(
     w: &World,
     plan: &Plan,
     bg: &Known,
-    start: i64,
-    end: i64,
+    lone: &[i64],
+    (start, end): (i64, i64),
     rate: f64,
 ) -> Value {
     let z = cfg.zone;
     let mut incidents = Vec::new();
     let mut sums = bg.clone();
     for (inc, c) in plan.incidents.iter().zip(&w.inc) {
-        let (cause, verdict, handoff) = inc.kind.diagnosis();
+        let (cause, verdict, handoff) = match &inc.diag {
+            Some(d) => (d.cause, d.verdict, d.handoff),
+            None => inc.kind.diagnosis(),
+        };
+        let contributing = inc
+            .diag
+            .as_ref()
+            .map_or(Vec::new(), |d| d.contributing.clone());
+        let shape = inc
+            .diag
+            .as_ref()
+            .map_or(Value::Null, |d| map(d.shape.iter().copied()));
         let k = &inc.known;
         let gw: u64 = c.status.values().sum();
         let edge_gw: u64 = c.edge_status.values().sum();
@@ -782,6 +959,7 @@ fn truth(
         sums.slowlog_traces += k.slowlog_traces;
         sums.oom_kills += k.oom_kills;
         sums.segfaults += k.segfaults;
+        sums.reloads += k.reloads;
         for (s, n) in &k.child_signals {
             *sums.child_signals.entry(s).or_default() += n;
         }
@@ -797,6 +975,9 @@ fn truth(
             "cause": cause,
             "verdict": verdict,
             "handoff": handoff,
+            "contributing_causes": contributing,
+            "phases": phases(z, c, gw == 0),
+            "shape": shape,
             "start": first.map(|t| rfc3339(z, t)),
             "end": first.map(|_| rfc3339(z, last)),
             "gateway_errors": gw,
@@ -845,6 +1026,19 @@ fn truth(
     } else {
         Value::Null
     };
+    // Lone segfaults: one 502 each, a finding of the background.
+    let findings = if lone.is_empty() {
+        json!([])
+    } else {
+        json!([{
+            "cause": "segfault",
+            "verdict": "crash",
+            "count": lone.len(),
+            "first": rfc3339(z, lone[0]),
+            "last": rfc3339(z, *lone.last().unwrap()),
+        }])
+    };
+    let php_fpm_fatals = sums.php_fatal_errors;
     json!({
         "schema": "baton.truth.v1",
         "seed": cfg.seed,
@@ -858,6 +1052,7 @@ fn truth(
         "incidents": incidents,
         "background": {
             "gateway_errors": w.background_gw,
+            "findings": findings,
             "edge_gateway_errors": e.background_gateway_errors,
             "fpm": fpm_json(bg),
             "kernel": {"oom_kills": bg.oom_kills, "oom_victims": if bg.oom_kills > 0 { json!(["mysqld"]) } else { json!([]) }, "noise_lines": bg.kernel_lines},
@@ -867,6 +1062,8 @@ fn truth(
             "status": map(w.status.iter().map(|(k, v)| (k, *v))),
             "upstream_errors": map(w.upstream.iter().map(|(k, v)| (*k, *v))),
             "upstream_warnings": w.upstream_warnings,
+            "php_messages": {"fatal": w.php_fatal_nginx + php_fpm_fatals},
+            "php_messages_by_file": {"error.log": w.php_fatal_nginx, fpm_name: php_fpm_fatals},
             "malformed": map(MALFORMED.iter().zip(w.malformed)),
             "fpm": fpm_json(&sums),
             "slowlog": {"traces": sums.slowlog_traces},
