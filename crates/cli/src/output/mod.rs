@@ -6,6 +6,10 @@ pub mod json;
 pub mod report_json;
 pub mod report_text;
 pub mod text;
+pub mod words;
+
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

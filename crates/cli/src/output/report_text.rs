@@ -5,8 +5,11 @@
 use std::io::{self, Write};
 
 use baton_correlate::Verdict;
-use baton_correlate::model::{Analysis, Incident, TimelineMinute};
+use baton_correlate::model::{
+    Analysis, EvidenceRef, Finding, Incident, Phase, PhaseClass, TimelineMinute,
+};
 
+use super::words::{self, count, noun, share, statuses, thousands};
 use crate::report::Report;
 
 struct Paint {
@@ -40,34 +43,20 @@ impl Paint {
     }
 }
 
-/// `1,234`.
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Seconds between two RFC 3339 times, as `3m42s`.
 fn duration(start: &str, end: &str) -> String {
-    let secs = match (
+    match (
         baton_logparse::time::parse_iso8601(start.as_bytes()),
         baton_logparse::time::parse_iso8601(end.as_bytes()),
     ) {
-        (Some(a), Some(b)) => (b.unix_secs() - a.unix_secs()).max(0),
-        _ => return String::new(),
-    };
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
-        s => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        (Some(a), Some(b)) => words::duration(b.unix_secs() - a.unix_secs()),
+        _ => String::new(),
     }
 }
+
+/// How many evidence lines an incident or finding shows before saying how
+/// many more there are.
+pub const LINES_SHOWN: usize = 8;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -100,6 +89,57 @@ pub fn sparkline(timeline: &[TimelineMinute], inc: &Incident) -> (String, u64) {
     (line, max)
 }
 
+/// A phase class in words: `refused`, `missing socket`.
+pub fn phase_name(c: PhaseClass) -> String {
+    c.as_str().replace('_', " ")
+}
+
+/// An incident's failure modes in one line: `refused 7 → permission 7,589
+/// → refused 3`.
+pub fn phases_line(phases: &[Phase]) -> String {
+    let parts: Vec<String> = phases
+        .iter()
+        .map(|ph| format!("{} {}", phase_name(ph.class), thousands(ph.gateway_errors)))
+        .collect();
+    parts.join(" → ")
+}
+
+/// `gateway errors (502 x 7, 504 x 1)` after a count, zero parts left out.
+fn gateway_errors(n: u64, s502: u64, s504: u64) -> String {
+    let mix = statuses(s502, s504, "x");
+    let head = count(n, "gateway error", "gateway errors");
+    if mix.is_empty() {
+        head
+    } else {
+        format!("{head} ({mix})")
+    }
+}
+
+/// Evidence lines in the correlator's order (the lines the verdict rests
+/// on first), at most [`LINES_SHOWN`], then how many more there are.
+fn lines(out: &mut dyn Write, p: &Paint, refs: &[EvidenceRef], indent: &str) -> io::Result<()> {
+    if refs.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{indent}lines:")?;
+    for r in refs.iter().take(LINES_SHOWN) {
+        let text: String = r.text.chars().take(160).collect();
+        writeln!(
+            out,
+            "{indent}  {}",
+            p.dim(&format!("{}:{}  {text}", r.file, r.line))
+        )?;
+    }
+    if refs.len() > LINES_SHOWN {
+        writeln!(
+            out,
+            "{indent}  and {} more (see --format json or html)",
+            thousands((refs.len() - LINES_SHOWN) as u64)
+        )?;
+    }
+    Ok(())
+}
+
 fn incident(out: &mut dyn Write, p: &Paint, a: &Analysis, i: &Incident) -> io::Result<()> {
     let what = i
         .culprits
@@ -115,21 +155,28 @@ fn incident(out: &mut dyn Write, p: &Paint, a: &Analysis, i: &Incident) -> io::R
         p.bold(i.cause.as_str()),
         p.dim(&format!("confidence {:.2}, {}", i.confidence, i.handoff))
     )?;
+    let other = i.gateway_errors.saturating_sub(i.status_502 + i.status_504);
     writeln!(
         out,
-        "   {} .. {} ({})  {} gateway errors (502 x {}, 504 x {}){}",
+        "   {} .. {} ({})  {}{}{}",
         i.start,
         i.end,
         duration(&i.start, &i.end),
-        thousands(i.gateway_errors),
-        i.status_502,
-        i.status_504,
+        gateway_errors(i.gateway_errors, i.status_502, i.status_504),
+        if other > 0 && other < i.gateway_errors {
+            format!(", edge x {}", thousands(other))
+        } else {
+            String::new()
+        },
         if i.status_499 > 0 {
-            format!(", {} x 499", i.status_499)
+            format!(", 499 x {}", thousands(i.status_499))
         } else {
             String::new()
         }
     )?;
+    if i.phases.len() > 1 {
+        writeln!(out, "   phases: {}", phases_line(&i.phases))?;
+    }
     if !i.contributing_causes.is_empty() {
         let c: Vec<&str> = i.contributing_causes.iter().map(|c| c.as_str()).collect();
         writeln!(out, "   contributing: {}", c.join(", "))?;
@@ -138,9 +185,16 @@ fn incident(out: &mut dyn Write, p: &Paint, a: &Analysis, i: &Incident) -> io::R
         let paths: Vec<String> = i
             .top_paths
             .iter()
-            .map(|t| match &t.action {
-                Some(a) => format!("{} (action={a}) {}", t.path, t.count),
-                None => format!("{} {}", t.path, t.count),
+            .map(|t| {
+                let n = format!(
+                    "{} ({})",
+                    thousands(t.count),
+                    share(t.count, i.gateway_errors)
+                );
+                match &t.action {
+                    Some(a) => format!("{} (action={a}) {n}", t.path),
+                    None => format!("{} {n}", t.path),
+                }
             })
             .collect();
         writeln!(out, "   top paths: {}", paths.join(", "))?;
@@ -149,14 +203,14 @@ fn incident(out: &mut dyn Write, p: &Paint, a: &Analysis, i: &Incident) -> io::R
         let k: Vec<String> = i
             .upstream_errors
             .iter()
-            .map(|(k, n)| format!("{k} {n}"))
+            .map(|(k, n)| format!("{k} {}", thousands(*n)))
             .collect();
         writeln!(out, "   upstream errors: {}", k.join(", "))?;
     }
     for c in i.culprits.iter().take(3) {
         let what = match &c.call {
-            Some(call) => format!("{call}, {} traces", c.traces),
-            None => format!("{} fatal errors", c.traces),
+            Some(call) => format!("{call}, {}", count(c.traces, "trace", "traces")),
+            None => count(c.traces, "fatal error", "fatal errors"),
         };
         writeln!(
             out,
@@ -166,33 +220,117 @@ fn incident(out: &mut dyn Write, p: &Paint, a: &Analysis, i: &Incident) -> io::R
             p.dim(&c.frame)
         )?;
     }
+    if i.culprits.len() > 3 {
+        writeln!(
+            out,
+            "   and {} more (see --format json or html)",
+            count((i.culprits.len() - 3) as u64, "culprit", "culprits")
+        )?;
+    }
     let (line, max) = sparkline(&a.timeline, i);
     if max > 0 {
         writeln!(
             out,
             "   per minute: |{line}|  {}",
-            p.dim(&format!("peak {max}/min, from 2 min before to 2 min after"))
+            p.dim(&format!(
+                "peak {}/min, from 2 min before to 2 min after",
+                thousands(max)
+            ))
         )?;
+    }
+    if !i.changes.is_empty() {
+        writeln!(out, "   what changed before:")?;
+        for c in &i.changes {
+            let text: String = c.text.chars().take(160).collect();
+            writeln!(
+                out,
+                "     - {} ({})  {}:{}  {text}",
+                c.time,
+                words::before_first_error(c.seconds_before_first_error),
+                c.file,
+                c.line
+            )?;
+        }
     }
     writeln!(out, "   evidence:")?;
     for e in &i.evidence {
         writeln!(out, "     - {e}")?;
     }
+    if !i.ruled_out.is_empty() {
+        writeln!(out, "   ruled out:")?;
+        for r in &i.ruled_out {
+            writeln!(
+                out,
+                "     - {}/{}: {}",
+                r.verdict.as_str(),
+                r.cause.as_str(),
+                r.why
+            )?;
+        }
+    }
     writeln!(out, "   next steps:")?;
     for (n, s) in i.next_steps.iter().enumerate() {
         writeln!(out, "     {}. {s}", n + 1)?;
     }
-    if !i.evidence_refs.is_empty() {
-        writeln!(out, "   lines:")?;
-        for r in i.evidence_refs.iter().take(6) {
-            let text: String = r.text.chars().take(160).collect();
-            writeln!(
-                out,
-                "     {}",
-                p.dim(&format!("{}:{}  {text}", r.file, r.line))
-            )?;
+    lines(out, p, &i.evidence_refs, "   ")?;
+    writeln!(out)
+}
+
+/// One background finding: recurring failures outside any incident.
+fn finding(out: &mut dyn Write, p: &Paint, n: usize, f: &Finding) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} {} {}  {}",
+        p.bold(&format!("background {}", n + 1)),
+        p.verdict(f.verdict),
+        p.bold(f.cause.as_str()),
+        p.dim("not an incident: lone failures outside any rise above the background")
+    )?;
+    let when = if f.first == f.last {
+        format!("at {}", f.first)
+    } else {
+        format!(
+            "{} .. {} ({})",
+            f.first,
+            f.last,
+            duration(&f.first, &f.last)
+        )
+    };
+    writeln!(
+        out,
+        "   {}  {when}",
+        count(f.count, "gateway error", "gateway errors")
+    )?;
+    if !f.paths.is_empty() {
+        let paths: Vec<String> = f
+            .paths
+            .iter()
+            .map(|t| format!("{} {}", t.path, thousands(t.count)))
+            .collect();
+        writeln!(out, "   paths: {}", paths.join(", "))?;
+    }
+    if !f.pids.is_empty() {
+        let pids: Vec<String> = f.pids.iter().map(u32::to_string).collect();
+        writeln!(
+            out,
+            "   {}: {}",
+            noun(f.pids.len() as u64, "worker pid", "worker pids"),
+            pids.join(", ")
+        )?;
+    }
+    if !f.evidence.is_empty() {
+        writeln!(out, "   evidence:")?;
+        for e in &f.evidence {
+            writeln!(out, "     - {e}")?;
         }
     }
+    if !f.next_steps.is_empty() {
+        writeln!(out, "   next steps:")?;
+        for (k, s) in f.next_steps.iter().enumerate() {
+            writeln!(out, "     {}. {s}", k + 1)?;
+        }
+    }
+    lines(out, p, &f.evidence_refs, "   ")?;
     writeln!(out)
 }
 
@@ -201,46 +339,50 @@ pub fn report(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     let p = Paint { on: color };
     let a = &r.analysis;
     let t = &a.totals;
+    let requests = if t.requests > 0 {
+        format!(" in {}", count(t.requests, "request", "requests"))
+    } else {
+        String::new()
+    };
     writeln!(
         out,
         "{}",
         p.bold(&format!(
-            "baton report: {} {}, {} gateway errors (502 x {}, 504 x {}) in {} requests",
-            a.incidents.len(),
-            if a.incidents.len() == 1 {
-                "incident"
-            } else {
-                "incidents"
-            },
-            thousands(t.gateway_errors),
-            thousands(t.status_502),
-            thousands(t.status_504),
-            thousands(t.requests)
+            "baton report: {}, {}{requests}",
+            count(a.incidents.len() as u64, "incident", "incidents"),
+            gateway_errors(t.gateway_errors, t.status_502, t.status_504),
         ))
     )?;
     writeln!(
         out,
-        "window {} .. {}; zone for timestamps without one: {} ({})",
+        "window {} .. {}; zone for timestamps without one: {}",
         a.window.start.as_deref().unwrap_or("-"),
         a.window.end.as_deref().unwrap_or("-"),
-        r.stats.zone,
-        r.stats.zone_source
+        words::zone(&r.stats.zone.to_string(), r.stats.zone_source)
     )?;
     let j = &a.joins;
     if j.gateway_errors > 0 {
         writeln!(
             out,
-            "joins: {} of {} access-log gateway errors matched an error-log upstream error; {} upstream errors had no access line",
+            "joins: {} of {} matched an error-log upstream error; {} had no access line",
             thousands(j.matched_upstream_error),
-            thousands(j.gateway_errors),
-            thousands(j.unmatched_error_log)
+            count(
+                j.gateway_errors,
+                "access-log gateway error",
+                "access-log gateway errors"
+            ),
+            count(j.unmatched_error_log, "upstream error", "upstream errors"),
         )?;
     }
     if t.edge_gateway_errors > 0 {
         writeln!(
             out,
-            "edge: {} Cloudflare gateway errors",
-            thousands(t.edge_gateway_errors)
+            "edge: {}",
+            count(
+                t.edge_gateway_errors,
+                "Cloudflare gateway error",
+                "Cloudflare gateway errors"
+            )
         )?;
     }
     for w in &a.warnings {
@@ -255,9 +397,9 @@ pub fn report(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     let lines: u64 = r.stats.files.iter().map(|f| f.summary.tally.lines).sum();
     writeln!(
         out,
-        "read {} files, {} lines, {} skipped (see `baton stats`)",
-        r.stats.files.len(),
-        thousands(lines),
+        "read {}, {}, {} skipped (see `baton stats`)",
+        count(r.stats.files.len() as u64, "file", "files"),
+        count(lines, "line", "lines"),
         thousands(skipped)
     )?;
     writeln!(out)?;
@@ -267,21 +409,49 @@ pub fn report(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     if a.incidents.is_empty() {
         writeln!(out, "no incident: gateway errors, if any, were isolated")?;
     }
+    let b = &a.background;
+    if !b.findings.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            p.bold(&format!(
+                "background findings: {} outside any incident",
+                count(
+                    b.findings.len() as u64,
+                    "recurring failure",
+                    "recurring failures"
+                )
+            ))
+        )?;
+        writeln!(out)?;
+        for (n, f) in b.findings.iter().enumerate() {
+            finding(out, &p, n, f)?;
+        }
+    }
     writeln!(
         out,
-        "background: {} gateway errors in no incident",
-        thousands(a.background.gateway_errors)
+        "background: {} in no incident",
+        count(b.gateway_errors, "gateway error", "gateway errors")
     )
 }
 
 #[cfg(test)]
 mod tests {
+    use baton_correlate::model::{Cause, Culprit};
+    use baton_logparse::Zone;
+
     use super::*;
+    use crate::output::testing::{self, incident, line};
+
+    fn render(a: baton_correlate::model::Analysis, source: &'static str) -> String {
+        let r = testing::report(a, Zone::UTC, source);
+        let mut out = Vec::new();
+        report(&mut out, &r, false).unwrap();
+        String::from_utf8(out).unwrap()
+    }
 
     #[test]
-    fn numbers_and_durations() {
-        assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(thousands(12), "12");
+    fn durations() {
         assert_eq!(
             duration("2026-11-24T08:11:29+00:00", "2026-11-24T08:15:11+00:00"),
             "3m42s"
@@ -290,5 +460,152 @@ mod tests {
             duration("2026-11-24T08:00:00+00:00", "2026-11-24T09:30:00+01:00"),
             "30m00s"
         );
+    }
+
+    #[test]
+    fn phases_ruled_out_and_what_changed() {
+        let text = render(testing::deploy(), "access-log offsets");
+        assert!(
+            text.contains("\n   phases: refused 7 → permission 7,589 → refused 3\n"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "\n   ruled out:\n     - capacity/max_children: the pool never reached `pm.max_children` and traffic stayed at 1.1x the background\n     - crash/segfault: no child exited on a signal in the window\n"
+        ));
+        assert!(text.contains(
+            "\n   what changed before:\n     - 2026-11-24T10:09:36+00:00 (24s before the first error)  php-fpm.log:41  NOTICE: Reloading in progress ...\n"
+        ));
+        assert!(text.contains("   2026-11-24T10:10:00+00:00 .. 2026-11-24T10:25:00+00:00 (15m00s)  7,599 gateway errors (502 x 7,599)\n"));
+        assert!(text.contains("top paths: / 5,000 (66%)"));
+    }
+
+    #[test]
+    fn one_phase_gives_no_phases_line() {
+        let mut a = testing::deploy();
+        a.incidents[0].phases.truncate(1);
+        assert!(!render(a, "--tz").contains("phases:"));
+    }
+
+    #[test]
+    fn evidence_lines_keep_their_order_and_say_how_many_more() {
+        let text = render(testing::deploy(), "--tz");
+        // The first eight of eleven, in the correlator's order, then the rest
+        // counted.
+        let shown: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("     error.log:"))
+            .collect();
+        assert_eq!(shown.len(), LINES_SHOWN);
+        assert!(
+            shown[0].starts_with("     error.log:100  connect() failed (13: Permission denied) #0")
+        );
+        assert!(shown[7].starts_with("     error.log:107  "));
+        assert!(
+            text.contains("\n     and 3 more (see --format json or html)\n"),
+            "{text}"
+        );
+        // No "more" line when everything is shown.
+        let mut a = testing::deploy();
+        a.incidents[0].evidence_refs.truncate(LINES_SHOWN);
+        assert!(!render(a, "--tz").contains("more (see --format json or html)"));
+    }
+
+    #[test]
+    fn plurals_and_no_zero_parts() {
+        let mut i = incident(1, Cause::SlowScript, 0, 20, 1);
+        i.culprits = vec![Culprit {
+            kind: "plugin".into(),
+            name: "report-builder".into(),
+            call: Some("sleep".into()),
+            traces: 1,
+            frame: "usleep() report-builder.php:3".into(),
+        }];
+        i.top_paths = vec![baton_correlate::model::TopPath {
+            path: "/slow.php".into(),
+            count: 1,
+            action: None,
+        }];
+        let mut e = incident(2, Cause::FpmDown, 600, 600, 6);
+        e.status_502 = 0;
+        e.status_504 = 6;
+        let a = baton_correlate::model::Analysis {
+            totals: baton_correlate::model::Totals {
+                requests: 1,
+                gateway_errors: 7,
+                status_502: 1,
+                status_504: 6,
+                edge_gateway_errors: 0,
+            },
+            incidents: vec![i, e],
+            background: baton_correlate::model::Background {
+                gateway_errors: 1,
+                findings: Vec::new(),
+            },
+            ..Default::default()
+        };
+        let text = render(a, "--tz");
+        assert!(text.starts_with(
+            "baton report: 2 incidents, 7 gateway errors (502 x 1, 504 x 6) in 1 request\n"
+        ));
+        assert!(
+            text.contains("(20s)  1 gateway error (502 x 1)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("(0s)  6 gateway errors (504 x 6)\n"),
+            "{text}"
+        );
+        assert!(!text.contains("x 0"), "{text}");
+        assert!(text.contains("(sleep, 1 trace)"));
+        assert!(text.contains("top paths: /slow.php 1 (1 of 1)"));
+        assert!(text.contains("read 0 files, 0 lines, 0 skipped"));
+        assert!(text.ends_with("background: 1 gateway error in no incident\n"));
+    }
+
+    #[test]
+    fn an_assumed_zone_is_said_to_be_assumed() {
+        let text = render(testing::deploy(), "default UTC");
+        assert!(
+            text.contains("zone for timestamps without one: UTC, assumed: no input carried a UTC offset and no --tz was given"),
+            "{text}"
+        );
+        let text = render(testing::deploy(), "access-log offsets");
+        assert!(text.contains("zone for timestamps without one: UTC (access-log offsets)\n"));
+    }
+
+    #[test]
+    fn background_findings_come_after_the_incidents() {
+        let text = render(testing::deploy(), "--tz");
+        let inc = text.find("#1 CONNECTIVITY socket_permission").unwrap();
+        let bg = text
+            .find("background findings: 1 recurring failure outside any incident\n")
+            .expect("a findings section");
+        assert!(inc < bg);
+        let f = &text[bg..];
+        assert!(f.contains(
+            "background 1 CRASH segfault  not an incident: lone failures outside any rise above the background\n"
+        ), "{f}");
+        assert!(f.contains(
+            "   14 gateway errors  2026-11-24T10:01:00+00:00 .. 2026-11-24T10:58:20+00:00 (57m20s)\n"
+        ));
+        assert!(f.contains("   paths: /shop/ 9\n"));
+        assert!(f.contains("   worker pids: 2101, 2177\n"));
+        assert!(f.contains("     - php-fpm workers segfaulted 14 times, each costing one 502\n"));
+        assert!(f.contains(
+            "     1. Treat the segfaults as a reliability incident: enable core dumps.\n"
+        ));
+        assert!(f.contains(
+            "     php-fpm.log:7  WARNING: [pool www] child 2101 exited on signal 11 (SIGSEGV)\n"
+        ));
+        // A single one is dated once.
+        let mut a = testing::deploy();
+        let f = &mut a.background.findings[0];
+        f.count = 1;
+        f.last = f.first.clone();
+        f.pids.truncate(1);
+        f.evidence_refs = vec![line("kern.log", 3, 60, "segfault at 0")];
+        let text = render(a, "--tz");
+        assert!(text.contains("   1 gateway error  at 2026-11-24T10:01:00+00:00\n"));
+        assert!(text.contains("   worker pid: 2101\n"));
     }
 }
