@@ -66,6 +66,16 @@ fn marked(html: &str, key: &str) -> Vec<u64> {
         .collect()
 }
 
+/// A count marked `data-k="KEY"` once in `html`, or 0 when it is not shown
+/// (a zero part of a status mix, requests with no access log).
+fn marked_or_zero(html: &str, key: &str) -> u64 {
+    match marked(html, key)[..] {
+        [] => 0,
+        [n] => n,
+        ref many => panic!("{key} marked {} times: {many:?}", many.len()),
+    }
+}
+
 /// The part of the page that holds incident `id`.
 fn section(html: &str, id: u64) -> &str {
     let start = html
@@ -116,9 +126,10 @@ fn same_as_json(html: &str, json: &Value) {
     );
     assert_eq!(count(html, "<svg "), incidents.len() + 1);
     let t = &json["totals"];
+    let header = &html[..html.find("</header>").unwrap()];
     for key in ["gateway_errors", "status_502", "status_504", "requests"] {
         assert_eq!(
-            marked(html, key)[0],
+            marked_or_zero(header, key),
             t[key].as_u64().unwrap(),
             "totals.{key}"
         );
@@ -133,11 +144,16 @@ fn same_as_json(html: &str, json: &Value) {
         let s = section(html, id);
         for key in ["gateway_errors", "status_502", "status_504"] {
             assert_eq!(
-                marked(s, key),
-                [inc[key].as_u64().unwrap()],
+                marked_or_zero(s, key),
+                inc[key].as_u64().unwrap(),
                 "incident {id} {key}"
             );
         }
+        // No zero part: "502 × 5" alone, never "504 × 0".
+        assert!(
+            !s.contains("data-k=\"status_502\">0<") && !s.contains("data-k=\"status_504\">0<"),
+            "incident {id} shows a zero part"
+        );
         let verdict = inc["verdict"].as_str().unwrap();
         assert!(s.contains(&format!("class=\"badge v-{verdict}\">{verdict}<")));
         assert!(s.contains(&format!(
@@ -150,9 +166,30 @@ fn same_as_json(html: &str, json: &Value) {
         let items =
             inc["evidence"].as_array().unwrap().len() + inc["next_steps"].as_array().unwrap().len();
         assert_eq!(count(s, "<li>"), items, "incident {id} evidence and steps");
+        // Every evidence line and every change before it, with its file:line.
         assert_eq!(
             count(s, "<td class=\"loc\">"),
             inc["evidence_refs"].as_array().unwrap().len()
+                + inc["changes"].as_array().map_or(0, Vec::len)
+        );
+        // Phases, ruled-out causes: as many as the JSON lists.
+        let phases = inc["phases"].as_array().map_or(0, Vec::len);
+        if phases > 1 {
+            assert_eq!(
+                count(s, "<span class=\"phase p-"),
+                phases,
+                "incident {id} phases"
+            );
+            assert_eq!(
+                count(s, "<rect class=\"phase p-"),
+                phases,
+                "incident {id} phase lane"
+            );
+        }
+        assert_eq!(
+            count(s, "<dt><span class=\"badge v-"),
+            inc["ruled_out"].as_array().map_or(0, Vec::len),
+            "incident {id} ruled out"
         );
         assert_eq!(
             count(s, "<svg class=\"chart zoom\""),
@@ -163,11 +200,25 @@ fn same_as_json(html: &str, json: &Value) {
             assert!(s.contains(&format!("<code>{}</code>", c["name"].as_str().unwrap())));
         }
     }
-    // The band of each incident links to it in the overview.
+    // The band of each incident links to it in the overview, labelled.
     let overview = &html[html.find("<svg class=\"chart overview\"").unwrap()..];
     let overview = &overview[..overview.find("</svg>").unwrap()];
     for inc in incidents {
         assert!(overview.contains(&format!("<a href=\"#incident-{}\">", inc["id"])));
+        assert!(
+            overview.contains(&format!(">#{}</text>", inc["id"])),
+            "incident {} has no label",
+            inc["id"]
+        );
+    }
+    charts_true_to_time(html, json);
+    // Background findings after the incidents, one each.
+    let findings = json["background"]["findings"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(count(html, "<details class=\"finding"), findings);
+    if findings > 0 {
+        assert!(html.find("<section id=\"findings\">") > html.find("<section id=\"incidents\">"));
     }
     // The input files with the JSON's counts.
     let files = json["files"].as_array().unwrap();
@@ -175,6 +226,111 @@ fn same_as_json(html: &str, json: &Value) {
         let want: Vec<u64> = files.iter().map(|f| f[key].as_u64().unwrap()).collect();
         assert_eq!(marked(html, key), want, "files[].{key}");
     }
+}
+
+/// A number attribute `key="..."` of the element starting at `el`.
+fn attr(el: &str, key: &str) -> f64 {
+    let needle = format!(" {key}=\"");
+    let el = &el[..el.find('>').unwrap()];
+    let rest = &el[el
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no {key} in {el}"))
+        + needle.len()..];
+    rest[..rest.find('"').unwrap()].parse().unwrap()
+}
+
+/// Seconds of an RFC 3339 time.
+fn unix(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .timestamp()
+}
+
+/// The charts are true to time: the overview spans the window read, to
+/// its last second and no further; each incident's chart spans the
+/// incident with a lead-in, inside the window; every bar lies inside its
+/// own minute (as far as the chart shows it); every band starts at its
+/// incident's first error.
+fn charts_true_to_time(html: &str, json: &Value) {
+    let window = (
+        json["window"]["start"].as_str().map(unix),
+        json["window"]["end"].as_str().map(unix),
+    );
+    let incidents = json["incidents"].as_array().unwrap();
+    let mut zooms = 0;
+    for (i, _) in html.match_indices("<svg class=\"chart ") {
+        let svg = &html[i..];
+        let svg = &svg[..svg.find("</svg>").unwrap()];
+        let (from, to) = (attr(svg, "data-from"), attr(svg, "data-to"));
+        let (x0, x1) = (attr(svg, "data-x0"), attr(svg, "data-x1"));
+        let x = |t: f64| x0 + (t.clamp(from, to) - from) / (to - from) * (x1 - x0);
+        if let (Some(ws), Some(we)) = window
+            && we - ws >= 60
+        {
+            assert!(
+                from >= ws as f64 && to <= (we + 1) as f64,
+                "chart {from}..{to} outside the window {ws}..{we}"
+            );
+            if svg.starts_with("<svg class=\"chart overview\"") {
+                assert_eq!(
+                    (from, to),
+                    (ws as f64, (we + 1) as f64),
+                    "the overview is the window"
+                );
+            }
+        }
+        if svg.starts_with("<svg class=\"chart zoom\"") {
+            let inc = &incidents[zooms];
+            zooms += 1;
+            let (s, e) = (
+                unix(inc["start"].as_str().unwrap()),
+                unix(inc["end"].as_str().unwrap()),
+            );
+            assert!(
+                from <= s as f64 && to > e as f64,
+                "incident {} outside its chart",
+                inc["id"]
+            );
+            // The lead-in: a minute, a quarter of the incident when longer,
+            // and back to the earliest change before it.
+            let changes = inc["changes"].as_array().map_or(0, |c| {
+                c.iter()
+                    .map(|c| c["seconds_before_first_error"].as_i64().unwrap() + 10)
+                    .max()
+                    .unwrap_or(0)
+            });
+            let lead = ((e - s) / 4).max(60).max(changes);
+            let ws = window.0.unwrap_or(i64::MIN);
+            // At most a minute earlier when a short incident is shown as a
+            // whole minute.
+            let want = (s - lead).max(ws) as f64;
+            assert!(
+                from <= want && from >= want - 60.0,
+                "incident {}: chart from {from}, not zoomed to it with its lead-in ({want})",
+                inc["id"]
+            );
+        }
+        for (j, _) in svg.match_indices("<g class=\"bar\" ") {
+            let g = &svg[j..];
+            let (t, end) = (attr(g, "data-t"), attr(g, "data-end"));
+            let rect = &g[g.find("<rect ").unwrap()..];
+            let (bx, bw) = (attr(rect, "x"), attr(rect, "width"));
+            assert!(
+                bx >= x(t) - 0.05 && bx + bw <= x(end) + 0.05,
+                "bar of {t} at {bx}+{bw} outside its minute {}..{}",
+                x(t),
+                x(end)
+            );
+        }
+        for (j, _) in svg.match_indices("<rect class=\"band ") {
+            let b = &svg[j..];
+            let t = attr(b, "data-from");
+            if t >= from {
+                assert!((attr(b, "x") - x(t)).abs() < 0.06, "band off its start");
+            }
+        }
+    }
+    assert_eq!(zooms, incidents.len());
 }
 
 #[test]
@@ -409,6 +565,19 @@ fn several_incident_kinds_page_matches_the_json_report() {
         "the hand-made set should give several kinds of incidents: {verdicts:?}"
     );
     same_as_json(&html, &json);
+    // The overview's bar of 10:08 (the FPM restart's refused 502s) is
+    // drawn inside 10:08:00..10:09:00 (charts_true_to_time checked where).
+    let ten_08 = unix("2026-11-24T10:08:00+00:00");
+    let overview = &html[html.find("<svg class=\"chart overview\"").unwrap()..];
+    assert!(overview.contains(&format!(
+        "<g class=\"bar\" data-t=\"{ten_08}\" data-end=\"{}\">",
+        ten_08 + 60
+    )));
+    // The axis ends at the last line read (10:59:58), not rounded up.
+    assert_eq!(
+        attr(overview, "data-to"),
+        (unix("2026-11-24T10:59:58+00:00") + 1) as f64
+    );
     // Marks of the FPM restart, the OOM kill and the slow requests are drawn.
     for class in ["m-restart", "m-oom", "m-slow", "m-signal"] {
         assert!(html.contains(&format!("class=\"mark {class}\"")), "{class}");

@@ -21,13 +21,15 @@ use std::io::{self, Write};
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use baton_correlate::model::{Analysis, Incident};
+use baton_correlate::model::{Analysis, Finding, Incident};
 use baton_logparse::time::{Timestamp, parse_iso8601};
 
 use super::escape_bytes;
+use super::report_text::phase_name;
+use super::words::{self, count, duration, noun, share, thousands};
 use crate::report::Report;
 use crate::stats::StatsFile;
-use svg::{Band, Chart};
+use svg::{Band, Chart, PhaseBand};
 
 /// The style sheet, inline.
 const CSS: &str = include_str!("html/style.css");
@@ -36,19 +38,6 @@ const CSS: &str = include_str!("html/style.css");
 pub fn report(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     out.write_all(page(r).into_string().as_bytes())?;
     out.write_all(b"\n")
-}
-
-/// `1,234`.
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `12.3 MB`.
@@ -126,15 +115,6 @@ fn offset_name(o: i32) -> String {
     )
 }
 
-/// `3m42s`.
-fn duration(secs: i64) -> String {
-    match secs.max(0) {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
-        s => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
-    }
-}
-
 /// When an incident happened: `2026-11-24 08:10:38 – 08:11:52 UTC (1m14s)`,
 /// in the offset its times carry (the zone's, at that instant).
 fn when(start: &str, end: &str, zone_name: &str) -> String {
@@ -201,11 +181,11 @@ fn bands(a: &Analysis) -> Vec<Band> {
                 id: i.id,
                 verdict: i.verdict.as_str(),
                 title: format!(
-                    "#{} {} ({}): {} gateway errors",
+                    "#{} {} ({}): {}",
                     i.id,
                     i.cause.as_str(),
                     i.verdict.as_str(),
-                    thousands(i.gateway_errors)
+                    count(i.gateway_errors, "gateway error", "gateway errors")
                 ),
             })
         })
@@ -213,41 +193,68 @@ fn bands(a: &Analysis) -> Vec<Band> {
 }
 
 /// The range of the overview: the window read, else the minutes with
-/// gateway errors or marks.
+/// gateway errors or marks; it ends where the data ends.
 fn overview_range(a: &Analysis) -> Option<(i64, i64)> {
-    let w = (
-        a.window.start.as_deref().and_then(instant),
-        a.window.end.as_deref().and_then(instant),
-    );
-    let (from, to) = match w {
-        (Some(s), Some(e)) => (s.unix_secs(), e.unix_secs() + 1),
-        _ => {
-            let ts = a
-                .timeline
-                .iter()
-                .map(|m| m.t)
-                .chain(a.marks.iter().map(|m| m.t));
-            let (lo, hi) = ts.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
-            if lo > hi {
-                return None;
-            }
-            (lo, hi + 60)
-        }
-    };
-    Some(at_least(from, to, MIN_SPAN))
+    window(a).or_else(|| {
+        let ts = a
+            .timeline
+            .iter()
+            .map(|m| m.t)
+            .chain(a.marks.iter().map(|m| m.t));
+        let (lo, hi) = ts.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+        (lo <= hi).then_some((lo, hi + 60))
+    })
 }
 
-/// The shortest range a chart shows (a short one is widened around its
-/// middle), so that a minute stays a narrow bar.
-const MIN_SPAN: i64 = 600;
+/// The window read, `start..end` in unix seconds, end exclusive (the last
+/// second read is in it). A window shorter than a minute is shown as the
+/// minutes it falls in, so that its one bar is not a sliver of a second.
+fn window(a: &Analysis) -> Option<(i64, i64)> {
+    let s = instant(a.window.start.as_deref()?)?.unix_secs();
+    let e = instant(a.window.end.as_deref()?)?.unix_secs() + 1;
+    Some(at_least_a_minute(s, e.max(s + 1)))
+}
 
-/// `from..to` widened around its middle to `span` seconds if shorter.
-fn at_least(from: i64, to: i64, span: i64) -> (i64, i64) {
-    let short = span - (to - from);
-    if short <= 0 {
+/// `from..to`, or the whole minutes holding it when it is shorter than one.
+fn at_least_a_minute(from: i64, to: i64) -> (i64, i64) {
+    if to - from >= 60 {
         return (from, to);
     }
-    (from - short / 2, to + short - short / 2)
+    let a = from.div_euclid(60) * 60;
+    let b = -(-to).div_euclid(60) * 60;
+    (a, b.max(a + 60))
+}
+
+/// How far before an incident its chart starts: the correlator's look-back
+/// for causes (a minute), a quarter of the incident when longer, and far
+/// enough to show the changes before it.
+fn lead_in(i: &Incident, span: i64) -> i64 {
+    let changes = i
+        .changes
+        .iter()
+        .map(|c| c.seconds_before_first_error + 10)
+        .max()
+        .unwrap_or(0);
+    (span / 4).max(60).max(changes)
+}
+
+/// The range of an incident's own chart: the incident with its lead-in
+/// and a little after, inside the window read.
+fn zoom_range(a: &Analysis, i: &Incident) -> Option<(i64, i64)> {
+    let (s, e) = (instant(&i.start)?.unix_secs(), instant(&i.end)?.unix_secs());
+    let span = e - s;
+    let (mut from, mut to) = (s - lead_in(i, span), e + 1 + (span / 4).max(30));
+    if let Some((ws, we)) = window(a) {
+        from = from.max(ws);
+        to = to.min(we);
+        // A minute at least, inside the window when it has one: earlier
+        // first (what led into it), then later.
+        if to - from < 60 {
+            from = (to - 60).max(ws);
+            to = (from + 60).min(we);
+        }
+    }
+    Some(at_least_a_minute(from, to.max(from + 1)))
 }
 
 fn legend() -> Markup {
@@ -257,6 +264,7 @@ fn legend() -> Markup {
             li { span.sw.sw-504 {} "504" }
             li { span.sw.sw-edge {} "edge gateway error" }
             li { span.sw.sw-band {} "incident (links to it)" }
+            li { span.sw.sw-phase {} "phase of an incident (its own chart)" }
             li { "marks: FPM and kernel events per minute, one lane each; hover for counts" }
         }
     }
@@ -267,9 +275,9 @@ fn head(r: &Report) -> Markup {
     let t = &a.totals;
     let n = a.incidents.len();
     let title = format!(
-        "baton report: {n} {}, {} gateway errors",
-        if n == 1 { "incident" } else { "incidents" },
-        thousands(t.gateway_errors)
+        "baton report: {}, {}",
+        count(n as u64, "incident", "incidents"),
+        count(t.gateway_errors, "gateway error", "gateway errors")
     );
     html! {
         head {
@@ -300,12 +308,15 @@ fn header(r: &Report) -> Markup {
         header {
             h1 { "baton report" }
             p.lead {
-                strong { span.n data-k="incidents" { (n) } " " (if n == 1 { "incident" } else { "incidents" }) }
-                ", " (num("gateway_errors", t.gateway_errors)) " gateway errors (502 × "
-                (num("status_502", t.status_502)) ", 504 × " (num("status_504", t.status_504))
-                ") in " (num("requests", t.requests)) " requests"
+                strong { span.n data-k="incidents" { (n) } " " (noun(n as u64, "incident", "incidents")) }
+                ", " (num("gateway_errors", t.gateway_errors)) " " (noun(t.gateway_errors, "gateway error", "gateway errors"))
+                (status_mix(t.status_502, t.status_504))
+                @if t.requests > 0 {
+                    " in " (num("requests", t.requests)) " " (noun(t.requests, "request", "requests"))
+                }
                 @if t.edge_gateway_errors > 0 {
-                    "; " (num("edge_gateway_errors", t.edge_gateway_errors)) " edge gateway errors (Cloudflare)"
+                    "; " (num("edge_gateway_errors", t.edge_gateway_errors)) " edge "
+                    (noun(t.edge_gateway_errors, "gateway error", "gateway errors")) " (Cloudflare)"
                 }
             }
             dl.meta {
@@ -314,25 +325,32 @@ fn header(r: &Report) -> Markup {
                     (a.window.start.as_deref().unwrap_or("-")) " – " (a.window.end.as_deref().unwrap_or("-"))
                 }
                 dt { "Zone" }
-                dd { (r.stats.zone.to_string()) " (" (r.stats.zone_source) "), for timestamps that carry none; charts are labelled in it" }
+                dd.zone.assumed[r.stats.zone_source == "default UTC"] {
+                    (words::zone(&r.stats.zone.to_string(), r.stats.zone_source))
+                    "; for timestamps that carry none; charts are labelled in it"
+                }
                 dt { "Read" }
                 dd {
-                    (thousands(r.stats.files.len() as u64)) " files, " (thousands(lines)) " lines, "
+                    (count(r.stats.files.len() as u64, "file", "files")) ", " (count(lines, "line", "lines")) ", "
                     (thousands(skipped)) " skipped (see " a href="#files" { "input files" } ")"
                 }
                 @if j.gateway_errors > 0 {
                     dt { "Joins" }
                     dd {
-                        (thousands(j.matched_upstream_error)) " of " (thousands(j.gateway_errors))
-                        " access-log gateway errors matched an error-log upstream error; "
-                        (thousands(j.unmatched_error_log)) " upstream errors had no access line"
+                        (thousands(j.matched_upstream_error)) " of "
+                        (count(j.gateway_errors, "access-log gateway error", "access-log gateway errors"))
+                        " matched an error-log upstream error; "
+                        (count(j.unmatched_error_log, "upstream error", "upstream errors")) " had no access line"
                     }
                 }
                 dt { "Background" }
                 dd {
                     (num("background", a.background.gateway_errors))
-                    (if a.background.gateway_errors == 1 { " gateway error" } else { " gateway errors" })
+                    " " (noun(a.background.gateway_errors, "gateway error", "gateway errors"))
                     " in no incident"
+                    @if !a.background.findings.is_empty() {
+                        "; " a href="#findings" { (count(a.background.findings.len() as u64, "background finding", "background findings")) }
+                    }
                 }
             }
         }
@@ -389,13 +407,14 @@ fn overview(r: &Report, bands: &[Band]) -> Markup {
             minutes: &a.timeline,
             marks: &a.marks,
             bands,
+            phases: &[],
             zone: r.stats.zone,
             bar_height: 150.0,
             max_bars: 360,
             class: "overview",
             label: format!(
-                "Gateway errors over the whole window, {} incidents shaded, FPM and kernel events below",
-                a.incidents.len()
+                "Gateway errors over the whole window, {} shaded, FPM and kernel events below",
+                count(a.incidents.len() as u64, "incident", "incidents")
             ),
         }
         .render()
@@ -426,32 +445,26 @@ fn kv_table(head: &str, rows: &[(Cow<'_, str>, u64)]) -> Markup {
 fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
     let zone = r.stats.zone.to_string();
     let v = i.verdict.as_str();
-    let chart = match (instant(&i.start), instant(&i.end)) {
-        (Some(s), Some(e)) => {
-            let (s, e) = (s.unix_secs(), e.unix_secs());
-            let pad = ((e - s) / 4).max(120);
-            let (from, to) = at_least(s - pad, e + 60 + pad, MIN_SPAN);
-            Some(
-                Chart {
-                    from,
-                    to,
-                    minutes: &r.analysis.timeline,
-                    marks: &r.analysis.marks,
-                    bands,
-                    zone: r.stats.zone,
-                    bar_height: 110.0,
-                    max_bars: 120,
-                    class: "zoom",
-                    label: format!(
-                        "Incident #{}: gateway errors and FPM and kernel events around it",
-                        i.id
-                    ),
-                }
-                .render(),
-            )
+    let phases = phase_bands(i);
+    let chart = zoom_range(&r.analysis, i).map(|(from, to)| {
+        Chart {
+            from,
+            to,
+            minutes: &r.analysis.timeline,
+            marks: &r.analysis.marks,
+            bands,
+            phases: &phases,
+            zone: r.stats.zone,
+            bar_height: 110.0,
+            max_bars: 120,
+            class: "zoom",
+            label: format!(
+                "Incident #{}: its gateway errors from its lead-in to its end, its phases, FPM and kernel events",
+                i.id
+            ),
         }
-        _ => None,
-    };
+        .render()
+    });
     let f = &i.fpm;
     let mut fpm: Vec<(Cow<str>, u64)> = vec![
         ("max_children reached".into(), f.max_children_reached),
@@ -481,10 +494,10 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
                 @if let Some(c) = culprit_line(i) { span.culprit { "culprit: " (clean(&c)) } }
                 br;
                 span.when { (when(&i.start, &i.end, &zone)) }
-                " · " (num("gateway_errors", i.gateway_errors)) " gateway errors: 502 × "
-                (num("status_502", i.status_502)) ", 504 × " (num("status_504", i.status_504))
+                " · " (num("gateway_errors", i.gateway_errors)) " " (noun(i.gateway_errors, "gateway error", "gateway errors"))
+                (status_mix(i.status_502, i.status_504))
                 @let other = i.gateway_errors.saturating_sub(i.status_502 + i.status_504);
-                @if other > 0 { ", edge × " (thousands(other)) }
+                @if other > 0 && other < i.gateway_errors { ", edge × " (thousands(other)) }
                 @if i.status_499 > 0 { " · 499 × " (num("status_499", i.status_499)) }
             }
             div.body {
@@ -507,21 +520,51 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
                         }
                     }
                 }
+                @if i.phases.len() > 1 {
+                    p.phases {
+                        "Phases: "
+                        @for (k, ph) in i.phases.iter().enumerate() {
+                            @if k > 0 { " → " }
+                            span class={ "phase p-" (ph.class.as_str()) } {
+                                (phase_name(ph.class)) " " (thousands(ph.gateway_errors))
+                            }
+                            " "
+                            span.dim { "(" (span_of(&ph.start, &ph.end)) ")" }
+                        }
+                    }
+                }
                 @if let Some(c) = chart { figure { (c) } }
+                @if !i.changes.is_empty() {
+                    h3 { "What changed before" }
+                    table.lines.changes {
+                        thead { tr { th { "time" } th { "before the first error" } th { "file:line" } th { "text" } } }
+                        tbody {
+                            @for c in &i.changes {
+                                tr {
+                                    td.time { (local_parts(&c.time).map_or_else(|| c.time.clone(), |(_, t)| t)) }
+                                    td { (words::before_first_error(c.seconds_before_first_error)) }
+                                    td.loc { code { (clean(&c.file)) ":" (c.line) } }
+                                    td { code.line { (clean(&c.text)) } }
+                                }
+                            }
+                        }
+                    }
+                }
                 div.grid {
                     div {
                         h3 { "Top paths" }
                         table.kv {
-                            thead { tr { th { "path" } th { "action" } th.r { "errors" } } }
+                            thead { tr { th { "path" } th { "action" } th.r { "errors" } th.r { "share" } } }
                             tbody {
                                 @for p in &i.top_paths {
                                     tr {
                                         td { code { (clean(&p.path)) } }
                                         td.action { @if let Some(a) = &p.action { code { (clean(a)) } } }
                                         td.r { (thousands(p.count)) }
+                                        td.r.share { (share(p.count, i.gateway_errors)) }
                                     }
                                 }
-                                @if i.top_paths.is_empty() { tr { td.none colspan="3" { "none" } } }
+                                @if i.top_paths.is_empty() { tr { td.none colspan="4" { "none" } } }
                             }
                         }
                     }
@@ -555,21 +598,147 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
                         ol.steps { @for s in &i.next_steps { li { (prose(s)) } } }
                     }
                 }
-                @if !i.evidence_refs.is_empty() {
-                    h3 { "Evidence lines" }
-                    table.lines {
-                        thead { tr { th { "file:line" } th { "time" } th { "text" } } }
-                        tbody {
-                            @for e in &i.evidence_refs {
-                                tr {
-                                    td.loc { code { (clean(&e.file)) ":" (e.line) } }
-                                    td.time { (local_parts(&e.time).map_or_else(|| e.time.clone(), |(_, t)| t)) }
-                                    td { code.line { (clean(&e.text)) } }
-                                }
-                            }
+                @if !i.ruled_out.is_empty() {
+                    h3 { "Ruled out" }
+                    dl.ruled-out {
+                        @for x in &i.ruled_out {
+                            dt { span class={ "badge v-" (x.verdict.as_str()) } { (x.verdict.as_str()) } " " code { (x.cause.as_str()) } }
+                            dd { (prose(&x.why)) }
                         }
                     }
                 }
+                (evidence_lines(&i.evidence_refs))
+            }
+        }
+    }
+}
+
+/// The log lines behind some evidence, in the correlator's order (the
+/// lines a verdict rests on first), every one of them.
+fn evidence_lines(refs: &[baton_correlate::model::EvidenceRef]) -> Markup {
+    html! {
+        @if !refs.is_empty() {
+            h3 { "Evidence lines" }
+            table.lines {
+                thead { tr { th { "file:line" } th { "time" } th { "text" } } }
+                tbody {
+                    @for e in refs {
+                        tr {
+                            td.loc { code { (clean(&e.file)) ":" (e.line) } }
+                            td.time { (local_parts(&e.time).map_or_else(|| e.time.clone(), |(_, t)| t)) }
+                            td { code.line { (clean(&e.text)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `502 × 7, 504 × 1` in parentheses after a count, zero parts left out,
+/// each count marked for the tests; nothing when both are zero.
+fn status_mix(s502: u64, s504: u64) -> Markup {
+    html! {
+        @if s502 + s504 > 0 {
+            " ("
+            @if s502 > 0 { "502 × " (num("status_502", s502)) }
+            @if s502 > 0 && s504 > 0 { ", " }
+            @if s504 > 0 { "504 × " (num("status_504", s504)) }
+            ")"
+        }
+    }
+}
+
+/// `08:10:38–08:10:44`, local times of a span (one time when they agree).
+fn span_of(start: &str, end: &str) -> String {
+    match (local_parts(start), local_parts(end)) {
+        (Some((_, a)), Some((_, b))) if a == b => a,
+        (Some((_, a)), Some((_, b))) => format!("{a}–{b}"),
+        _ => format!("{start} – {end}"),
+    }
+}
+
+/// An incident's phases, for its chart.
+fn phase_bands(i: &Incident) -> Vec<PhaseBand> {
+    i.phases
+        .iter()
+        .filter_map(|ph| {
+            Some(PhaseBand {
+                from: instant(&ph.start)?.unix_secs(),
+                to: instant(&ph.end)?.unix_secs(),
+                name: phase_name(ph.class),
+                class: ph.class.as_str(),
+                title: format!(
+                    "{}: {}, {}",
+                    phase_name(ph.class),
+                    count(ph.gateway_errors, "gateway error", "gateway errors"),
+                    span_of(&ph.start, &ph.end)
+                ),
+            })
+        })
+        .collect()
+}
+
+/// One background finding: recurring failures outside any incident.
+fn finding(n: usize, f: &Finding, zone: &str) -> Markup {
+    let v = f.verdict.as_str();
+    html! {
+        details.finding #{ "finding-" (n + 1) } class={ "v-" (v) } open {
+            summary {
+                span.id { "background " (n + 1) }
+                span class={ "badge v-" (v) } { (v) }
+                strong.cause { (f.cause.as_str()) }
+                span.dim { "not an incident: lone failures outside any rise above the background" }
+                br;
+                span.when { (when(&f.first, &f.last, zone)) }
+                " · " (num("finding_count", f.count)) " " (noun(f.count, "gateway error", "gateway errors"))
+            }
+            div.body {
+                dl.facts {
+                    @if !f.paths.is_empty() {
+                        dt { "Paths" }
+                        dd {
+                            @for (k, p) in f.paths.iter().enumerate() {
+                                @if k > 0 { ", " }
+                                code { (clean(&p.path)) } " " (thousands(p.count))
+                            }
+                        }
+                    }
+                    @if !f.pids.is_empty() {
+                        dt { (if f.pids.len() == 1 { "Worker pid" } else { "Worker pids" }) }
+                        dd { @for (k, p) in f.pids.iter().enumerate() { @if k > 0 { ", " } (p) } }
+                    }
+                }
+                div.grid2 {
+                    div {
+                        h3 { "Evidence" }
+                        ul.evidence { @for e in &f.evidence { li { (prose(e)) } } }
+                    }
+                    div {
+                        h3 { "Next steps" }
+                        ol.steps { @for s in &f.next_steps { li { (prose(s)) } } }
+                    }
+                }
+                (evidence_lines(&f.evidence_refs))
+            }
+        }
+    }
+}
+
+/// The background findings, after the incidents.
+fn findings(r: &Report) -> Markup {
+    let b = &r.analysis.background;
+    let zone = r.stats.zone.to_string();
+    html! {
+        @if !b.findings.is_empty() {
+            section #findings {
+                h2 { "Background findings" }
+                p.dim {
+                    (count(b.findings.len() as u64, "recurring failure", "recurring failures"))
+                    " outside any incident: failures that came back on their own, not part of a rise above the background rate. They are not incidents ("
+                    code { "--fail-on" } " ignores them), but each is worth fixing."
+                }
+                @for (n, f) in b.findings.iter().enumerate() { (finding(n, f, &zone)) }
             }
         }
     }
@@ -669,6 +838,7 @@ pub fn page(r: &Report) -> Markup {
                         p.none { "No incident: gateway errors, if any, were isolated." }
                     }
                 }
+                (findings(r))
                 (files(r))
                 footer {
                     "Written by baton " (env!("CARGO_PKG_VERSION"))
@@ -686,18 +856,15 @@ mod tests {
 
     #[test]
     fn numbers_bytes_durations() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(bytes(999), "999 B");
         assert_eq!(bytes(84_774_088), "84.8 MB");
-        assert_eq!(duration(74), "1m14s");
-        assert_eq!(duration(3 * 3600 + 120), "3h02m");
     }
 
     #[test]
-    fn short_ranges_are_widened() {
-        assert_eq!(at_least(100, 190, 600), (-155, 445));
-        assert_eq!(at_least(0, 601, 600), (0, 601));
+    fn ranges_shorter_than_a_minute_show_their_minutes() {
+        assert_eq!(at_least_a_minute(100, 190), (100, 190));
+        assert_eq!(at_least_a_minute(125, 130), (120, 180));
+        assert_eq!(at_least_a_minute(170, 190), (120, 240));
     }
 
     #[test]
@@ -744,5 +911,118 @@ mod tests {
         assert!(matches!(clean("plain <b>"), Cow::Borrowed("plain <b>")));
         assert_eq!(clean("a\u{202e}gnp.exe"), "a\\u{202e}gnp.exe");
         assert_eq!(clean("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
+    }
+
+    use crate::output::testing;
+    use baton_logparse::Zone;
+
+    fn page_of(a: Analysis, source: &'static str) -> String {
+        page(&testing::report(a, Zone::UTC, source)).into_string()
+    }
+
+    /// The `data-from` and `data-to` of the first chart of `class` in `html`.
+    fn range_of(html: &str, class: &str) -> (i64, i64) {
+        let svg = &html[html.find(&format!("<svg class=\"chart {class}\"")).unwrap()..];
+        let attr = |k: &str| -> i64 {
+            let rest = &svg[svg.find(&format!("{k}=\"")).unwrap() + k.len() + 2..];
+            rest[..rest.find('"').unwrap()].parse().unwrap()
+        };
+        (attr("data-from"), attr("data-to"))
+    }
+
+    #[test]
+    fn an_incident_shows_its_phases_ruled_out_and_what_changed() {
+        let html = page_of(testing::deploy(), "access-log offsets");
+        let inc = &html[html.find("id=\"incident-1\"").unwrap()..];
+        let inc = &inc[..inc.find("</details>").unwrap()];
+        assert!(inc.contains(
+            "<p class=\"phases\">Phases: <span class=\"phase p-refused\">refused 7</span> <span class=\"dim\">(10:10:00–10:10:06)</span> → <span class=\"phase p-permission\">permission 7,589</span> <span class=\"dim\">(10:10:07–10:24:50)</span> → <span class=\"phase p-refused\">refused 3</span>"
+        ), "{inc}");
+        // The phases are a lane of the incident's chart.
+        assert_eq!(inc.matches("<rect class=\"phase p-refused\"").count(), 2);
+        assert!(inc.contains("<title>permission: 7,589 gateway errors, 10:10:07–10:24:50</title>"));
+        assert!(inc.contains("<h3>Ruled out</h3><dl class=\"ruled-out\"><dt><span class=\"badge v-capacity\">capacity</span> <code>max_children</code></dt><dd>the pool never reached <code>pm.max_children</code> and traffic stayed at 1.1x the background</dd>"));
+        assert!(inc.contains("<td class=\"time\">10:09:36</td><td>24s before the first error</td><td class=\"loc\"><code>php-fpm.log:41</code></td>"));
+        // Every evidence line, in the correlator's order.
+        assert_eq!(
+            inc.matches("<td class=\"loc\"><code>error.log:").count(),
+            11
+        );
+        assert!(inc.find("error.log:100").unwrap() < inc.find("error.log:110").unwrap());
+        // Counts: no zero part, thousands separated, shares.
+        assert!(inc.contains("7,599</span> gateway errors (502 × <span class=\"n\" data-k=\"status_502\">7,599</span>)"));
+        assert!(!inc.contains("504 ×"));
+        assert!(inc.contains("<td class=\"r share\">66%</td>"));
+    }
+
+    #[test]
+    fn an_incident_chart_is_zoomed_to_it_with_its_lead_in() {
+        let html = page_of(testing::deploy(), "--tz");
+        // The overview is the window read, to its last second.
+        assert_eq!(
+            range_of(&html, "overview"),
+            (testing::TEN, testing::TEN + 3600)
+        );
+        // 10:10:00–10:25:00: a quarter of it (3m45s) before and after.
+        assert_eq!(
+            range_of(&html, "zoom"),
+            (testing::TEN + 600 - 225, testing::TEN + 1501 + 225)
+        );
+        // A short incident: a minute before, half a minute after, inside
+        // the window.
+        let mut a = testing::deploy();
+        a.incidents[0] = testing::incident(1, baton_correlate::Cause::FpmDown, 30, 40, 5);
+        let html = page_of(a, "--tz");
+        assert_eq!(
+            range_of(&html, "zoom"),
+            (testing::TEN, testing::TEN + 41 + 30)
+        );
+    }
+
+    #[test]
+    fn findings_follow_the_incidents_and_say_they_are_background() {
+        let html = page_of(testing::deploy(), "--tz");
+        let (inc, f) = (
+            html.find("<section id=\"incidents\">").unwrap(),
+            html.find("<section id=\"findings\">").unwrap(),
+        );
+        assert!(inc < f && f < html.find("<section id=\"files\">").unwrap());
+        let f = &html[f..];
+        assert!(f.contains(
+            "<h2>Background findings</h2><p class=\"dim\">1 recurring failure outside any incident"
+        ));
+        assert!(f.contains("<span class=\"id\">background 1</span><span class=\"badge v-crash\">crash</span><strong class=\"cause\">segfault</strong><span class=\"dim\">not an incident: lone failures outside any rise above the background</span>"));
+        assert!(f.contains("2026-11-24 10:01:00 – 10:58:20 UTC (57m20s)</span> · <span class=\"n\" data-k=\"finding_count\">14</span> gateway errors"), "{f}");
+        assert!(f.contains("<dt>Worker pids</dt><dd>2101, 2177</dd>"));
+        assert!(f.contains("<code>/shop/</code> 9"));
+        assert!(f.contains(
+            "<li>Treat the segfaults as a reliability incident: enable core dumps.</li>"
+        ));
+        assert!(f.contains("<code>php-fpm.log:7</code>"));
+        assert!(html.contains("in no incident; <a href=\"#findings\">1 background finding</a>"));
+    }
+
+    #[test]
+    fn the_header_says_an_assumed_zone_and_counts_in_words() {
+        let html = page_of(testing::deploy(), "default UTC");
+        assert!(html.contains("<dd class=\"zone assumed\">UTC, assumed: no input carried a UTC offset and no --tz was given"));
+        assert!(html.contains("<title>baton report: 1 incident, 7,613 gateway errors</title>"));
+        assert!(html.contains("7,613</span> gateway errors (502 × <span class=\"n\" data-k=\"status_502\">7,613</span>) in <span class=\"n\" data-k=\"requests\">100,000</span> requests"));
+        assert!(html.contains("0 files, 0 lines, 0 skipped"));
+        let html = page_of(testing::deploy(), "--tz");
+        assert!(html.contains("<dd class=\"zone\">UTC (--tz); for timestamps"));
+        // One of each.
+        let mut a = testing::deploy();
+        a.totals = baton_correlate::model::Totals {
+            requests: 1,
+            gateway_errors: 1,
+            status_502: 0,
+            status_504: 1,
+            edge_gateway_errors: 0,
+        };
+        a.background.gateway_errors = 1;
+        let html = page_of(a, "--tz");
+        assert!(html.contains("<span class=\"n\" data-k=\"gateway_errors\">1</span> gateway error (504 × <span class=\"n\" data-k=\"status_504\">1</span>) in <span class=\"n\" data-k=\"requests\">1</span> request</p>"), "{html}");
+        assert!(html.contains("data-k=\"background\">1</span> gateway error in no incident"));
     }
 }

@@ -14,27 +14,29 @@ use maud::{Markup, html};
 use baton_correlate::model::{Mark, TimelineMinute};
 use baton_logparse::Zone;
 
+use crate::output::words::{count, statuses, thousands};
+
 /// The SVG user-space width; the chart scales to its container.
 const WIDTH: f64 = 960.0;
 /// Left margin: y-axis numbers and lane names.
 const LEFT: f64 = 92.0;
 /// Right margin.
 const RIGHT: f64 = 14.0;
-/// Room above the bars for the unit and the incident labels.
-const TOP: f64 = 32.0;
+/// Room above the label rows for the unit.
+const UNIT: f64 = 16.0;
+/// Height of one row of incident labels above the bars.
+const LABEL_ROW: f64 = 13.0;
 /// Height of one mark lane.
 const LANE: f64 = 15.0;
 /// Room under the plot for the time axis.
 const AXIS: f64 = 32.0;
-/// The widest bar or mark (a short range leaves wide minutes).
-const MAX_BAR: f64 = 36.0;
 
 /// An incident drawn as a shaded band.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Band {
     /// The incident's first gateway error, unix seconds.
     pub from: i64,
-    /// Its last gateway error, unix seconds.
+    /// Its last gateway error, unix seconds (the band covers that second).
     pub to: i64,
     /// The incident id (the band links to `#incident-{id}`).
     pub id: u32,
@@ -44,9 +46,28 @@ pub struct Band {
     pub title: String,
 }
 
+/// One failure mode of an incident, drawn in a lane of its chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseBand {
+    /// Its first gateway error, unix seconds.
+    pub from: i64,
+    /// Its last gateway error, unix seconds (the band covers that second).
+    pub to: i64,
+    /// The class in words (`refused`, `missing socket`).
+    pub name: String,
+    /// The class's contract name (a CSS class suffix).
+    pub class: &'static str,
+    /// The tooltip.
+    pub title: String,
+}
+
 /// One chart: a time range and what to draw in it.
+///
+/// The x axis runs from `from` to `to` exactly: the chart ends where the
+/// data ends. Bars are per minute (or per group of minutes on a long
+/// range), each drawn across its own minute, cut where the range cuts it.
 pub struct Chart<'a> {
-    /// First instant shown, unix seconds (rounded down to a minute).
+    /// First instant shown, unix seconds.
     pub from: i64,
     /// End of the range, unix seconds (exclusive).
     pub to: i64,
@@ -56,6 +77,8 @@ pub struct Chart<'a> {
     pub marks: &'a [Mark],
     /// Incidents.
     pub bands: &'a [Band],
+    /// Phases of the incident the chart is about (none on the overview).
+    pub phases: &'a [PhaseBand],
     /// The zone the axis is labelled in.
     pub zone: Zone,
     /// Height of the bar area.
@@ -279,20 +302,56 @@ fn f(v: f64) -> String {
     format!("{v:.1}")
 }
 
+/// The row of each label above the bars, for labels spanning `spans` (x
+/// from, x to, in any order): the lowest row where it overlaps no label
+/// placed before it, so that every label is shown.
+pub fn label_rows(spans: &[(f64, f64)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by(|a, b| spans[*a].0.total_cmp(&spans[*b].0));
+    let mut ends: Vec<f64> = Vec::new();
+    let mut rows = vec![0; spans.len()];
+    for k in order {
+        let (x0, x1) = spans[k];
+        let row = match ends.iter().position(|e| *e + 3.0 <= x0) {
+            Some(r) => r,
+            None => {
+                ends.push(f64::NEG_INFINITY);
+                ends.len() - 1
+            }
+        };
+        ends[row] = x1;
+        rows[k] = row;
+    }
+    rows
+}
+
+/// The rough width of a label in the chart's font.
+fn text_width(s: &str) -> f64 {
+    s.chars().count() as f64 * 6.6 + 4.0
+}
+
 impl Chart<'_> {
     /// Draws the chart.
     pub fn render(&self) -> Markup {
-        let from = self.from.div_euclid(60) * 60;
-        let to = self.to.max(from + 60);
-        let span_min = ceil_div(to - from, 60);
-        let per = bucket_minutes(span_min, self.max_bars);
+        let from = self.from;
+        let to = self.to.max(from + 1);
+        // Bars sit on a grid of whole minutes (or groups of minutes); the
+        // range may cut the first and last of them.
+        let grid = from.div_euclid(60) * 60;
+        let per = bucket_minutes(ceil_div(to - grid, 60), self.max_bars);
         let size = per * 60;
-        let n = ceil_div(span_min, per) as usize;
-        let bars = buckets(self.minutes, from, size, n);
-        let end = from + n as i64 * size;
+        let n = ceil_div(to - grid, size) as usize;
+        let bars = buckets(self.minutes, grid, size, n);
         let plot_w = WIDTH - LEFT - RIGHT;
-        let x = |t: i64| LEFT + (t - from) as f64 / (end - from) as f64 * plot_w;
-        let bar_w = plot_w / n as f64;
+        let x = |t: i64| LEFT + (t.clamp(from, to) - from) as f64 / (to - from) as f64 * plot_w;
+        // The time slot `a..b` as an x and a width inside the plot, a small
+        // gap on each side, at least `min_w` wide.
+        let slot = |a: i64, b: i64, min_w: f64| -> (f64, f64) {
+            let (x0, x1) = (x(a), x(b));
+            let gap = ((x1 - x0) * 0.08).min(1.5);
+            let w = (x1 - x0 - 2.0 * gap).max(min_w);
+            ((x0 + gap).min(x1 - w).max(LEFT), w)
+        };
 
         let lanes: Vec<(&Lane, Vec<&Mark>)> = LANES
             .iter()
@@ -300,18 +359,55 @@ impl Chart<'_> {
                 let ms: Vec<&Mark> = self
                     .marks
                     .iter()
-                    .filter(|m| m.t >= from && m.t < end && lane.kinds.contains(&m.kind))
+                    .filter(|m| m.t + 60 > from && m.t < to && lane.kinds.contains(&m.kind))
                     .collect();
                 (lane, ms)
             })
             .filter(|(_, ms)| !ms.is_empty())
             .collect();
+        let phases: Vec<&PhaseBand> = self
+            .phases
+            .iter()
+            .filter(|p| p.to + 1 > from && p.from < to)
+            .collect();
+        let phase_lane = usize::from(!phases.is_empty());
+
+        // Incident bands, each with its label in the lowest free row.
+        let shown: Vec<&Band> = self
+            .bands
+            .iter()
+            .filter(|b| b.to + 1 > from && b.from < to)
+            .collect();
+        let band_x: Vec<(f64, f64)> = shown
+            .iter()
+            .map(|b| {
+                let x0 = x(b.from);
+                (x0, x(b.to + 1).max(x0 + 3.0))
+            })
+            .collect();
+        let labels: Vec<(String, f64)> = shown
+            .iter()
+            .zip(&band_x)
+            .map(|(b, (x0, x1))| {
+                let text = format!("#{}", b.id);
+                let half = text_width(&text) / 2.0;
+                let cx = ((x0 + x1) / 2.0).clamp(LEFT + half, WIDTH - RIGHT - half);
+                (text, cx)
+            })
+            .collect();
+        let spans: Vec<(f64, f64)> = labels
+            .iter()
+            .map(|(t, cx)| (cx - text_width(t) / 2.0, cx + text_width(t) / 2.0))
+            .collect();
+        let rows = label_rows(&spans);
+        let label_rows = rows.iter().max().map_or(1, |r| r + 1);
+        let top = UNIT + LABEL_ROW * label_rows as f64 + 3.0;
 
         let ymax = nice_max(bars.iter().map(Bucket::total).max().unwrap_or(0));
-        let base = TOP + self.bar_height;
+        let base = top + self.bar_height;
         let y = |v: u64| base - v as f64 / ymax as f64 * self.bar_height;
         let lanes_top = base + 6.0;
-        let plot_bottom = lanes_top + LANE * lanes.len() as f64;
+        let plot_bottom = lanes_top + LANE * (lanes.len() + phase_lane) as f64;
         let height = plot_bottom + AXIS;
         let unit = if per == 1 {
             "per minute".to_string()
@@ -320,25 +416,12 @@ impl Chart<'_> {
         } else {
             format!("per {per} min")
         };
-        let axis_ticks = ticks(from, end, self.zone, if n > 60 { 10 } else { 8 });
-        let label_gap = 24.0;
-        let mut last_label = f64::NEG_INFINITY;
-        let band_labels: Vec<bool> = self
-            .bands
-            .iter()
-            .map(|b| {
-                let cx = (x(b.from.max(from)) + x(b.to.min(end))) / 2.0;
-                let show = cx - last_label >= label_gap;
-                if show {
-                    last_label = cx;
-                }
-                show
-            })
-            .collect();
+        let axis_ticks = ticks(from, to, self.zone, if n > 60 { 10 } else { 8 });
 
         html! {
             svg class={ "chart " (self.class) } viewBox={ "0 0 " (WIDTH) " " (f(height)) }
-                role="img" aria-label=(self.label) preserveAspectRatio="xMidYMid meet" {
+                role="img" aria-label=(self.label) preserveAspectRatio="xMidYMid meet"
+                data-from=(from) data-to=(to) data-x0=(f(LEFT)) data-x1=(f(WIDTH - RIGHT)) {
                 title { (self.label) }
                 // Grid and y axis.
                 @for v in [0, ymax / 2, ymax] {
@@ -348,37 +431,34 @@ impl Chart<'_> {
                     }
                 }
                 text class="unit" x=(f(LEFT)) y="11" { "gateway errors " (unit) }
-                // Incidents.
-                @for (b, show) in self.bands.iter().zip(&band_labels) {
-                    @if b.to >= from && b.from < end {
-                        @let x0 = x(b.from.max(from));
-                        @let x1 = x(b.to.min(end)).max(x0 + 3.0);
-                        a href={ "#incident-" (b.id) } {
-                            rect class={ "band v-" (b.verdict) } x=(f(x0 - 1.0)) y=(f(TOP))
-                                width=(f(x1 - x0 + 2.0)) height=(f(plot_bottom - TOP)) {
-                                title { (b.title) }
-                            }
-                            @if *show {
-                                text class="bandlabel" x=(f((x0 + x1) / 2.0)) y=(f(TOP - 5.0)) text-anchor="middle" {
-                                    "#" (b.id)
-                                }
-                            }
+                // Incidents, every one labelled.
+                @for (k, b) in shown.iter().enumerate() {
+                    @let (x0, x1) = band_x[k];
+                    @let (label, cx) = &labels[k];
+                    a href={ "#incident-" (b.id) } {
+                        rect class={ "band v-" (b.verdict) } x=(f(x0)) y=(f(top))
+                            width=(f(x1 - x0)) height=(f(plot_bottom - top))
+                            data-from=(b.from) data-to=(b.to) {
+                            title { (b.title) }
+                        }
+                        text class="bandlabel" x=(f(*cx)) y=(f(top - 4.0 - LABEL_ROW * rows[k] as f64)) text-anchor="middle" {
+                            (label)
                         }
                     }
                 }
-                // Bars, stacked 502, 504, edge from the bottom.
+                // Bars, stacked 502, 504, edge from the bottom, each across
+                // its own minute.
                 @for (i, b) in bars.iter().enumerate() {
                     @if b.total() > 0 {
-                        @let t = from + i as i64 * size;
-                        @let bw = (bar_w * 0.8).clamp(0.8, MAX_BAR);
-                        @let bx = LEFT + i as f64 * bar_w + (bar_w - bw) / 2.0;
-                        g class="bar" {
+                        @let t = grid + i as i64 * size;
+                        @let (bx, bw) = slot(t, t + size, 0.8);
+                        g class="bar" data-t=(t) data-end=(t + size) {
                             title {
                                 (clock(t, self.zone))
                                 @if per > 1 { "–" (clock(t + size, self.zone)) }
-                                ": " (b.s502) " × 502, " (b.s504) " × 504"
-                                @if b.edge > 0 { ", " (b.edge) " edge" }
-                                @if b.requests > 0 { " of " (b.requests) " requests" }
+                                ": " (statuses(b.s502, b.s504, "×"))
+                                @if b.edge > 0 { @if b.s502 + b.s504 > 0 { ", " } "edge × " (b.edge) }
+                                @if b.requests > 0 { " of " (count(b.requests, "request", "requests")) }
                             }
                             @for (class, lo, hi) in [
                                 ("s502", 0, b.s502),
@@ -394,18 +474,33 @@ impl Chart<'_> {
                     }
                 }
                 line class="axis" x1=(f(LEFT)) x2=(f(WIDTH - RIGHT)) y1=(f(base)) y2=(f(base)) {}
+                // The incident's phases, one lane.
+                @if !phases.is_empty() {
+                    @let ly = lanes_top;
+                    text class="lane" x=(f(LEFT - 6.0)) y=(f(ly + LANE / 2.0 + 3.5)) text-anchor="end" { "phase" }
+                    @for p in &phases {
+                        @let x0 = x(p.from);
+                        @let x1 = x(p.to + 1).max(x0 + 3.0);
+                        rect class={ "phase p-" (p.class) } x=(f(x0)) y=(f(ly + 1.0)) width=(f(x1 - x0)) height=(f(LANE - 2.0))
+                            data-from=(p.from) data-to=(p.to) {
+                            title { (p.title) }
+                        }
+                        @if x1 - x0 >= text_width(&p.name) {
+                            text class="phasen" x=(f((x0 + x1) / 2.0)) y=(f(ly + LANE / 2.0 + 3.5)) text-anchor="middle" { (p.name) }
+                        }
+                    }
+                }
                 // Mark lanes.
                 @for (k, (lane, ms)) in lanes.iter().enumerate() {
-                    @let ly = lanes_top + LANE * k as f64;
+                    @let ly = lanes_top + LANE * (k + phase_lane) as f64;
                     text class="lane" x=(f(LEFT - 6.0)) y=(f(ly + LANE / 2.0 + 3.5)) text-anchor="end" { (lane.name) }
                     line class="laneline" x1=(f(LEFT)) x2=(f(WIDTH - RIGHT)) y1=(f(ly + LANE / 2.0)) y2=(f(ly + LANE / 2.0)) {}
                     @for m in ms {
-                        @let i = (m.t - from) / size;
-                        @let mw = (bar_w * 0.8).clamp(3.0, MAX_BAR);
-                        @let mx = LEFT + i as f64 * bar_w + (bar_w - mw) / 2.0;
+                        @let t = grid + (m.t - grid).div_euclid(size) * size;
+                        @let (mx, mw) = slot(t, t + size, 3.0);
                         @let (one, many) = mark_words(m.kind);
                         rect class={ "mark " (lane.class) } x=(f(mx)) y=(f(ly + 2.0)) width=(f(mw)) height=(f(LANE - 4.0)) {
-                            title { (clock(m.t, self.zone)) ": " (m.count) " " (if m.count == 1 { one } else { many }) }
+                            title { (clock(m.t, self.zone)) ": " (thousands(m.count)) " " (if m.count == 1 { one } else { many }) }
                         }
                         @if mw >= 16.0 && m.count > 1 {
                             text class="markn" x=(f(mx + mw / 2.0)) y=(f(ly + LANE / 2.0 + 3.5)) text-anchor="middle" { (m.count) }
@@ -589,6 +684,7 @@ mod tests {
             minutes: &minutes,
             marks: &marks,
             bands: &bands,
+            phases: &[],
             zone: Zone::UTC,
             bar_height: 100.0,
             max_bars: 360,
@@ -599,11 +695,11 @@ mod tests {
         .into_string();
         assert!(svg.starts_with("<svg class=\"chart zoom\" viewBox=\"0 0 960 "));
         // Two bars in range: 502 + 504 stacked, then an edge bar.
-        assert_eq!(count(&svg, "<g class=\"bar\">"), 2);
+        assert_eq!(count(&svg, "<g class=\"bar\" "), 2);
         assert_eq!(count(&svg, "class=\"s502\""), 1);
         assert_eq!(count(&svg, "class=\"s504\""), 1);
         assert_eq!(count(&svg, "class=\"sedge\""), 1);
-        assert!(svg.contains("<title>08:01: 3 × 502, 1 × 504 of 100 requests</title>"));
+        assert!(svg.contains("<title>08:01: 502 × 3, 504 × 1 of 100 requests</title>"));
         // Two lanes, the restart is out of range.
         assert_eq!(count(&svg, "class=\"lane\""), 2);
         assert!(svg.contains("<title>08:01: 2 max_children reached</title>"));
@@ -611,6 +707,9 @@ mod tests {
         assert!(!svg.contains("m-restart"));
         // The band links to its incident and its title is escaped.
         assert!(svg.contains("<a href=\"#incident-7\"><rect class=\"band v-crash\""));
+        assert!(svg.contains(">#7</text>"));
+        // The edge bar's tooltip names no zero part.
+        assert!(svg.contains("<title>08:02: edge × 2 of 100 requests</title>"));
         assert!(svg.contains("#7 &lt;crash&gt; &quot;oom&quot;"));
         // Axis: 10 minutes, ticks every 2 minutes; the y axis tops at 5.
         assert!(svg.contains(">08:00</text>"));
@@ -633,6 +732,7 @@ mod tests {
             minutes: &minutes,
             marks: &[],
             bands: &[],
+            phases: &[],
             zone: Zone::UTC,
             bar_height: 100.0,
             max_bars: 360,
@@ -642,8 +742,156 @@ mod tests {
         .render()
         .into_string();
         assert!(svg.contains("gateway errors per 10 min"));
-        assert_eq!(count(&svg, "<g class=\"bar\">"), 1);
-        assert!(svg.contains("<title>08:00–08:10: 2 × 502, 0 × 504 of 200 requests</title>"));
+        assert_eq!(count(&svg, "<g class=\"bar\" "), 1);
+        assert!(svg.contains("<title>08:00–08:10: 502 × 2 of 200 requests</title>"));
         assert!(svg.contains(">11-25 00:00</text>"));
+    }
+
+    /// The x positions of an element's rects with `class`, as (x, width).
+    fn rects(svg: &str, class: &str) -> Vec<(f64, f64)> {
+        let needle = format!("<rect class=\"{class}\" x=\"");
+        svg.match_indices(&needle)
+            .map(|(i, _)| {
+                let rest = &svg[i + needle.len()..];
+                let x: f64 = rest[..rest.find('"').unwrap()].parse().unwrap();
+                let w = &rest[rest.find("width=\"").unwrap() + 7..];
+                (x, w[..w.find('"').unwrap()].parse().unwrap())
+            })
+            .collect()
+    }
+
+    /// The plot's x of an instant in a chart of `from..to`.
+    fn x_of(t: i64, from: i64, to: i64) -> f64 {
+        LEFT + (t - from) as f64 / (to - from) as f64 * (WIDTH - LEFT - RIGHT)
+    }
+
+    #[test]
+    fn each_bar_lies_in_its_own_minute_and_the_axis_ends_with_the_data() {
+        // Data from 11:16:51 to 11:18:16 (the lab sample's window); errors
+        // in the minutes 11:17 and 11:18, an incident from 11:18:04.
+        let m0 = 1_795_518_000 + 16 * 60; // 11:16:00Z
+        let (from, to) = (m0 + 51, m0 + 137);
+        let minutes = [minute(m0 + 60, 10, 1, 0), minute(m0 + 120, 7, 0, 0)];
+        let bands = [Band {
+            from: m0 + 124,
+            to: m0 + 124,
+            id: 3,
+            verdict: "connectivity",
+            title: "#3".into(),
+        }];
+        let svg = Chart {
+            from,
+            to,
+            minutes: &minutes,
+            marks: &[],
+            bands: &bands,
+            phases: &[],
+            zone: Zone::UTC,
+            bar_height: 100.0,
+            max_bars: 360,
+            class: "overview",
+            label: String::new(),
+        }
+        .render()
+        .into_string();
+        let bars = rects(&svg, "s502");
+        assert_eq!(bars.len(), 2);
+        // 11:17's bar fills 11:17:00..11:18:00 (less its gaps).
+        let (a, b) = (x_of(m0 + 60, from, to), x_of(m0 + 120, from, to));
+        assert!(bars[0].0 >= a && bars[0].0 - a < 1.6, "{bars:?} {a}");
+        assert!(bars[0].0 + bars[0].1 <= b && b - (bars[0].0 + bars[0].1) < 1.6);
+        // 11:18's bar starts at 11:18:00, before the band at 11:18:04, and
+        // is cut where the data ends.
+        let band = rects(&svg, "band v-connectivity")[0];
+        assert!(bars[1].0 >= b && bars[1].0 < band.0, "{bars:?} {band:?}");
+        assert!(bars[1].0 + bars[1].1 <= WIDTH - RIGHT);
+        assert!((band.0 - x_of(m0 + 124, from, to)).abs() < 0.06);
+        // The axis is the data's: 11:17 and 11:18 ticks, nothing later.
+        assert!(svg.contains(">11:17</text>") && svg.contains(">11:18</text>"));
+        assert!(!svg.contains(">11:19</text>"));
+        assert!(svg.contains(&format!("data-from=\"{from}\" data-to=\"{to}\"")));
+        assert!(svg.contains(">#3</text>"));
+    }
+
+    #[test]
+    fn every_band_is_labelled_in_rows_that_do_not_overlap() {
+        assert_eq!(label_rows(&[]), Vec::<usize>::new());
+        assert_eq!(
+            label_rows(&[(0.0, 20.0), (10.0, 30.0), (19.0, 40.0), (50.0, 70.0)]),
+            [0, 1, 2, 0]
+        );
+        assert_eq!(
+            label_rows(&[(40.0, 60.0), (0.0, 20.0), (10.0, 30.0)]),
+            [0, 0, 1]
+        );
+        // Three incidents seconds apart: three labels.
+        let from = 1_795_507_200;
+        let band = |id: u32, t: i64| Band {
+            from: from + t,
+            to: from + t + 5,
+            id,
+            verdict: "crash",
+            title: String::new(),
+        };
+        let bands = [band(1, 600), band(2, 610), band(3, 620)];
+        let svg = Chart {
+            from,
+            to: from + 3 * 3600,
+            minutes: &[minute(from + 600, 1, 0, 0)],
+            marks: &[],
+            bands: &bands,
+            phases: &[],
+            zone: Zone::UTC,
+            bar_height: 100.0,
+            max_bars: 360,
+            class: "overview",
+            label: String::new(),
+        }
+        .render()
+        .into_string();
+        for id in 1..=3 {
+            assert!(svg.contains(&format!(">#{id}</text>")), "#{id}");
+        }
+    }
+
+    #[test]
+    fn phases_are_a_lane_of_the_incident_chart() {
+        let from = 1_795_507_200;
+        let phase = |t0: i64, t1: i64, name: &str, class: &'static str| PhaseBand {
+            from: from + t0,
+            to: from + t1,
+            name: name.into(),
+            class,
+            title: format!("{name}: 7 gateway errors"),
+        };
+        let phases = [
+            phase(60, 66, "refused", "refused"),
+            phase(67, 500, "permission", "permission"),
+            phase(520, 530, "refused", "refused"),
+        ];
+        let svg = Chart {
+            from,
+            to: from + 600,
+            minutes: &[minute(from + 60, 7, 0, 0)],
+            marks: &[],
+            bands: &[],
+            phases: &phases,
+            zone: Zone::UTC,
+            bar_height: 100.0,
+            max_bars: 120,
+            class: "zoom",
+            label: String::new(),
+        }
+        .render()
+        .into_string();
+        assert!(svg.contains(">phase</text>"));
+        assert_eq!(count(&svg, "<rect class=\"phase p-refused\""), 2);
+        assert_eq!(count(&svg, "<rect class=\"phase p-permission\""), 1);
+        assert!(svg.contains("<title>permission: 7 gateway errors</title>"));
+        // Wide enough to name itself.
+        assert!(svg.contains(">permission</text>"));
+        let p = rects(&svg, "phase p-permission")[0];
+        assert!((p.0 - x_of(from + 67, from, from + 600)).abs() < 0.06);
+        assert!((p.0 + p.1 - x_of(from + 501, from, from + 600)).abs() < 0.06);
     }
 }
