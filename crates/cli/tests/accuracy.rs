@@ -333,3 +333,244 @@ fn the_php_fpm_journal_and_the_main_format_give_the_same_diagnoses() {
     check_incidents(&report(&dir, &[]), &t);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `secs` of an optional time.
+fn secs_opt(v: &Value) -> Option<i64> {
+    v.as_str()
+        .and_then(|s| baton_logparse::time::parse_iso8601(s.as_bytes()))
+        .map(|t| t.unix_secs())
+}
+
+fn phase_classes(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| p["class"].as_str().unwrap_or("?").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every difference between a report and the truth of a messy set, one
+/// line each: incidents missed, split, merged or extra; verdict, cause,
+/// top path, culprit and phase sequence of each; background findings.
+fn messy_mismatches(seed: u64, report: &Value, truth: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let found = report["incidents"].as_array().cloned().unwrap_or_default();
+    let want = truth["incidents"].as_array().cloned().unwrap_or_default();
+    let span =
+        |v: &Value| -> Option<(i64, i64)> { Some((secs_opt(&v["start"])?, secs_opt(&v["end"])?)) };
+    let overlaps = |a: (i64, i64), b: (i64, i64)| a.0 <= b.1 && b.0 <= a.1;
+    let brief = |i: &Value| {
+        format!(
+            "{}/{} {}..{} ({} errors)",
+            i["verdict"].as_str().unwrap_or("?"),
+            i["cause"].as_str().unwrap_or("?"),
+            i["start"].as_str().unwrap_or("?"),
+            i["end"].as_str().unwrap_or("?"),
+            i["gateway_errors"]
+        )
+    };
+    for t in &want {
+        let kind = t["kind"].as_str().unwrap_or("?");
+        let Some(ts) = span(t) else { continue };
+        let what = format!(
+            "seed {seed}: {kind} ({}) at {}",
+            t["cause"].as_str().unwrap_or("?"),
+            t["start"].as_str().unwrap_or("?")
+        );
+        let hits: Vec<&Value> = found
+            .iter()
+            .filter(|i| span(i).is_some_and(|s| overlaps(s, ts)))
+            .collect();
+        if hits.is_empty() {
+            out.push(format!("{what}: not found"));
+            continue;
+        }
+        if hits.len() > 1 {
+            let parts: Vec<String> = hits.iter().map(|i| brief(i)).collect();
+            out.push(format!(
+                "{what}: split into {} incidents: {}",
+                hits.len(),
+                parts.join("; ")
+            ));
+        }
+        // The one carrying most of its errors is the one judged.
+        let i = hits
+            .iter()
+            .max_by_key(|i| i["gateway_errors"].as_u64().unwrap_or(0))
+            .unwrap();
+        let others: Vec<&Value> = want
+            .iter()
+            .filter(|o| !std::ptr::eq(*o, t))
+            .filter(|o| span(o).zip(span(i)).is_some_and(|(a, b)| overlaps(a, b)))
+            .collect();
+        for o in others {
+            if std::ptr::eq(
+                t,
+                want.iter()
+                    .find(|w| span(w).zip(span(i)).is_some_and(|(a, b)| overlaps(a, b)))
+                    .unwrap(),
+            ) {
+                out.push(format!(
+                    "{what}: merged with {} ({}) at {} into {}",
+                    o["kind"].as_str().unwrap_or("?"),
+                    o["cause"].as_str().unwrap_or("?"),
+                    o["start"].as_str().unwrap_or("?"),
+                    brief(i)
+                ));
+            }
+        }
+        for key in ["verdict", "cause"] {
+            if i[key] != t[key] {
+                out.push(format!("{what}: {key} expected {}, got {}", t[key], i[key]));
+            }
+        }
+        let top = &i["top_paths"][0];
+        let want_top = &t["top_path"];
+        if top["path"] != want_top["path"]
+            || (want_top["action"].is_string() && top["action"] != want_top["action"])
+        {
+            out.push(format!(
+                "{what}: top path expected {} {} ({}), got {} {} ({})",
+                want_top["path"],
+                want_top["action"],
+                want_top["count"],
+                top["path"],
+                top["action"],
+                top["count"]
+            ));
+        }
+        if let Some(c) = t["culprit"].as_object() {
+            let got = &i["culprits"][0];
+            let same = got["name"] == c["name"]
+                && got["kind"] == c["kind"]
+                && (c["call"].is_null() || got["call"] == c["call"]);
+            if !same {
+                out.push(format!(
+                    "{what}: culprit expected {}/{}/{}, got {}/{}/{}",
+                    c["kind"], c["name"], c["call"], got["kind"], got["name"], got["call"]
+                ));
+            }
+        }
+        let (tp, ip) = (phase_classes(&t["phases"]), phase_classes(&i["phases"]));
+        if tp != ip {
+            out.push(format!(
+                "{what}: phases expected [{}], got [{}]",
+                tp.join(" → "),
+                ip.join(" → ")
+            ));
+        }
+    }
+    for i in &found {
+        let Some(s) = span(i) else { continue };
+        if !want
+            .iter()
+            .any(|t| span(t).is_some_and(|ts| overlaps(s, ts)))
+        {
+            out.push(format!("seed {seed}: extra incident {}", brief(i)));
+        }
+    }
+    let got_findings = report["background"]["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for f in truth["background"]["findings"].as_array().unwrap() {
+        let cause = f["cause"].as_str().unwrap();
+        match got_findings.iter().find(|g| g["cause"] == cause) {
+            None => out.push(format!(
+                "seed {seed}: background finding {cause} x{}: not reported (findings: {})",
+                f["count"],
+                Value::Array(got_findings.iter().map(|g| json_brief(g)).collect())
+            )),
+            Some(g) if g["count"] != f["count"] => out.push(format!(
+                "seed {seed}: background finding {cause}: count expected {}, got {}",
+                f["count"], g["count"]
+            )),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+fn json_brief(f: &Value) -> Value {
+    serde_json::json!({"cause": f["cause"], "count": f["count"]})
+}
+
+/// Messy sets written by `baton-gen --messy` over many seeds: cascades,
+/// deploy windows, permission changes with restarts, surges, two close
+/// incidents, lone segfaults. Every incident found with its diagnosis and
+/// phases, no extra one, the background findings reported; every
+/// difference of every seed listed in the failure.
+#[test]
+fn messy_sets_over_many_seeds() {
+    const SEEDS: u64 = 24;
+    // One seed: its differences and (incidents, incidents without one).
+    let run = |seed: u64| -> (Vec<String>, usize, usize) {
+        let formats = ["combined", "timing", "main", "json"];
+        let zones = ["UTC", "-05:00", "+01:00"];
+        let duration = if seed % 2 == 0 { "2h" } else { "100m" };
+        let rate = ["2", "3", "4"][(seed % 3) as usize];
+        let seed_s = seed.to_string();
+        let tz = format!("--tz={}", zones[(seed % 3) as usize]);
+        let mut args = vec![
+            "--messy",
+            "--seed",
+            &seed_s,
+            "--duration",
+            duration,
+            "--rate",
+            rate,
+            "--access-format",
+            formats[(seed % 4) as usize],
+            &tz,
+        ];
+        if seed % 5 == 0 {
+            args.extend(["--fpm-log", "journal"]);
+        }
+        let dir = generate(&format!("messy-{seed}"), &args);
+        let t = truth(&dir);
+        let r = report(&dir, &[]);
+        let m = messy_mismatches(seed, &r, &t);
+        let _ = std::fs::remove_dir_all(&dir);
+        let incs = t["incidents"].as_array().unwrap();
+        let right = incs
+            .iter()
+            .filter(|i| {
+                let key = format!(
+                    "seed {seed}: {} ({}) at {}:",
+                    i["kind"].as_str().unwrap_or("?"),
+                    i["cause"].as_str().unwrap_or("?"),
+                    i["start"].as_str().unwrap_or("?")
+                );
+                !m.iter().any(|l| l.starts_with(&key))
+            })
+            .count();
+        (m, incs.len(), right)
+    };
+    // Two seeds at a time (CI has two cores).
+    let results: Vec<(Vec<String>, usize, usize)> = std::thread::scope(|s| {
+        let odd = s.spawn(|| (1..=SEEDS).step_by(2).map(run).collect::<Vec<_>>());
+        let even: Vec<_> = (2..=SEEDS).step_by(2).map(run).collect();
+        let odd = odd.join().expect("seeds run");
+        // Back in seed order.
+        odd.into_iter()
+            .zip(even)
+            .flat_map(|(a, b)| [a, b])
+            .collect()
+    });
+    let mut all = Vec::new();
+    let (mut incidents, mut right) = (0usize, 0usize);
+    for (m, n, r) in results {
+        all.extend(m);
+        incidents += n;
+        right += r;
+    }
+    assert!(
+        all.is_empty(),
+        "{} seeds, {incidents} incidents, {right} without a difference; {} differences:\n{}",
+        SEEDS,
+        all.len(),
+        all.join("\n")
+    );
+}

@@ -331,6 +331,20 @@ impl Builder<'_> {
         });
     }
 
+    /// `n` instants over `[s, e)`, sorted, none more than `max_gap` from
+    /// the previous one (nor from `s`).
+    fn paced(&mut self, s: i64, e: i64, n: u64, max_gap: i64) -> Vec<i64> {
+        let mut v = self.times(s, e, n);
+        let mut prev = s;
+        for t in v.iter_mut() {
+            if *t - prev > max_gap {
+                *t = prev + self.rng.range(max_gap as u64 / 2, max_gap as u64) as i64;
+            }
+            prev = *t;
+        }
+        v
+    }
+
     fn next_phase(&mut self) {
         self.phase += 1;
     }
@@ -390,6 +404,19 @@ impl Builder<'_> {
         for i in (1..kinds.len()).rev() {
             let j = self.rng.below(i as u64 + 1) as usize;
             kinds.swap(i, j);
+        }
+        // In a mix, no run of four timeouts: a run like that would pass
+        // for a timeout phase of its own.
+        if mix.len() > 1 {
+            for i in 3..kinds.len() {
+                if kinds[i - 3..=i].iter().all(|&k| k == UpErr::TimedOut)
+                    && let Some(j) = (i + 1..kinds.len())
+                        .chain(0..i.saturating_sub(3))
+                        .find(|&j| kinds[j] != UpErr::TimedOut)
+                {
+                    kinds.swap(i, j);
+                }
+            }
         }
         let times = self.times(s, e, n);
         for (j, (t, err)) in times.into_iter().zip(kinds).enumerate() {
@@ -884,7 +911,9 @@ impl Builder<'_> {
         // Memory runs out as the extra workers fill up.
         let s = reload + self.rng.range(3 * MIN as u64, 8 * MIN as u64) as i64;
         let d = self.rng.range(4 * MIN as u64, 14 * MIN as u64) as i64;
-        let kills = self.rng.range(6, 16);
+        // Kills at least every 2 min while it lasts (one episode, no lull
+        // that could pass for a recovery).
+        let kills = ((d as f64 / MIN as f64) * self.uniform(1.0, 2.5)) as u64;
         const ACTIONS: [&str; 2] = ["wc_export_orders", "pmxe_export_products"];
         let action = ACTIONS[self.rng.below(2) as usize];
         k.action = Some(action);
@@ -894,7 +923,7 @@ impl Builder<'_> {
             "GET /wp-admin/admin-ajax.php?action=pmxe_export_products"
         };
         let paths = Paths::Dominant(dominant, 0.6);
-        for t in self.times(s, s + d, kills) {
+        for t in self.paced(s, s + d, kills.max(6), 2 * MIN) {
             let (ci, pid) = self.pool.child(&mut self.rng);
             let anon = self.rng.range(900_000, 1_400_000);
             let vm = anon + self.rng.range(1_000_000, 1_300_000);
@@ -957,13 +986,23 @@ impl Builder<'_> {
         let mut t = at;
         let paths = Paths::Dominant("GET /", 0.5);
         let mut end = at;
+        // One deploy script, one way of restarting: every restart of the
+        // window refuses longer than the socket is missing, or the other
+        // way round (so that its phases are one class, by construction).
+        let refusing = self.rng.chance(0.5);
+        let lull_max = (4 * MIN).min(12 * MIN / (n as i64 - 1));
         for i in 0..n {
             if i > 0 {
-                t += self.rng.range(MIN as u64, 4 * MIN as u64) as i64;
+                t += self.rng.range(MIN as u64, lull_max as u64) as i64;
                 self.next_phase();
             }
-            let refused = self.rng.range(800, 4_000) as i64;
-            let missing = self.rng.range(300, 4_000) as i64;
+            let long = self.rng.range(2_500, 4_000) as i64;
+            let short = self.rng.range(100, 500) as i64;
+            let (refused, missing) = if refusing {
+                (long, short)
+            } else {
+                (short, long)
+            };
             let per_s = self.uniform(1.5, 4.0);
             end = self.restart(t, refused, missing, per_s, paths, &mut k);
             t = end;
@@ -1149,7 +1188,7 @@ impl Builder<'_> {
         let d = self.rng.range(2 * MIN as u64, 5 * MIN as u64) as i64;
         let n = self.rng.range(8, 16);
         let paths = Paths::Dominant("GET /product/espresso-grinder-x2/", 0.6);
-        for t in self.times(at, at + d, n) {
+        for t in self.paced(at, at + d, n, 2 * MIN) {
             let (ci, pid) = self.pool.child(&mut self.rng);
             self.segfault_lines(t, ci, pid, "opcache.so", &mut k);
             let (m, p) = self.pick(paths);
@@ -1243,6 +1282,9 @@ pub fn schedule(
             k => {
                 let len = rng.range(3 * MIN as u64, 12 * MIN as u64) as i64;
                 b.add(k, at, at + len);
+                if matches!(k, Kind::Capacity | Kind::RequestFlood | Kind::BacklogFull) {
+                    break_timeout_runs(b, first);
+                }
                 at + len
             }
         };
@@ -1261,6 +1303,34 @@ pub fn schedule(
     b.noise(quiet_from, end, bg);
     b.background_traces(traces_from, end, bg);
     Ok(Placed { spans })
+}
+
+/// The classic saturation kinds draw each error's errno by a coin: in the
+/// messy plan, no run of four timeouts is left in their mix (it would
+/// pass for a timeout phase of its own).
+fn break_timeout_runs(b: &mut Builder, idx: usize) {
+    let mut at: Vec<usize> = (0..b.plan.reqs.len())
+        .filter(|&i| b.plan.reqs[i].incident == Some(idx) && b.plan.reqs[i].err.is_some())
+        .collect();
+    at.sort_by_key(|&i| b.plan.reqs[i].t);
+    let timed = |b: &Builder, i: usize| b.plan.reqs[i].err == Some(UpErr::TimedOut);
+    for n in 3..at.len() {
+        if at[n - 3..=n].iter().all(|&i| timed(b, i))
+            && let Some(m) = (n + 1..at.len()).find(|&m| !timed(b, at[m]))
+        {
+            let (i, j) = (at[n], at[m]);
+            let (ei, ej) = (b.plan.reqs[i].err, b.plan.reqs[j].err);
+            let (ri, rj) = (b.plan.reqs[i].rt_ms, b.plan.reqs[j].rt_ms);
+            for (x, e, rt) in [(i, ej, rj), (j, ei, ri)] {
+                let r = &mut b.plan.reqs[x];
+                let e = e.expect("an error");
+                r.err = Some(e);
+                r.status = e.status();
+                r.bytes = e.bytes();
+                r.rt_ms = rt;
+            }
+        }
+    }
 }
 
 /// Makes each new incident's top path clear: when the most frequent path

@@ -827,9 +827,11 @@ fn map<K: ToString, V: Copy + Into<Value>>(m: impl IntoIterator<Item = (K, V)>) 
 fn top(paths: &HashMap<(String, Option<String>), u64>) -> Value {
     let mut paths: Vec<_> = paths.iter().collect();
     paths.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    // The next path's count says how clear the top one is.
+    let next = paths.get(1).map_or(0, |p| *p.1);
     paths
         .first()
-        .map(|((p, a), n)| json!({"path": p, "action": a, "count": n}))
+        .map(|((p, a), n)| json!({"path": p, "action": a, "count": n, "next_count": next}))
         .unwrap_or(Value::Null)
 }
 
