@@ -153,10 +153,53 @@ checks = {
     "one zoomed chart per incident": len(re.findall(r'<svg class="chart zoom"', dom)) == n,
     "one section per incident": len(re.findall(r'<details class="incident', dom)) == n,
     "charts closed (no element swallowed its siblings)": dom.count("<svg") == dom.count("</svg>"),
-    "bars drawn": report["totals"]["gateway_errors"] == 0 or '<g class="bar">' in dom,
+    "bars drawn": report["totals"]["gateway_errors"] == 0 or '<g class="bar" ' in dom,
     "no script": "<script" not in dom.lower(),
     "headline": "baton report" in dom,
 }
+
+
+def attr(el, key):
+    m = re.search(r'\s' + key + r'="([^"]*)"', el[: el.index(">")])
+    return float(m.group(1))
+
+
+# Charts true to time, as the browser built them: every bar inside its own
+# minute, every band labelled, the overview ending where the data ends.
+bars_ok = labels_ok = True
+bars = 0
+for m in re.finditer(r'<svg class="chart (\w+)"', dom):
+    svg = dom[m.start(): dom.index("</svg>", m.start())]
+    lo, hi = attr(svg, "data-from"), attr(svg, "data-to")
+    x0, x1 = attr(svg, "data-x0"), attr(svg, "data-x1")
+
+    def x(t):
+        return x0 + (min(max(t, lo), hi) - lo) / (hi - lo) * (x1 - x0)
+
+    for g in re.finditer(r'<g class="bar" ', svg):
+        el = svg[g.start():]
+        t, end = attr(el, "data-t"), attr(el, "data-end")
+        rect = el[el.index("<rect "):]
+        bx, bw = attr(rect, "x"), attr(rect, "width")
+        bars += 1
+        if bx < x(t) - 0.05 or bx + bw > x(end) + 0.05:
+            bars_ok = False
+            print(f"bar of {t:.0f} at x {bx}..{bx + bw}, its minute is {x(t):.1f}..{x(end):.1f}")
+    for b in re.finditer(r'<a href="#incident-(\d+)">', svg):
+        if f">#{b.group(1)}</text>" not in svg:
+            labels_ok = False
+            print(f"incident #{b.group(1)}'s band has no label")
+    if m.group(1) == "overview" and report["window"]["start"]:
+        from datetime import datetime
+
+        ws = datetime.fromisoformat(report["window"]["start"]).timestamp()
+        we = datetime.fromisoformat(report["window"]["end"]).timestamp()
+        if we - ws >= 60 and (lo, hi) != (ws, we + 1):
+            checks["overview axis ends where the data ends"] = False
+checks["every bar inside its minute"] = bars_ok and (bars > 0 or report["totals"]["gateway_errors"] == 0)
+checks["every incident band labelled"] = labels_ok
+print(f"dom: {bars} bars checked against their minutes")
+
 for what, ok in checks.items():
     print(f"dom: {what}: {'ok' if ok else 'FAILED'}")
     if not ok:
