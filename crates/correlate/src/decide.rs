@@ -174,7 +174,11 @@ pub(crate) fn decide(f: &Facts) -> Decision {
     let refused = g.up(UpstreamKind::ConnectRefused) + g.up(UpstreamKind::ConnectEnoent);
     let no_live = g.up(UpstreamKind::NoLiveUpstreams);
     let big = g.up(UpstreamKind::TooBigHeader);
-    let restarting = !g.master_stop.is_empty() || g.restarts > 0 || !g.reloads.is_empty();
+    // A stop, a start that was no reload, or a reload before the last
+    // error: php-fpm was restarting while nginx was refused.
+    let restarting = !g.master_stop.is_empty()
+        || g.restarts > 0
+        || g.reloads.iter().any(|&i| us(&f.ev[i]) <= f.bounds.end);
     let mut conn = [
         (eacces, Cause::SocketPermission),
         (
@@ -318,12 +322,40 @@ fn latency(f: &Facts) -> Option<Latency> {
             let bg_rate = calls_bg.max(1) as f64 / bg.seconds;
             (n as f64 / dur) / bg_rate
         });
+        // When the pool saturated: its first max_children line or errno 11.
+        let saturated_at = g
+            .max_children
+            .iter()
+            .chain(
+                g.upstream
+                    .iter()
+                    .filter(|&&i| f.ev[i].upstream_kind == Some(UpstreamKind::ConnectEagain)),
+            )
+            .map(|&i| us(&f.ev[i]))
+            .min();
         let above = match ratio {
             // Well above its background, beyond what more traffic explains.
             Some(r) => r >= 5.0 && r >= 3.0 * traffic_ratio.max(1.0),
             // No background to compare with (an excerpt): concentration
-            // alone.
-            None => true,
+            // decides, unless the pool saturated before the slowness showed.
+            // Then nothing tells whether the code got slower or more of it
+            // ran, and the pool's limit is the first proven broken thing.
+            None => match saturated_at {
+                None => true,
+                Some(t) => {
+                    let before = g
+                        .traces
+                        .iter()
+                        .filter(|&&i| {
+                            us(&f.ev[i]) < t
+                                && f.ev[i]
+                                    .call
+                                    .is_some_and(|c| latency_cause(c.as_str()) == cause)
+                        })
+                        .count() as u64;
+                    before >= 3 || before * 2 >= n
+                }
+            },
         };
         return above.then_some(Latency {
             cause,

@@ -140,8 +140,16 @@ pub(crate) fn incident(
         &|t| cx.idx.fmt(t),
         cx.input.coverage,
     );
-    // The lines the verdict rests on first.
-    refs.sort_by_key(|&i| decisive_rank(decision.cause, &ev[i]));
+    // The first gateway error (what users saw), then the lines the verdict
+    // rests on, then the rest.
+    let first = refs.first().copied();
+    refs.sort_by_key(|&i| {
+        if Some(i) == first {
+            0
+        } else {
+            1 + decisive_rank(decision.cause, &ev[i])
+        }
+    });
     incident.evidence_refs = refs
         .into_iter()
         .filter(|&i| ev[i].time.is_some())

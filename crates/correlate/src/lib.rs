@@ -65,7 +65,14 @@ pub fn analyze(input: &Input, opts: &Options) -> Analysis {
         (Some(a), Some(b)) => ((b.unix_us - a.unix_us) / S) as f64,
         _ => 0.0,
     };
-    let segments = segment::segment(&idx, &joined.gateway, &joined.class, span_s);
+    let upstream_of = |g: usize| {
+        joined
+            .upstream_of(ev, g)
+            .and_then(|u| ev[u].upstream.as_deref())
+            .or(ev[g].upstream.as_deref())
+            .map(names::trim_upstream)
+    };
+    let segments = segment::segment(&idx, &joined.gateway, &joined.class, &upstream_of, span_s);
 
     // 3. Attribute.
     let bounds = attribute::bounds(&idx, &segments.episodes, opts.window_s);

@@ -32,6 +32,8 @@ pub(crate) const MIN_ERRORS: usize = 3;
 const GAP_S: i64 = 90;
 /// Bursts of one mode at most this far apart are one episode.
 pub(crate) const LULL_S: i64 = 300;
+/// Two errors this close, failing the same way, are a burst.
+const PAIR_S: i64 = 10;
 /// How many times the background rate a burst must reach.
 const ABOVE_BACKGROUND: f64 = 10.0;
 
@@ -90,11 +92,13 @@ fn dominant(members: &[usize], class: &HashMap<usize, PhaseClass>) -> Option<Mod
     n.into_iter().max_by_key(|x| x.1).map(|x| x.0)
 }
 
-/// Cuts `gateway` (time order) into episodes.
-pub(crate) fn segment(
+/// Cuts `gateway` (time order) into episodes; `upstream` names the
+/// upstream each gateway error failed on, where known.
+pub(crate) fn segment<'e>(
     idx: &Index,
     gateway: &[usize],
     class: &HashMap<usize, PhaseClass>,
+    upstream: &dyn Fn(usize) -> Option<&'e [u8]>,
     window_s: f64,
 ) -> Segments {
     let ev = idx.ev;
@@ -123,18 +127,23 @@ pub(crate) fn segment(
         GAP_S * S
     };
 
-    let mut bursts: Vec<Burst> = Vec::new();
+    let mut chains: Vec<Vec<usize>> = Vec::new();
     for &g in gateway {
         let t = us(&ev[g]);
-        match bursts.last_mut() {
-            Some(b) if t - us(&ev[*b.members.last().unwrap_or(&g)]) <= gap_us => b.members.push(g),
-            _ => bursts.push(Burst {
-                members: vec![g],
-                failure: false,
-                mode: None,
-            }),
+        match chains.last_mut() {
+            Some(b) if t - us(&ev[*b.last().unwrap_or(&g)]) <= gap_us => b.push(g),
+            _ => chains.push(vec![g]),
         }
     }
+    let mut bursts: Vec<Burst> = chains
+        .into_iter()
+        .flat_map(|c| refine(idx, c, class, upstream))
+        .map(|members| Burst {
+            members,
+            failure: false,
+            mode: None,
+        })
+        .collect();
     let lone: usize = bursts
         .iter()
         .filter(|b| b.members.len() < MIN_ERRORS)
@@ -144,18 +153,35 @@ pub(crate) fn segment(
     for b in &mut bursts {
         let dur = ((us(&ev[*b.members.last().unwrap_or(&0)]) - us(&ev[b.members[0]])) / S).max(60);
         let n = b.members.len();
-        b.failure = n >= MIN_ERRORS && n as f64 / dur as f64 >= ABOVE_BACKGROUND * background_rate;
+        // Two requests failing the same way within seconds are one event
+        // that hit two requests (two workers crashing on one request
+        // pattern), not two lone failures.
+        let pair = n == 2 && {
+            let (a, z) = (b.members[0], b.members[1]);
+            us(&ev[z]) - us(&ev[a]) <= PAIR_S * S
+                && class.get(&a).is_some()
+                && class.get(&a) == class.get(&z)
+        };
+        b.failure = (n >= MIN_ERRORS || pair)
+            && n as f64 / dur as f64 >= ABOVE_BACKGROUND * background_rate;
         b.mode = dominant(&b.members, class);
     }
 
     // Join failure bursts into episodes.
+    // php-fpm restarting across a burst: a stop or reload shortly before
+    // or during it, or a start during it or just after.
     let restarting = |from: i64, to: i64| {
         [EventKind::FpmRestart, EventKind::FpmReload]
             .iter()
             .any(|&k| {
-                idx.between(k, from - 30 * S, to + 30 * S)
-                    .iter()
-                    .any(|&i| ev[i].step != Some(MasterStep::Ready))
+                idx.between(k, from - 10 * S, to + 5 * S).iter().any(|&i| {
+                    let t = us(&ev[i]);
+                    match ev[i].step {
+                        Some(MasterStep::Stop | MasterStep::Reload) => t <= to,
+                        Some(MasterStep::Start) => t >= from,
+                        _ => false,
+                    }
+                })
             })
     };
     let first = |b: &Burst| us(&ev[b.members[0]]);
@@ -224,6 +250,72 @@ pub(crate) fn segment(
     }
 }
 
+/// Cuts a chain of gateway errors where two independent failures meet:
+/// at a pause that is long for the chain's own pace (at least 20 s and ten
+/// times its median spacing) when the failure mode differs across it, and
+/// at a change of mode between runs that failed on different upstreams
+/// (another socket, another pool) with no pause at all.
+fn refine<'e>(
+    idx: &Index,
+    chain: Vec<usize>,
+    class: &HashMap<usize, PhaseClass>,
+    upstream: &dyn Fn(usize) -> Option<&'e [u8]>,
+) -> Vec<Vec<usize>> {
+    let ev = idx.ev;
+    if chain.len() < 2 * MIN_ERRORS {
+        return vec![chain];
+    }
+    let t = |i: usize| us(&ev[chain[i]]);
+    let mut gaps: Vec<i64> = (1..chain.len()).map(|i| t(i) - t(i - 1)).collect();
+    gaps.sort_unstable();
+    let median = gaps[gaps.len() / 2];
+    let lull = (20 * S).max(10 * median);
+    // Pieces between pauses; neighbours of one mode rejoin.
+    let mut pieces: Vec<Vec<usize>> = vec![vec![chain[0]]];
+    for (i, &g) in chain.iter().enumerate().skip(1) {
+        if t(i) - t(i - 1) >= lull {
+            pieces.push(Vec::new());
+        }
+        if let Some(p) = pieces.last_mut() {
+            p.push(g);
+        }
+    }
+    let mut joined: Vec<Vec<usize>> = Vec::new();
+    for p in pieces {
+        match joined.last_mut() {
+            Some(q)
+                if dominant(q, class) == dominant(&p, class) || dominant(&p, class).is_none() =>
+            {
+                q.extend(p)
+            }
+            _ => joined.push(p),
+        }
+    }
+    // Inside a piece: a change of mode onto other upstreams.
+    let mut out = Vec::new();
+    for p in joined {
+        let fine: Vec<PhaseClass> = p
+            .iter()
+            .map(|m| class.get(m).copied().unwrap_or(PhaseClass::Other))
+            .collect();
+        let runs = mode_runs(&fine, MIN_ERRORS);
+        let mut cut = 0;
+        for w in runs.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let ups = |r: (usize, usize)| -> std::collections::BTreeSet<&'e [u8]> {
+                p[r.0..r.1].iter().filter_map(|&m| upstream(m)).collect()
+            };
+            let (ua, ub) = (ups(a), ups(b));
+            if !ua.is_empty() && !ub.is_empty() && ua.is_disjoint(&ub) {
+                out.push(p[cut..b.0].to_vec());
+                cut = b.0;
+            }
+        }
+        out.push(p[cut..].to_vec());
+    }
+    out
+}
+
 /// One phase before it is written out: members and class.
 pub(crate) struct PhaseRun {
     pub members: Vec<usize>,
@@ -270,7 +362,29 @@ pub(crate) fn phases(members: &[usize], class: &HashMap<usize, PhaseClass>) -> V
     let mut out = Vec::new();
     for (a, b) in runs {
         let cls = &fine[a..b];
-        let mode = mode_of(cls[0]);
+        let mut counts: Vec<(PhaseClass, usize)> = Vec::new();
+        for c in cls {
+            match counts.iter_mut().find(|x| x.0 == *c) {
+                Some(x) => x.1 += 1,
+                None => counts.push((*c, 1)),
+            }
+        }
+        let mut modes: Vec<(Mode, usize)> = Vec::new();
+        for (c, n) in &counts {
+            match modes.iter_mut().find(|x| x.0 == mode_of(*c)) {
+                Some(x) => x.1 += n,
+                None => modes.push((mode_of(*c), *n)),
+            }
+        }
+        let mode = modes
+            .iter()
+            .max_by_key(|x| x.1)
+            .map_or(Mode::Other, |x| x.0);
+        let majority = counts
+            .iter()
+            .filter(|x| mode_of(x.0) == mode)
+            .max_by_key(|x| x.1)
+            .map_or(PhaseClass::Other, |x| x.0);
         match mode {
             Mode::Load => {
                 for (x, y) in load_split(cls) {
@@ -303,7 +417,7 @@ pub(crate) fn phases(members: &[usize], class: &HashMap<usize, PhaseClass>) -> V
             }
             _ => out.push(PhaseRun {
                 members: members[a..b].to_vec(),
-                class: cls[0],
+                class: majority,
             }),
         }
     }
