@@ -2,15 +2,16 @@
 
 use std::io::Write as _;
 
+use baton_correlate::clocks::{self, FileClock, Shift};
 use baton_correlate::{Analysis, Input, Options};
-use baton_logparse::summary::TimeRange;
+use baton_logparse::summary::{FileSummary, TimeRange};
 use baton_logparse::{Collect, Event, Format, Traffic};
 
 use crate::args::ReportFormat;
 use crate::config::{Config, FailOn, ReportConfig};
 use crate::exit::Exit;
 use crate::output;
-use crate::stats::{self, Stats};
+use crate::stats::{self, Stats, StatsFile};
 
 /// What `baton report` shows: what was read, and what it means.
 pub struct Report {
@@ -51,21 +52,50 @@ pub fn correlate(
         requests: stats.access.requests,
         ..Input::default()
     };
+    // Every clock checked: offset-less logs written in another zone are
+    // re-read at the offset that lines them up with the timed ones, before
+    // anything is cut to --since/--until.
+    let files: Vec<FileClock> = (0..stats.files.len())
+        .map(|i| file_clock(&stats.files, i))
+        .collect();
+    let mut events = Vec::new();
+    for f in &mut stats.files {
+        events.append(&mut f.summary.events);
+    }
+    let shifts = clocks::align(&mut events, &files);
+    let clock_warnings = clock_warnings(stats, &shifts);
+    for (i, (f, c)) in stats.files.iter_mut().zip(&files).enumerate() {
+        let shift = shifts.iter().find(|s| s.file as usize == i);
+        f.tz_source = Some(match shift {
+            _ if c.format == Format::Unknown => continue,
+            Some(s) => {
+                reread_ranges(&mut f.summary, s.offset_s);
+                format!(
+                    "read as {} (shifted {:+} h) to match {}",
+                    fmt_offset(s.offset_s),
+                    s.shift_s as f64 / 3600.0,
+                    s.reference.name()
+                )
+            }
+            None if c.own_offset => "own offsets".to_string(),
+            None => stats.zone_source.to_string(),
+        });
+    }
     let mut aside = Vec::new();
+    for e in events {
+        if e.time.is_some_and(|t| !keep(t.unix_us)) {
+            continue;
+        }
+        if for_correlator(&e) {
+            input.events.push(e);
+        } else {
+            aside.push(e);
+        }
+    }
     let mut traffic = Traffic::default();
     let mut window = TimeRange::default();
     for f in &mut stats.files {
         let s = &mut f.summary;
-        for e in std::mem::take(&mut s.events) {
-            if e.time.is_some_and(|t| !keep(t.unix_us)) {
-                continue;
-            }
-            if for_correlator(&e) {
-                input.events.push(e);
-            } else {
-                aside.push(e);
-            }
-        }
         if let Some(t) = s.traffic.take() {
             traffic.merge(&t);
         }
@@ -118,12 +148,136 @@ pub fn correlate(
         window_s: config.window_s,
         ..Options::default()
     };
-    let analysis = baton_correlate::analyze(&input, &opts);
+    let mut analysis = baton_correlate::analyze(&input, &opts);
+    analysis.warnings.splice(0..0, clock_warnings);
     Correlated {
         analysis,
         events: std::mem::take(&mut input.events),
         aside,
     }
+}
+
+/// What `clocks::align` needs to know of input `i`: its format, whether
+/// its timestamps carry their own offset, and the rotated set it belongs
+/// to (the first input of the same directory, base name and format).
+fn file_clock(files: &[StatsFile], i: usize) -> FileClock {
+    let f = &files[i];
+    let s = &f.summary;
+    let own_offset = match s.format {
+        Format::NginxError | Format::FpmLog | Format::FpmSlowlog => false,
+        // `dmesg --time-format iso` and rsyslog's RFC 3339 lines carry an
+        // offset; raw `dmesg` is dated from the boot time, not a zone;
+        // `dmesg -T` and kern.log's short lines have no offset.
+        Format::Kernel => s.events.iter().find(|e| e.time.is_some()).is_some_and(|e| {
+            let t = &e.text;
+            (t.len() > 10 && t[4] == b'-' && t[10] == b'T')
+                || (t.first() == Some(&b'[') && t.get(1).is_some_and(|b| !b.is_ascii_alphabetic()))
+        }),
+        // Journal lines in `short` forms carry no offset; `short-iso`,
+        // JSON, export and RFC 5424 do.
+        Format::Journal => s.journal.as_ref().is_none_or(|j| {
+            let n = |f: &str| j.by_form.get(f).copied().unwrap_or(0);
+            n("short") + n("short-precise")
+                <= n("short-iso") + n("short-iso-precise") + n("json") + n("export") + n("rfc5424")
+        }),
+        _ => true,
+    };
+    let key = |f: &StatsFile| {
+        let p = std::path::Path::new(&f.path);
+        (
+            p.parent().map(|d| d.to_path_buf()),
+            crate::input::rotation_base(p),
+            f.summary.format,
+        )
+    };
+    let me = key(f);
+    let group = files.iter().position(|g| key(g) == me).unwrap_or(i) as u32;
+    FileClock {
+        format: s.format,
+        own_offset,
+        group,
+    }
+}
+
+/// Re-reads an input's time ranges at another offset, as its events were.
+fn reread_ranges(s: &mut FileSummary, offset_s: i32) {
+    let mut ranges: Vec<&mut TimeRange> = Vec::new();
+    ranges.extend(s.error.as_mut().map(|x| &mut x.range));
+    ranges.extend(s.fpm.as_mut().map(|x| &mut x.range));
+    ranges.extend(s.slowlog.as_mut().map(|x| &mut x.range));
+    ranges.extend(s.kernel.as_mut().map(|x| &mut x.range));
+    if let Some(j) = s.journal.as_mut() {
+        ranges.push(&mut j.range);
+        ranges.push(&mut j.fpm.range);
+        ranges.push(&mut j.kernel.range);
+    }
+    for r in ranges {
+        r.first = r.first.map(|t| clocks::reread(t, offset_s));
+        r.last = r.last.map(|t| clocks::reread(t, offset_s));
+    }
+}
+
+/// `+01:00`.
+fn fmt_offset(o: i32) -> String {
+    let sign = if o < 0 { '-' } else { '+' };
+    let a = o.unsigned_abs();
+    format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
+}
+
+/// One warning per input re-read; one for the set when every offset-less
+/// input needed the same offset (the set was read in the wrong zone).
+fn clock_warnings(stats: &Stats, shifts: &[Shift]) -> Vec<String> {
+    let path = |s: &Shift| {
+        stats
+            .files
+            .get(s.file as usize)
+            .map_or("?", |f| f.path.as_str())
+    };
+    let hours = |s: &Shift| s.shift_s as f64 / 3600.0;
+    let counts = |s: &Shift| {
+        format!(
+            "{} of {} events match then, {} as read",
+            s.matched, s.probes, s.as_read
+        )
+    };
+    let mut out = Vec::new();
+    let (set, own): (Vec<&Shift>, Vec<&Shift>) = shifts.iter().partition(|s| s.whole_set);
+    if let Some(first) = set.first() {
+        let evidence: Vec<String> = set
+            .iter()
+            .filter(|s| !s.with_set)
+            .map(|s| format!("{}: {}", path(s), counts(s)))
+            .collect();
+        let followed: Vec<&str> = set.iter().filter(|s| s.with_set).map(|s| path(s)).collect();
+        let mut w = format!(
+            "the offset-less logs ({}) line up with {} only shifted by {:+} h: they were written in {}, not {}; read as {}",
+            evidence.join("; "),
+            first.reference.name(),
+            hours(first),
+            fmt_offset(first.offset_s),
+            stats.zone,
+            fmt_offset(first.offset_s),
+        );
+        if !followed.is_empty() {
+            w.push_str(&format!(
+                " ({} too, with too few events of its own to tell)",
+                followed.join(", ")
+            ));
+        }
+        w.push_str(&format!("; try --tz {}", fmt_offset(first.offset_s)));
+        out.push(w);
+    }
+    for s in own {
+        out.push(format!(
+            "{}: its times line up with {} only shifted by {:+} h ({}): read as {}; fix the zone of the host or container that wrote it",
+            path(s),
+            s.reference.name(),
+            hours(s),
+            counts(s),
+            fmt_offset(s.offset_s),
+        ));
+    }
+    out
 }
 
 /// Reads the inputs and runs the correlator.

@@ -40,6 +40,10 @@ pub struct StatsFile {
     pub compression: Compression,
     /// For compressed inputs: the compressed bytes read.
     pub compressed_bytes: Option<u64>,
+    /// Where the zone of its times came from (`own offsets`, `--tz`,
+    /// `read as +00:00 ... to match the access log`), once the report's
+    /// clock check has run.
+    pub tz_source: Option<String>,
 }
 
 /// Everything `baton stats` reports.
@@ -580,6 +584,7 @@ fn read_one(
         compressed_bytes: count
             .filter(|_| p.compression.is_compressed())
             .map(|c| c.get()),
+        tz_source: None,
     };
     (Some(file), errors)
 }

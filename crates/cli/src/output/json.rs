@@ -115,6 +115,8 @@ pub struct FileDoc<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     year_source: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    tz_source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
 
@@ -163,6 +165,7 @@ pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
         last_time: range.last.map(|t| t.to_rfc3339()),
         year: f.year.map(|(y, _)| y),
         year_source: f.year.map(|(_, s)| s),
+        tz_source: f.tz_source.as_deref(),
         error: f.summary.read_error.as_ref().map(|e| e.to_string()),
     }
 }
