@@ -13,6 +13,9 @@ pub enum Exit {
     Usage,
     /// `3`: an input was missing, unreadable or cut short.
     Input,
+    /// `4`: no input held a log that can show a gateway error, or none
+    /// covered the window asked for.
+    NoWitness,
 }
 
 impl Exit {
@@ -23,16 +26,19 @@ impl Exit {
             Exit::Incident => 1,
             Exit::Usage => 2,
             Exit::Input => 3,
+            Exit::NoWitness => 4,
         }
     }
 
-    /// Combines two outcomes: `3` outranks `1`, which outranks `0`.
+    /// Combines two outcomes: `3` outranks `4`, which outranks `1`, which
+    /// outranks `0`.
     pub fn worst(self, other: Exit) -> Exit {
         let rank = |e: Exit| match e {
             Exit::Done => 0,
             Exit::Incident => 1,
-            Exit::Input => 2,
-            Exit::Usage => 3,
+            Exit::NoWitness => 2,
+            Exit::Input => 3,
+            Exit::Usage => 4,
         };
         if rank(other) > rank(self) {
             other
@@ -73,6 +79,16 @@ mod tests {
         assert_eq!(Exit::Incident.code(), 1);
         assert_eq!(Exit::Usage.code(), 2);
         assert_eq!(Exit::Input.code(), 3);
+        assert_eq!(Exit::NoWitness.code(), 4);
+    }
+
+    #[test]
+    fn no_witness_ranks_between_input_error_and_incident() {
+        assert_eq!(Exit::NoWitness.worst(Exit::Input), Exit::Input);
+        assert_eq!(Exit::Input.worst(Exit::NoWitness), Exit::Input);
+        assert_eq!(Exit::Incident.worst(Exit::NoWitness), Exit::NoWitness);
+        assert_eq!(Exit::NoWitness.worst(Exit::Incident), Exit::NoWitness);
+        assert_eq!(Exit::Done.worst(Exit::NoWitness), Exit::NoWitness);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod args;
 mod config;
+mod coverage;
 mod events;
 mod exit;
 mod input;

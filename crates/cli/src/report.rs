@@ -303,8 +303,20 @@ fn fails(analysis: &Analysis, on: FailOn) -> bool {
 
 /// Runs `baton report`.
 pub fn run(config: &Config, r: &ReportConfig) -> anyhow::Result<Exit> {
-    let report = build(config);
+    let mut report = build(config);
+    let bounded = config.since.is_some() || config.until.is_some();
+    let blind = crate::coverage::no_witness(&report.stats, &report.analysis.window, bounded);
+    if let Some(w) = &blind
+        && r.format != ReportFormat::Text
+    {
+        report.analysis.warnings.insert(0, w.clone());
+    }
     let mut out = output::open(config.output.as_deref())?;
+    if let Some(w) = &blind
+        && r.format == ReportFormat::Text
+    {
+        writeln!(out, "baton: {w}")?;
+    }
     match r.format {
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &output::report_json::report(&report))?;
@@ -326,6 +338,9 @@ pub fn run(config: &Config, r: &ReportConfig) -> anyhow::Result<Exit> {
         && fails(&report.analysis, on)
     {
         exit = exit.worst(Exit::Incident);
+    }
+    if blind.is_some() {
+        exit = exit.worst(Exit::NoWitness);
     }
     if !report.stats.errors.is_empty() {
         exit = exit.worst(Exit::Input);

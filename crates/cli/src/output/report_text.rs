@@ -407,7 +407,19 @@ pub fn report(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
         incident(out, &p, a, i)?;
     }
     if a.incidents.is_empty() {
-        writeln!(out, "no incident: gateway errors, if any, were isolated")?;
+        let seen = crate::coverage::witnesses(&r.stats, &a.window);
+        if seen.is_empty() {
+            writeln!(
+                out,
+                "no incident can be told: no log read can show a gateway error over this window"
+            )?;
+        } else {
+            writeln!(
+                out,
+                "no incident in {}: no gateway error outside the background",
+                crate::coverage::describe(&seen)
+            )?;
+        }
     }
     let b = &a.background;
     if !b.findings.is_empty() {
