@@ -40,6 +40,9 @@ pub struct ReportOpts {
     pub fail_on: Option<String>,
 
     #[command(flatten)]
+    pub time: WindowOpts,
+
+    #[command(flatten)]
     pub common: CommonOpts,
 }
 
@@ -63,6 +66,9 @@ pub struct EventsOpts {
     /// Every request, not only 499 and 5xx.
     #[arg(long)]
     pub all: bool,
+
+    #[command(flatten)]
+    pub time: WindowOpts,
 
     #[command(flatten)]
     pub common: CommonOpts,
@@ -95,6 +101,30 @@ pub enum StatsFormat {
     Json,
 }
 
+/// `--window` when not given, in seconds.
+pub const DEFAULT_WINDOW_S: u32 = 60;
+
+/// The time options of the commands that correlate (`report`, `events`);
+/// `stats` counts everything read and takes none of them.
+#[derive(Debug, Args)]
+pub struct WindowOpts {
+    /// Keep only events at or after TIME (RFC 3339, or
+    /// `YYYY-MM-DD HH:MM:SS` in the `--tz` zone).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Keep only events before TIME (RFC 3339, or `YYYY-MM-DD HH:MM:SS`
+    /// in the `--tz` zone).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// How far (seconds) before a gateway error's request start the
+    /// correlator looks for causes.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_WINDOW_S,
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub window: u32,
+}
+
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct CommonOpts {
@@ -125,25 +155,12 @@ pub struct CommonOpts {
     #[arg(long = "log-format", value_name = "FORMAT")]
     pub log_format: Option<String>,
 
-    /// Force the format of one input, e.g. `--as nginx-error=/var/log/x.log`.
+    /// Force the format of one input instead of detecting it, e.g.
+    /// `--as nginx-error=/var/log/x.log`. FORMAT is one of `nginx-access`,
+    /// `nginx-error`, `fpm-log`, `journal`, `fpm-slowlog`, `kernel`,
+    /// `cloudflare`. Repeat it for several inputs.
     #[arg(long = "as", value_name = "FORMAT=PATH")]
     pub force: Vec<String>,
-
-    /// Keep only events at or after TIME (RFC 3339, or
-    /// `YYYY-MM-DD HH:MM:SS` in the `--tz` zone).
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-
-    /// Keep only events before TIME (RFC 3339, or `YYYY-MM-DD HH:MM:SS`
-    /// in the `--tz` zone).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
-
-    /// How far (seconds) before a gateway error's request start the
-    /// correlator looks for causes.
-    #[arg(long, value_name = "SECS", default_value_t = 60,
-          value_parser = clap::value_parser!(u32).range(1..=86_400))]
-    pub window: u32,
 
     /// No progress on standard error, even on a terminal.
     #[arg(long, conflicts_with = "progress")]

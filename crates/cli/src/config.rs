@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use baton_logparse::{AccessParser, Format, Zone};
 
-use crate::args::{CommandOpts, CommonOpts, EventsFormat, Opts, ReportFormat, StatsFormat};
+use crate::args::{
+    CommandOpts, CommonOpts, DEFAULT_WINDOW_S, EventsFormat, Opts, ReportFormat, StatsFormat,
+    WindowOpts,
+};
 
 /// What to run.
 #[derive(Debug)]
@@ -119,11 +122,12 @@ pub struct Config {
 impl Config {
     /// Validates the parsed command line.
     pub fn from_opts(opts: Opts) -> anyhow::Result<Config> {
-        let (command, paths, common) = match opts.command {
+        let (command, paths, common, time) = match opts.command {
             CommandOpts::Stats(s) => (
                 Command::Stats(StatsConfig { format: s.format }),
                 s.paths,
                 s.common,
+                None,
             ),
             CommandOpts::Report(r) => (
                 Command::Report(ReportConfig {
@@ -132,6 +136,7 @@ impl Config {
                 }),
                 r.paths,
                 r.common,
+                Some(r.time),
             ),
             CommandOpts::Events(e) => (
                 Command::Events(EventsConfig {
@@ -140,6 +145,7 @@ impl Config {
                 }),
                 e.paths,
                 e.common,
+                Some(e.time),
             ),
         };
         if paths.is_empty() {
@@ -152,12 +158,18 @@ impl Config {
             boot_time,
             log_format,
             force,
-            since,
-            until,
-            window,
             quiet,
             progress,
         } = common;
+        let WindowOpts {
+            since,
+            until,
+            window,
+        } = time.unwrap_or(WindowOpts {
+            since: None,
+            until: None,
+            window: DEFAULT_WINDOW_S,
+        });
         let since = since
             .map(|s| parse_time_bound(&s).with_context(|| "--since"))
             .transpose()?;
@@ -309,6 +321,26 @@ mod tests {
             c.forced_format(std::path::Path::new("x.log")),
             Some(Format::NginxError)
         );
+    }
+
+    #[test]
+    fn stats_takes_no_time_options() {
+        // stats counts everything read: a window would change nothing there.
+        for opt in ["--since", "--until", "--window"] {
+            assert!(cfg(&["stats", opt, "60", "a"]).is_err(), "{opt}");
+        }
+        let e = cfg(&[
+            "events",
+            "--since",
+            "2026-11-24T11:00:00Z",
+            "--window",
+            "5",
+            "a",
+        ])
+        .unwrap();
+        assert_eq!(e.window_s, 5);
+        assert!(e.since.is_some());
+        assert_eq!(cfg(&["stats", "a"]).unwrap().window_s, DEFAULT_WINDOW_S);
     }
 
     #[test]
