@@ -227,11 +227,10 @@ pub(crate) fn gather_one(
             _ => {}
         }
     }
-    // PHP fatal errors in worker output.
-    let fatal: Vec<usize> = idx
-        .between(EventKind::FpmOther, from, to)
+    // PHP fatal errors: relayed by nginx, or in php-fpm's worker output.
+    let fatal: Vec<usize> = [EventKind::PhpMessage, EventKind::FpmOther]
         .iter()
-        .copied()
+        .flat_map(|&k| idx.between(k, from, to).iter().copied())
         .filter(|&i| ev[i].fatal)
         .collect();
     g.fatal.extend(take(&fatal, claimed));

@@ -198,7 +198,10 @@ pub(crate) fn decide(f: &Facts) -> Decision {
         if n == 0 {
             continue;
         }
-        if share(n) >= 0.2 {
+        // A restart explains its own seconds of refused connects: it
+        // decides only when those are most of the episode's failures.
+        let needed = if c == Cause::FpmRestart { 0.5 } else { 0.2 };
+        if share(n) >= needed {
             let conf = if c == Cause::FpmDown && !f.cov.fpm {
                 0.6
             } else {

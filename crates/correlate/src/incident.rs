@@ -66,6 +66,11 @@ pub(crate) fn incident(
         trace_bg: cx.trace_bg,
     };
     let decision = decide(&facts);
+    // A fatal error names its code in the message, not in a trace.
+    let culprits_ = match fatal_culprits(ev, &g.fatal) {
+        f if decision.cause == Cause::FatalError && !f.is_empty() => f,
+        _ => culprits_.clone(),
+    };
     let phases = write_phases(cx, members);
     let ruled = ruled_out(&facts, &decision, &|t| cx.idx.fmt_us(t));
 

@@ -57,7 +57,7 @@ pub(crate) fn class_of(k: UpstreamKind) -> PhaseClass {
         UpstreamKind::ConnectEagain => PhaseClass::Saturation,
         UpstreamKind::TimedOut | UpstreamKind::ConnectTimedOut => PhaseClass::Timeout,
         UpstreamKind::PrematureClose | UpstreamKind::ResetByPeer => PhaseClass::BrokenConnection,
-        UpstreamKind::ConnectRefused | UpstreamKind::NoLiveUpstreams => PhaseClass::Refused,
+        UpstreamKind::ConnectRefused => PhaseClass::Refused,
         UpstreamKind::ConnectEnoent => PhaseClass::MissingSocket,
         UpstreamKind::ConnectEacces => PhaseClass::Permission,
         _ => PhaseClass::Other,

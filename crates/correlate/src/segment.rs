@@ -34,6 +34,8 @@ const GAP_S: i64 = 90;
 pub(crate) const LULL_S: i64 = 300;
 /// Two errors this close, failing the same way, are a burst.
 const PAIR_S: i64 = 10;
+/// Lone errors of an episode's mode this close before it are its start.
+const LEAD_S: i64 = 180;
 /// How many times the background rate a burst must reach.
 const ABOVE_BACKGROUND: f64 = 10.0;
 
@@ -221,7 +223,21 @@ pub(crate) fn segment<'e>(
     let mut in_episode = vec![false; bursts.len()];
     let mut episodes = Vec::new();
     for grp in &groups {
-        let (a, z) = (grp[0], *grp.last().unwrap_or(&grp[0]));
+        let (mut a, z) = (grp[0], *grp.last().unwrap_or(&grp[0]));
+        // Lone errors of the same mode in the minutes just before the first
+        // burst are its start: the first broken handoff came before the
+        // failures piled up.
+        let mode = bursts[a].mode;
+        while a > 0
+            && !bursts[a - 1].failure
+            && !in_episode[a - 1]
+            && bursts[a - 1].mode.is_some()
+            && bursts[a - 1].mode == mode
+            && first(&bursts[a]) - last(&bursts[a - 1]) <= LEAD_S * S
+        {
+            a -= 1;
+        }
+
         let modes: Vec<Option<Mode>> = grp.iter().map(|&j| bursts[j].mode).collect();
         let mut members = Vec::new();
         for (j, b) in bursts.iter().enumerate().take(z + 1).skip(a) {
@@ -231,7 +247,7 @@ pub(crate) fn segment<'e>(
                 || b.mode.is_none()
                 || modes.contains(&b.mode)
                 || modes.iter().any(Option::is_none);
-            if inside && (b.failure || grp.contains(&j) || (j > a && j < z)) {
+            if inside {
                 members.extend_from_slice(&b.members);
                 in_episode[j] = true;
             }
