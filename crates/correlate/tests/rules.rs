@@ -575,3 +575,372 @@ fn a_504_counts_from_its_request_start() {
     let i = &run(ev, full(), traffic(20, None)).incidents[0];
     assert_eq!(i.fpm.max_children_reached, 1);
 }
+
+// Episodes, phases, first causes and background findings (issue 15).
+
+fn master(t: i64, step: MasterStep) -> Event {
+    Event {
+        step: Some(step),
+        ..fpm(t, EventKind::FpmRestart)
+    }
+}
+
+fn classes(i: &baton_correlate::Incident) -> Vec<&'static str> {
+    i.phases.iter().map(|p| p.class.as_str()).collect()
+}
+
+#[test]
+fn a_permission_change_between_two_restarts_is_one_incident_in_three_phases() {
+    let mut ev = vec![
+        master(-1, MasterStep::Stop),
+        master(2, MasterStep::Start),
+        master(299, MasterStep::Stop),
+        master(302, MasterStep::Start),
+    ];
+    let mut n = 0;
+    let mut at_ = |ev: &mut Vec<Event>, t: i64, k: UpstreamKind| {
+        n += 1;
+        failure(ev, t, 502, PATHS[n % 5], n, Some(k));
+    };
+    for t in 0..7 {
+        at_(&mut ev, t / 3, UpstreamKind::ConnectRefused);
+    }
+    for t in 3..299 {
+        at_(&mut ev, t, UpstreamKind::ConnectEacces);
+    }
+    for t in 0..3 {
+        at_(&mut ev, 300 + t / 2, UpstreamKind::ConnectRefused);
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!(i.cause, Cause::SocketPermission);
+    assert_eq!(classes(i), ["refused", "permission", "refused"]);
+    assert_eq!(
+        i.phases
+            .iter()
+            .map(|p| p.gateway_errors)
+            .collect::<Vec<_>>(),
+        [7, 296, 3]
+    );
+    assert!(i.contributing_causes.contains(&Cause::FpmRestart));
+}
+
+#[test]
+fn a_deploy_restarting_php_fpm_three_times_is_one_incident() {
+    let mut ev = Vec::new();
+    for (k, start) in [0i64, 150, 330].into_iter().enumerate() {
+        ev.push(master(start - 1, MasterStep::Stop));
+        ev.push(master(start + 4, MasterStep::Start));
+        for j in 0..5 {
+            failure(
+                &mut ev,
+                start + j,
+                502,
+                "/",
+                k * 10 + j as usize,
+                Some(UpstreamKind::ConnectRefused),
+            );
+        }
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Connectivity, Cause::FpmRestart)
+    );
+    assert_eq!(i.gateway_errors, 15);
+    assert_eq!(i.fpm.restarts, 3);
+}
+
+/// Background slowlog traces of several plugins every few minutes over the
+/// two hours, so that "above its background" means something.
+fn background_traces(ev: &mut Vec<Event>) {
+    let plugins = [
+        ("wordpress-seo", CallKind::Cpu),
+        ("woo-filters", CallKind::Database),
+        ("mailer", CallKind::ExternalCall),
+    ];
+    let mut t = -3500;
+    let mut k = 0;
+    while t < 3500 {
+        if !(-300..=900).contains(&t) {
+            let (p, c) = plugins[k % 3];
+            ev.push(trace(t, p, c));
+        }
+        t += 311;
+        k += 1;
+    }
+}
+
+#[test]
+fn a_slow_database_that_saturates_the_pool_is_latency_with_saturation_contributing() {
+    let mut ev = Vec::new();
+    background_traces(&mut ev);
+    // The plugin's queries slow down first, then the pool fills: mostly
+    // errno 11 502s over many paths, some 504s.
+    for i in 0..25 {
+        ev.push(trace(i * 10 - 60, "woo-filters", CallKind::Database));
+    }
+    ev.push(fpm(40, EventKind::FpmMaxChildren));
+    for i in 0..40 {
+        let (kind, status) = if i % 5 == 4 {
+            (UpstreamKind::TimedOut, 504)
+        } else {
+            (UpstreamKind::ConnectEagain, 502)
+        };
+        failure(
+            &mut ev,
+            45 + i * 4,
+            status,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(kind),
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!((i.verdict, i.cause), (Verdict::Latency, Cause::Database));
+    assert_eq!(i.culprits[0].name, "woo-filters");
+    assert!(i.contributing_causes.contains(&Cause::MaxChildren));
+    assert!(i.evidence.iter().any(|e| e.contains("background rate")));
+}
+
+#[test]
+fn a_saturated_pool_with_the_slowlog_at_its_background_is_capacity() {
+    let mut ev = Vec::new();
+    background_traces(&mut ev);
+    ev.push(trace(30, "wordpress-seo", CallKind::Cpu));
+    ev.push(fpm(40, EventKind::FpmMaxChildren));
+    for i in 0..40 {
+        failure(
+            &mut ev,
+            45 + i * 4,
+            502,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::ConnectEagain),
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Capacity, Cause::MaxChildren)
+    );
+    assert!(
+        i.ruled_out.iter().any(|r| r.verdict == Verdict::Latency),
+        "{:?}",
+        i.ruled_out
+    );
+}
+
+#[test]
+fn lone_segfaults_each_hour_are_one_background_finding_not_incidents() {
+    let mut ev = Vec::new();
+    for (k, t) in [-3000i64, -1200, 600, 2400].into_iter().enumerate() {
+        let pid = 9000 + k as u32;
+        ev.push(child_exit(t, pid, "SIGSEGV"));
+        failure(
+            &mut ev,
+            t,
+            502,
+            "/product/x/",
+            k,
+            Some(UpstreamKind::ResetByPeer),
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    assert!(a.incidents.is_empty(), "{:#?}", a.incidents);
+    assert_eq!(a.background.gateway_errors, 4);
+    let f = &a.background.findings[0];
+    assert_eq!((f.cause, f.count), (Cause::Segfault, 4));
+    assert_eq!(f.pids.len(), 4);
+    assert!(
+        f.evidence[0].contains("segfaulted 4 times"),
+        "{:?}",
+        f.evidence
+    );
+    assert!(f.next_steps.iter().any(|s| s.contains("reliability")));
+}
+
+#[test]
+fn two_distinct_failures_three_minutes_apart_are_two_incidents() {
+    let mut ev = Vec::new();
+    for j in 0..8 {
+        ev.push(child_exit(j * 5, 7000 + j as u32, "SIGSEGV"));
+        failure(
+            &mut ev,
+            j * 5,
+            502,
+            "/product/x/",
+            j as usize,
+            Some(UpstreamKind::ResetByPeer),
+        );
+    }
+    ev.push(fpm(210, EventKind::FpmMaxChildren));
+    for j in 0..30 {
+        failure(
+            &mut ev,
+            215 + j * 3,
+            502,
+            PATHS[j as usize % 5],
+            20 + j as usize,
+            Some(UpstreamKind::ConnectEagain),
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    assert_eq!(a.incidents.len(), 2, "{:#?}", a.incidents);
+    assert_eq!(a.incidents[0].cause, Cause::Segfault);
+    assert_eq!(a.incidents[1].cause, Cause::MaxChildren);
+    // Evidence belongs to one incident: the crashes stay with the first.
+    assert!(a.incidents[1].fpm.child_signals.is_empty());
+    assert_eq!(a.incidents[1].fpm.max_children_reached, 1);
+    assert_eq!(a.incidents[0].fpm.max_children_reached, 0);
+}
+
+#[test]
+fn the_next_incident_does_not_repeat_the_evidence_of_the_previous_one() {
+    let mut ev = Vec::new();
+    ev.push(child_exit(2, 7100, "SIGSEGV"));
+    ev.push(child_exit(4, 7101, "SIGSEGV"));
+    for j in 0..6 {
+        failure(
+            &mut ev,
+            j,
+            502,
+            "/a/",
+            j as usize,
+            Some(UpstreamKind::ResetByPeer),
+        );
+    }
+    // 30 s later, on another socket, refused: a different failure whose
+    // 60 s lead-in reaches back over the crashes.
+    for j in 0..6 {
+        let n = ev.len();
+        failure(
+            &mut ev,
+            30 + j,
+            502,
+            "/b/",
+            10 + j as usize,
+            Some(UpstreamKind::ConnectRefused),
+        );
+        ev[n + 1].upstream = text("fastcgi://127.0.0.1:9999");
+    }
+    let a = run(ev, full(), traffic(20, None));
+    assert_eq!(a.incidents.len(), 2, "{:#?}", a.incidents);
+    let second = &a.incidents[1];
+    assert_eq!(second.cause, Cause::FpmDown);
+    assert!(second.fpm.child_signals.is_empty(), "{:?}", second.fpm);
+    assert!(
+        second
+            .next_steps
+            .iter()
+            .any(|s| s.contains("`127.0.0.1:9999`"))
+    );
+}
+
+#[test]
+fn ruled_out_says_why_each_other_verdict_does_not_hold() {
+    let mut ev = Vec::new();
+    for i in 0..20 {
+        failure(
+            &mut ev,
+            i * 3,
+            502,
+            "/",
+            i as usize,
+            Some(UpstreamKind::ConnectEacces),
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    let by: Vec<Verdict> = i.ruled_out.iter().map(|r| r.verdict).collect();
+    assert!(by.contains(&Verdict::Crash), "{:?}", i.ruled_out);
+    assert!(by.contains(&Verdict::Capacity), "{:?}", i.ruled_out);
+    assert!(by.contains(&Verdict::Latency), "{:?}", i.ruled_out);
+    assert!(!by.contains(&Verdict::Connectivity));
+    let cap = i
+        .ruled_out
+        .iter()
+        .find(|r| r.verdict == Verdict::Capacity)
+        .unwrap();
+    assert!(
+        cap.why.contains("never reached pm.max_children"),
+        "{}",
+        cap.why
+    );
+    assert!(cap.why.contains("1.0x the background"), "{}", cap.why);
+}
+
+#[test]
+fn a_reload_just_before_the_first_error_is_named_as_what_changed() {
+    let mut ev = vec![Event {
+        step: Some(MasterStep::Reload),
+        text: b"NOTICE: Reloading in progress ...".as_slice().into(),
+        ..fpm(-40, EventKind::FpmReload)
+    }];
+    for i in 0..10 {
+        failure(
+            &mut ev,
+            i * 2,
+            502,
+            "/",
+            i as usize,
+            Some(UpstreamKind::ConnectEacces),
+        );
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!(i.changes.len(), 1, "{:?}", i.changes);
+    assert_eq!(i.changes[0].seconds_before_first_error, 40);
+    assert_eq!(i.changes[0].file, "php-fpm.log");
+}
+
+/// Twenty lines of an error log pasted into a ticket: no access log, no
+/// background around them.
+#[test]
+fn a_pasted_excerpt_gets_a_diagnosis_never_an_empty_report() {
+    let excerpt = |n: i64| {
+        let mut ev = Vec::new();
+        for i in 0..n {
+            ev.push(Event {
+                upstream_kind: Some(UpstreamKind::ConnectRefused),
+                client: text("203.0.113.9"),
+                path: text("/"),
+                upstream: text("fastcgi://unix:/run/php/php8.2-fpm.sock:"),
+                file: 1,
+                line: i as u64 + 1,
+                ..at(i, EventKind::UpstreamError)
+            });
+        }
+        let cov = Coverage {
+            error: true,
+            ..Coverage::default()
+        };
+        let mut window = TimeRange::default();
+        window.add(Timestamp::from_unix(T0, 0));
+        window.add(Timestamp::from_unix(T0 + n, 0));
+        let input = Input {
+            events: ev,
+            files: vec!["paste.log".into(), "error.log".into()],
+            window,
+            coverage: cov,
+            ..Input::default()
+        };
+        analyze(&input, &Options::default())
+    };
+    let a = excerpt(20);
+    let i = only(&a);
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Connectivity, Cause::FpmDown)
+    );
+    assert_eq!(a.totals.status_502, 20);
+    assert_eq!(a.totals.gateway_errors, 20);
+    assert!(i.next_steps.iter().any(|s| s.contains("php-fpm log")));
+    // One line alone: a finding with its cause, not an empty report.
+    let b = excerpt(1);
+    assert!(b.incidents.is_empty());
+    assert_eq!(b.background.findings.len(), 1);
+    assert_eq!(b.background.findings[0].cause, Cause::FpmDown);
+}
