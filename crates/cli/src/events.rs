@@ -29,8 +29,12 @@ pub struct Events {
 
 /// What `baton report` sees by default: requests and edge requests only
 /// when they failed (`--all` adds the rest, which the correlator does not
-/// need).
+/// need), PHP messages only when they end a request (the rows have every
+/// one).
 fn of_interest(e: &Event) -> bool {
+    if !Collect::default().keeps(e) {
+        return false;
+    }
     match e.kind {
         Some(EventKind::Request) => e.status.is_some_and(|s| s == 499 || s >= 500),
         Some(EventKind::EdgeRequest) => e
@@ -48,6 +52,7 @@ pub fn gather(config: &Config, all: bool) -> Events {
             events: true,
             all_requests: all,
             all_edge: all,
+            all_php: true,
         },
     );
     // The correlator reads what `baton report` reads; with --all the

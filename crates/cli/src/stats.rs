@@ -17,7 +17,8 @@ use baton_logparse::summary::{
     summarize,
 };
 use baton_logparse::{
-    ByteCount, Collect, Compression, Detected, Format, ScanOptions, Timestamp, Zone, detect, time,
+    ByteCount, Collect, Compression, Detected, Format, PhpCounts, ScanOptions, Timestamp, Zone,
+    detect, time,
 };
 
 use crate::args::StatsFormat;
@@ -73,6 +74,18 @@ pub struct Stats {
     pub journal: Option<JournalSummary>,
     /// Inputs that could not be read at all, or were cut short.
     pub errors: Vec<InputError>,
+}
+
+impl Stats {
+    /// PHP messages by level from every source: nginx's FastCGI stderr
+    /// entries and php-fpm's worker output (its log and journals).
+    pub fn php_messages(&self) -> PhpCounts {
+        let mut c = self.error.php_messages;
+        if let Some(f) = &self.fpm {
+            c.merge(&f.php_messages);
+        }
+        c
+    }
 }
 
 /// An input whose format is known, waiting to be read.

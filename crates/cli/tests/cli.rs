@@ -118,9 +118,10 @@ fn stats_json_on_the_samples_matches_the_oracle() {
     // full, 2 socket missing, 1 read timeout, 4 resets at [error] (a fifth
     // is an [info] client-side reset, and the one "prematurely closed" is
     // the client's, at [info]: neither is upstream), 2 no
-    // live upstreams, 1 too big header, and 7 FastCGI stderr entries
-    // (level error with an upstream: context, so upstream errors of kind
-    // `other`). Five `upstream server temporarily disabled` at [warn].
+    // live upstreams, 1 too big header. The 7 FastCGI stderr entries are
+    // PHP's stderr, not upstream errors (this test counted them as `other`
+    // before the contract's FastCGI rule). Five `upstream server
+    // temporarily disabled` at [warn].
     let ue: BTreeMap<String, u64> = serde_json::from_value(v["upstream_errors"].clone()).unwrap();
     let want: BTreeMap<String, u64> = [
         ("connect_refused", 5),
@@ -130,13 +131,29 @@ fn stats_json_on_the_samples_matches_the_oracle() {
         ("reset_by_peer", 4),
         ("no_live_upstreams", 2),
         ("too_big_header", 1),
-        ("other", 7),
     ]
     .into_iter()
     .map(|(k, n)| (k.to_string(), n))
     .collect();
     assert_eq!(ue, want);
     assert_eq!(v["upstream_warnings"], 5);
+    // PHP messages from every source. nginx's stderr entries: warn.php's 2
+    // warnings and a deprecation (one entry), fatal.php and memory.php,
+    // long.php's warning, stderr.php's bare error_log() message and 2
+    // "Primary script unknown" (`other`). php-fpm's worker output: the
+    // same PHP messages again, one a record, but no "Primary script
+    // unknown" (php-fpm sends that to nginx only).
+    let php: BTreeMap<String, u64> = serde_json::from_value(v["php_messages"].clone()).unwrap();
+    let want: BTreeMap<String, u64> = [
+        ("fatal", 2 + 2),
+        ("warning", 3 + 3),
+        ("deprecated", 1 + 1),
+        ("other", 3 + 1),
+    ]
+    .into_iter()
+    .map(|(k, n)| (k.to_string(), n))
+    .collect();
+    assert_eq!(php, want);
     let error = files
         .iter()
         .find(|f| f["path"] == "testdata/sample/error.log")
@@ -318,6 +335,13 @@ fn text_output_names_files_and_counts() {
     );
     assert!(text.contains("lines 151  parsed 151  skipped 0"), "{text}");
     assert!(text.contains("connect_eagain 7"), "{text}");
+    // 7 FastCGI stderr entries: PHP messages, not upstream errors.
+    assert!(text.contains("upstream errors: 22\n"), "{text}");
+    assert!(!text.contains("other 7"), "{text}");
+    assert!(
+        text.contains("PHP messages: 9 (fatal 2, warning 3, deprecated 1, other 3)"),
+        "{text}"
+    );
 }
 
 #[test]

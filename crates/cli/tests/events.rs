@@ -345,6 +345,104 @@ fn fpm_and_kernel_events() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// PHP's stderr, as nginx passes it on and as php-fpm's workers write it:
+/// `php_message` rows with their level, never `upstream_error` rows.
+#[test]
+fn php_messages_are_their_own_rows() {
+    let dir = tempdir("php");
+    std::fs::write(
+        dir.join("error.log"),
+        "2026/11/24 11:16:55 [error] 31577#31577: *30 FastCGI sent in stderr: \"PHP message: PHP Warning:  Undefined array key \"missing_key\" in /var/www/shop/public/warn.php on line 3; PHP message: PHP Deprecated:  legacy plugin hook 'wp_head' is deprecated, use 'wp_body_open' in /var/www/shop/public/warn.php on line 4\" while reading response header from upstream, client: 127.0.0.1, server: shop.example.test, request: \"GET /warn.php HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/lab/php-fpm-www.sock:\", host: \"127.0.0.1:8080\"\n\
+         2026/11/24 11:17:00 [error] 31577#31577: *58 connect() to unix:/tmp/lab/php-fpm-www.sock failed (11: Resource temporarily unavailable) while connecting to upstream, client: 127.0.0.1, server: shop.example.test, request: \"GET /slow.php?s=4&n=11 HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/lab/php-fpm-www.sock:\", host: \"127.0.0.1:8080\"\n\
+         2026/11/24 11:17:03 [error] 31577#31577: *64 FastCGI sent in stderr: \"PHP message: PHP Notice:  Undefined index: rate in /var/www/shop/public/wp-content/themes/storefront/inc/cart.php on line 12; PHP message: PHP Fatal error:  Uncaught Error: Call to undefined function acme_ship_quote() in /var/www/shop/public/wp-content/plugins/acme-shipping/src/Quote.php:88\n\
+         Stack trace:\n\
+         #0 {main}\n  thrown in /var/www/shop/public/wp-content/plugins/acme-shipping/src/Quote.php on line 88\" while reading response header from upstream, client: 10.0.0.8, server: shop.example.test, request: \"POST /wp-admin/admin-ajax.php?action=acme_quote HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/lab/php-fpm-www.sock:\", host: \"shop.example.test\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("php-fpm.log"),
+        "[24-Nov-2026 11:16:51] NOTICE: fpm is running, pid 31544\n\
+         [24-Nov-2026 11:16:55] WARNING: [pool www] child 31545 said into stderr: \"NOTICE: PHP message: PHP Deprecated:  legacy plugin hook 'wp_head' is deprecated, use 'wp_body_open' in /var/www/shop/public/wp-content/mu-plugins/legacy-hooks.php on line 4\"\n\
+         [24-Nov-2026 11:16:55] WARNING: [pool www] child 31545 said into stderr: \"worker diagnostic: cache miss for key=user:42\"\n\
+         [24-Nov-2026 11:17:04] WARNING: [pool www] child 31546 said into stderr: \"NOTICE: PHP message: PHP Fatal error:  Allowed memory size of 268435456 bytes exhausted (tried to allocate 20480 bytes) in /var/www/shop/public/wp-includes/class-wpdb.php on line 2349\"\n",
+    )
+    .unwrap();
+    let rows = rows(ok(&baton_in(&dir, &["events", "error.log", "php-fpm.log"])));
+    let kinds: Vec<(&str, &str, Option<&str>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap(),
+                r["kind"].as_str().unwrap(),
+                r["fields"]["level"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("php-fpm.log", "fpm_restart", None),
+            ("error.log", "php_message", Some("warning")),
+            ("php-fpm.log", "php_message", Some("deprecated")),
+            ("error.log", "upstream_error", None),
+            ("error.log", "php_message", Some("fatal")),
+            ("php-fpm.log", "php_message", Some("fatal")),
+        ]
+    );
+    // The nginx entry: the fatal error outranks the notice before it; its
+    // file, line and plugin; the request it cut short, joinable like an
+    // upstream error's.
+    let r = &rows[4];
+    assert!(r["upstream_kind"].is_null());
+    assert_eq!(r["plugin"], "acme-shipping");
+    assert_eq!(
+        (&r["path"], &r["action"], &r["client"]),
+        (
+            &"/wp-admin/admin-ajax.php".into(),
+            &"acme_quote".into(),
+            &"10.0.0.8".into()
+        )
+    );
+    assert_eq!(r["fields"]["fatal"], true);
+    assert_eq!(
+        r["fields"]["object"],
+        "/var/www/shop/public/wp-content/plugins/acme-shipping/src/Quote.php"
+    );
+    assert_eq!(r["fields"]["number"], 88);
+    assert_eq!(r["fields"]["connection"], 64);
+    assert_eq!(r["fields"]["code"], "plugin");
+    // warn.php lies outside wp-content: no plugin.
+    assert!(rows[1]["plugin"].is_null());
+    assert_eq!(rows[1]["fields"]["number"], 3);
+    // php-fpm's worker: pool and pid; a mu-plugin's deprecation; core's
+    // memory exhaustion has no plugin.
+    let r = &rows[2];
+    assert_eq!((&r["pool"], &r["pid"]), (&"www".into(), &31545.into()));
+    assert_eq!(r["plugin"], "legacy-hooks");
+    assert_eq!(r["fields"]["code"], "mu_plugin");
+    let r = &rows[5];
+    assert!(r["plugin"].is_null());
+    assert_eq!(r["fields"]["fatal"], true);
+    assert_eq!(r["fields"]["number"], 2349);
+
+    // stats: the handoff failure is the only upstream error; PHP messages
+    // from both logs by level.
+    let out = baton_in(
+        &dir,
+        &["stats", "--format", "json", "error.log", "php-fpm.log"],
+    );
+    let v: Value = serde_json::from_slice(ok(&out)).unwrap();
+    assert_eq!(
+        v["upstream_errors"],
+        serde_json::json!({"connect_eagain": 1})
+    );
+    assert_eq!(
+        v["php_messages"],
+        serde_json::json!({"fatal": 2, "warning": 1, "notice": 1, "deprecated": 2})
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A JSON value as the CSV writes it.
 fn csv_text(v: &Value) -> String {
     match v {

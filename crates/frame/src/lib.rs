@@ -37,7 +37,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use baton_correlate::Incident;
-use baton_correlate::engine::escape;
+use baton_correlate::escape;
 use baton_logparse::{Event, Format, Timestamp, Zone};
 
 #[cfg(feature = "polars")]
@@ -205,6 +205,7 @@ impl Table {
                 object: text(&e.object),
                 step: e.step.map(|s| s.as_str()),
                 fatal: e.fatal.then_some(true),
+                level: e.php_level.map(|l| l.as_str()),
                 number: e.number,
                 code: e.code.map(|c| c.as_str()),
                 frame: text(&e.frame),
@@ -269,7 +270,8 @@ pub struct Row {
     pub pool: Option<String>,
     /// The signal a child died on.
     pub signal: Option<String>,
-    /// The slow trace's culprit (plugin/theme slug or file).
+    /// The slow trace's culprit (plugin/theme slug or file), or the
+    /// plugin/theme of a PHP message's file.
     pub plugin: Option<String>,
     /// What the culprit was doing (`database`, `external_call`, ...).
     pub call: Option<&'static str>,
@@ -312,11 +314,16 @@ pub struct Fields {
     /// A PHP fatal error or memory exhaustion is in the record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fatal: Option<bool>,
+    /// A PHP message's level (`fatal`, `parse`, `warning`, `notice`,
+    /// `deprecated`, `other`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<&'static str>,
     /// A number the message carries: `pm.max_children`, an exit code, a
     /// signal number, an OOM victim's anon-rss in kB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<i64>,
-    /// Where a slow trace's culprit lives (`plugin`, `theme`, `core`, ...).
+    /// Where a slow trace's culprit (or a PHP message's file) lives
+    /// (`plugin`, `theme`, `core`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<&'static str>,
     /// The culprit's frame as printed.

@@ -4,20 +4,23 @@
 //!
 //! Only records of interest become events: gateway errors and other 5xx
 //! and 499 requests (every request with [`Collect::all_requests`]),
-//! upstream errors and warnings, FPM events, slowlog traces, kernel OOM
-//! kills and segfaults, edge requests. Memory grows with them, not with the
-//! number of lines. Request volume is kept as [`Traffic`]: per-minute
+//! upstream errors and warnings, FPM events, PHP fatal and parse errors
+//! (every PHP message with [`Collect::all_php`]), slowlog traces, kernel
+//! OOM kills and segfaults, edge requests. Memory grows with them, not
+//! with the number of lines. Request volume is kept as [`Traffic`]: per-minute
 //! counts with bounded top-k paths.
 
 use std::collections::BTreeMap;
 
 use crate::cloudflare::EdgeRecord;
 use crate::fpm::slowlog::{CallKind, CodeKind, SlowlogRecord};
+use crate::fpm::slowlog::{attribute, wp_root_of};
 use crate::fpm::{ExitStatus, FpmEvent, Master, signal_name};
 use crate::journal::{JournalEvent, JournalRecord, UnitAction};
 use crate::kernel::KernelEvent;
 use crate::nginx::access::AccessRecord;
-use crate::nginx::error::{ErrorRecord, Level, UpstreamClass, UpstreamKind};
+use crate::nginx::error::{ErrorRecord, PhpMessage, UpstreamClass, UpstreamKind};
+use crate::php::PhpLevel;
 use crate::time::Timestamp;
 
 /// Raw log bytes (not necessarily UTF-8; escape them to show them).
@@ -49,8 +52,7 @@ pub enum EventKind {
     FpmRestart,
     /// The FPM master reloaded.
     FpmReload,
-    /// Other FPM messages at warning or above (PHP fatal errors in worker
-    /// output, startup failures).
+    /// Other FPM messages at warning or above (startup failures).
     FpmOther,
     /// A slowlog trace.
     SlowlogTrace,
@@ -61,11 +63,15 @@ pub enum EventKind {
     /// A Cloudflare edge request (gateway errors only, unless every
     /// request is asked for).
     EdgeRequest,
+    /// A PHP message: an nginx `FastCGI sent in stderr` entry (one event
+    /// per entry, at the level of its most severe message), or php-fpm
+    /// worker output carrying one.
+    PhpMessage,
 }
 
 impl EventKind {
     /// Every kind, in the contract's order.
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::Request,
         EventKind::UpstreamError,
         EventKind::UpstreamWarning,
@@ -81,6 +87,7 @@ impl EventKind {
         EventKind::KernelOomKill,
         EventKind::KernelSegfault,
         EventKind::EdgeRequest,
+        EventKind::PhpMessage,
     ];
 
     /// The contract's name.
@@ -101,6 +108,7 @@ impl EventKind {
             EventKind::KernelOomKill => "kernel_oom_kill",
             EventKind::KernelSegfault => "kernel_segfault",
             EventKind::EdgeRequest => "edge_request",
+            EventKind::PhpMessage => "php_message",
         }
     }
 }
@@ -166,9 +174,11 @@ pub struct Event {
     pub pool: Option<Text>,
     /// The signal a child died on (`SIGSEGV`).
     pub signal: Option<Box<str>>,
-    /// The culprit's plugin/theme slug or file (slowlog traces).
+    /// The culprit's plugin/theme slug or file (slowlog traces); the
+    /// plugin, mu-plugin or theme of a PHP message's file.
     pub plugin: Option<Text>,
-    /// Where the culprit lives (slowlog traces).
+    /// Where the culprit lives (slowlog traces), or a PHP message's file
+    /// (with `plugin`: only under `wp-content`).
     pub code: Option<CodeKind>,
     /// What the culprit was doing (slowlog traces).
     pub call: Option<CallKind>,
@@ -188,14 +198,19 @@ pub struct Event {
     pub origin_status: Option<u16>,
     /// A process name (kernel OOM victims and segfaulting processes).
     pub process: Option<Text>,
-    /// The object a segfault happened in (`libphp.so`), or the script of a
-    /// slow request.
+    /// The object a segfault happened in (`libphp.so`), the script of a
+    /// slow request, or the PHP file a PHP message names.
     pub object: Option<Text>,
     /// The FPM master's step (restart and reload events).
     pub step: Option<MasterStep>,
-    /// A PHP fatal error or memory exhaustion is in the record.
+    /// A PHP fatal error, memory exhaustion or the execution time limit is
+    /// in the record (see [`crate::php::is_fatal`]).
     pub fatal: bool,
-    /// A number the message carries: `pm.max_children`, an exit code.
+    /// The level of a PHP message (of its most severe one, for an nginx
+    /// entry carrying several).
+    pub php_level: Option<PhpLevel>,
+    /// A number the message carries: `pm.max_children`, an exit code, the
+    /// line of a PHP message's file.
     pub number: Option<i64>,
     /// The record's first line, cut at [`TEXT_MAX`] bytes.
     pub text: Text,
@@ -328,21 +343,18 @@ pub fn from_access(r: &AccessRecord<'_>, line: u64, raw: &[u8]) -> Event {
     }
 }
 
-/// An error-log entry as an event, when it is an upstream error or
-/// warning, or carries a PHP fatal error; `None` otherwise.
+/// An error-log entry as an event: an upstream error or warning, or a
+/// FastCGI stderr entry ([`EventKind::PhpMessage`]); `None` otherwise.
 pub fn from_error(r: &ErrorRecord<'_>, line: u64, raw: &[u8]) -> Option<Event> {
-    let fatal = r.php.is_some_and(|p| is_fatal(p.level, p.text));
     let (kind, upstream_kind) = match r.upstream_class {
+        _ if r.fastcgi_stderr => (EventKind::PhpMessage, None),
         UpstreamClass::Error(k) => (EventKind::UpstreamError, Some(k)),
         UpstreamClass::Warning => (EventKind::UpstreamWarning, None),
-        UpstreamClass::None if fatal && r.level >= Level::Error => {
-            (EventKind::UpstreamError, Some(UpstreamKind::Other))
-        }
         UpstreamClass::None => return None,
     };
     let ctx = r.context();
     let (method, path, query) = ctx.request.map(split_request_line).unwrap_or_default();
-    Some(Event {
+    let mut e = Event {
         time: Some(r.time),
         line,
         kind: Some(kind),
@@ -354,18 +366,33 @@ pub fn from_error(r: &ErrorRecord<'_>, line: u64, raw: &[u8]) -> Option<Event> {
         upstream_kind,
         upstream: ctx.upstream.map(text),
         connection: r.connection,
-        fatal,
-        object: r.php.and_then(|p| p.file).map(text),
-        number: r.php.and_then(|p| p.line).map(i64::from),
         text: first_line(raw),
         ..Event::default()
-    })
+    };
+    if r.fastcgi_stderr {
+        e.php_level = r.php_level();
+        set_php(&mut e, r.php.as_ref());
+    }
+    Some(e)
 }
 
-fn is_fatal(level: &[u8], message: &[u8]) -> bool {
-    level.starts_with(b"Fatal")
-        || memchr::memmem::find(message, b"Allowed memory size").is_some()
-        || memchr::memmem::find(message, b"Maximum execution time").is_some()
+/// A PHP message's facts on its event: whether it is fatal, its file and
+/// line, and the plugin or theme the file belongs to.
+fn set_php(e: &mut Event, php: Option<&PhpMessage<'_>>) {
+    e.fatal = e.php_level == Some(PhpLevel::Fatal);
+    let Some(file) = php.and_then(|p| p.file) else {
+        return;
+    };
+    e.object = Some(text(file));
+    e.number = php.and_then(|p| p.line).map(i64::from);
+    let (code, name) = attribute(file, wp_root_of(file));
+    if matches!(
+        code,
+        CodeKind::Plugin | CodeKind::MuPlugin | CodeKind::Theme
+    ) {
+        e.code = Some(code);
+        e.plugin = Some(text(name));
+    }
 }
 
 /// An FPM message as an event (from the php-fpm log or a journal);
@@ -451,13 +478,14 @@ pub fn from_fpm(
         }
         FpmEvent::StartupFailure(_) => e.kind = Some(EventKind::FpmOther),
         FpmEvent::WorkerOutput(w) => {
-            if !(w.is_fatal() || w.is_memory_exhausted()) {
-                return None;
-            }
-            e.kind = Some(EventKind::FpmOther);
+            // Output that is no PHP message (a worker's own diagnostics)
+            // is routine.
+            let php = w.php.as_ref()?;
+            e.kind = Some(EventKind::PhpMessage);
             e.pool = w.pool.map(text);
             e.pid = w.pid;
-            e.fatal = true;
+            e.php_level = Some(php.php_level());
+            set_php(&mut e, Some(php));
         }
         FpmEvent::ChildStarted { .. } | FpmEvent::Other { .. } => return None,
     }
@@ -595,6 +623,22 @@ pub struct Collect {
     /// Every edge request becomes an event (else only gateway errors and
     /// origin failures).
     pub all_edge: bool,
+    /// Every PHP message becomes an event (else only fatal and parse
+    /// errors: the ones that end a request, which the correlator reads;
+    /// a site's notices and deprecations can outnumber its requests).
+    pub all_php: bool,
+}
+
+impl Collect {
+    /// Whether `e` is kept: PHP messages below `parse` only with
+    /// [`Collect::all_php`]; every other event.
+    #[inline]
+    pub fn keeps(&self, e: &Event) -> bool {
+        self.all_php
+            || e.kind != Some(EventKind::PhpMessage)
+            || e.fatal
+            || e.php_level.is_some_and(|l| l <= PhpLevel::Parse)
+    }
 }
 
 /// How many paths each minute of [`Traffic`] keeps.

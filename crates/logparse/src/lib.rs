@@ -33,6 +33,7 @@ pub mod journal;
 mod json;
 pub mod kernel;
 pub mod nginx;
+pub mod php;
 pub mod scan;
 pub mod summary;
 pub mod time;
@@ -44,8 +45,9 @@ pub use crate::event::{Collect, Event, EventKind, Traffic};
 pub use crate::frame::{Lines, Loc, RecordParser};
 pub use crate::nginx::access::{AccessParser, AccessRecord, ValueList};
 pub use crate::nginx::error::{
-    ErrorParser, ErrorRecord, Level, Phase, UpstreamClass, UpstreamKind,
+    ErrorParser, ErrorRecord, Level, Phase, PhpMessage, UpstreamClass, UpstreamKind,
 };
+pub use crate::php::{PhpCounts, PhpLevel};
 pub use crate::scan::{ScanOptions, Scanned, Sink, SkipSample, Tally, scan_reader, scan_slice};
 pub use crate::summary::{AccessSummary, ErrorSummary, FileSummary};
 pub use crate::time::{LocalResolver, Timestamp, Zone};

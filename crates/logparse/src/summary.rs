@@ -18,6 +18,7 @@ use crate::journal::{JournalParser, JournalRecord, JournalSummary};
 use crate::kernel::{KernelParser, KernelRecord, KernelSummary};
 use crate::nginx::access::{AccessParser, AccessRecord};
 use crate::nginx::error::{ErrorParser, ErrorRecord, UpstreamClass, UpstreamKind};
+use crate::php::PhpCounts;
 use crate::scan::{ScanOptions, Sink, Tally, scan_reader};
 use crate::time::{Timestamp, Zone};
 
@@ -126,6 +127,11 @@ pub struct ErrorSummary {
     pub upstream_errors: [u64; UpstreamKind::ALL.len()],
     /// Upstream lines at `warn`.
     pub upstream_warnings: u64,
+    /// `FastCGI sent in stderr` entries (never upstream errors).
+    pub fastcgi_stderr: u64,
+    /// The PHP messages of those entries, by level (an entry may carry
+    /// several).
+    pub php_messages: PhpCounts,
     /// Times seen.
     pub range: TimeRange,
 }
@@ -138,6 +144,8 @@ impl ErrorSummary {
             *a += b;
         }
         self.upstream_warnings += other.upstream_warnings;
+        self.fastcgi_stderr += other.fastcgi_stderr;
+        self.php_messages.merge(&other.php_messages);
         self.range.merge(other.range);
     }
 
@@ -159,6 +167,10 @@ impl Sink<ErrorParser> for ErrorSummary {
             UpstreamClass::Error(k) => self.upstream_errors[k.index()] += 1,
             UpstreamClass::Warning => self.upstream_warnings += 1,
             UpstreamClass::None => {}
+        }
+        if r.fastcgi_stderr {
+            self.fastcgi_stderr += 1;
+            self.php_messages.merge(&r.php_counts);
         }
         self.range.add(r.time);
     }
@@ -485,8 +497,10 @@ impl Sink<ErrorParser> for Collecting<ErrorSummary> {
 
     #[inline]
     fn record_raw(&mut self, r: ErrorRecord<'_>, loc: Loc, raw: &[u8]) {
-        if r.upstream_class != UpstreamClass::None || r.php.is_some() {
-            self.events.extend(event::from_error(&r, loc.line, raw));
+        if r.upstream_class != UpstreamClass::None || r.fastcgi_stderr {
+            let collect = self.collect;
+            self.events
+                .extend(event::from_error(&r, loc.line, raw).filter(|e| collect.keeps(e)));
         }
         self.summary.record(r, loc);
     }
@@ -503,8 +517,9 @@ impl Sink<FpmLogParser> for Collecting<FpmSummary> {
     }
 
     fn record_raw(&mut self, r: FpmRecord<'_>, loc: Loc, raw: &[u8]) {
+        let collect = self.collect;
         self.events
-            .extend(event::from_fpm(&r.event, r.time, loc.line, raw));
+            .extend(event::from_fpm(&r.event, r.time, loc.line, raw).filter(|e| collect.keeps(e)));
         self.summary.record(r, loc);
     }
 
@@ -565,8 +580,10 @@ impl Sink<JournalParser> for Collecting<JournalSummary> {
 
     fn record_raw(&mut self, r: JournalRecord<'_>, loc: Loc, raw: &[u8]) {
         let mut scratch = std::mem::take(&mut self.scratch);
-        self.events
-            .extend(event::from_journal(&r, loc.line, raw, &mut scratch));
+        let collect = self.collect;
+        self.events.extend(
+            event::from_journal(&r, loc.line, raw, &mut scratch).filter(|e| collect.keeps(e)),
+        );
         self.scratch = scratch;
         self.summary.record(r, loc);
     }

@@ -6,7 +6,7 @@ use baton_logparse::frame::count_lines;
 use baton_logparse::scan::{ScanOptions, Sink, Tally, scan_slice};
 use baton_logparse::time::parse_iso8601;
 use baton_logparse::{
-    ErrorParser, ErrorRecord, ErrorSummary, Loc, RecordParser, SkipReason, UpstreamClass,
+    ErrorParser, ErrorRecord, ErrorSummary, Loc, PhpLevel, RecordParser, SkipReason, UpstreamClass,
     UpstreamKind, Zone,
 };
 use proptest::prelude::*;
@@ -184,9 +184,13 @@ fn beats_error_log() {
         assert_eq!(text(after_message_start(rec, r)), e["message"]);
     }
     // The FastCGI entry spans 3 physical lines; its quote never closes.
+    // It is PHP's stderr, not an upstream error: three warnings, one per
+    // physical line, the first one kept.
     let (loc, _, r) = &recs[2];
     assert_eq!(loc.lines, 3);
-    assert_eq!(r.upstream_class, UpstreamClass::Error(UpstreamKind::Other));
+    assert_eq!(r.upstream_class, UpstreamClass::None);
+    assert!(r.fastcgi_stderr);
+    assert_eq!(r.php_counts.non_zero(), [(PhpLevel::Warning, 3)]);
     let php = r.php.unwrap();
     assert_eq!(
         (text(php.level), php.file.map(text), php.line),
@@ -504,9 +508,10 @@ fn lab_phase_a_counts_match_ground_truth() {
     // saturation: 7 x (11: Resource temporarily unavailable);
     // timeout504: 1 x upstream timed out while reading response header;
     // segv, sigkill, terminate, oom: 4 x recv() 104;
-    // php_errors: bigheader -> 1 x too big header, and 7 FastCGI stderr
+    // php_errors: bigheader -> 1 x too big header; the 7 FastCGI stderr
     //   entries (2 x "Primary script unknown" from basic, warn, fatal,
-    //   memory, stderr, long) -> `other` by the FastCGI rule;
+    //   memory, stderr, long) are PHP messages, not upstream errors (they
+    //   were `other` before the contract's FastCGI rule);
     // upstream_errors: missing socket + mixed pool -> 2 x [crit] (2: ...);
     //   refused 1 + dead pool 2 + proxy 2 -> 5 x (111: ...); dead pool
     //   b and c -> 2 x no live upstreams; 5 x [warn] temporarily disabled.
@@ -520,10 +525,23 @@ fn lab_phase_a_counts_match_ground_truth() {
             ("reset_by_peer", 4),
             ("no_live_upstreams", 2),
             ("too_big_header", 1),
-            ("other", 7),
         ]
     );
     assert_eq!(s.upstream_warnings, 5);
+    // The PHP messages of those 7 entries: warn.php holds 2 warnings and a
+    // deprecation joined by `; `; fatal.php (4 physical lines) and
+    // memory.php 1 fatal each; long.php 1 warning; the 2 "Primary script
+    // unknown" and stderr.php's bare error_log() message are `other`.
+    assert_eq!(s.fastcgi_stderr, 7);
+    assert_eq!(
+        s.php_messages.non_zero(),
+        [
+            (PhpLevel::Fatal, 2),
+            (PhpLevel::Warning, 3),
+            (PhpLevel::Deprecated, 1),
+            (PhpLevel::Other, 3),
+        ]
+    );
     // 151 lines, all parsed (3 hold raw binary requests with NUL bytes);
     // the PHP fatal error spans 4 lines, so 148 entries.
     assert_eq!((t.lines, t.parsed, t.skipped()), (151, 151, 0));
@@ -559,6 +577,136 @@ fn lab_phase_c_counts_match_ground_truth() {
     assert_eq!(kinds(&s), [("reset_by_peer", 2)]);
     assert_eq!(s.upstream_warnings, 0);
     assert_eq!((t.lines, t.parsed, s.entries), (19, 19, 19));
+}
+
+/// An error log of a WordPress shop: PHP's stderr passed on by nginx (real
+/// shapes: the lab's `warn.php` joined by `; `, the beats fixture's
+/// messages on continuation lines, a fatal error with its stack trace)
+/// between handoff failures.
+const SHOP: &[u8] = b"2026/11/24 11:16:54 [error] 31577#31577: *23 FastCGI sent in stderr: \"Primary script unknown\" while reading response header from upstream, client: 127.0.0.1, server: shop.example.test, request: \"GET /wp-login-missing.php HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/lab/php-fpm-www.sock:\", host: \"127.0.0.1:8080\"
+2026/11/24 11:16:55 [error] 31577#31577: *30 FastCGI sent in stderr: \"PHP message: PHP Warning:  Undefined array key \"missing_key\" in /var/www/shop/public/warn.php on line 3; PHP message: PHP Deprecated:  legacy plugin hook 'wp_head' is deprecated, use 'wp_body_open' in /var/www/shop/public/warn.php on line 4; PHP message: PHP Warning:  Undefined variable $undefined_variable in /var/www/shop/public/warn.php on line 5\" while reading response header from upstream, client: 127.0.0.1, server: shop.example.test, request: \"GET /warn.php HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/lab/php-fpm-www.sock:\", host: \"127.0.0.1:8080\"
+2026/11/24 11:17:00 [error] 31577#31577: *58 connect() to unix:/tmp/lab/php-fpm-www.sock failed (11: Resource temporarily unavailable) while connecting to upstream, client: 127.0.0.1, server: shop.example.test, request: \"GET /slow.php?s=4&n=11 HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/lab/php-fpm-www.sock:\", host: \"127.0.0.1:8080\"
+2026/11/24 11:17:02 [error] 31577#31577: *61 FastCGI sent in stderr: \"PHP message: PHP Notice:  Function wpdb::prepare was called incorrectly in /var/www/shop/public/wp-includes/functions.php on line 6085
+PHP message: PHP Deprecated:  Creation of dynamic property WC_Shipping_Zone::$meta is deprecated in /var/www/shop/public/wp-content/plugins/woocommerce/includes/class-wc-shipping-zone.php on line 41\" while reading upstream, client: 10.0.0.7, server: shop.example.test, request: \"GET /checkout/ HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/lab/php-fpm-www.sock:\", host: \"shop.example.test\"
+2026/11/24 11:17:03 [error] 31577#31577: *64 FastCGI sent in stderr: \"PHP message: PHP Warning:  Undefined array key \"rate\" in /var/www/shop/public/wp-content/themes/storefront/inc/cart.php on line 12; PHP message: PHP Fatal error:  Uncaught Error: Call to undefined function acme_ship_quote() in /var/www/shop/public/wp-content/plugins/acme-shipping/src/Quote.php:88
+Stack trace:
+#0 /var/www/shop/public/wp-includes/class-wp-hook.php(324): acme_quote()
+#1 {main}
+  thrown in /var/www/shop/public/wp-content/plugins/acme-shipping/src/Quote.php on line 88\" while reading response header from upstream, client: 10.0.0.8, server: shop.example.test, request: \"POST /wp-admin/admin-ajax.php?action=acme_quote HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/lab/php-fpm-www.sock:\", host: \"shop.example.test\"
+2026/11/24 11:17:40 [error] 31577#31577: *138 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1, server: shop.example.test, request: \"GET /timeout/x?s=5 HTTP/1.1\", upstream: \"fastcgi://unix:/tmp/lab/php-fpm-www.sock\", host: \"127.0.0.1:8080\"
+";
+
+#[test]
+fn php_messages_are_counted_by_level_and_are_no_upstream_errors() {
+    use baton_logparse::summary::Collecting;
+    use baton_logparse::{Collect as Keep, EventKind};
+    let (s, t) = summary(SHOP);
+    // 11 physical lines, every one parsed: the continuation lines of the
+    // stderr entries count as parsed lines.
+    assert_eq!((t.lines, t.parsed, t.skipped()), (11, 11, 0));
+    assert_eq!(t.lines, t.parsed + t.skipped());
+    assert_eq!(s.entries, 6);
+    // Only the two handoff failures are upstream errors.
+    assert_eq!(kinds(&s), [("connect_eagain", 1), ("timed_out", 1)]);
+    assert_eq!(s.fastcgi_stderr, 4);
+    assert_eq!(
+        s.php_messages.non_zero(),
+        [
+            (PhpLevel::Fatal, 1),
+            (PhpLevel::Warning, 3),
+            (PhpLevel::Notice, 1),
+            (PhpLevel::Deprecated, 2),
+            (PhpLevel::Other, 1),
+        ]
+    );
+    // The same counts in small parallel chunks.
+    let par = ScanOptions {
+        chunk_size: 1,
+        parallel: true,
+        ..ScanOptions::default()
+    };
+    let (sp, tp) = scan_slice(
+        SHOP,
+        0,
+        &ErrorParser::new(Zone::UTC),
+        &par,
+        &ErrorSummary::default,
+    );
+    assert_eq!((sp, tp), (s.clone(), t.clone()));
+
+    // Events: one per entry, at its most severe level.
+    let keep = Keep {
+        events: true,
+        all_php: true,
+        ..Keep::default()
+    };
+    let (c, _) = scan_slice(
+        SHOP,
+        0,
+        &ErrorParser::new(Zone::UTC),
+        &sequential(),
+        &|| Collecting::new(ErrorSummary::default(), keep),
+    );
+    let kinds: Vec<(&str, Option<&str>, u64)> = c
+        .events
+        .iter()
+        .map(|e| (e.kind_str(), e.php_level.map(|l| l.as_str()), e.line))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("php_message", Some("other"), 1),
+            ("php_message", Some("warning"), 2),
+            ("upstream_error", None, 3),
+            ("php_message", Some("notice"), 4),
+            ("php_message", Some("fatal"), 6),
+            ("upstream_error", None, 11),
+        ]
+    );
+    // The fatal error: its file and line, its plugin, and the request's
+    // join keys as the upstream errors have them.
+    let f = &c.events[4];
+    assert!(f.fatal);
+    assert_eq!(f.kind, Some(EventKind::PhpMessage));
+    assert_eq!(f.upstream_kind, None);
+    assert_eq!(
+        f.object.as_deref(),
+        Some(&b"/var/www/shop/public/wp-content/plugins/acme-shipping/src/Quote.php"[..])
+    );
+    assert_eq!(f.number, Some(88));
+    assert_eq!(f.plugin.as_deref(), Some(&b"acme-shipping"[..]));
+    assert_eq!(f.connection, Some(64));
+    assert_eq!(f.path.as_deref(), Some(&b"/wp-admin/admin-ajax.php"[..]));
+    assert_eq!(f.action.as_deref(), Some(&b"acme_quote"[..]));
+    assert_eq!(f.client.as_deref(), Some(&b"10.0.0.8"[..]));
+    assert!(f.upstream.is_some());
+    // The warning of warn.php: its file is no plugin's.
+    let w = &c.events[1];
+    assert!(!w.fatal);
+    assert_eq!((w.number, w.plugin.as_deref()), (Some(3), None));
+    // The notice's file is core's; its deprecation (less severe) is counted
+    // but not the event's.
+    let n = &c.events[3];
+    assert_eq!(n.plugin, None);
+    assert_eq!(n.number, Some(6085));
+    // By default only the messages that end a request are kept.
+    let (c, _) = scan_slice(
+        SHOP,
+        0,
+        &ErrorParser::new(Zone::UTC),
+        &sequential(),
+        &|| {
+            Collecting::new(
+                ErrorSummary::default(),
+                Keep {
+                    events: true,
+                    ..Keep::default()
+                },
+            )
+        },
+    );
+    let lines: Vec<u64> = c.events.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [3, 6, 11]);
 }
 
 /// Single-line entries of the lab and peers, for the property tests.

@@ -11,7 +11,7 @@ use baton_logparse::fpm::{
 };
 use baton_logparse::frame::count_lines;
 use baton_logparse::scan::{ScanOptions, Sink, Tally, scan_reader, scan_slice};
-use baton_logparse::{Loc, RecordParser, SkipReason, Zone};
+use baton_logparse::{Loc, PhpLevel, RecordParser, SkipReason, Zone};
 use proptest::prelude::*;
 
 macro_rules! data {
@@ -118,6 +118,19 @@ fn lab_phase_a() {
     assert_eq!((s.restarts, s.reloads), (1, 1));
     assert_eq!(s.startup_failures, 0);
     assert_eq!((s.worker_output, s.php_fatal_errors), (11, 2));
+    // PHP messages by level: warn.php's 2 warnings and 1 deprecation,
+    // fatal.php and memory.php, the wrapped long.php warning (one record),
+    // stderr.php's bare error_log() message (`other`). The stack trace's
+    // lines and the worker's own diagnostic are no PHP message.
+    assert_eq!(
+        s.php_messages.non_zero(),
+        [
+            (PhpLevel::Fatal, 2),
+            (PhpLevel::Warning, 3),
+            (PhpLevel::Deprecated, 1),
+            (PhpLevel::Other, 1),
+        ]
+    );
     assert_eq!(s.untimed, 0);
     assert_eq!(
         rfc(s.range.first).as_deref(),
@@ -277,6 +290,7 @@ fn handwritten_lifecycle() {
     assert_eq!((s.restarts, s.reloads), (2, 1));
     assert_eq!(s.startup_failures, 2);
     assert_eq!((s.worker_output, s.php_fatal_errors, s.untimed), (2, 2, 2));
+    assert_eq!(s.php_messages.non_zero(), [(PhpLevel::Fatal, 2)]);
     let cycles: Vec<_> = s
         .cycles
         .iter()
@@ -349,6 +363,108 @@ fn handwritten_lifecycle() {
             text: b"oops, unknown child (21050) exited with code 1. Please open a bug report (https://github.com/php/php-src/issues)."
         }
     );
+}
+
+/// Worker output carrying a PHP message is a `php_message` event (it was
+/// `fpm_other`, fatal errors only): its level, whether it is fatal, its
+/// file, line and plugin, and the worker's pool and pid to join on.
+#[test]
+fn php_message_events_from_worker_output() {
+    use baton_logparse::summary::Collecting;
+    use baton_logparse::{Collect, EventKind};
+    let events = |buf: &[u8], collect: Collect| {
+        let p = FpmLogParser::new(Zone::UTC);
+        let (c, t) = scan_slice(buf, 0, &p, &sequential(), &|| {
+            Collecting::new(FpmSummary::default(), collect)
+        });
+        assert_eq!(t.lines, t.parsed + t.skipped());
+        c.events
+    };
+    let all = Collect {
+        events: true,
+        all_php: true,
+        ..Collect::default()
+    };
+    let php: Vec<(u64, Option<&str>, bool)> = events(PHASE_A, all)
+        .iter()
+        .filter(|e| e.kind == Some(EventKind::PhpMessage))
+        .map(|e| (e.line, e.php_level.map(|l| l.as_str()), e.fatal))
+        .collect();
+    assert_eq!(
+        php,
+        [
+            (4, Some("warning"), false),
+            (5, Some("deprecated"), false),
+            (6, Some("warning"), false),
+            (7, Some("fatal"), true),
+            (11, Some("fatal"), true),
+            (13, Some("other"), false),
+            (14, Some("warning"), false),
+        ]
+    );
+    let ev = events(PHASE_A, all);
+    let fatal = ev.iter().find(|e| e.line == 7).unwrap();
+    assert_eq!(
+        (
+            fatal.pool.as_deref(),
+            fatal.pid,
+            fatal.object.as_deref(),
+            fatal.number
+        ),
+        (
+            Some(&b"www"[..]),
+            Some(31545),
+            Some(&b"/var/www/shop/public/fatal.php"[..]),
+            Some(3)
+        )
+    );
+    assert!(ev.iter().all(|e| e.kind != Some(EventKind::FpmOther)));
+
+    // Undecorated output: the fatal error of a plugin, then memory
+    // exhaustion in core. By default only such fatal ones are kept.
+    let ev: Vec<_> = events(
+        LIFECYCLE,
+        Collect {
+            events: true,
+            ..Collect::default()
+        },
+    )
+    .into_iter()
+    .filter(|e| e.kind == Some(EventKind::PhpMessage))
+    .collect();
+    assert_eq!(ev.len(), 2);
+    assert_eq!((ev[0].line, ev[0].time, ev[0].pid), (11, None, None));
+    assert!(ev[0].fatal && ev[1].fatal);
+    assert_eq!(
+        (ev[0].plugin.as_deref(), ev[0].number),
+        (Some(&b"shop-sync"[..]), Some(42))
+    );
+    assert_eq!(
+        (
+            ev[1].plugin.as_deref(),
+            ev[1].object.as_deref(),
+            ev[1].number
+        ),
+        (
+            None,
+            Some(&b"/var/www/example.com/public/wp-includes/class-wpdb.php"[..]),
+            Some(2349)
+        )
+    );
+    // Warnings are kept only when every PHP message is asked for.
+    let default = events(
+        PHASE_A,
+        Collect {
+            events: true,
+            ..Collect::default()
+        },
+    );
+    let lines: Vec<u64> = default
+        .iter()
+        .filter(|e| e.kind == Some(EventKind::PhpMessage))
+        .map(|e| e.line)
+        .collect();
+    assert_eq!(lines, [7, 11]);
 }
 
 /// Totals across files add up.

@@ -27,6 +27,8 @@ struct StatsDoc<'a> {
     slowlog: Option<SlowlogDoc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kernel: Option<KernelDoc>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    php_messages: BTreeMap<&'static str, u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     edge: Option<EdgeDoc>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,6 +229,12 @@ pub fn stats(s: &Stats) -> impl Serialize + '_ {
             segfaults_php_fpm: k.segfaults_php_fpm,
             untimed: k.untimed,
         }),
+        php_messages: s
+            .php_messages()
+            .non_zero()
+            .into_iter()
+            .map(|(l, n)| (l.as_str(), n))
+            .collect(),
         edge: s.edge.as_ref().map(|e| EdgeDoc {
             requests: e.requests,
             status: e.status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),

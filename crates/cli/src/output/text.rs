@@ -98,6 +98,15 @@ pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
         }
         writeln!(out, "upstream warnings: {}", s.error.upstream_warnings)?;
     }
+    let php = s.php_messages();
+    if php.total() > 0 {
+        let levels: Vec<String> = php
+            .non_zero()
+            .iter()
+            .map(|(l, n)| format!("{} {n}", l.as_str()))
+            .collect();
+        writeln!(out, "PHP messages: {} ({})", php.total(), levels.join(", "))?;
+    }
     if let Some(f) = &s.fpm {
         let signals: Vec<String> = f
             .child_signals

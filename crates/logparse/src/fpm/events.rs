@@ -263,10 +263,16 @@ impl<'a> WorkerOutput<'a> {
         )
     }
 
-    /// Whether the PHP message is a fatal error (`Fatal error`, which
-    /// includes `Allowed memory size ... exhausted`).
+    /// Whether the PHP message is fatal (`Fatal error`, `Allowed memory
+    /// size ... exhausted`, `Maximum execution time ... exceeded`; see
+    /// [`crate::php::is_fatal`]).
     pub fn is_fatal(&self) -> bool {
-        self.php.is_some_and(|p| p.level == b"Fatal error")
+        self.php.is_some_and(|p| p.is_fatal())
+    }
+
+    /// The level of the PHP message, if the output carries one.
+    pub fn php_level(&self) -> Option<crate::php::PhpLevel> {
+        self.php.map(|p| p.php_level())
     }
 
     /// Whether the PHP message is `Allowed memory size of N bytes exhausted`.

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::frame::Loc;
+use crate::php::{PhpCounts, PhpLevel};
 use crate::scan::Sink;
 use crate::summary::TimeRange;
 use crate::time::Timestamp;
@@ -181,9 +182,11 @@ pub struct FpmSummary {
     pub startup_failures: u64,
     /// Worker-output records (one per record, however many lines).
     pub worker_output: u64,
-    /// Worker output carrying a PHP `Fatal error` (memory exhaustion
-    /// included).
+    /// Worker output carrying a fatal PHP message (`Fatal error`, memory
+    /// exhaustion, the execution time limit).
     pub php_fatal_errors: u64,
+    /// Worker output carrying a PHP message, by level (one per record).
+    pub php_messages: PhpCounts,
     /// Records without a time (undecorated worker output, or untimed
     /// journal lines).
     pub untimed: u64,
@@ -226,7 +229,10 @@ impl FpmSummary {
             }
             FpmEvent::WorkerOutput(w) => {
                 self.worker_output += 1;
-                self.php_fatal_errors += w.is_fatal() as u64;
+                if let Some(level) = w.php_level() {
+                    self.php_messages.add(level);
+                    self.php_fatal_errors += (level == PhpLevel::Fatal) as u64;
+                }
             }
             FpmEvent::Master(m) => self.master(m, time),
             FpmEvent::ChildStarted { .. } | FpmEvent::Other { .. } => {}
@@ -350,6 +356,7 @@ impl FpmSummary {
         self.startup_failures += o.startup_failures;
         self.worker_output += o.worker_output;
         self.php_fatal_errors += o.php_fatal_errors;
+        self.php_messages.merge(&o.php_messages);
         self.untimed += o.untimed;
         self.range.merge(o.range);
     }

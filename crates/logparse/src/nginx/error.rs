@@ -36,25 +36,30 @@
 //! Per `CONTRACT.md`, an entry is about the upstream when its phase (the
 //! text after the last ` while `) contains `upstream` (`connecting to
 //! upstream`, `reading response header from upstream`, `sending request to
-//! upstream`, `reading upstream`, ...), when it carries an `upstream:`
-//! context, or when it is a `FastCGI sent in stderr` entry. Such an entry is
-//! an [`UpstreamClass::Error`] at level `error` or above, an
-//! [`UpstreamClass::Warning`] at `warn`, and [`UpstreamClass::None`] below.
-//! The kind comes from nginx's own words (see [`UpstreamKind`]).
+//! upstream`, `reading upstream`, ...) or when it carries an `upstream:`
+//! context. Such an entry is an [`UpstreamClass::Error`] at level `error`
+//! or above, an [`UpstreamClass::Warning`] at `warn`, and
+//! [`UpstreamClass::None`] below. The kind comes from nginx's own words
+//! (see [`UpstreamKind`]).
 //!
 //! **FastCGI stderr rule.** `FastCGI sent in stderr: "..."` entries are
-//! logged at `error` with an `upstream:` context, so they are upstream
-//! errors. The quoted payload is what PHP wrote, not what nginx saw: it is
-//! excluded when the errno, phase and kind are read, so a PHP message that
-//! says "timed out" or "(111: ...)" never changes the kind. The kind is
-//! therefore `other` unless nginx's words outside the payload name a kind.
-//! The first PHP message of the payload is kept in [`ErrorRecord::php`].
+//! never upstream errors, whatever their level, phase and context: the
+//! quoted payload is PHP's stderr passed on
+//! ([`ErrorRecord::fastcgi_stderr`], [`UpstreamClass::None`]). The payload
+//! is what PHP wrote, not what nginx saw: errno and phase are read from
+//! nginx's words after it only, so a PHP message that says "timed out" or
+//! "(111: ...)" never shows as one. Each `PHP message: ` part of the
+//! payload (parts are joined by `; ` or by new lines) is counted by level
+//! in [`ErrorRecord::php_counts`] (a payload without one, such as
+//! `Primary script unknown`, counts as one message of level `other`), and
+//! the most severe one is kept in [`ErrorRecord::php`].
 
 use memchr::memmem;
 
 use crate::bytes::Byte;
 use crate::error::SkipReason;
 use crate::frame::RecordParser;
+use crate::php::{PhpCounts, PhpLevel};
 use crate::time::{LocalResolver, Timestamp, Zone, parse_naive_slash};
 
 #[cfg(test)]
@@ -221,7 +226,9 @@ pub enum UpstreamClass {
     Warning,
 }
 
-/// A PHP message carried in `FastCGI sent in stderr: "PHP message: ..."`.
+/// A PHP message carried in `FastCGI sent in stderr: "PHP message: ..."`
+/// (or in php-fpm's worker output). [`PhpMessage::php_level`] says its
+/// level.
 ///
 /// From `PHP message: PHP Fatal error:  Uncaught Error: boom in
 /// /var/www/a.php:3` the level is `Fatal error`, the text `Uncaught Error:
@@ -232,7 +239,7 @@ pub enum UpstreamClass {
 pub struct PhpMessage<'a> {
     /// `Fatal error`, `Warning`, `Notice`, `Parse error`, ... (without `PHP `).
     pub level: &'a [u8],
-    /// The message text (first PHP message of the entry).
+    /// The message text (its first line).
     pub text: &'a [u8],
     /// The PHP file named by ` in /path/file.php on line N` / `:N`, if any.
     pub file: Option<&'a [u8]>,
@@ -262,13 +269,26 @@ pub struct ErrorRecord<'a> {
     pub phase: Option<Phase>,
     /// Upstream classification.
     pub upstream_class: UpstreamClass,
-    /// The first PHP message of a FastCGI stderr entry.
+    /// A `FastCGI sent in stderr: "..."` entry: PHP's stderr passed on,
+    /// never an upstream error.
+    pub fastcgi_stderr: bool,
+    /// The most severe PHP message of a FastCGI stderr entry (the first of
+    /// its level).
     pub php: Option<PhpMessage<'a>>,
+    /// The PHP messages of a FastCGI stderr entry by level (all zero for
+    /// other entries).
+    pub php_counts: PhpCounts,
     /// The context after `, client: `, unparsed (see [`ErrorRecord::context`]).
     raw_context: Option<&'a [u8]>,
 }
 
 impl<'a> ErrorRecord<'a> {
+    /// The level of a FastCGI stderr entry: that of its most severe PHP
+    /// message; `None` for other entries.
+    pub fn php_level(&self) -> Option<PhpLevel> {
+        self.php_counts.most_severe()
+    }
+
     /// The context (`client: ..., server: ..., request: "...", ...`),
     /// parsed on each call: the fields are read only when asked for.
     pub fn context(&self) -> Context<'a> {
@@ -368,7 +388,6 @@ struct Finders {
     close_client: memmem::Finder<'static>,
     fastcgi: memmem::Finder<'static>,
     php_message: memmem::Finder<'static>,
-    php_next: memmem::Finder<'static>,
     colon_space: memmem::Finder<'static>,
     in_rev: memmem::FinderRev<'static>,
     on_line_rev: memmem::FinderRev<'static>,
@@ -386,7 +405,6 @@ impl Finders {
             close_client: memmem::Finder::new(b"\", client: "),
             fastcgi: memmem::Finder::new(FASTCGI),
             php_message: memmem::Finder::new(b"PHP message: "),
-            php_next: memmem::Finder::new(b"; PHP message: "),
             colon_space: memmem::Finder::new(b": "),
             in_rev: memmem::FinderRev::new(b" in "),
             on_line_rev: memmem::FinderRev::new(b" on line "),
@@ -547,7 +565,9 @@ impl RecordParser for ErrorParser {
             errno: None,
             phase: None,
             upstream_class: UpstreamClass::None,
+            fastcgi_stderr: false,
             php: None,
+            php_counts: PhpCounts::default(),
             raw_context: None,
         };
         // Everything read past the header starts at a `,` (the context's
@@ -595,21 +615,23 @@ impl ErrorParser {
         self.finders.upstream_key.find(ctx).is_some() && Context::parse(ctx).upstream.is_some()
     }
 
-    /// Fills errno, phase, the upstream class and the PHP message. The
+    /// Fills errno, phase, the upstream class and the PHP messages. The
     /// message holds no `(` or `w` before `mark`.
     #[inline]
     fn classify<'a>(&self, r: &mut ErrorRecord<'a>, mark: usize) {
         let msg = r.message;
-        // nginx's own words: for FastCGI stderr, what follows the payload.
-        let (words, mark, fastcgi) = match msg.strip_prefix(FASTCGI) {
-            Some(payload_and_tail) => {
-                let (payload, tail) = split_payload(&self.finders, payload_and_tail);
-                r.php = first_php_message(&self.finders, payload);
-                (tail, 0, true)
-            }
-            None => (msg, mark.min(msg.len()), false),
-        };
-        if mark == words.len() && !fastcgi {
+        if let Some(payload_and_tail) = msg.strip_prefix(FASTCGI) {
+            // PHP's stderr: counted as PHP messages, never an upstream
+            // error; errno and phase come from nginx's words after it.
+            let (payload, tail) = split_payload(&self.finders, payload_and_tail);
+            r.fastcgi_stderr = true;
+            (r.php, r.php_counts) = php_messages(&self.finders, payload);
+            r.errno = self.find_errno(tail);
+            r.phase = rfind_while(tail, 0).map(|i| Phase::from_action(&tail[i + 7..]));
+            return;
+        }
+        let (words, mark) = (msg, mark.min(msg.len()));
+        if mark == words.len() {
             // No errno, no phase: only the context can make it upstream.
             if r.level >= Level::Warn && r.raw_context.is_some_and(|c| self.has_upstream(c)) {
                 r.upstream_class = match r.level {
@@ -632,7 +654,7 @@ impl ErrorParser {
             (Some(Phase::SendingToClient) | None, _) => false,
             _ => true,
         };
-        if !(upstream_phase || fastcgi || r.raw_context.is_some_and(|c| self.has_upstream(c))) {
+        if !(upstream_phase || r.raw_context.is_some_and(|c| self.has_upstream(c))) {
             return;
         }
         r.upstream_class = match r.level {
@@ -708,19 +730,52 @@ fn split_payload<'a>(f: &Finders, s: &'a [u8]) -> (&'a [u8], &'a [u8]) {
     }
 }
 
-/// The first `PHP message: ` of a stderr payload, up to the next
-/// `; PHP message: `, line end or the end of the payload.
-fn first_php_message<'a>(f: &Finders, payload: &'a [u8]) -> Option<PhpMessage<'a>> {
-    let start = f.php_message.find(payload)? + 13;
-    let m = &payload[start..];
-    let mut end = memchr::memchr(b'\n', m).unwrap_or(m.len());
-    if let Some(i) = f.php_next.find(&m[..end]) {
-        end = i;
+/// The PHP messages of a stderr payload: the most severe (the first of its
+/// level) and the count by level. Each `PHP message: ` starts a message,
+/// which runs to the next one (without the `; ` or line end before it);
+/// only its first line is read. A payload without `PHP message: ` is one
+/// message: `PHP Level:  text` when it starts so, else a message of level
+/// `other` (`Primary script unknown`), kept only as a count.
+fn php_messages<'a>(f: &Finders, payload: &'a [u8]) -> (Option<PhpMessage<'a>>, PhpCounts) {
+    let mut counts = PhpCounts::default();
+    let mut best: Option<(PhpLevel, PhpMessage<'a>)> = None;
+    let mut next = f.php_message.find(payload);
+    if next.is_none() {
+        let m = first_line_of(payload);
+        let msg = m.starts_with(b"PHP ").then(|| php_message_of(f, m));
+        let level = msg.map_or(PhpLevel::Other, |m| m.php_level());
+        counts.add(level);
+        return (msg.filter(|m| !m.level.is_empty()), counts);
     }
-    let mut m = &m[..end];
-    if let [rest @ .., b'\r'] = m {
-        m = rest;
+    while let Some(at) = next {
+        let start = at + 13;
+        next = f.php_message.find(&payload[start..]).map(|i| start + i);
+        let mut m = &payload[start..next.unwrap_or(payload.len())];
+        let line = first_line_of(m);
+        if line.len() == m.len() {
+            m = m.strip_suffix(b"; ").unwrap_or(m);
+        } else {
+            m = line;
+        }
+        let msg = php_message_of(f, m);
+        let level = msg.php_level();
+        counts.add(level);
+        if best.is_none_or(|(l, _)| level < l) {
+            best = Some((level, msg));
+        }
     }
+    (best.map(|(_, m)| m), counts)
+}
+
+/// `m` up to its first line end (without a `\r`).
+fn first_line_of(m: &[u8]) -> &[u8] {
+    let m = &m[..memchr::memchr(b'\n', m).unwrap_or(m.len())];
+    m.strip_suffix(b"\r").unwrap_or(m)
+}
+
+/// One message (the text after `PHP message: `): `PHP Level:  text in
+/// /path/file.php on line N`, or text without a level.
+fn php_message_of<'a>(f: &Finders, m: &'a [u8]) -> PhpMessage<'a> {
     let (level, text) = match m.strip_prefix(b"PHP ") {
         Some(after) => match f.colon_space.find(after) {
             Some(i)
@@ -736,12 +791,12 @@ fn first_php_message<'a>(f: &Finders, payload: &'a [u8]) -> Option<PhpMessage<'a
         None => (&b""[..], m),
     };
     let (text, file, line) = php_location(f, text);
-    Some(PhpMessage {
+    PhpMessage {
         level,
         text,
         file,
         line,
-    })
+    }
 }
 
 /// Splits `text in /path/file.php on line N` or `text in /path/file.php:N`.

@@ -584,7 +584,7 @@ fn fastcgi_multi_line_entry() {
         "FastCGI sent in stderr: \"PHP message: PHP Fatal error:  Uncaught Error: Call to undefined function plugin_function_that_does_not_exist() in /var/www/shop/public/fatal.php:3\nStack trace:\n#0 {main}\n  thrown in /var/www/shop/public/fatal.php on line 3\" while reading response header from upstream",
         None,
         Some(Phase::ReadingHeader),
-        UpstreamClass::Error(UpstreamKind::Other),
+        UpstreamClass::None,
         [
             Some("127.0.0.1"),
             Some("shop.example.test"),
@@ -601,6 +601,10 @@ fn fastcgi_multi_line_entry() {
         line: Some(3),
     });
     assert_eq!(full(FATAL), want);
+    let r = parse(FATAL);
+    assert!(r.fastcgi_stderr);
+    assert_eq!(r.php_level(), Some(crate::php::PhpLevel::Fatal));
+    assert_eq!(r.php_counts.total(), 1);
 
     // Framing: the first line opens the quote, the middle lines continue it,
     // and the line that closes it ends the entry.
@@ -618,17 +622,14 @@ fn fastcgi_multi_line_entry() {
 }
 
 #[test]
-fn fastcgi_rule_payload_words_never_change_the_kind() {
+fn fastcgi_stderr_is_never_an_upstream_error() {
+    use crate::php::PhpLevel;
     // PHP's words mention a timeout and an errno; nginx's do not.
     let l = br#"2026/11/24 11:16:55 [error] 31577#31577: *36 FastCGI sent in stderr: "PHP message: PHP Warning:  upstream timed out (110: Connection timed out) while connecting to upstream in /var/www/a.php on line 7" while reading response header from upstream, client: 127.0.0.1, server: s, request: "GET /a.php HTTP/1.1", upstream: "fastcgi://127.0.0.1:9000", host: "h""#;
     let r = parse(l);
     assert_eq!(
-        (r.upstream_class, r.errno, r.phase),
-        (
-            UpstreamClass::Error(UpstreamKind::Other),
-            None,
-            Some(Phase::ReadingHeader)
-        )
+        (r.upstream_class, r.errno, r.phase, r.fastcgi_stderr),
+        (UpstreamClass::None, None, Some(Phase::ReadingHeader), true)
     );
     assert_eq!(
         r.php,
@@ -639,29 +640,94 @@ fn fastcgi_rule_payload_words_never_change_the_kind() {
             line: Some(7),
         })
     );
-    // nginx's words after the payload do name a kind.
-    let l = br#"2026/11/24 11:16:55 [error] 1#1: *3 FastCGI sent in stderr: "PHP message: boom" while reading upstream, upstream prematurely closed connection while reading upstream, client: 127.0.0.1, server: s, request: "GET / HTTP/1.1", upstream: "fastcgi://127.0.0.1:9000", host: "h""#;
+    assert_eq!(r.php_counts.non_zero(), [(PhpLevel::Warning, 1)]);
+    // Not even when nginx's words after the payload name a kind, nor at
+    // `crit`: the contract's rule holds whatever the level and phase.
+    let l = br#"2026/11/24 11:16:55 [crit] 1#1: *3 FastCGI sent in stderr: "PHP message: boom" while reading upstream, upstream prematurely closed connection while reading upstream, client: 127.0.0.1, server: s, request: "GET / HTTP/1.1", upstream: "fastcgi://127.0.0.1:9000", host: "h""#;
+    let r = parse(l);
     assert_eq!(
-        parse(l).upstream_class,
-        UpstreamClass::Error(UpstreamKind::PrematureClose)
+        (r.upstream_class, r.php_level()),
+        (UpstreamClass::None, Some(PhpLevel::Other))
     );
-    // No PHP message: "Primary script unknown".
+    // No PHP message: "Primary script unknown" counts as one of level
+    // `other`, with no message kept.
     let l = br#"2026/11/24 11:16:54 [error] 31577#31577: *23 FastCGI sent in stderr: "Primary script unknown" while reading response header from upstream, client: 127.0.0.1, server: shop.example.test, request: "GET /wp-login-missing.php HTTP/1.1", upstream: "fastcgi://unix:/tmp/lab/php-fpm-www.sock:", host: "127.0.0.1:8080""#;
     let r = parse(l);
     assert_eq!(
-        (r.upstream_class, r.php),
-        (UpstreamClass::Error(UpstreamKind::Other), None)
+        (r.upstream_class, r.php, r.php_counts.non_zero()),
+        (UpstreamClass::None, None, vec![(PhpLevel::Other, 1)])
     );
     // A message without the `PHP Level:` prefix, and several joined by `; `.
     let l = br#"2026/11/24 11:16:55 [error] 31577#31577: *36 FastCGI sent in stderr: "PHP message: app error_log(): payment gateway returned HTTP 503; PHP message: second" while reading response header from upstream, client: 127.0.0.1, server: s"#;
+    let r = parse(l);
     assert_eq!(
-        parse(l).php,
+        r.php,
         Some(PhpMessage {
             level: b"",
             text: b"app error_log(): payment gateway returned HTTP 503",
             file: None,
             line: None,
         })
+    );
+    assert_eq!(r.php_counts.non_zero(), [(PhpLevel::Other, 2)]);
+    // The bare `PHP Level:` form (no `PHP message: ` tag).
+    let l = br#"2026/11/24 11:16:55 [error] 1#1: *3 FastCGI sent in stderr: "PHP Parse error:  syntax error, unexpected '}' in /srv/wp-content/themes/t/functions.php on line 12" while reading response header from upstream, client: 127.0.0.1, server: s"#;
+    let r = parse(l);
+    assert_eq!(r.php_level(), Some(PhpLevel::Parse));
+    assert_eq!(
+        r.php.and_then(|p| p.file),
+        Some(&b"/srv/wp-content/themes/t/functions.php"[..])
+    );
+}
+
+#[test]
+fn fastcgi_stderr_counts_every_php_message_and_keeps_the_most_severe() {
+    use crate::php::PhpLevel;
+    // The lab's `warn.php`: two warnings and a deprecation joined by `; `.
+    let l = br#"2026/11/24 11:16:55 [error] 31577#31577: *30 FastCGI sent in stderr: "PHP message: PHP Warning:  Undefined array key "missing_key" in /var/www/shop/public/warn.php on line 3; PHP message: PHP Deprecated:  legacy plugin hook 'wp_head' is deprecated, use 'wp_body_open' in /var/www/shop/public/warn.php on line 4; PHP message: PHP Warning:  Undefined variable $undefined_variable in /var/www/shop/public/warn.php on line 5" while reading response header from upstream, client: 127.0.0.1, server: shop.example.test, request: "GET /warn.php HTTP/1.1", upstream: "fastcgi://unix:/tmp/lab/php-fpm-www.sock:", host: "127.0.0.1:8080""#;
+    let r = parse(l);
+    assert_eq!(
+        r.php_counts.non_zero(),
+        [(PhpLevel::Warning, 2), (PhpLevel::Deprecated, 1)]
+    );
+    assert_eq!(
+        r.php,
+        Some(PhpMessage {
+            level: b"Warning",
+            text: br#"Undefined array key "missing_key""#,
+            file: Some(b"/var/www/shop/public/warn.php"),
+            line: Some(3),
+        })
+    );
+    // A notice, then a fatal error: the fatal one is kept, whatever its
+    // place.
+    let l = br#"2026/11/24 11:16:55 [error] 1#1: *9 FastCGI sent in stderr: "PHP message: PHP Notice:  Undefined index: x in /srv/wp-content/plugins/a/a.php on line 9; PHP message: PHP Fatal error:  Allowed memory size of 268435456 bytes exhausted (tried to allocate 20480 bytes) in /srv/wp-content/plugins/b/b.php on line 88; PHP message: PHP Fatal error:  second in /c.php on line 1" while reading upstream, client: 1.2.3.4, server: s"#;
+    let r = parse(l);
+    assert_eq!(
+        r.php_counts.non_zero(),
+        [(PhpLevel::Fatal, 2), (PhpLevel::Notice, 1)]
+    );
+    let php = r.php.unwrap();
+    assert!(php.is_fatal());
+    assert_eq!(
+        (php.file, php.line),
+        (Some(&b"/srv/wp-content/plugins/b/b.php"[..]), Some(88))
+    );
+    // Messages on the lines that continue the entry (the quote never
+    // closes here: nginx cut it).
+    let l = b"2019/10/30 23:26:34 [error] 205860#205860: *180289 FastCGI sent in stderr: \"PHP message: PHP Deprecated:  a in /x.php on line 1\nPHP message: PHP Warning:  b in /y.php on line 2\r\nPHP message: PHP Notice:  c";
+    let r = parse(l);
+    assert_eq!(
+        r.php_counts.non_zero(),
+        [
+            (PhpLevel::Warning, 1),
+            (PhpLevel::Notice, 1),
+            (PhpLevel::Deprecated, 1)
+        ]
+    );
+    assert_eq!(
+        (r.php.unwrap().file, r.php.unwrap().line),
+        (Some(&b"/y.php"[..]), Some(2))
     );
 }
 
@@ -795,7 +861,8 @@ fn naive<'a>(
         Some(Phase::SendingToClient) | None => false,
         _ => true,
     };
-    let class = if !(upstream_phase || fastcgi || context.upstream.is_some()) {
+    // FastCGI stderr is PHP's, never an upstream error.
+    let class = if fastcgi || !(upstream_phase || context.upstream.is_some()) {
         UpstreamClass::None
     } else {
         match level {
