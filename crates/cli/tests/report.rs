@@ -392,3 +392,40 @@ fn a_zone_mismatch_is_named_with_the_tz_that_fixes_it() {
         "{warnings:?}"
     );
 }
+
+/// Next steps name the incident's own pool, the path the OOM-killed pid
+/// served and the upstream nginx logged (issue 16), from the lab's record:
+/// pool www reached max_children, pid 32570 ran /hog.php, the refused
+/// FastCGI connects went to 127.0.0.1:9999.
+#[test]
+fn the_sample_names_its_own_pool_path_and_upstream() {
+    let r = json(&baton(&["report", "--format", "json", "testdata/sample"]));
+    let steps = |i: usize| r["incidents"][i]["next_steps"].to_string();
+    let evidence = |i: usize| r["incidents"][i]["evidence"].to_string();
+    assert!(steps(0).contains("pool `www`"), "{}", steps(0));
+    assert!(!steps(0).contains("ondemand"), "{}", steps(0));
+    assert!(steps(1).contains("/hog.php"), "{}", steps(1));
+    assert!(!steps(1).contains("/stall.php"), "{}", steps(1));
+    assert!(
+        steps(1).contains("/system.slice/php8.2-fpm.service"),
+        "{}",
+        steps(1)
+    );
+    assert!(
+        evidence(1).contains("SIGKILL with no OOM line"),
+        "{}",
+        evidence(1)
+    );
+    assert!(steps(2).contains("`127.0.0.1:9999`"), "{}", steps(2));
+    assert!(!steps(2).contains("/proxy/health"), "{}", steps(2));
+    // Evidence belongs to one incident: the crash's deaths and culprits
+    // are not repeated in the next one.
+    let dead = &r["incidents"][2];
+    assert!(dead["fpm"]["child_signals"].as_object().unwrap().is_empty());
+    assert_eq!(dead["fpm"]["oom_kills"], 0);
+    assert!(
+        !dead["culprits"].to_string().contains("report-builder"),
+        "{}",
+        dead["culprits"]
+    );
+}

@@ -502,14 +502,42 @@ fn next_steps(
         }
         _ => &[],
     };
-    let upstream = g
-        .upstream
-        .iter()
-        .filter(|&&i| kinds.is_empty() || ev[i].upstream_kind.is_some_and(|k| kinds.contains(&k)))
-        .find_map(|&i| ev[i].upstream.as_deref())
-        .map(|u| format!("`{}`", lossy(trim_upstream(u))))
-        .unwrap_or_else(|| "the FPM socket".into());
-    let dead: Vec<usize> = g.kill_exits.iter().chain(&g.crash_exits).copied().collect();
+    // Most errors first; a `proxy_pass` upstream (http://) is no FPM socket.
+    let mut ups: Vec<(&[u8], usize)> = Vec::new();
+    for &i in &g.upstream {
+        let e = &ev[i];
+        if !kinds.is_empty() && !e.upstream_kind.is_some_and(|k| kinds.contains(&k)) {
+            continue;
+        }
+        let Some(u) = e.upstream.as_deref() else {
+            continue;
+        };
+        if u.starts_with(b"http") {
+            continue;
+        }
+        let u = trim_upstream(u);
+        match ups.iter_mut().find(|x| x.0 == u) {
+            Some(x) => x.1 += 1,
+            None => ups.push((u, 1)),
+        }
+    }
+    ups.sort_by_key(|x| std::cmp::Reverse(x.1));
+    let upstream = if ups.is_empty() {
+        "the FPM socket".to_string()
+    } else {
+        ups.iter()
+            .take(4)
+            .map(|(u, n)| format!("`{}` ({})", lossy(u), plural(*n, "error", "errors")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // For an OOM kill, what the OOM-killed workers were serving.
+    let oom_exits = g.oom_kill_exits(ev);
+    let dead: Vec<usize> = if oom_exits.is_empty() {
+        g.kill_exits.clone()
+    } else {
+        oom_exits
+    };
     let dying_paths = paths_of(g, ev, &dead);
     let cgroup = g
         .oom_php

@@ -392,10 +392,11 @@ pub(crate) fn ruled_out(f: &Facts, d: &Decision, fmt: &dyn Fn(i64) -> String) ->
     let g = f.g;
     let v = d.cause.verdict();
     let mut out = Vec::new();
+    let whole = |t: i64| t.div_euclid(S) * S;
     let when = format!(
         "between {} and {}",
-        fmt(f.bounds.from.max(f.bounds.start - 600 * S)),
-        fmt(f.bounds.to)
+        fmt(whole(f.bounds.from.max(f.bounds.start - 600 * S))),
+        fmt(whole(f.bounds.to))
     );
     let deaths = Deaths::of(g, f.ev, f.cov);
     let broken = g.up(UpstreamKind::ResetByPeer) + g.up(UpstreamKind::PrematureClose);
@@ -491,10 +492,22 @@ pub(crate) fn ruled_out(f: &Facts, d: &Decision, fmt: &dyn Fn(i64) -> String) ->
                 .iter()
                 .filter_map(|c| c.call.as_deref())
                 .collect();
+            let why = if all < 3 {
+                "too few to show a blocking call holding the workers".to_string()
+            } else if calls.len() > 1 {
+                format!(
+                    "spread over {}, none holding most of them",
+                    plural(calls.len(), "call kind", "call kinds")
+                )
+            } else if f.trace_bg.seconds >= 1800.0 {
+                "no more often than that call's background rate (allowing for the traffic)"
+                    .to_string()
+            } else {
+                "with no background to compare and the pool saturated before they piled up: more requests, not slower code, as far as the logs tell".to_string()
+            };
             format!(
-                "{} {when}, spread over {} or at the slowlog's background rate: no single blocking call held the workers",
+                "{} {when}, {why}",
                 plural(g.traces.len(), "slowlog trace", "slowlog traces"),
-                plural(calls.len(), "call kind", "call kinds")
             )
         } else {
             format!(

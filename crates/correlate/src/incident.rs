@@ -69,6 +69,13 @@ pub(crate) fn incident(
     // A fatal error names its code in the message, not in a trace.
     let culprits_ = match fatal_culprits(ev, &g.fatal) {
         f if decision.cause == Cause::FatalError && !f.is_empty() => f,
+        // Slow code does not refuse connections: a connectivity
+        // incident's culprits bear on it only when latency contributes.
+        _ if decision.cause.verdict() == crate::model::Verdict::Connectivity
+            && decision.latency.is_none() =>
+        {
+            Vec::new()
+        }
         _ => culprits_.clone(),
     };
     let phases = write_phases(cx, members);

@@ -199,7 +199,9 @@ pub struct Event {
     /// A process name (kernel OOM victims and segfaulting processes).
     pub process: Option<Text>,
     /// The object a segfault happened in (`libphp.so`), the script of a
-    /// slow request, or the PHP file a PHP message names.
+    /// slow request, or the cgroup whose limit an OOM kill enforced
+    /// (`/system.slice/php8.2-fpm.service`), or the PHP file a PHP message
+    /// names.
     pub object: Option<Text>,
     /// The FPM master's step (restart and reload events).
     pub step: Option<MasterStep>,
@@ -530,6 +532,10 @@ pub fn from_kernel(
             e.pid = Some(k.pid);
             e.process = Some(text(k.process));
             e.number = k.anon_rss_kb.map(|kb| kb as i64);
+            // A cgroup limit (`oom_memcg=`), when the kill was one.
+            let memcg = k.cgroup || k.constraint == Some(b"CONSTRAINT_MEMCG".as_slice());
+            e.object =
+                memcg.then(|| text(k.oom_memcg.or(k.task_memcg).unwrap_or(b"memory cgroup")));
         }
         KernelEvent::Segfault(s) => {
             e.kind = Some(EventKind::KernelSegfault);
