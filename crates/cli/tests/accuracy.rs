@@ -481,7 +481,7 @@ fn messy_mismatches(seed: u64, report: &Value, truth: &Value) -> Vec<String> {
             None => out.push(format!(
                 "seed {seed}: background finding {cause} x{}: not reported (findings: {})",
                 f["count"],
-                Value::Array(got_findings.iter().map(|g| json_brief(g)).collect())
+                Value::Array(got_findings.iter().map(json_brief).collect())
             )),
             Some(g) if g["count"] != f["count"] => out.push(format!(
                 "seed {seed}: background finding {cause}: count expected {}, got {}",
@@ -509,7 +509,7 @@ fn messy_sets_over_many_seeds() {
     let run = |seed: u64| -> (Vec<String>, usize, usize) {
         let formats = ["combined", "timing", "main", "json"];
         let zones = ["UTC", "-05:00", "+01:00"];
-        let duration = if seed % 2 == 0 { "2h" } else { "100m" };
+        let duration = if seed.is_multiple_of(2) { "2h" } else { "100m" };
         let rate = ["2", "3", "4"][(seed % 3) as usize];
         let seed_s = seed.to_string();
         let tz = format!("--tz={}", zones[(seed % 3) as usize]);
@@ -525,7 +525,7 @@ fn messy_sets_over_many_seeds() {
             formats[(seed % 4) as usize],
             &tz,
         ];
-        if seed % 5 == 0 {
+        if seed.is_multiple_of(5) {
             args.extend(["--fpm-log", "journal"]);
         }
         let dir = generate(&format!("messy-{seed}"), &args);
