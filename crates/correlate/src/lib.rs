@@ -6,7 +6,7 @@
 //! [`analyze`] is the whole pipeline, one stage a module, each handing its
 //! values forward and none reaching back:
 //!
-//! 1. [`join`](crate::join): which requests were gateway errors, and the
+//! 1. `join`: which requests were gateway errors, and the
 //!    error-log line of each.
 //! 2. `segment`: failure episodes cut from the background, and their
 //!    phases.
