@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
             let e = from_fpm(&r.event, r.time, 1, data);
             if let FpmEvent::WorkerOutput(w) = &r.event {
                 assert_eq!(e.as_ref().and_then(|e| e.php_level), w.php_level());
-                assert_eq!(e.is_some_and(|e| e.fatal), w.is_fatal());
+                assert_eq!(e.as_ref().is_some_and(|e| e.fatal), w.is_fatal());
             }
             black_box(e);
         });
