@@ -179,13 +179,33 @@ fn match_access(
     access_ge: &[usize],
     upstream: &[usize],
 ) -> (BTreeSet<usize>, Vec<Option<usize>>) {
-    let mut used = BTreeSet::new();
+    // Positions in `upstream` (time order): by connection, by client and
+    // path, and those lacking either (they match any client or path).
+    let mut used = vec![false; upstream.len()];
     let mut by_conn: HashMap<u64, Vec<usize>> = HashMap::new();
-    for &u in upstream {
-        if let Some(c) = ev[u].connection {
-            by_conn.entry(c).or_default().push(u);
+    let mut by_key: HashMap<(&[u8], &[u8]), Vec<usize>> = HashMap::new();
+    let mut wild: Vec<usize> = Vec::new();
+    for (p, &u) in upstream.iter().enumerate() {
+        let x = &ev[u];
+        if let Some(c) = x.connection {
+            by_conn.entry(c).or_default().push(p);
+        }
+        match (x.client.as_deref(), x.path.as_deref()) {
+            (Some(c), Some(path)) => by_key.entry((c, path)).or_default().push(p),
+            _ => wild.push(p),
         }
     }
+    let time = |p: usize| us(&ev[upstream[p]]);
+    // The first unused position of `list` logged within [from, to].
+    let first_free = |list: &[usize], used: &[bool], from: i64, to: i64| {
+        let lo = list.partition_point(|&p| time(p) < from);
+        list[lo..]
+            .iter()
+            .copied()
+            .take_while(|&p| time(p) <= to)
+            .find(|&p| !used[p])
+    };
+    let all: Vec<usize> = (0..upstream.len()).collect();
     let mut out = Vec::with_capacity(access_ge.len());
     for &g in access_ge {
         let e = &ev[g];
@@ -195,22 +215,61 @@ fn match_access(
         if let Some(c) = e.connection
             && let Some(list) = by_conn.get(&c)
         {
-            found = list.iter().copied().find(|&u| {
-                let tu = us(&ev[u]);
-                !used.contains(&u)
+            found = list.iter().copied().find(|&p| {
+                let tu = time(p);
+                !used[p]
                     && tu >= t.saturating_sub(span).saturating_sub(JOIN_S * S)
                     && tu <= t + JOIN_S * S
             });
         }
         if found.is_none() {
-            found = find_near(ev, upstream, e, t, 0, &used);
+            let (from, to) = (t - JOIN_S * S, t + JOIN_S * S);
+            found = match (e.client.as_deref(), e.path.as_deref()) {
+                (Some(c), Some(path)) => {
+                    let keyed = by_key
+                        .get(&(c, path))
+                        .and_then(|l| first_free(l, &used, from, to));
+                    let lo = wild.partition_point(|&p| time(p) < from);
+                    let any = wild[lo..]
+                        .iter()
+                        .copied()
+                        .take_while(|&p| time(p) <= to)
+                        .find(|&p| {
+                            let x = &ev[upstream[p]];
+                            !used[p] && same(&x.path, &e.path) && same(&x.client, &e.client)
+                        });
+                    match (keyed, any) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    }
+                }
+                // An access line without client or path: any upstream
+                // error that agrees on what both have.
+                _ => {
+                    let lo = all.partition_point(|&p| time(p) < from);
+                    all[lo..]
+                        .iter()
+                        .copied()
+                        .take_while(|&p| time(p) <= to)
+                        .find(|&p| {
+                            let x = &ev[upstream[p]];
+                            !used[p] && same(&x.path, &e.path) && same(&x.client, &e.client)
+                        })
+                }
+            };
         }
-        if let Some(u) = found {
-            used.insert(u);
+        if let Some(p) = found {
+            used[p] = true;
         }
-        out.push(found);
+        out.push(found.map(|p| upstream[p]));
     }
-    (used, out)
+    let matched = upstream
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| **u)
+        .map(|(&i, _)| i)
+        .collect();
+    (matched, out)
 }
 
 /// The first unused upstream error within [`JOIN_S`] of `t + shift` with
