@@ -944,3 +944,150 @@ fn a_pasted_excerpt_gets_a_diagnosis_never_an_empty_report() {
     assert_eq!(b.background.findings.len(), 1);
     assert_eq!(b.background.findings[0].cause, Cause::FpmDown);
 }
+
+// Targets named from the incident's own evidence (issue 16): two pools,
+// two sockets and two scripts in the window, and only the right one named.
+
+#[test]
+fn capacity_names_the_pool_that_reached_its_limit_not_the_first_in_order() {
+    let mut ev = vec![
+        Event {
+            pool: text("ondemand"),
+            ..fpm(-30, EventKind::FpmSeemsBusy)
+        },
+        Event {
+            pid: Some(5001),
+            pool: text("ondemand"),
+            signal: None,
+            ..fpm(-20, EventKind::FpmChildExit)
+        },
+        Event {
+            pool: text("www"),
+            number: Some(20),
+            ..fpm(0, EventKind::FpmMaxChildren)
+        },
+    ];
+    for i in 0..20 {
+        failure(
+            &mut ev,
+            i * 3,
+            502,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::ConnectEagain),
+        );
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!(i.cause, Cause::MaxChildren);
+    let steps = i.next_steps.join("\n");
+    assert!(steps.contains("pool `www`"), "{steps}");
+    assert!(!steps.contains("ondemand"), "{steps}");
+    assert!(
+        i.evidence.iter().any(|e| e.contains("(20) in pool www")),
+        "{:?}",
+        i.evidence
+    );
+}
+
+#[test]
+fn an_oom_kill_names_what_the_killed_pid_was_serving() {
+    let slow = |t: i64, pid: u32, path: &str| Event {
+        pid: Some(pid),
+        path: text(path),
+        object: text(&format!("/var/www{path}")),
+        ..fpm(t, EventKind::FpmSlowRequest)
+    };
+    let mut ev = vec![
+        slow(-10, 6001, "/stall.php"),
+        slow(-8, 6002, "/hog.php"),
+        Event {
+            pid: Some(6002),
+            process: text("php-fpm8.2"),
+            object: text("/system.slice/php8.2-fpm.service"),
+            file: 4,
+            ..at(4, EventKind::KernelOomKill)
+        },
+        child_exit(5, 6002, "SIGKILL"),
+    ];
+    for i in 0..6 {
+        failure(
+            &mut ev,
+            i,
+            502,
+            "/hog.php",
+            i as usize,
+            Some(UpstreamKind::ResetByPeer),
+        );
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!(i.cause, Cause::OomKill);
+    let steps = i.next_steps.join("\n");
+    assert!(steps.contains("/hog.php"), "{steps}");
+    assert!(!steps.contains("/stall.php"), "{steps}");
+    assert!(steps.contains("MemoryMax"), "{steps}");
+    assert!(!steps.contains("than the box has"), "{steps}");
+}
+
+#[test]
+fn a_sigkill_with_no_oom_line_is_killed_from_outside_not_an_oom_kill() {
+    let mut ev = vec![
+        child_exit(1, 6101, "SIGKILL"),
+        child_exit(2, 6102, "SIGSEGV"),
+        child_exit(3, 6103, "SIGSEGV"),
+    ];
+    for i in 0..6 {
+        failure(
+            &mut ev,
+            i,
+            502,
+            "/",
+            i as usize,
+            Some(UpstreamKind::ResetByPeer),
+        );
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!(i.cause, Cause::Segfault);
+    assert!(
+        !i.contributing_causes.contains(&Cause::OomKill),
+        "{:?}",
+        i.contributing_causes
+    );
+    let said = i.evidence.join("\n");
+    assert!(said.contains("3 php-fpm workers died 2 ways"), "{said}");
+    assert!(said.contains("with no OOM line"), "{said}");
+}
+
+#[test]
+fn connectivity_names_the_socket_of_its_own_errors() {
+    let mut ev = Vec::new();
+    for i in 0..10 {
+        let n = ev.len();
+        failure(
+            &mut ev,
+            i * 2,
+            502,
+            "/",
+            i as usize,
+            Some(UpstreamKind::ConnectEacces),
+        );
+        ev[n + 1].upstream = text("fastcgi://unix:/run/php/shop.sock:");
+    }
+    // Another socket in the same seconds, failing another way.
+    for i in 0..2 {
+        let n = ev.len();
+        failure(
+            &mut ev,
+            i * 2 + 1,
+            504,
+            "/api/",
+            50 + i as usize,
+            Some(UpstreamKind::TimedOut),
+        );
+        ev[n + 1].upstream = text("fastcgi://unix:/run/php/api.sock:");
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!(i.cause, Cause::SocketPermission);
+    let steps = i.next_steps.join("\n");
+    assert!(steps.contains("`unix:/run/php/shop.sock`"), "{steps}");
+    assert!(!steps.contains("api.sock"), "{steps}");
+}
