@@ -150,6 +150,25 @@ pub fn correlate(
     };
     let mut analysis = baton_correlate::analyze(&input, &opts);
     analysis.warnings.splice(0..0, clock_warnings);
+    // A zone assumed rather than read is said aloud.
+    if stats.zone_source == "default UTC" {
+        let assumed: Vec<&str> = stats
+            .files
+            .iter()
+            .zip(&files)
+            .filter(|(_, c)| !c.own_offset && c.format != Format::Unknown)
+            .map(|(f, _)| f.path.as_str())
+            .collect();
+        if !assumed.is_empty() {
+            analysis.warnings.insert(
+                0,
+                format!(
+                    "no input carries a UTC offset and no --tz was given: the times of {} were read as UTC; if the server's clock ran in another zone, give it with --tz (e.g. --tz Europe/Berlin or --tz +01:00)",
+                    assumed.join(", ")
+                ),
+            );
+        }
+    }
     Correlated {
         analysis,
         events: std::mem::take(&mut input.events),

@@ -429,3 +429,28 @@ fn the_sample_names_its_own_pool_path_and_upstream() {
         dead["culprits"]
     );
 }
+
+/// With no offset anywhere and no --tz, the zone is assumed aloud (issue
+/// 16): an error log alone.
+#[test]
+fn an_assumed_zone_is_a_warning_naming_the_fix() {
+    let d = tempdir("assumed-zone");
+    let lines: String = (0..5)
+        .map(|i| format!("2026/11/24 11:17:0{i} [error] 31577#31577: *{i} connect() to unix:/run/php/php8.2-fpm.sock failed (111: Connection refused) while connecting to upstream, client: 10.0.0.{i}, server: shop, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"shop\"\n"))
+        .collect();
+    std::fs::write(d.join("error.log"), lines).unwrap();
+    let r = json(&baton(&["report", "--format", "json", d.to_str().unwrap()]));
+    let w = r["warnings"].to_string();
+    assert!(w.contains("were read as UTC"), "{w}");
+    assert!(w.contains("--tz"), "{w}");
+    let with_tz = json(&baton(&[
+        "report",
+        "--format",
+        "json",
+        "--tz",
+        "+01:00",
+        d.to_str().unwrap(),
+    ]));
+    assert!(!with_tz["warnings"].to_string().contains("were read as UTC"));
+    assert_eq!(r["totals"]["status_502"], 5);
+}

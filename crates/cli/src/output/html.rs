@@ -835,7 +835,7 @@ pub fn page(r: &Report) -> Markup {
                     h2 { "Incidents" }
                     @for i in &a.incidents { (incident(r, i, &bands)) }
                     @if a.incidents.is_empty() {
-                        p.none { "No incident: gateway errors, if any, were isolated." }
+                        p.none { (no_incident(r)) }
                     }
                 }
                 (findings(r))
@@ -847,6 +847,19 @@ pub fn page(r: &Report) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// "No incident" said only with what was read and the time it covered.
+fn no_incident(r: &Report) -> String {
+    let seen = crate::coverage::witnesses(&r.stats, &r.analysis.window);
+    if seen.is_empty() {
+        "No incident can be told: no log read can show a gateway error over this window.".into()
+    } else {
+        format!(
+            "No incident in {}: no gateway error outside the background.",
+            crate::coverage::describe(&seen)
+        )
     }
 }
 
