@@ -29,9 +29,9 @@ TARGET=${CARGO_TARGET_DIR:-target}
 
 # No parquet feature: the benchmark times stats and report, and polars would
 # add minutes of release build to CI.
-cargo build --quiet --release --locked --no-default-features -p baton-cli -p baton-gen --bin baton --bin baton-gen
-BATON=$TARGET/release/baton
-GEN=$TARGET/release/baton-gen
+cargo build --quiet --profile dist --locked -p baton-cli -p baton-gen --bin baton --bin baton-gen
+BATON=$TARGET/dist/baton
+GEN=$TARGET/dist/baton-gen
 HAVE_REPORT=0
 "$BATON" report --help > /dev/null 2>&1 && HAVE_REPORT=1
 have() { command -v "$1" > /dev/null; }

@@ -17,7 +17,7 @@ export BATON_LIMITS_BOMB="${BATON_LIMITS_BOMB:-10G}"
 export BATON_LIMITS_FILES="${BATON_LIMITS_FILES:-10000}"
 export BATON_LIMITS_TIMEOUT="${BATON_LIMITS_TIMEOUT:-900}"
 target="${CARGO_TARGET_DIR:-target}"
-baton="$target/release/baton"
+baton="$target/dist/baton"
 dir="${TMPDIR:-/tmp}/baton-limits-sh-$$"
 
 echo "== $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -sr)"
@@ -26,12 +26,12 @@ echo "   line $BATON_LIMITS_LINE, no newline $BATON_LIMITS_NONEWLINE," \
 df -h "${TMPDIR:-/tmp}" | tail -1
 
 echo; echo "== release build"
-cargo build --release --locked -p baton-cli
+cargo build --profile dist --locked -p baton-cli
 
 echo; echo "== the limits tests at full size (one at a time, so memory figures are alone)"
 start=$(date +%s)
 tests=0
-cargo test --release --locked -p baton-cli --test limits -- --test-threads=1 --nocapture 2>&1 |
+cargo test --profile dist --locked -p baton-cli --test limits -- --test-threads=1 --nocapture 2>&1 |
     grep -E '^(test |running|test result)|peak RSS|ratio|files:|round|not checked|skipped|panicked' ||
     tests=$?
 echo "   ($(($(date +%s) - start)) s)"

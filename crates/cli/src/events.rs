@@ -90,7 +90,7 @@ pub fn run(config: &Config, e: &EventsConfig) -> anyhow::Result<Exit> {
     if e.format == EventsFormat::Parquet {
         if !cfg!(feature = "parquet") {
             eprintln!(
-                "baton: --format parquet: this baton was built without Parquet support (cargo feature `parquet`); use --format jsonl or csv"
+                "baton: --format parquet: this baton was built without Parquet support (cargo feature `parquet`: cargo install --path crates/cli --features parquet); use --format jsonl or csv"
             );
             return Ok(Exit::Usage);
         }

@@ -707,3 +707,23 @@ mod parquet {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// A baton built without the `parquet` feature says so and exits 2.
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn parquet_without_the_feature_exits_2_and_names_it() {
+    let dir = tempdir("no-parquet");
+    let out = baton(&[
+        "events",
+        "--format",
+        "parquet",
+        "-o",
+        dir.join("e.parquet").to_str().unwrap(),
+        ACCESS,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--features parquet")
+            || String::from_utf8_lossy(&out.stderr).contains("feature `parquet`")
+    );
+}
