@@ -167,13 +167,16 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
             ..Detected::default()
         };
     }
+    // A container envelope's lines are judged by what is inside them.
+    let inner = baton_logparse::detect::inner_sample(&sample, &detected);
     let offset = detected
         .access
         .as_ref()
-        .and_then(|p| access_offset(&sample, p));
+        .and_then(|p| access_offset(&inner, p));
     let yearless = matches!(detected.format, Format::Kernel | Format::Journal)
-        .then(|| first_yearless_date(&sample))
+        .then(|| first_yearless_date(&inner))
         .flatten();
+    drop(inner);
     let mtime = input
         .path()
         .and_then(|p| std::fs::metadata(p).ok())
@@ -221,10 +224,14 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
     }
     let planned = rotated_sets(config, planned);
     let set_of: Vec<Option<usize>> = planned.iter().map(|p| p.set.map(|s| s.id)).collect();
-    let (zone, zone_source) = match (config.tz, offsets.first()) {
-        (Some(z), _) => (z, "--tz"),
-        (None, Some(o)) => (Zone::Fixed(*o), "access-log offsets"),
-        (None, None) => (Zone::UTC, "default UTC"),
+    // A container envelope's UTC times beside its lines' offset-less ones
+    // measure their zone: that beats the access log's offsets.
+    let envelope_offset = planned.iter().find_map(|p| p.detected.envelope_offset);
+    let (zone, zone_source) = match (config.tz, envelope_offset, offsets.first()) {
+        (Some(z), _, _) => (z, "--tz"),
+        (None, Some(o), _) => (Zone::Fixed(o), "container envelope times"),
+        (None, None, Some(o)) => (Zone::Fixed(*o), "access-log offsets"),
+        (None, None, None) => (Zone::UTC, "default UTC"),
     };
     if offsets.iter().any(|o| Some(o) != offsets.first()) {
         log::warn!("access logs carry several UTC offsets; using the first, {zone}");

@@ -85,6 +85,12 @@ pub struct Detected {
     pub journal_form: Option<JournalForm>,
     /// For `Unknown`, why.
     pub reason: Option<String>,
+    /// The container envelope taken off before the format was detected
+    /// (the format is the inner lines'; see [`crate::envelope`]).
+    pub envelope: Option<crate::envelope::Envelope>,
+    /// The UTC offset the envelope's times give the inner lines'
+    /// offset-less times ([`crate::envelope::zone_hint`]).
+    pub envelope_offset: Option<i32>,
 }
 
 impl Detected {
@@ -103,7 +109,47 @@ pub const DETECT_BYTES: usize = 256 * 1024;
 /// [`DETECT_BYTES`] and [`DETECT_LINES`] non-empty lines): every format
 /// baton reads parses the sample, and the one that parses the most lines
 /// wins, if it parses at least half of the non-empty ones.
+///
+/// A sample in a container envelope ([`crate::envelope::sniff`]) is
+/// unwrapped first, and its inner lines are detected: the envelope is kept
+/// when they parse at least as well as the lines as they are (a
+/// `docker logs -t` line also reads as a journal line, with nothing in it).
 pub fn detect(sample: &[u8]) -> Detected {
+    let sample = &sample[..sample.len().min(DETECT_BYTES)];
+    let (plain, parsed, lines) = detect_plain(sample);
+    let Some(env) = crate::envelope::sniff(sample) else {
+        return plain;
+    };
+    // Unwrap whole envelope lines only.
+    let whole = match memchr::memrchr(b'\n', sample) {
+        Some(i) if sample.len() == DETECT_BYTES => &sample[..i + 1],
+        _ => sample,
+    };
+    let inner = crate::envelope::unwrap_sample(env, whole);
+    let (mut wrapped, inner_parsed, inner_lines) = detect_plain(&inner);
+    // Shares of lines parsed, as rejoined partials make fewer inner lines.
+    if wrapped.format == Format::Unknown
+        || (plain.format != Format::Unknown && inner_parsed * lines < parsed * inner_lines)
+    {
+        return plain;
+    }
+    wrapped.envelope = Some(env);
+    wrapped.envelope_offset = crate::envelope::zone_hint(env, sample);
+    wrapped
+}
+
+/// The sample detection judges: the container's lines when `detected`
+/// names an envelope, else the sample itself.
+pub fn inner_sample<'a>(sample: &'a [u8], detected: &Detected) -> std::borrow::Cow<'a, [u8]> {
+    match detected.envelope {
+        Some(env) => std::borrow::Cow::Owned(crate::envelope::unwrap_sample(env, sample)),
+        None => std::borrow::Cow::Borrowed(sample),
+    }
+}
+
+/// [`detect`] without envelopes, with the number of lines the winner
+/// parsed and the number of non-empty lines judged.
+fn detect_plain(sample: &[u8]) -> (Detected, u64, u64) {
     let sample = &sample[..sample.len().min(DETECT_BYTES)];
     // Drop a possibly cut last line (unless it is the only one).
     let sample = match memchr::memrchr(b'\n', sample) {
@@ -112,7 +158,7 @@ pub fn detect(sample: &[u8]) -> Detected {
     };
     let sample = sample.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(sample);
     if sample.is_empty() {
-        return Detected::unknown("empty input");
+        return (Detected::unknown("empty input"), 0, 0);
     }
     // Every candidate judges the same lines: the first DETECT_LINES
     // non-empty ones.
@@ -127,7 +173,7 @@ pub fn detect(sample: &[u8]) -> Detected {
         .filter(|(_, l)| !l.trim_ascii().is_empty())
         .count();
     if nonempty == 0 {
-        return Detected::unknown("only blank lines");
+        return (Detected::unknown("only blank lines"), 0, 0);
     }
     let nul = memchr::memchr_iter(0, sample).count();
     let controls = sample
@@ -183,14 +229,22 @@ pub fn detect(sample: &[u8]) -> Detected {
     }
     let (format, parsed) = best;
     if binary && (parsed == 0 || parsed * 2 < nonempty as u64) {
-        return Detected::unknown("not a log baton recognizes: looks like binary");
+        return (
+            Detected::unknown("not a log baton recognizes: looks like binary"),
+            0,
+            nonempty as u64,
+        );
     }
     if parsed == 0 || parsed * 2 < nonempty as u64 {
-        return Detected::unknown(format!(
-            "not a log baton recognizes: no format it reads parses half of the first {nonempty} lines"
-        ));
+        return (
+            Detected::unknown(format!(
+                "not a log baton recognizes: no format it reads parses half of the first {nonempty} lines"
+            )),
+            0,
+            nonempty as u64,
+        );
     }
-    Detected {
+    let detected = Detected {
         format,
         access: (format == Format::NginxAccess)
             .then(|| access.map(|(p, _)| p))
@@ -203,7 +257,9 @@ pub fn detect(sample: &[u8]) -> Detected {
             })
             .flatten(),
         reason: None,
-    }
+        ..Detected::default()
+    };
+    (detected, parsed, nonempty as u64)
 }
 
 /// How many physical lines of `sample` belong to timed php-fpm log records

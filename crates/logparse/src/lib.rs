@@ -25,6 +25,7 @@ mod bytes;
 pub mod cloudflare;
 pub mod decode;
 pub mod detect;
+pub mod envelope;
 pub mod error;
 pub mod event;
 pub mod fpm;

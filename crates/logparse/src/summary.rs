@@ -207,6 +207,8 @@ pub struct FileSummary {
     pub journal: Option<JournalSummary>,
     /// The error that cut the input short, if any.
     pub read_error: Option<Error>,
+    /// The container envelope taken off, with its counts.
+    pub envelope: Option<crate::envelope::EnvelopeSummary>,
     /// The events of interest, in input order (with [`Collect::events`]);
     /// their `file` is 0 until the caller numbers its inputs.
     pub events: Vec<Event>,
@@ -293,7 +295,6 @@ pub fn summarize(
     opts: &ScanOptions,
     collect: Collect,
 ) -> FileSummary {
-    let zone = time.zone;
     let mut out = FileSummary {
         format: detected.format,
         reason: detected.reason.clone(),
@@ -307,47 +308,63 @@ pub fn summarize(
         edge: None,
         journal: None,
         read_error: None,
+        envelope: None,
         events: Vec::new(),
         traffic: None,
     };
+    // A container envelope comes off first: the format's parser reads the
+    // container's own lines.
+    let counts = detected
+        .envelope
+        .map(|_| std::sync::Arc::new(crate::envelope::EnvelopeCounts::default()));
+    let source = match (detected.envelope, &counts) {
+        (Some(env), Some(c)) => {
+            let inner: Box<dyn Read + Send> = match source {
+                Source::File(f) => Box::new(f),
+                Source::Stream(r) => r,
+            };
+            Source::Stream(Box::new(crate::envelope::Unwrap::new(
+                inner,
+                env,
+                c.clone(),
+            )))
+        }
+        _ => source,
+    };
+    summarize_plain(source, detected, time, opts, collect, &mut out);
+    if let (Some(env), Some(c)) = (detected.envelope, counts) {
+        out.envelope = Some(c.summary(env));
+    }
+    out
+}
+
+/// [`summarize`] once any envelope is off.
+fn summarize_plain(
+    source: Source,
+    detected: &Detected,
+    time: &TimeConfig,
+    opts: &ScanOptions,
+    collect: Collect,
+    out: &mut FileSummary,
+) {
+    let zone = time.zone;
     match (detected.format, &detected.access) {
         (Format::NginxAccess, Some(p)) => {
-            let s = run(source, p, opts, collect, AccessSummary::default, &mut out);
+            let s = run(source, p, opts, collect, AccessSummary::default, out);
             out.variant = Some(p.variant());
             out.access = Some(s);
         }
         (Format::NginxError, _) => {
             let p = ErrorParser::new(zone);
-            out.error = Some(run(
-                source,
-                &p,
-                opts,
-                collect,
-                ErrorSummary::default,
-                &mut out,
-            ));
+            out.error = Some(run(source, &p, opts, collect, ErrorSummary::default, out));
         }
         (Format::FpmLog, _) => {
             let p = FpmLogParser::new(zone);
-            out.fpm = Some(run(
-                source,
-                &p,
-                opts,
-                collect,
-                FpmSummary::default,
-                &mut out,
-            ));
+            out.fpm = Some(run(source, &p, opts, collect, FpmSummary::default, out));
         }
         (Format::FpmSlowlog, _) => {
             let p = SlowlogParser::new(zone);
-            out.slowlog = Some(run(
-                source,
-                &p,
-                opts,
-                collect,
-                SlowlogSummary::default,
-                &mut out,
-            ));
+            out.slowlog = Some(run(source, &p, opts, collect, SlowlogSummary::default, out));
         }
         (Format::Kernel, _) => {
             let mut p = KernelParser::new(zone);
@@ -357,39 +374,18 @@ pub fn summarize(
             if let Some(b) = time.boot_time {
                 p = p.with_boot_time(b);
             }
-            out.kernel = Some(run(
-                source,
-                &p,
-                opts,
-                collect,
-                KernelSummary::default,
-                &mut out,
-            ));
+            out.kernel = Some(run(source, &p, opts, collect, KernelSummary::default, out));
         }
         (Format::Journal, _) => {
             let mut p = JournalParser::new(zone, time.year.unwrap_or(1970));
             if let Some(form) = detected.journal_form {
                 p = p.with_form(form);
             }
-            out.journal = Some(run(
-                source,
-                &p,
-                opts,
-                collect,
-                JournalSummary::default,
-                &mut out,
-            ));
+            out.journal = Some(run(source, &p, opts, collect, JournalSummary::default, out));
         }
         (Format::Cloudflare, _) => {
             let p = CloudflareParser::new();
-            out.edge = Some(run(
-                source,
-                &p,
-                opts,
-                collect,
-                EdgeSummary::default,
-                &mut out,
-            ));
+            out.edge = Some(run(source, &p, opts, collect, EdgeSummary::default, out));
         }
         _ => {
             let s = scan_source(source, &Unrecognized, opts, &|| ());
@@ -397,7 +393,6 @@ pub fn summarize(
             out.read_error = s.error;
         }
     }
-    out
 }
 
 /// Scans `source` into a fresh `S`, collecting events into `out` when

@@ -120,6 +120,17 @@ pub struct FileDoc<'a> {
     tz_source: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    envelope: Option<EnvelopeDoc>,
+}
+
+/// A container envelope taken off an input.
+#[derive(Serialize)]
+struct EnvelopeDoc {
+    kind: &'static str,
+    physical_lines: u64,
+    partials: u64,
+    not_enveloped: u64,
 }
 
 #[derive(Serialize)]
@@ -169,6 +180,12 @@ pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
         year_source: f.year.map(|(_, s)| s),
         tz_source: f.tz_source.as_deref(),
         error: f.summary.read_error.as_ref().map(|e| e.to_string()),
+        envelope: f.summary.envelope.map(|e| EnvelopeDoc {
+            kind: e.envelope.as_str(),
+            physical_lines: e.physical_lines,
+            partials: e.partials,
+            not_enveloped: e.not_enveloped,
+        }),
     }
 }
 

@@ -1,0 +1,592 @@
+//! Container envelopes: framing around the log lines a container wrote,
+//! taken off before detection (framing apart from format).
+//!
+//! | envelope | one line of it |
+//! | --- | --- |
+//! | [`Envelope::DockerJson`], Docker's `json-file` driver | `{"log":"2017/05/10 06:50:00 [error] ...\n","stream":"stderr","time":"2017-05-10T06:50:00.434167704Z"}` |
+//! | [`Envelope::Timestamped`], `docker logs -t`, `kubectl logs --timestamps` | `2017-05-10T06:50:00.434167704Z 2017/05/10 06:50:00 [error] ...` |
+//! | [`Envelope::Cri`], the CRI log format (containerd, CRI-O: `/var/log/pods`) | `2023-11-06T21:09:49.65381919Z stderr F [06-Nov-2023 21:09:49] WARNING: ...` |
+//! | [`Envelope::Compose`], `docker compose logs` (with `-t` too) | `nginx_1  \| 2020/06/04 10:00:00 [error] ...` |
+//!
+//! [`Unwrap`] turns an enveloped stream into the stream the container
+//! wrote: each envelope line gives its message, partial lines (a
+//! `json-file` `log` without its final `\n`, a CRI `P` line) are rejoined
+//! with the rest of their stream's line, and a line that is not in the
+//! envelope passes through as it is (the format's parser then counts it
+//! skipped, with its reason). Detection and the format parsers then read
+//! the container's own lines: the inner line's own time is the record's
+//! time, and a `line` of an enveloped input is a line the container wrote
+//! (its partials rejoined; [`EnvelopeCounts`] says how many there were).
+//!
+//! The envelope's time is an instant in UTC: set beside the offset-less
+//! time of the line inside it (nginx's error log, php-fpm's log) it tells
+//! that line's zone ([`zone_hint`]).
+//!
+//! Memory: one input buffer and one output buffer per stream, reused;
+//! a JSON `log` value is unescaped into the output buffer directly.
+
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use memchr::memchr;
+
+use crate::frame::{Lines, trim_cr};
+use crate::journal::json_unescape;
+use crate::json::{Members, Value};
+use crate::time::{Timestamp, parse_iso8601, parse_naive_slash};
+
+/// The envelopes baton takes off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Envelope {
+    /// Docker's `json-file` log driver (`/var/lib/docker/containers/ID/ID-json.log`).
+    DockerJson,
+    /// An RFC 3339 prefix: `docker logs -t`, `kubectl logs --timestamps`.
+    Timestamped,
+    /// The CRI log format: `TIME STREAM P|F MESSAGE`.
+    Cri,
+    /// `docker compose logs` / `docker-compose logs`: `name  | MESSAGE`,
+    /// with an RFC 3339 time after the bar under `-t`.
+    Compose,
+}
+
+impl Envelope {
+    /// The name shown in `baton stats` (`docker-json`, `timestamps`, `cri`,
+    /// `compose`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Envelope::DockerJson => "docker-json",
+            Envelope::Timestamped => "timestamps",
+            Envelope::Cri => "cri",
+            Envelope::Compose => "compose",
+        }
+    }
+
+    /// Every envelope, in the order [`sniff`] tries them (the most
+    /// specific first: a CRI line is also a timestamped line).
+    pub const ALL: [Envelope; 4] = [
+        Envelope::DockerJson,
+        Envelope::Cri,
+        Envelope::Compose,
+        Envelope::Timestamped,
+    ];
+}
+
+/// Which of a container's streams a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output (nginx's access log in the official image).
+    Stdout,
+    /// Standard error (nginx's error log, php-fpm's log).
+    Stderr,
+    /// Not said by the envelope.
+    Unknown,
+}
+
+impl Stream {
+    fn of(b: &[u8]) -> Option<Stream> {
+        match b {
+            b"stdout" => Some(Stream::Stdout),
+            b"stderr" => Some(Stream::Stderr),
+            _ => None,
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Stream::Stdout => 0,
+            Stream::Stderr => 1,
+            Stream::Unknown => 2,
+        }
+    }
+}
+
+/// The message of an envelope line, as written in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Message<'a> {
+    /// The bytes themselves.
+    Raw(&'a [u8]),
+    /// The inside of a JSON string, escapes undecoded.
+    Escaped(&'a [u8]),
+}
+
+/// One envelope line taken apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wrapped<'a> {
+    /// The envelope's time (when the runtime read the line).
+    pub time: Option<Timestamp>,
+    /// The stream.
+    pub stream: Stream,
+    /// Whether the line goes on in the next line of its stream (a CRI `P`
+    /// line; a `json-file` `log` without its final `\n`).
+    pub partial: bool,
+    /// The compose service (`nginx_1`, `wordpress-1`), empty otherwise.
+    pub name: &'a [u8],
+    /// The message, without the line end the envelope carried.
+    pub message: Message<'a>,
+}
+
+/// An RFC 3339 time followed by one space at the start of `line`
+/// (`2017-05-10T06:50:00.434167704Z `, `2016-10-06T00:17:09.669794202+00:00 `),
+/// with the rest of the line. The offset must be `Z` or `±HH:MM`, as
+/// Docker, Kubernetes and the CRI runtimes write it.
+fn rfc3339_prefix(line: &[u8]) -> Option<(Timestamp, &[u8])> {
+    if line.len() < 21 || line[10] != b'T' || line[4] != b'-' {
+        return None;
+    }
+    let sp = memchr(b' ', &line[..line.len().min(40)])?;
+    let token = &line[..sp];
+    let tail = token.last()?;
+    let zone_ok = *tail == b'Z'
+        || (token.len() > 6
+            && token[token.len() - 3] == b':'
+            && matches!(token[token.len() - 6], b'+' | b'-'));
+    if !zone_ok {
+        return None;
+    }
+    Some((parse_iso8601(token)?, &line[sp + 1..]))
+}
+
+/// Skips ANSI colour sequences (`ESC [ ... m`) at the start of `b`.
+fn skip_ansi(mut b: &[u8]) -> &[u8] {
+    while let [0x1b, b'[', rest @ ..] = b {
+        match rest.iter().position(|c| c.is_ascii_alphabetic()) {
+            Some(i) => b = &rest[i + 1..],
+            None => return b,
+        }
+    }
+    b
+}
+
+/// Takes one line apart as `envelope`; `None` when it is not such a line.
+pub fn unwrap_line(envelope: Envelope, line: &[u8]) -> Option<Wrapped<'_>> {
+    match envelope {
+        Envelope::DockerJson => docker_json(line),
+        Envelope::Timestamped => {
+            let (time, rest) = rfc3339_prefix(line)?;
+            Some(Wrapped {
+                time: Some(time),
+                stream: Stream::Unknown,
+                partial: false,
+                name: b"",
+                message: Message::Raw(rest),
+            })
+        }
+        Envelope::Cri => {
+            let (time, rest) = rfc3339_prefix(line)?;
+            let sp = memchr(b' ', rest)?;
+            let stream = Stream::of(&rest[..sp])?;
+            let rest = &rest[sp + 1..];
+            let partial = match rest.first()? {
+                b'P' => true,
+                b'F' => false,
+                _ => return None,
+            };
+            // The tag may carry more `:`-separated fields (`F:x`) in later
+            // versions of the format; the message follows one space.
+            let sp = memchr(b' ', rest);
+            let (tag, message) = match sp {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, &b""[..]),
+            };
+            if tag.len() > 1 && tag[1] != b':' {
+                return None;
+            }
+            Some(Wrapped {
+                time: Some(time),
+                stream,
+                partial,
+                name: b"",
+                message: Message::Raw(message),
+            })
+        }
+        Envelope::Compose => {
+            let b = skip_ansi(line);
+            let name_len = b
+                .iter()
+                .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')))?;
+            if name_len == 0 {
+                return None;
+            }
+            let name = &b[..name_len];
+            let mut rest = skip_ansi(&b[name_len..]);
+            let pad = rest.iter().take_while(|c| **c == b' ').count();
+            if pad == 0 {
+                return None;
+            }
+            rest = &rest[pad..];
+            rest = rest.strip_prefix(b"|")?;
+            rest = skip_ansi(rest);
+            rest = match rest {
+                [] => rest,
+                [b' ', r @ ..] => r,
+                _ => return None,
+            };
+            let (time, message) = match rfc3339_prefix(rest) {
+                Some((t, m)) => (Some(t), m),
+                None => (None, rest),
+            };
+            Some(Wrapped {
+                time,
+                stream: Stream::Unknown,
+                partial: false,
+                name,
+                message: Message::Raw(message),
+            })
+        }
+    }
+}
+
+/// A `json-file` line: `log`, `stream` and `time` members (`attrs` and
+/// others are let be).
+fn docker_json(line: &[u8]) -> Option<Wrapped<'_>> {
+    let mut m = Members::new(line).ok()?;
+    let (mut log, mut stream, mut time) = (None, Stream::Unknown, None);
+    while let Some((key, value)) = m.next_member().ok()? {
+        match (key, value) {
+            (b"log", Value::Str(s)) => log = Some(s),
+            (b"stream", Value::Str(s)) => stream = Stream::of(s).unwrap_or(Stream::Unknown),
+            (b"time", Value::Str(s)) => time = parse_iso8601(s),
+            _ => {}
+        }
+    }
+    let log = log?;
+    let (partial, log) = match log.strip_suffix(b"\\n") {
+        // `\\n` is an escaped backslash and an `n`, not a line end.
+        Some(l) if !ends_in_escape(l) => (false, l),
+        _ => (true, log),
+    };
+    let log = match log.strip_suffix(b"\\r") {
+        Some(l) if !partial && !ends_in_escape(l) => l,
+        _ => log,
+    };
+    Some(Wrapped {
+        time,
+        stream,
+        partial,
+        name: b"",
+        message: Message::Escaped(log),
+    })
+}
+
+/// Whether `s` ends inside an escape: an odd run of backslashes.
+fn ends_in_escape(s: &[u8]) -> bool {
+    s.iter().rev().take_while(|c| **c == b'\\').count() % 2 == 1
+}
+
+/// How many non-empty lines [`sniff`] judges.
+const SNIFF_LINES: usize = 200;
+
+/// The envelope of a sample, when at least half of its first non-empty
+/// lines are in it (and more than any other envelope holds).
+pub fn sniff(sample: &[u8]) -> Option<Envelope> {
+    let lines: Vec<&[u8]> = Lines::new(sample)
+        .map(|(_, l)| l)
+        .filter(|l| !l.trim_ascii().is_empty())
+        .take(SNIFF_LINES)
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let mut best: Option<(Envelope, usize)> = None;
+    for env in Envelope::ALL {
+        let n = lines
+            .iter()
+            .filter(|l| unwrap_line(env, l).is_some())
+            .count();
+        if n * 2 >= lines.len() && n > 0 && best.is_none_or(|(_, b)| n > b) {
+            best = Some((env, n));
+        }
+    }
+    best.map(|(e, _)| e)
+}
+
+/// What unwrapping counted, shared with the reader that does it.
+#[derive(Debug, Default)]
+pub struct EnvelopeCounts {
+    /// Physical lines of the enveloped input.
+    pub physical: AtomicU64,
+    /// Partial pieces rejoined into the line after them.
+    pub partials: AtomicU64,
+    /// Lines not in the envelope, passed through as they were.
+    pub unwrapped: AtomicU64,
+}
+
+/// A snapshot of [`EnvelopeCounts`], for `baton stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvelopeSummary {
+    /// The envelope.
+    pub envelope: Envelope,
+    /// Physical lines of the enveloped input.
+    pub physical_lines: u64,
+    /// Partial pieces rejoined.
+    pub partials: u64,
+    /// Lines that were not in the envelope.
+    pub not_enveloped: u64,
+}
+
+impl EnvelopeCounts {
+    /// A snapshot.
+    pub fn summary(&self, envelope: Envelope) -> EnvelopeSummary {
+        EnvelopeSummary {
+            envelope,
+            physical_lines: self.physical.load(Ordering::Relaxed),
+            partials: self.partials.load(Ordering::Relaxed),
+            not_enveloped: self.unwrapped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Longest line or rejoined partial held in memory; past it, the bytes go
+/// through as they are (the scan driver then skips them as `too_long`).
+const MAX_LINE: usize = 4 << 20;
+
+/// Takes one line apart and appends the container's line(s) to `out`:
+/// what [`Unwrap`] does per line, with the partials of each stream kept in
+/// `pending`.
+#[derive(Debug, Default)]
+pub struct Unwrapper {
+    pending: [Vec<u8>; 3],
+    scratch: Vec<u8>,
+}
+
+impl Unwrapper {
+    /// Unwraps one physical line (without its line end) into `out`, each
+    /// container line ending in `\n`. Returns whether the line was in the
+    /// envelope and whether it was a partial.
+    pub fn line(&mut self, envelope: Envelope, line: &[u8], out: &mut Vec<u8>) -> (bool, bool) {
+        let Some(w) = unwrap_line(envelope, trim_cr(line)) else {
+            out.extend_from_slice(line);
+            out.push(b'\n');
+            return (false, false);
+        };
+        let pending = &mut self.pending[w.stream.index()];
+        let msg: &[u8] = match w.message {
+            Message::Raw(m) => m,
+            Message::Escaped(m) => {
+                self.scratch.clear();
+                json_unescape(m, &mut self.scratch);
+                &self.scratch
+            }
+        };
+        if w.partial && pending.len() + msg.len() < MAX_LINE {
+            pending.extend_from_slice(msg);
+            return (true, true);
+        }
+        out.extend_from_slice(pending);
+        pending.clear();
+        out.extend_from_slice(msg);
+        out.push(b'\n');
+        (true, w.partial)
+    }
+
+    /// Ends the input: partials still waiting are lines of their own.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        for p in &mut self.pending {
+            if !p.is_empty() {
+                out.extend_from_slice(p);
+                out.push(b'\n');
+                p.clear();
+            }
+        }
+    }
+}
+
+/// The container's lines of an enveloped sample (for detection).
+pub fn unwrap_sample(envelope: Envelope, sample: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(sample.len());
+    let mut u = Unwrapper::default();
+    for (_, l) in Lines::new(sample) {
+        u.line(envelope, l, &mut out);
+    }
+    u.finish(&mut out);
+    out
+}
+
+/// A reader of the container's lines from an enveloped stream.
+pub struct Unwrap<R> {
+    inner: R,
+    envelope: Envelope,
+    unwrapper: Unwrapper,
+    /// Bytes read and not yet unwrapped: `input[start..]`.
+    input: Vec<u8>,
+    start: usize,
+    /// Unwrapped bytes not yet handed out: `output[pos..]`.
+    output: Vec<u8>,
+    pos: usize,
+    /// Inside a line longer than [`MAX_LINE`]: pass bytes through to its end.
+    passing: bool,
+    eof: bool,
+    counts: Arc<EnvelopeCounts>,
+}
+
+impl<R: Read> Unwrap<R> {
+    /// Unwraps `inner`, counting into `counts`.
+    pub fn new(inner: R, envelope: Envelope, counts: Arc<EnvelopeCounts>) -> Unwrap<R> {
+        Unwrap {
+            inner,
+            envelope,
+            unwrapper: Unwrapper::default(),
+            input: Vec::with_capacity(256 << 10),
+            start: 0,
+            output: Vec::with_capacity(256 << 10),
+            pos: 0,
+            passing: false,
+            eof: false,
+            counts,
+        }
+    }
+
+    /// Unwraps the complete lines of the input buffer into the output
+    /// buffer (everything, at the end of the input).
+    fn fill(&mut self) -> io::Result<()> {
+        self.output.clear();
+        self.pos = 0;
+        while self.output.is_empty() {
+            let rest = &self.input[self.start..];
+            if self.passing {
+                match memchr(b'\n', rest) {
+                    Some(i) => {
+                        self.output.extend_from_slice(&rest[..=i]);
+                        self.start += i + 1;
+                        self.passing = false;
+                        self.counts.physical.fetch_add(1, Ordering::Relaxed);
+                        self.counts.unwrapped.fetch_add(1, Ordering::Relaxed);
+                    }
+                    None => {
+                        self.output.extend_from_slice(rest);
+                        self.start = self.input.len();
+                    }
+                }
+            } else {
+                let (mut lines, mut partials, mut raw) = (0, 0, 0);
+                let mut at = 0;
+                while let Some(i) = memchr(b'\n', &rest[at..]) {
+                    let (inside, partial) =
+                        self.unwrapper
+                            .line(self.envelope, &rest[at..at + i], &mut self.output);
+                    lines += 1;
+                    partials += partial as u64;
+                    raw += !inside as u64;
+                    at += i + 1;
+                    if self.output.len() >= 128 << 10 {
+                        break;
+                    }
+                }
+                if self.eof && at < rest.len() {
+                    let (inside, partial) =
+                        self.unwrapper
+                            .line(self.envelope, &rest[at..], &mut self.output);
+                    // An unterminated last line stays unterminated.
+                    if !partial && self.output.last() == Some(&b'\n') {
+                        self.output.pop();
+                    }
+                    lines += 1;
+                    partials += partial as u64;
+                    raw += !inside as u64;
+                    at = rest.len();
+                } else if at == 0 && rest.len() > MAX_LINE {
+                    // A line too long to hold: its bytes go through.
+                    self.passing = true;
+                    continue;
+                }
+                self.start += at;
+                self.counts.physical.fetch_add(lines, Ordering::Relaxed);
+                self.counts.partials.fetch_add(partials, Ordering::Relaxed);
+                self.counts.unwrapped.fetch_add(raw, Ordering::Relaxed);
+            }
+            if !self.output.is_empty() {
+                break;
+            }
+            if self.eof {
+                self.unwrapper.finish(&mut self.output);
+                break;
+            }
+            // More input: keep the incomplete line, read the next block.
+            self.input.drain(..self.start);
+            self.start = 0;
+            let have = self.input.len();
+            self.input.resize(have + (256 << 10), 0);
+            let n = loop {
+                match self.inner.read(&mut self.input[have..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        self.input.truncate(have);
+                        return Err(e);
+                    }
+                }
+            };
+            self.input.truncate(have + n);
+            self.eof = n == 0;
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for Unwrap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.output.len() {
+            self.fill()?;
+        }
+        let n = buf.len().min(self.output.len() - self.pos);
+        buf[..n].copy_from_slice(&self.output[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// The UTC offset of the offset-less times inside an enveloped sample: the
+/// envelope's UTC time beside the inner line's local time (nginx's error
+/// log `2026/11/24 11:17:00`, php-fpm's `[24-Nov-2026 11:17:00]`), rounded
+/// to the quarter hour. `None` when no line has both, or when they
+/// disagree.
+pub fn zone_hint(envelope: Envelope, sample: &[u8]) -> Option<i32> {
+    let mut found: Option<i32> = None;
+    for (_, l) in Lines::new(sample).take(SNIFF_LINES) {
+        let Some(w) = unwrap_line(envelope, l) else {
+            continue;
+        };
+        let (Some(t), Message::Raw(m) | Message::Escaped(m)) = (w.time, w.message) else {
+            continue;
+        };
+        let Some(local) = naive_time(m) else { continue };
+        let diff = local - t.unix_secs();
+        let q = (diff as f64 / 900.0).round() as i64 * 900;
+        // The runtime stamps the line as it reads it: within a few seconds.
+        if (diff - q).abs() > 5 || q.abs() > 14 * 3600 {
+            continue;
+        }
+        match found {
+            None => found = Some(q as i32),
+            Some(f) if f == q as i32 => {}
+            Some(_) => return None,
+        }
+    }
+    found
+}
+
+/// The offset-less time a line starts with, as seconds "as if UTC".
+fn naive_time(m: &[u8]) -> Option<i64> {
+    if let Some(t) = m.get(..19).and_then(parse_naive_slash) {
+        return Some(t);
+    }
+    // php-fpm: `[24-Nov-2026 11:17:00]` (perhaps with a fraction).
+    let b = m.strip_prefix(b"[")?;
+    if b.len() < 20 || b[2] != b'-' || b[6] != b'-' || b[11] != b' ' {
+        return None;
+    }
+    let d = |i: usize| -> Option<u32> {
+        let (a, c) = (b[i], b[i + 1]);
+        (a.is_ascii_digit() && c.is_ascii_digit()).then(|| ((a - b'0') * 10 + (c - b'0')) as u32)
+    };
+    let month = crate::time::month_from_abbrev(&b[3..6])?;
+    let year = d(7)? * 100 + d(9)?;
+    if b[14] != b':' || b[17] != b':' {
+        return None;
+    }
+    crate::time::civil_to_secs(year as i64, month, d(0)?, d(12)?, d(15)?, d(18)?)
+}
+
+#[cfg(test)]
+mod tests;
