@@ -91,6 +91,10 @@ pub struct Detected {
     /// The UTC offset the envelope's times give the inner lines'
     /// offset-less times ([`crate::envelope::zone_hint`]).
     pub envelope_offset: Option<i32>,
+    /// nginx access lines and error entries in one stream, each read by
+    /// its own parser ([`crate::mixed`]); `access` holds the access
+    /// variant and `format` is the one with more lines.
+    pub mixed: bool,
 }
 
 impl Detected {
@@ -227,7 +231,26 @@ fn detect_plain(sample: &[u8]) -> (Detected, u64, u64) {
             best = (format, n);
         }
     }
-    let (format, parsed) = best;
+    let (mut format, mut parsed) = best;
+    // nginx access lines and error entries together (a container's stdout
+    // and stderr): a mixed stream, when together they make the sample.
+    let access_n = access.as_ref().map_or(0, |(_, n)| *n as u64);
+    let error_n = candidates
+        .iter()
+        .find(|(f, _)| *f == Format::NginxError)
+        .map_or(0, |(_, n)| *n);
+    let mixed = access_n > 0
+        && error_n > 0
+        && matches!(format, Format::NginxAccess | Format::NginxError)
+        && (access_n + error_n) * 2 >= nonempty as u64;
+    if mixed {
+        parsed = access_n + error_n;
+        format = if access_n >= error_n {
+            Format::NginxAccess
+        } else {
+            Format::NginxError
+        };
+    }
     if binary && (parsed == 0 || parsed * 2 < nonempty as u64) {
         return (
             Detected::unknown("not a log baton recognizes: looks like binary"),
@@ -246,9 +269,10 @@ fn detect_plain(sample: &[u8]) -> (Detected, u64, u64) {
     }
     let detected = Detected {
         format,
-        access: (format == Format::NginxAccess)
+        access: (format == Format::NginxAccess || mixed)
             .then(|| access.map(|(p, _)| p))
             .flatten(),
+        mixed,
         journal_form: (format == Format::Journal)
             .then(|| {
                 Lines::new(sample)

@@ -608,6 +608,10 @@ pub fn from_journal(
                 ..Event::default()
             }
         }
+        JournalEvent::NginxError(m) => {
+            let entry = crate::journal::nginx_entry(r, m).ok()?;
+            from_error(&entry, line, raw)?
+        }
         JournalEvent::Other => return None,
     };
     if e.host.is_none() && !r.host.is_empty() {

@@ -250,6 +250,13 @@ impl<'a> JournalRecord<'a> {
         let about = self.about_unit;
         let source = self.source;
         let m = self.message_bytes(scratch);
+        // Every nginx error entry is one, whoever carried it.
+        if source != Source::Fpm
+            && source != Source::Kernel
+            && crate::nginx::error::is_entry_start(m)
+        {
+            return JournalEvent::NginxError(m);
+        }
         match source {
             Source::Fpm => match split_fpm(m) {
                 Some(line) => JournalEvent::Fpm(line),
@@ -307,6 +314,9 @@ pub enum JournalEvent<'a> {
     Kernel(KernelEvent<'a>),
     /// systemd acting on a php-fpm unit.
     FpmUnit(UnitAction),
+    /// An nginx error-log entry (`error_log syslog:...`, or nginx's stderr
+    /// in the journal): the entry as nginx wrote it, from its date on.
+    NginxError(&'a [u8]),
     /// Anything else (including FPM lines without a level).
     Other,
 }
@@ -317,7 +327,8 @@ const FPM_LEVELS: [&[u8]; 6] = [
 
 /// Splits an FPM message into level and text; `None` when it has no level.
 pub fn split_fpm(m: &[u8]) -> Option<FpmLine<'_>> {
-    let rest = m.strip_prefix(b"[")?;
+    // php-fpm 5.x writes `php-fpm:  [WARNING] ...`: two spaces.
+    let rest = m.trim_ascii_start().strip_prefix(b"[")?;
     let close = memchr(b']', rest)?;
     let inside = &rest[..close];
     let after = &rest[close + 1..];
@@ -1447,6 +1458,10 @@ pub struct JournalSummary {
     pub kernel: KernelSummary,
     /// systemd's actions on php-fpm units.
     pub units: UnitSummary,
+    /// Records that are nginx error-log entries.
+    pub nginx_lines: u64,
+    /// Their counts, as an error log's.
+    pub nginx: crate::summary::ErrorSummary,
     /// Times seen.
     pub range: TimeRange,
     years: Years,
@@ -1476,6 +1491,8 @@ impl JournalSummary {
         self.kernel.merge(&other.kernel);
         self.fpm.merge(&other.fpm);
         self.units.append(&other.units);
+        self.nginx_lines += other.nginx_lines;
+        self.nginx.merge(&other.nginx);
         self.range.merge(other.range);
     }
 
@@ -1551,6 +1568,13 @@ impl Sink<JournalParser> for JournalSummary {
                 self.other_lines += 1;
                 self.units.add(a);
             }
+            JournalEvent::NginxError(m) => {
+                self.other_lines += 1;
+                if let Ok(e) = nginx_entry(&r, m) {
+                    self.nginx_lines += 1;
+                    Sink::<crate::nginx::error::ErrorParser>::record(&mut self.nginx, e, _loc);
+                }
+            }
             JournalEvent::Other => match r.source {
                 Source::Fpm => {
                     self.fpm_lines += 1;
@@ -1582,6 +1606,16 @@ impl Sink<JournalParser> for JournalSummary {
         self.fpm.append_chunk(std::mem::take(&mut later.fpm));
         self.merge(&later);
     }
+}
+
+/// Parses an nginx error entry carried by a journal record: its own
+/// date, in the zone of the record's time.
+pub fn nginx_entry<'m>(
+    r: &JournalRecord<'_>,
+    m: &'m [u8],
+) -> Result<crate::nginx::error::ErrorRecord<'m>, SkipReason> {
+    let zone = Zone::Fixed(r.time.map_or(0, |t| t.offset_s));
+    crate::nginx::error::ErrorParser::new(zone).parse(m)
 }
 
 #[cfg(test)]

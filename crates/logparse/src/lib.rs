@@ -33,6 +33,7 @@ pub mod frame;
 pub mod journal;
 mod json;
 pub mod kernel;
+pub mod mixed;
 pub mod nginx;
 pub mod php;
 pub mod scan;

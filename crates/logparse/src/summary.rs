@@ -209,6 +209,8 @@ pub struct FileSummary {
     pub read_error: Option<Error>,
     /// The container envelope taken off, with its counts.
     pub envelope: Option<crate::envelope::EnvelopeSummary>,
+    /// For a mixed stream, the physical lines of each format's records.
+    pub formats: Vec<(Format, u64)>,
     /// The events of interest, in input order (with [`Collect::events`]);
     /// their `file` is 0 until the caller numbers its inputs.
     pub events: Vec<Event>,
@@ -309,6 +311,7 @@ pub fn summarize(
         journal: None,
         read_error: None,
         envelope: None,
+        formats: Vec::new(),
         events: Vec::new(),
         traffic: None,
     };
@@ -349,6 +352,24 @@ fn summarize_plain(
 ) {
     let zone = time.zone;
     match (detected.format, &detected.access) {
+        (Format::NginxAccess | Format::NginxError, Some(p)) if detected.mixed => {
+            let p = crate::mixed::MixedParser::new(p.clone(), time.zone);
+            let s = run(
+                source,
+                &p,
+                opts,
+                collect,
+                crate::mixed::MixedSummary::default,
+                out,
+            );
+            out.variant = Some(p.access_variant());
+            out.formats = vec![
+                (Format::NginxAccess, s.access_lines),
+                (Format::NginxError, s.error_lines),
+            ];
+            out.access = Some(s.access);
+            out.error = Some(s.error);
+        }
         (Format::NginxAccess, Some(p)) => {
             let s = run(source, p, opts, collect, AccessSummary::default, out);
             out.variant = Some(p.variant());
@@ -382,6 +403,13 @@ fn summarize_plain(
                 p = p.with_form(form);
             }
             out.journal = Some(run(source, &p, opts, collect, JournalSummary::default, out));
+            // nginx error entries carried by the journal count as an error
+            // log's.
+            out.error = out
+                .journal
+                .as_ref()
+                .filter(|j| j.nginx_lines > 0)
+                .map(|j| j.nginx.clone());
         }
         (Format::Cloudflare, _) => {
             let p = CloudflareParser::new();
@@ -435,7 +463,7 @@ pub struct Collecting<S> {
     pub events: Vec<Event>,
     /// Request volume (access logs).
     pub traffic: Option<Traffic>,
-    collect: Collect,
+    pub(crate) collect: Collect,
     scratch: Vec<u8>,
 }
 
@@ -451,7 +479,7 @@ impl<S> Collecting<S> {
         }
     }
 
-    fn append_events(&mut self, later: Collecting<S>, line_shift: u64) {
+    pub(crate) fn append_events(&mut self, later: Collecting<S>, line_shift: u64) {
         let start = self.events.len();
         self.events.extend(later.events);
         for e in &mut self.events[start..] {

@@ -122,6 +122,8 @@ pub struct FileDoc<'a> {
     error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     envelope: Option<EnvelopeDoc>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    formats: BTreeMap<&'static str, u64>,
 }
 
 /// A container envelope taken off an input.
@@ -186,6 +188,12 @@ pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
             partials: e.partials,
             not_enveloped: e.not_enveloped,
         }),
+        formats: f
+            .summary
+            .formats
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect(),
     }
 }
 

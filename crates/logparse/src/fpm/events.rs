@@ -48,11 +48,13 @@ impl FpmLevel {
 }
 
 /// Where a message was logged from, as `log_level = debug` prefixes every
-/// message: `pid 7260, fpm_children_bury(), line 289: `.
+/// message: `pid 7260, fpm_children_bury(), line 289: `, or as php-fpm 5.x
+/// prefixes its warnings: `fpm_children_bury(), line 252: `.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DebugOrigin<'a> {
-    /// The process that logged (the master, or the launching process).
-    pub pid: u32,
+    /// The process that logged (the master, or the launching process);
+    /// `None` in php-fpm 5.x's layout, which does not name it.
+    pub pid: Option<u32>,
     /// The C function, without `()`.
     pub function: &'a [u8],
     /// The source line.
@@ -60,21 +62,28 @@ pub struct DebugOrigin<'a> {
 }
 
 /// Splits the `pid N, function(), line N: ` prefix that FPM writes before
-/// every message at `log_level = debug` off `message`. Without it the
-/// message is returned whole.
+/// every message at `log_level = debug` (or php-fpm 5.x's `function(),
+/// line N: `) off `message`. Without it the message is returned whole.
 ///
 /// ```
 /// use baton_logparse::fpm::split_debug_prefix;
 /// let (o, m) = split_debug_prefix(b"pid 7260, fpm_init(), line 83: fpm is running, pid 7260");
 /// let o = o.unwrap();
-/// assert_eq!((o.pid, o.function, o.line), (7260, &b"fpm_init"[..], 83));
+/// assert_eq!((o.pid, o.function, o.line), (Some(7260), &b"fpm_init"[..], 83));
 /// assert_eq!(m, b"fpm is running, pid 7260");
+/// let (o, m) = split_debug_prefix(b"fpm_children_bury(), line 252: [pool www] child 1 exited");
+/// assert_eq!(o.map(|o| (o.pid, o.line)), Some((None, 252)));
+/// assert_eq!(m, b"[pool www] child 1 exited");
 /// ```
 pub fn split_debug_prefix(message: &[u8]) -> (Option<DebugOrigin<'_>>, &[u8]) {
     fn read(m: &[u8]) -> Option<(DebugOrigin<'_>, &[u8])> {
-        let r = m.strip_prefix(b"pid ")?;
-        let (pid, r) = digits_u32(r)?;
-        let r = r.strip_prefix(b", ")?;
+        let (pid, r) = match m.strip_prefix(b"pid ") {
+            Some(r) => {
+                let (pid, r) = digits_u32(r)?;
+                (Some(pid), r.strip_prefix(b", ")?)
+            }
+            None => (None, m),
+        };
         let close = memmem::find(r, b"(), line ")?;
         let function = &r[..close];
         if function.is_empty() || function.iter().any(|&c| c == b' ' || c == b',') {

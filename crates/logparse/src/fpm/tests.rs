@@ -555,7 +555,7 @@ fn debug_log_level_prefix() {
     assert_eq!(
         r.origin,
         Some(DebugOrigin {
-            pid: 7260,
+            pid: Some(7260),
             function: b"fpm_children_bury",
             line: 289
         })

@@ -395,3 +395,50 @@ fn with_form_restricts() {
     let e = JournalParser::new(Zone::UTC, 2026).with_form(JournalForm::Export);
     assert!(!e.is_record_start(b"Nov 24 11:19:08 vm a: x"));
 }
+
+/// Issue 19: an nginx error entry carried by syslog or the journal is an
+/// nginx error record, and php-fpm 5.x's `func(), line N:` layout yields
+/// its event, in syslog form as in file form.
+#[test]
+fn carried_nginx_entries_and_fpm5_layout() {
+    use crate::event::{EventKind, from_journal};
+    use crate::nginx::error::UpstreamKind;
+    let mut s = Vec::new();
+    let nginx = b"Nov 24 11:17:00 vm nginx[123]: 2026/11/24 11:17:00 [error] 23#23: *1 connect() to unix:/run/php/php-fpm.sock failed (111: Connection refused) while connecting to upstream, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php-fpm.sock:\", host: \"a\"";
+    let r = rec(nginx);
+    assert!(
+        matches!(r.event(&mut s), JournalEvent::NginxError(m) if m.starts_with(b"2026/11/24 11:17:00 [error]"))
+    );
+    let e = from_journal(&r, 7, nginx, &mut s).unwrap();
+    assert_eq!(e.kind, Some(EventKind::UpstreamError));
+    assert_eq!(e.upstream_kind, Some(UpstreamKind::ConnectRefused));
+    assert_eq!(e.time, Some(ts("2026-11-24T11:17:00Z")));
+    assert_eq!((e.line, e.pid), (7, Some(123)));
+    // Not an entry: another program's line that happens to say [error].
+    let other = rec(b"Nov 24 11:17:00 vm nginx[123]: [error] something");
+    assert_eq!(other.event(&mut s), JournalEvent::Other);
+
+    let fpm5 = b"Nov 24 11:21:49 vm php-fpm:  [WARNING] fpm_children_bury(), line 252: [pool www] child 14226 exited on signal 15 (SIGTERM) after 7189.199345 seconds from start";
+    let r = rec(fpm5);
+    let e = from_journal(&r, 1, fpm5, &mut s).unwrap();
+    assert_eq!(e.kind, Some(EventKind::FpmChildExit));
+    assert_eq!(e.signal.as_deref(), Some("SIGTERM"));
+    assert_eq!(e.pid, Some(14226));
+    assert_eq!(e.pool.as_deref(), Some(&b"www"[..]));
+
+    // Counted: an error log's upstream errors inside the journal summary.
+    let mut sum = JournalSummary::default();
+    let loc = Loc {
+        offset: 0,
+        line: 1,
+        lines: 1,
+    };
+    sum.record(rec(nginx), loc);
+    sum.record(rec(fpm5), loc);
+    assert_eq!(sum.nginx_lines, 1);
+    assert_eq!(
+        sum.nginx.upstream_errors()[0],
+        (UpstreamKind::ConnectRefused, 1)
+    );
+    assert_eq!(sum.fpm.child_signals.get("SIGTERM"), Some(&1));
+}
