@@ -74,6 +74,8 @@ pub struct Stats {
     pub journal: Option<JournalSummary>,
     /// Inputs that could not be read at all, or were cut short.
     pub errors: Vec<InputError>,
+    /// What the nginx and php-fpm configurations read say.
+    pub config: baton_logparse::config::ConfigFacts,
 }
 
 impl Stats {
@@ -253,6 +255,7 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
         edge: None,
         journal: None,
         errors,
+        config: Default::default(),
     };
     // Inputs with full dates first: their window dates the yearless ones.
     let (yearless, dated): (Vec<_>, Vec<_>) = planned
@@ -365,7 +368,23 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
     for (_, f) in set_fpm {
         stats.fpm.get_or_insert_with(FpmSummary::default).merge(&f);
     }
+    stats.config = config_facts(&stats.files);
     stats
+}
+
+/// The facts of every configuration input, nginx's and php-fpm's each
+/// read as one configuration.
+fn config_facts(files: &[StatsFile]) -> baton_logparse::config::ConfigFacts {
+    use baton_logparse::config::{ConfigFacts, Parsed};
+    let (mut nginx, mut fpm) = (Vec::new(), Vec::new());
+    for f in files {
+        match &f.summary.config {
+            Some(Parsed::Nginx(c)) => nginx.push(c),
+            Some(Parsed::Fpm(c)) => fpm.push(c),
+            None => {}
+        }
+    }
+    ConfigFacts::from_parsed(&nginx, &fpm)
 }
 
 /// The year of a yearless input's first date: `--year`, else the year
@@ -589,7 +608,10 @@ fn read_one(
         }
         _ => opts,
     };
-    let summary = summarize(source, &p.detected, time, opts, collect);
+    let mut summary = summarize(source, &p.detected, time, opts, collect);
+    if let Some(c) = &mut summary.config {
+        c.name_file(&path);
+    }
     if let Some(e) = &summary.read_error {
         errors.push(InputError {
             path: path.clone(),

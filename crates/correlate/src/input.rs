@@ -38,6 +38,8 @@ pub struct Input {
     pub requests: u64,
     /// Which logs were given.
     pub coverage: Coverage,
+    /// What the nginx and php-fpm configurations read say.
+    pub config: baton_logparse::config::ConfigFacts,
 }
 
 /// How the correlator runs.

@@ -22,6 +22,7 @@ mod advise;
 mod attribute;
 mod changes;
 pub mod clocks;
+pub mod config_checks;
 mod decide;
 mod findings;
 mod incident;
@@ -38,6 +39,7 @@ use std::collections::BTreeSet;
 
 use baton_logparse::summary::TimeRange;
 
+pub use crate::config_checks::{ConfigFinding, Severity};
 pub use crate::input::{Coverage, Input, Options};
 pub use crate::model::{Analysis, Cause, Incident, Verdict};
 pub use crate::names::{escape, fmt_offset, lossy};
@@ -174,6 +176,7 @@ pub fn analyze(input: &Input, opts: &Options) -> Analysis {
         timeline: timeline::timeline(&idx, &joined.gateway, &input.traffic),
         marks: timeline::marks(&idx),
         incidents,
+        config_findings: config_checks::check(&input.config, input.coverage.edge),
     }
 }
 

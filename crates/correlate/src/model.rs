@@ -509,6 +509,8 @@ pub struct Analysis {
     pub timeline: Vec<TimelineMinute>,
     /// FPM and kernel events per minute (an addition).
     pub marks: Vec<Mark>,
+    /// Mistakes in the nginx and php-fpm configurations read.
+    pub config_findings: Vec<crate::config_checks::ConfigFinding>,
 }
 
 #[cfg(test)]

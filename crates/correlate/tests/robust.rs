@@ -79,6 +79,7 @@ proptest! {
             window,
             requests: 0,
             coverage: Coverage { access: true, error: true, ..Coverage::default() },
+            config: Default::default(),
         };
         let opts = Options { zone: Zone::Fixed(zone), window_s, ..Options::default() };
         let a = analyze(&input, &opts);

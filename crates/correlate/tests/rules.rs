@@ -146,6 +146,7 @@ fn run(events: Vec<Event>, coverage: Coverage, traffic: Traffic) -> Analysis {
         access_ranges: vec![access],
         window,
         coverage,
+        config: Default::default(),
     };
     analyze(&input, &Options::default())
 }

@@ -31,6 +31,10 @@ pub enum Format {
     Kernel,
     /// Cloudflare Logpush `http_requests`.
     Cloudflare,
+    /// nginx's configuration: `nginx -T` output or `.conf` files.
+    NginxConfig,
+    /// php-fpm's configuration: `php-fpm -tt` output or its ini files.
+    FpmConfig,
     /// Not a log baton recognizes.
     #[default]
     Unknown,
@@ -47,6 +51,8 @@ impl Format {
             Format::FpmSlowlog => "fpm-slowlog",
             Format::Kernel => "kernel",
             Format::Cloudflare => "cloudflare",
+            Format::NginxConfig => "nginx-config",
+            Format::FpmConfig => "fpm-config",
             Format::Unknown => "unknown",
         }
     }
@@ -61,6 +67,8 @@ impl Format {
             Format::FpmSlowlog,
             Format::Kernel,
             Format::Cloudflare,
+            Format::NginxConfig,
+            Format::FpmConfig,
             Format::Unknown,
         ]
         .into_iter()
@@ -178,6 +186,15 @@ fn detect_plain(sample: &[u8]) -> (Detected, u64, u64) {
         .count();
     if nonempty == 0 {
         return (Detected::unknown("only blank lines"), 0, 0);
+    }
+    // Configurations first: a `php-fpm -tt` dump's lines are php-fpm log
+    // lines too, and no log reads as nginx's grammar.
+    if let Some(format) = crate::config::detect(sample) {
+        let detected = Detected {
+            format,
+            ..Detected::default()
+        };
+        return (detected, nonempty as u64, nonempty as u64);
     }
     let nul = memchr::memchr_iter(0, sample).count();
     let controls = sample

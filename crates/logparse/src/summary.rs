@@ -205,6 +205,8 @@ pub struct FileSummary {
     pub edge: Option<EdgeSummary>,
     /// Journal / syslog counts (with the kernel and php-fpm events in it).
     pub journal: Option<JournalSummary>,
+    /// A configuration input's directives and facts.
+    pub config: Option<crate::config::Parsed>,
     /// The error that cut the input short, if any.
     pub read_error: Option<Error>,
     /// The container envelope taken off, with its counts.
@@ -309,6 +311,7 @@ pub fn summarize(
         kernel: None,
         edge: None,
         journal: None,
+        config: None,
         read_error: None,
         envelope: None,
         formats: Vec::new(),
@@ -414,6 +417,16 @@ fn summarize_plain(
         (Format::Cloudflare, _) => {
             let p = CloudflareParser::new();
             out.edge = Some(run(source, &p, opts, collect, EdgeSummary::default, out));
+        }
+        (Format::NginxConfig | Format::FpmConfig, _) => {
+            let reader: Box<dyn Read> = match source {
+                Source::File(f) => Box::new(f),
+                Source::Stream(r) => r,
+            };
+            let (parsed, err) = crate::config::read(reader, detected.format);
+            out.tally = parsed.tally().clone();
+            out.read_error = err;
+            out.config = Some(parsed);
         }
         _ => {
             let s = scan_source(source, &Unrecognized, opts, &|| ());

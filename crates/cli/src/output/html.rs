@@ -383,6 +383,41 @@ fn index(a: &Analysis) -> Markup {
     }
 }
 
+/// The configuration's mistakes, before the charts.
+fn config_findings(a: &Analysis) -> Markup {
+    html! {
+        @if !a.config_findings.is_empty() {
+            section #config {
+                h2 { "Configuration" }
+                ul {
+                    @for f in &a.config_findings {
+                        li {
+                            strong { (severity(f.severity)) " " code { (f.check) } } " " (clean(&f.text))
+                            @if !f.refs.is_empty() {
+                                br;
+                                span.dim {
+                                    @for (k, r) in f.refs.iter().enumerate() {
+                                        @if k > 0 { ", " }
+                                        code { (clean(&r.file)) ":" (r.line) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn severity(s: baton_correlate::Severity) -> &'static str {
+    match s {
+        baton_correlate::Severity::Error => "error",
+        baton_correlate::Severity::Warning => "warning",
+        baton_correlate::Severity::Info => "info",
+    }
+}
+
 fn warnings(r: &Report) -> Markup {
     let a = &r.analysis;
     html! {
@@ -830,6 +865,7 @@ pub fn page(r: &Report) -> Markup {
                 (header(r))
                 (index(a))
                 (warnings(r))
+                (config_findings(a))
                 (overview(r, &bands))
                 section #incidents {
                     h2 { "Incidents" }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use baton_logparse::config::ConfigFacts;
 use baton_logparse::fpm::slowlog::CallKind;
 
 use crate::stats::{Stats, StatsFile};
@@ -33,6 +34,8 @@ struct StatsDoc<'a> {
     edge: Option<EdgeDoc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     journal: Option<JournalDoc>,
+    #[serde(skip_serializing_if = "ConfigFacts::is_empty")]
+    config: &'a ConfigFacts,
 }
 
 #[derive(Serialize)]
@@ -277,5 +280,6 @@ pub fn stats(s: &Stats) -> impl Serialize + '_ {
             other_lines: j.other_lines,
             fpm_unit_restarts: j.units.restarts,
         }),
+        config: &s.config,
     }
 }

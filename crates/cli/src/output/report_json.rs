@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use baton_correlate::ConfigFinding;
 use baton_correlate::model::{Background, Incident, Joins, Mark, TimelineMinute, Totals, Window};
 
 use super::json::{FileDoc, file_doc};
@@ -15,6 +16,7 @@ struct ReportDoc<'a> {
     window: &'a Window,
     files: Vec<FileDoc<'a>>,
     warnings: &'a [String],
+    config_findings: &'a [ConfigFinding],
     joins: &'a Joins,
     totals: &'a Totals,
     incidents: &'a [Incident],
@@ -33,6 +35,7 @@ pub fn report(r: &Report) -> impl Serialize + '_ {
         window: &a.window,
         files: r.stats.files.iter().map(file_doc).collect(),
         warnings: &a.warnings,
+        config_findings: &a.config_findings,
         joins: &a.joins,
         totals: &a.totals,
         incidents: &a.incidents,

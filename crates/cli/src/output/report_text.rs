@@ -334,6 +334,43 @@ fn finding(out: &mut dyn Write, p: &Paint, n: usize, f: &Finding) -> io::Result<
     writeln!(out)
 }
 
+/// The configuration's mistakes, first: they hold whatever the logs show.
+fn config_findings(
+    out: &mut dyn Write,
+    p: &Paint,
+    findings: &[baton_correlate::ConfigFinding],
+) -> io::Result<()> {
+    use baton_correlate::Severity;
+    if findings.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{}",
+        p.bold(&format!(
+            "configuration: {}",
+            count(findings.len() as u64, "finding", "findings")
+        ))
+    )?;
+    for f in findings {
+        let severity = match f.severity {
+            Severity::Error => p.wrap("1;31", "error"),
+            Severity::Warning => p.wrap("1;33", "warning"),
+            Severity::Info => p.dim("info"),
+        };
+        writeln!(out, "  {severity} {}  {}", p.bold(f.check), f.text)?;
+        if !f.refs.is_empty() {
+            let at: Vec<String> = f
+                .refs
+                .iter()
+                .map(|r| format!("{}:{}", r.file, r.line))
+                .collect();
+            writeln!(out, "    {}", p.dim(&at.join(", ")))?;
+        }
+    }
+    writeln!(out)
+}
+
 /// Renders the report.
 pub fn report(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     let p = Paint { on: color };
@@ -403,6 +440,7 @@ pub fn report(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
         thousands(skipped)
     )?;
     writeln!(out)?;
+    config_findings(out, &p, &a.config_findings)?;
     for i in &a.incidents {
         incident(out, &p, a, i)?;
     }

@@ -27,6 +27,7 @@ pub fn report(analysis: Analysis, zone: Zone, zone_source: &'static str) -> Repo
             edge: None,
             journal: None,
             errors: Vec::new(),
+            config: Default::default(),
         },
         analysis,
     }
