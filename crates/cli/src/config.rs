@@ -282,7 +282,7 @@ fn parse_force(s: &str) -> anyhow::Result<(Format, PathBuf)> {
     };
     let Some(format) = Format::from_name(name) else {
         bail!(
-            "--as {s:?}: unknown format {name:?} (nginx-access, nginx-error, fpm-log, journal, fpm-slowlog, kernel, cloudflare)"
+            "--as {s:?}: unknown format {name:?} (nginx-access, nginx-error, fpm-log, journal, fpm-slowlog, kernel, cloudflare, php-error)"
         );
     };
     if format == Format::Unknown {

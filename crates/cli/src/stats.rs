@@ -12,6 +12,7 @@ use baton_logparse::fpm::FpmSummary;
 use baton_logparse::fpm::slowlog::SlowlogSummary;
 use baton_logparse::journal::JournalSummary;
 use baton_logparse::kernel::KernelSummary;
+use baton_logparse::php_error::PhpErrorSummary;
 use baton_logparse::summary::{
     AccessSummary, ErrorSummary, FileSummary, Source, TimeConfig, TimeRange, access_offset,
     summarize,
@@ -72,6 +73,8 @@ pub struct Stats {
     pub edge: Option<EdgeSummary>,
     /// Journal counts over every input (`None`: none was read).
     pub journal: Option<JournalSummary>,
+    /// PHP error-log counts over every input (`None`: none was read).
+    pub php_error: Option<PhpErrorSummary>,
     /// Inputs that could not be read at all, or were cut short.
     pub errors: Vec<InputError>,
     /// What the nginx and php-fpm configurations read say.
@@ -85,6 +88,9 @@ impl Stats {
         let mut c = self.error.php_messages;
         if let Some(f) = &self.fpm {
             c.merge(&f.php_messages);
+        }
+        if let Some(p) = &self.php_error {
+            c.merge(&p.php_messages);
         }
         c
     }
@@ -254,6 +260,7 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
         kernel: None,
         edge: None,
         journal: None,
+        php_error: None,
         errors,
         config: Default::default(),
     };
@@ -348,6 +355,12 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
         }
         if let Some(e) = &summary.edge {
             stats.edge.get_or_insert_with(EdgeSummary::default).merge(e);
+        }
+        if let Some(p) = &summary.php_error {
+            stats
+                .php_error
+                .get_or_insert_with(PhpErrorSummary::default)
+                .merge(p);
         }
         if let Some(f) = &summary.fpm {
             add_fpm(&mut stats, i, f);

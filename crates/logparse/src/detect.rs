@@ -10,6 +10,7 @@ use crate::journal::{JournalForm, JournalParser};
 use crate::kernel::KernelParser;
 use crate::nginx::access::{AccessParser, DETECT_LINES};
 use crate::nginx::error::ErrorParser;
+use crate::php_error::PhpErrorParser;
 use crate::scan::{ScanOptions, Sink, scan_slice};
 use crate::time::Zone;
 
@@ -31,6 +32,8 @@ pub enum Format {
     Kernel,
     /// Cloudflare Logpush `http_requests`.
     Cloudflare,
+    /// PHP's error log or WordPress's `debug.log`.
+    PhpError,
     /// nginx's configuration: `nginx -T` output or `.conf` files.
     NginxConfig,
     /// php-fpm's configuration: `php-fpm -tt` output or its ini files.
@@ -53,6 +56,7 @@ impl Format {
             Format::Cloudflare => "cloudflare",
             Format::NginxConfig => "nginx-config",
             Format::FpmConfig => "fpm-config",
+            Format::PhpError => "php-error",
             Format::Unknown => "unknown",
         }
     }
@@ -69,6 +73,7 @@ impl Format {
             Format::Cloudflare,
             Format::NginxConfig,
             Format::FpmConfig,
+            Format::PhpError,
             Format::Unknown,
         ]
         .into_iter()
@@ -217,7 +222,7 @@ fn detect_plain(sample: &[u8]) -> (Detected, u64, u64) {
     let journal = parsed_lines(sample, &JournalParser::new(Zone::UTC, 2000));
     let fpm = fpm_lines(sample);
     let kernel = kernel_lines(sample);
-    let candidates: [(Format, u64); 6] = [
+    let candidates: [(Format, u64); 7] = [
         (Format::FpmLog, fpm),
         (
             Format::NginxError,
@@ -242,6 +247,7 @@ fn detect_plain(sample: &[u8]) -> (Detected, u64, u64) {
             Format::Cloudflare,
             parsed_lines(sample, &CloudflareParser::new()),
         ),
+        (Format::PhpError, php_error_lines(sample)),
     ];
     for (format, n) in candidates {
         if n > best.1 {
@@ -308,6 +314,16 @@ fn detect_plain(sample: &[u8]) -> (Detected, u64, u64) {
 /// not make a php-fpm log).
 fn fpm_lines(sample: &[u8]) -> u64 {
     lines_where(sample, &FpmLogParser::new(Zone::UTC), |r| r.time.is_some())
+}
+
+/// How many physical lines of `sample` belong to PHP error-log entries that
+/// only a PHP error log writes: a `PHP LEVEL:` message, a WordPress
+/// database error, or a time with its zone in the brackets (php-fpm's own
+/// log shares the time's shape but names neither).
+fn php_error_lines(sample: &[u8]) -> u64 {
+    lines_where(sample, &PhpErrorParser::new(Zone::UTC), |r| {
+        r.zone_named || !r.level_name.is_empty() || r.wp_db.is_some()
+    })
 }
 
 /// How many physical lines of `sample` are kernel messages (syslog lines of

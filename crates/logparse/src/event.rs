@@ -21,6 +21,7 @@ use crate::kernel::KernelEvent;
 use crate::nginx::access::AccessRecord;
 use crate::nginx::error::{ErrorRecord, PhpMessage, UpstreamClass, UpstreamKind};
 use crate::php::PhpLevel;
+use crate::php_error::PhpErrorRecord;
 use crate::time::Timestamp;
 
 /// Raw log bytes (not necessarily UTF-8; escape them to show them).
@@ -64,8 +65,8 @@ pub enum EventKind {
     /// request is asked for).
     EdgeRequest,
     /// A PHP message: an nginx `FastCGI sent in stderr` entry (one event
-    /// per entry, at the level of its most severe message), or php-fpm
-    /// worker output carrying one.
+    /// per entry, at the level of its most severe message), php-fpm
+    /// worker output carrying one, or a PHP error-log entry.
     PhpMessage,
 }
 
@@ -394,6 +395,27 @@ fn set_php(e: &mut Event, php: Option<&PhpMessage<'_>>) {
     ) {
         e.code = Some(code);
         e.plugin = Some(text(name));
+    }
+}
+
+/// A PHP error-log entry as an event ([`EventKind::PhpMessage`]): its
+/// level, whether it is fatal, its file (`object`) and line (`number`), the
+/// plugin, mu-plugin or theme it is blamed on (`plugin`, `code`); a
+/// WordPress database error has `call` = database.
+pub fn from_php_error(r: &PhpErrorRecord<'_>, line: u64, raw: &[u8]) -> Event {
+    Event {
+        time: Some(r.time),
+        line,
+        kind: Some(EventKind::PhpMessage),
+        php_level: Some(r.level),
+        fatal: r.is_fatal(),
+        object: r.file.map(text),
+        number: r.line.map(i64::from),
+        code: r.culprit.map(|c| c.0),
+        plugin: r.culprit.map(|c| text(c.1)),
+        call: r.wp_db.map(|_| CallKind::Database),
+        text: first_line(raw),
+        ..Event::default()
     }
 }
 

@@ -19,6 +19,7 @@ use crate::kernel::{KernelParser, KernelRecord, KernelSummary};
 use crate::nginx::access::{AccessParser, AccessRecord};
 use crate::nginx::error::{ErrorParser, ErrorRecord, UpstreamClass, UpstreamKind};
 use crate::php::PhpCounts;
+use crate::php_error::{PhpErrorParser, PhpErrorRecord, PhpErrorSummary};
 use crate::scan::{ScanOptions, Sink, Tally, scan_reader};
 use crate::time::{Timestamp, Zone};
 
@@ -207,6 +208,8 @@ pub struct FileSummary {
     pub journal: Option<JournalSummary>,
     /// A configuration input's directives and facts.
     pub config: Option<crate::config::Parsed>,
+    /// PHP error-log counts.
+    pub php_error: Option<PhpErrorSummary>,
     /// The error that cut the input short, if any.
     pub read_error: Option<Error>,
     /// The container envelope taken off, with its counts.
@@ -244,6 +247,9 @@ impl FileSummary {
         }
         if let Some(j) = &self.journal {
             r.merge(j.range);
+        }
+        if let Some(p) = &self.php_error {
+            r.merge(p.range);
         }
         r
     }
@@ -312,6 +318,7 @@ pub fn summarize(
         edge: None,
         journal: None,
         config: None,
+        php_error: None,
         read_error: None,
         envelope: None,
         formats: Vec::new(),
@@ -427,6 +434,17 @@ fn summarize_plain(
             out.tally = parsed.tally().clone();
             out.read_error = err;
             out.config = Some(parsed);
+        }
+        (Format::PhpError, _) => {
+            let p = PhpErrorParser::new(zone);
+            out.php_error = Some(run(
+                source,
+                &p,
+                opts,
+                collect,
+                PhpErrorSummary::default,
+                out,
+            ));
         }
         _ => {
             let s = scan_source(source, &Unrecognized, opts, &|| ());
@@ -653,6 +671,26 @@ impl Sink<CloudflareParser> for Collecting<EdgeSummary> {
     fn append(&mut self, mut later: Self, line_shift: u64) {
         let summary = std::mem::take(&mut later.summary);
         Sink::<CloudflareParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<PhpErrorParser> for Collecting<PhpErrorSummary> {
+    fn record(&mut self, r: PhpErrorRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    fn record_raw(&mut self, r: PhpErrorRecord<'_>, loc: Loc, raw: &[u8]) {
+        let e = event::from_php_error(&r, loc.line, raw);
+        if self.collect.keeps(&e) {
+            self.events.push(e);
+        }
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<PhpErrorParser>::append(&mut self.summary, summary, line_shift);
         self.append_events(later, line_shift);
     }
 }

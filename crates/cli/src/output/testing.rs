@@ -26,6 +26,7 @@ pub fn report(analysis: Analysis, zone: Zone, zone_source: &'static str) -> Repo
             kernel: None,
             edge: None,
             journal: None,
+            php_error: None,
             errors: Vec::new(),
             config: Default::default(),
         },

@@ -1,0 +1,2 @@
+<?php
+function storefront_footer( {

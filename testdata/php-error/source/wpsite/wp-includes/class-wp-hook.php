@@ -1,0 +1,2 @@
+<?php
+function apply_filters_cb($cb, ...$args) { return $cb(...$args); }
