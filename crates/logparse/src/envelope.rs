@@ -219,7 +219,8 @@ pub fn unwrap_line(envelope: Envelope, line: &[u8]) -> Option<Wrapped<'_>> {
             rest = skip_ansi(rest);
             rest = match rest {
                 [] => rest,
-                [b' ', r @ ..] => r,
+                // Compose v2 ends the colour after the space.
+                [b' ', r @ ..] => skip_ansi(r),
                 _ => return None,
             };
             let (time, message) = match rfc3339_prefix(rest) {
@@ -396,8 +397,13 @@ impl Unwrapper {
 pub fn unwrap_sample(envelope: Envelope, sample: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(sample.len());
     let mut u = Unwrapper::default();
-    for (_, l) in Lines::new(sample) {
-        u.line(envelope, l, &mut out);
+    // Lines as the reader cuts them: a `\r` stays on a line that passes
+    // through.
+    let body = sample.strip_suffix(b"\n").unwrap_or(sample);
+    if !sample.is_empty() {
+        for l in body.split(|&b| b == b'\n') {
+            u.line(envelope, l, &mut out);
+        }
     }
     u.finish(&mut out);
     out
@@ -477,10 +483,8 @@ impl<R: Read> Unwrap<R> {
                     let (inside, partial) =
                         self.unwrapper
                             .line(self.envelope, &rest[at..], &mut self.output);
-                    // An unterminated last line stays unterminated.
-                    if !partial && self.output.last() == Some(&b'\n') {
-                        self.output.pop();
-                    }
+                    // Every unwrapped line ends in `\n` (a partial still
+                    // waiting may follow an unterminated last line).
                     lines += 1;
                     partials += partial as u64;
                     raw += !inside as u64;

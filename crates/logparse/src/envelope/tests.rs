@@ -140,7 +140,7 @@ fn read_all(env: Envelope, input: &[u8], step: usize) -> (Vec<u8>, EnvelopeSumma
 fn the_reader_counts_what_it_unwraps() {
     let input = b"2023-11-06T21:09:49.1Z stdout P a\n2023-11-06T21:09:49.2Z stdout F b\nnoise\n2023-11-06T21:09:49.3Z stderr F c";
     let (out, s) = read_all(Envelope::Cri, input, 3);
-    assert_eq!(out, b"ab\nnoise\nc");
+    assert_eq!(out, b"ab\nnoise\nc\n");
     assert_eq!((s.physical_lines, s.partials, s.not_enveloped), (4, 1, 1));
 }
 
