@@ -519,7 +519,7 @@ fn human(b: u64) -> String {
     const G: u64 = 1 << 30;
     const M: u64 = 1 << 20;
     if b >= G {
-        if b % G == 0 {
+        if b.is_multiple_of(G) {
             format!("{}G", b / G)
         } else {
             format!("{:.1}G", b as f64 / G as f64)

@@ -299,10 +299,22 @@ pub fn ajax_action<'a>(path: &[u8], query: Option<&'a [u8]>) -> Option<&'a [u8]>
 
 /// Static assets, which php-fpm never serves.
 pub fn is_static(path: &[u8]) -> bool {
-    let Some(dot) = memchr::memrchr(b'.', path) else {
+    // Most dynamic paths end in `/` or `.php`: the last byte decides first.
+    match path.last() {
+        None | Some(b'/') => return false,
+        Some(b'p' | b'P')
+            if path.len() >= 4 && path[path.len() - 4..].eq_ignore_ascii_case(b".php") =>
+        {
+            return false;
+        }
+        _ => {}
+    }
+    // Extensions are at most 5 bytes: look for the dot only there.
+    let tail = &path[path.len().saturating_sub(6)..];
+    let Some(dot) = memchr::memrchr(b'.', tail) else {
         return false;
     };
-    let ext = &path[dot + 1..];
+    let ext = &tail[dot + 1..];
     const EXT: [&[u8]; 16] = [
         b"css", b"js", b"png", b"jpg", b"jpeg", b"gif", b"svg", b"webp", b"ico", b"woff", b"woff2",
         b"ttf", b"map", b"avif", b"mp4", b"txt",
@@ -819,7 +831,11 @@ impl Traffic {
         if self.last != Some(minute) {
             self.last = Some(minute);
         }
-        let m = self.minutes.entry(minute).or_default();
+        // Requests come in time order: the newest minute is the usual one.
+        let m = match self.minutes.last_entry() {
+            Some(e) if *e.key() == minute => e.into_mut(),
+            _ => self.minutes.entry(minute).or_default(),
+        };
         m.requests += 1;
         if r.status.is_some_and(|s| s >= 500) {
             m.server_errors += 1;
@@ -872,6 +888,14 @@ mod tests {
         assert!(is_static(b"/wp-content/themes/x/style.CSS"));
         assert!(!is_static(b"/checkout/"));
         assert!(!is_static(b"/index.php"));
+        assert!(!is_static(b"/INDEX.PHP"));
+        assert!(is_static(b"/fonts/a.woff2"));
+        assert!(is_static(b"/a.js"));
+        assert!(is_static(b".js"));
+        assert!(!is_static(b"/very.long.name.html"));
+        assert!(!is_static(b""));
+        assert!(!is_static(b"/p"));
+        assert!(!is_static(b"/shop.cssx"));
     }
 
     #[test]

@@ -200,8 +200,8 @@ fn fpm_stock_dump() {
     assert_eq!(p.request_slowlog_timeout.as_ref().unwrap().value, 0.0);
     assert_eq!(p.request_terminate_timeout.as_ref().unwrap().value, 0.0);
     assert_eq!(p.memory_limit, None);
-    assert_eq!(p.catch_workers_output.as_ref().unwrap().value, false);
-    assert_eq!(p.decorate_workers_output.as_ref().unwrap().value, true);
+    assert!(!p.catch_workers_output.as_ref().unwrap().value);
+    assert!(p.decorate_workers_output.as_ref().unwrap().value);
     assert_eq!(detect(FPM_STOCK).format, Format::FpmConfig);
 }
 
