@@ -103,12 +103,14 @@ pub fn correlate(
         let range = s.range();
         window.merge(range);
         let c = &mut input.coverage;
+        // What a file covers is what it holds: a container's log may hold
+        // access and error lines (mixed), a journal nginx's error entries.
+        if let Some(a) = &s.access {
+            c.access = true;
+            input.access_ranges.push(a.range);
+        }
+        c.error |= s.error.is_some();
         match s.format {
-            Format::NginxAccess => {
-                c.access = true;
-                input.access_ranges.push(range);
-            }
-            Format::NginxError => c.error = true,
             Format::FpmLog => c.fpm = true,
             Format::FpmSlowlog => c.slowlog = true,
             Format::Kernel => c.kernel = true,
