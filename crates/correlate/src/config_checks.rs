@@ -270,17 +270,7 @@ fn socket_access(n: &NginxFacts, fpm: &FpmFacts, out: &mut Vec<ConfigFinding>) {
                     where_(s, f)
                 )
             } else {
-                let owner = p
-                    .listen_owner
-                    .as_ref()
-                    .or(p.user.as_ref())
-                    .map_or("root", |o| o.value.as_str());
-                let sgroup = p
-                    .listen_group
-                    .as_ref()
-                    .or(p.group.as_ref())
-                    .map_or(owner, |g| g.value.as_str());
-                let mode = p.mode();
+                let (owner, sgroup, mode) = socket_owner(p);
                 let bits = if user == owner {
                     mode >> 6
                 } else if group == sgroup {
@@ -313,6 +303,23 @@ fn socket_access(n: &NginxFacts, fpm: &FpmFacts, out: &mut Vec<ConfigFinding>) {
             });
         }
     }
+}
+
+/// A socket's owner, group and mode as php-fpm creates it: `listen.owner`
+/// (else the pool's `user`, else root), `listen.group` (else the pool's
+/// `group`, else the owner's), `listen.mode` (else 0660).
+fn socket_owner(p: &Pool) -> (&str, &str, u32) {
+    let owner = p
+        .listen_owner
+        .as_ref()
+        .or(p.user.as_ref())
+        .map_or("root", |o| o.value.as_str());
+    let group = p
+        .listen_group
+        .as_ref()
+        .or(p.group.as_ref())
+        .map_or(owner, |g| g.value.as_str());
+    (owner, group, p.mode())
 }
 
 fn static_pool_silent(p: &Pool, out: &mut Vec<ConfigFinding>) {
@@ -530,6 +537,8 @@ fn human(b: u64) -> String {
         format!("{b}B")
     }
 }
+
+pub(crate) mod evidence;
 
 #[cfg(test)]
 mod tests;

@@ -152,6 +152,7 @@ pub(crate) fn incident(
         &|t| cx.idx.fmt(t),
         cx.input.coverage,
     );
+    crate::config_checks::evidence::apply(&mut incident, &cx.input.config, cx.input.coverage.edge);
     // The first gateway error (what users saw), then the lines the verdict
     // rests on, then the rest.
     let first = refs.first().copied();

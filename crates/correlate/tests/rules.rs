@@ -1092,3 +1092,264 @@ fn connectivity_names_the_socket_of_its_own_errors() {
     assert!(steps.contains("`unix:/run/php/shop.sock`"), "{steps}");
     assert!(!steps.contains("api.sock"), "{steps}");
 }
+
+// The configuration in the diagnosis.
+
+fn run_with_config(
+    events: Vec<Event>,
+    traffic: Traffic,
+    nginx_conf: &str,
+    fpm_conf: &str,
+    memory: Option<u64>,
+) -> Analysis {
+    use baton_logparse::config::{ConfigFacts, fpm, nginx};
+    let mut window = TimeRange::default();
+    window.add(Timestamp::from_unix(T0 - 3600, 0));
+    window.add(Timestamp::from_unix(T0 + 3600, 0));
+    let n = nginx::parse(nginx_conf.as_bytes(), "/etc/nginx/nginx.conf");
+    let f = fpm::parse(fpm_conf.as_bytes(), "/etc/php/8.2/fpm/pool.d/www.conf");
+    let input = Input {
+        events,
+        files: ["access.log", "error.log", "php-fpm.log", "www-slow.log"]
+            .map(String::from)
+            .to_vec(),
+        requests: traffic.minutes.values().map(|m| m.requests).sum(),
+        traffic,
+        access_ranges: vec![window],
+        window,
+        coverage: full(),
+        config: ConfigFacts {
+            memory_bytes: memory,
+            memory_source: memory.map(|_| "--memory".to_string()),
+            ..ConfigFacts::from_parsed(&[&n], &[&f])
+        },
+    };
+    analyze(&input, &Options::default())
+}
+
+const NGINX_CONF: &str = "user nginx;
+http {
+    server {
+        server_name shop.example.com;
+        location ~ \\.php$ {
+            fastcgi_pass unix:/run/php/php8.2-fpm.sock;
+            fastcgi_read_timeout 300;
+        }
+    }
+}
+";
+
+const FPM_CONF: &str = "[www]
+user = www-data
+group = www-data
+listen = /run/php/php8.2-fpm.sock
+listen.owner = www-data
+listen.group = www-data
+listen.mode = 0660
+pm = dynamic
+pm.max_children = 20
+request_terminate_timeout = 60
+php_admin_value[memory_limit] = 256M
+";
+
+fn saturation() -> Vec<Event> {
+    let mut ev = vec![fpm(-2, EventKind::FpmMaxChildren)];
+    for i in 0..40 {
+        let kind = if i % 3 == 0 {
+            UpstreamKind::TimedOut
+        } else {
+            UpstreamKind::ConnectEagain
+        };
+        let status = if kind == UpstreamKind::TimedOut {
+            504
+        } else {
+            502
+        };
+        failure(&mut ev, i as i64 * 5, status, PATHS[i % 5], i, Some(kind));
+    }
+    ev
+}
+
+#[test]
+fn capacity_cites_the_pools_settings_and_sizes_it_from_memory() {
+    let plain = run(saturation(), full(), traffic(20, None));
+    let a = run_with_config(
+        saturation(),
+        traffic(20, None),
+        NGINX_CONF,
+        FPM_CONF,
+        Some(4 << 30),
+    );
+    let i = only(&a);
+    assert_eq!(i.cause, Cause::MaxChildren);
+    let evidence = i.evidence.join("\n");
+    assert!(
+        evidence.contains(
+            "configuration: pool www: pm = dynamic (/etc/php/8.2/fpm/pool.d/www.conf:8), pm.max_children = 20 (/etc/php/8.2/fpm/pool.d/www.conf:9)"
+        ),
+        "{evidence}"
+    );
+    assert!(
+        i.next_steps[0].starts_with(
+            "In pool `www`, `pm.max_children` is 20 with `memory_limit` 256M: 5G of workers at the limit; --memory shows 4G: lower `pm.max_children` to 16"
+        ),
+        "{:?}",
+        i.next_steps
+    );
+    // No slowlog in the pool: latency cannot be ruled out.
+    assert!(
+        evidence.contains("latency cannot be ruled out: no slowlog (pool www has no slowlog; /etc/php/8.2/fpm/pool.d/www.conf:1)"),
+        "{evidence}"
+    );
+    let before = only(&plain).confidence;
+    assert!(i.confidence < before, "{} !< {before}", i.confidence);
+    // Timeouts bear on its 504s.
+    assert!(
+        evidence.contains("nginx waits 300 s (fastcgi_read_timeout (/etc/nginx/nginx.conf:7)); pool www kills requests after 60 s (request_terminate_timeout (/etc/php/8.2/fpm/pool.d/www.conf:10))"),
+        "{evidence}"
+    );
+    assert!(
+        i.next_steps.iter().any(|s| s
+            .starts_with("`fastcgi_read_timeout` is 300 s and `request_terminate_timeout` 60 s")),
+        "{:?}",
+        i.next_steps
+    );
+    // With a slowlog, the capacity verdict keeps its confidence.
+    let with_slowlog =
+        format!("{FPM_CONF}slowlog = /var/log/www-slow.log\nrequest_slowlog_timeout = 5s\n");
+    let a = run_with_config(
+        saturation(),
+        traffic(20, None),
+        NGINX_CONF,
+        &with_slowlog,
+        None,
+    );
+    let i = only(&a);
+    assert_eq!(i.confidence, before);
+    assert!(!i.evidence.join("\n").contains("cannot be ruled out"));
+    assert!(
+        i.next_steps[0].ends_with(
+            "5G of workers at the limit: compare that with the memory PHP may use (`--memory` gives it to baton) before raising `pm.max_children`."
+        ),
+        "{:?}",
+        i.next_steps
+    );
+}
+
+fn denied() -> Vec<Event> {
+    let mut ev = Vec::new();
+    for i in 0..50 {
+        failure(
+            &mut ev,
+            i,
+            502,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::ConnectEacces),
+        );
+    }
+    ev
+}
+
+#[test]
+fn permission_cites_the_socket_and_nginx_user_and_socket_access_raises_confidence() {
+    let plain = run(denied(), full(), traffic(20, None));
+    let a = run_with_config(denied(), traffic(20, None), NGINX_CONF, FPM_CONF, None);
+    let i = only(&a);
+    assert_eq!(i.cause, Cause::SocketPermission);
+    let evidence = i.evidence.join("\n");
+    assert!(
+        evidence.contains("configuration: pool www's socket /run/php/php8.2-fpm.sock is www-data:www-data 0660 and nginx runs as nginx:nginx (/etc/php/8.2/fpm/pool.d/www.conf:4, /etc/php/8.2/fpm/pool.d/www.conf:5, /etc/php/8.2/fpm/pool.d/www.conf:6, /etc/php/8.2/fpm/pool.d/www.conf:7, /etc/nginx/nginx.conf:1)"),
+        "{evidence}"
+    );
+    assert!(
+        evidence
+            .contains("the configuration check socket_access agrees: nginx runs as nginx:nginx"),
+        "{evidence}"
+    );
+    assert!(i.confidence > only(&plain).confidence);
+    assert!(
+        i.next_steps[0].starts_with("nginx runs as `nginx`: in pool `www`"),
+        "{:?}",
+        i.next_steps
+    );
+    // A socket nginx may use: facts cited, no raise.
+    let open = FPM_CONF.replace("listen.owner = www-data", "listen.owner = nginx");
+    let a = run_with_config(denied(), traffic(20, None), NGINX_CONF, &open, None);
+    let i = only(&a);
+    assert!(!i.evidence.join("\n").contains("socket_access"));
+    assert_eq!(i.confidence, only(&plain).confidence);
+}
+
+#[test]
+fn a_fastcgi_pass_mismatch_raises_a_down_verdict_and_is_cited() {
+    let build = || {
+        let mut ev = Vec::new();
+        for i in 0..30 {
+            failure(
+                &mut ev,
+                i,
+                502,
+                PATHS[i as usize % 5],
+                i as usize,
+                Some(UpstreamKind::ConnectEnoent),
+            );
+        }
+        ev
+    };
+    let plain = run(build(), full(), traffic(20, None));
+    let moved = FPM_CONF.replace("php8.2-fpm.sock", "php8.3-fpm.sock");
+    let a = run_with_config(build(), traffic(20, None), NGINX_CONF, &moved, None);
+    let i = only(&a);
+    assert_eq!(i.cause, Cause::FpmDown);
+    let evidence = i.evidence.join("\n");
+    assert!(
+        evidence.contains("configuration: pool www listens on /run/php/php8.3-fpm.sock (/etc/php/8.2/fpm/pool.d/www.conf:4)"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("the configuration check fastcgi_pass_mismatch agrees: nginx passes PHP requests to unix:/run/php/php8.2-fpm.sock"),
+        "{evidence}"
+    );
+    assert!(i.confidence > only(&plain).confidence);
+    assert!(i.next_steps[0].starts_with("Make nginx's `fastcgi_pass`"));
+    // The pool listening where nginx passes: no finding, no raise.
+    let a = run_with_config(build(), traffic(20, None), NGINX_CONF, FPM_CONF, None);
+    let i = only(&a);
+    assert!(!i.evidence.join("\n").contains("fastcgi_pass_mismatch"));
+    assert_eq!(i.confidence, only(&plain).confidence);
+}
+
+#[test]
+fn a_latency_incident_names_both_timeouts() {
+    let mut ev = Vec::new();
+    for i in 0..30 {
+        ev.push(trace(i * 6 - 55, "acme-shipping", CallKind::ExternalCall));
+    }
+    for i in 0..24 {
+        failure(
+            &mut ev,
+            i * 5,
+            504,
+            "/wp-admin/admin-ajax.php",
+            i as usize,
+            Some(UpstreamKind::TimedOut),
+        );
+    }
+    let no_rtt = FPM_CONF.replace("request_terminate_timeout = 60\n", "");
+    let a = run_with_config(ev, traffic(20, None), NGINX_CONF, &no_rtt, None);
+    let i = only(&a);
+    assert_eq!(i.verdict, Verdict::Latency);
+    let evidence = i.evidence.join("\n");
+    assert!(
+        evidence.contains("configuration: nginx waits 300 s (fastcgi_read_timeout (/etc/nginx/nginx.conf:7)); pool www has no request_terminate_timeout (/etc/php/8.2/fpm/pool.d/www.conf:1)"),
+        "{evidence}"
+    );
+    assert!(
+        i.next_steps.iter().any(|s| s.starts_with(
+            "Set `request_terminate_timeout` in pool `www` a little above the slowest legitimate request and below nginx's `fastcgi_read_timeout` of 300 s"
+        )),
+        "{:?}",
+        i.next_steps
+    );
+}

@@ -66,6 +66,10 @@ pub struct ConfigFacts {
     /// `pm.max_children` × `memory_limit` is checked against.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_bytes: Option<u64>,
+    /// Where `memory_bytes` came from (`--memory`, `the kernel's OOM
+    /// report`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_source: Option<String>,
 }
 
 impl ConfigFacts {
@@ -75,6 +79,7 @@ impl ConfigFacts {
             nginx: (!nginx.is_empty()).then(|| nginx::facts(nginx)),
             fpm: (!fpm.is_empty()).then(|| fpm::facts(fpm)),
             memory_bytes: None,
+            memory_source: None,
         }
     }
 
