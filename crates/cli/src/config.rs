@@ -120,6 +120,28 @@ pub struct Config {
 }
 
 impl Config {
+    /// A `report` over no paths, every option at its default and no
+    /// progress bar: what the library's front door starts from.
+    pub fn library_defaults() -> Config {
+        Config {
+            command: Command::Report(ReportConfig {
+                format: ReportFormat::Json,
+                fail_on: None,
+            }),
+            paths: Vec::new(),
+            output: None,
+            tz: None,
+            year: None,
+            boot_time: None,
+            log_format: None,
+            forced: Vec::new(),
+            since: None,
+            until: None,
+            window_s: 60,
+            progress: Progress::Never,
+        }
+    }
+
     /// Validates the parsed command line.
     pub fn from_opts(opts: Opts) -> anyhow::Result<Config> {
         let (command, paths, common, time) = match opts.command {

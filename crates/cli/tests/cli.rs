@@ -417,22 +417,24 @@ fn shared_peers_nginx_files_are_read() {
             "nginx-error",
             0,
         ),
-        // six access-log lines inside an error-log test file
+        // six access-log lines inside an error-log test file: a mixed
+        // stream, each line read by the format that parses it
         (
             "crowdsec-hub-nginx/nginx-http-generic-bf/nginx-http-generic-bf.log",
             "nginx-error",
-            6,
+            0,
         ),
         (
             "crowdsec-hub-nginx/nginx-http-malformed/nginx_http-logs.log",
             "nginx-access",
             0,
         ),
-        // one error-log line inside an access-log test file
+        // one error-log line inside an access-log test file (a mixed
+        // stream: read as an error entry)
         (
             "crowdsec-hub-nginx/nginx_http-logs/nginx_http-logs.log",
             "nginx-access",
-            1,
+            0,
         ),
         (
             "crowdsec-hub-nginx/nginx_req_limit_exceeded/nginx_req_limit_exceeded.log",
