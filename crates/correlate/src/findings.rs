@@ -174,6 +174,7 @@ fn finding(
     let mut seen = BTreeSet::new();
     refs.retain(|i| seen.insert(*i));
     Finding {
+        node: None,
         cause,
         verdict: cause.verdict(),
         count: n as u64,

@@ -83,6 +83,7 @@ pub(crate) fn incident(
 
     let mut incident = Incident {
         id,
+        node: None,
         start: cx.idx.fmt(ev[members[0]].time),
         end: cx.idx.fmt(ev[*members.last().unwrap_or(&members[0])].time),
         gateway_errors: members.len() as u64,

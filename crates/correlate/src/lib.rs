@@ -25,6 +25,7 @@ pub mod clocks;
 pub mod config_checks;
 mod decide;
 mod findings;
+pub mod fleet;
 mod incident;
 mod index;
 mod input;
@@ -41,7 +42,7 @@ use baton_logparse::summary::TimeRange;
 
 pub use crate::config_checks::{ConfigFinding, Severity};
 pub use crate::input::{Coverage, Input, Options};
-pub use crate::model::{Analysis, Cause, Incident, Verdict};
+pub use crate::model::{Analysis, Cause, FleetIncident, Incident, Shared, Verdict};
 pub use crate::names::{escape, fmt_offset, lossy};
 
 /// The first release's path to [`escape`], kept for callers of it.
@@ -175,6 +176,7 @@ pub fn analyze(input: &Input, opts: &Options) -> Analysis {
         },
         timeline: timeline::timeline(&idx, &joined.gateway, &input.traffic),
         marks: timeline::marks(&idx),
+        fleet_incidents: Vec::new(),
         incidents,
         config_findings: config_checks::check(&input.config, input.coverage.edge),
     }

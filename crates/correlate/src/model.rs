@@ -281,6 +281,10 @@ pub struct EvidenceRef {
 pub struct Incident {
     /// 1-based, in start order.
     pub id: u32,
+    /// The node (machine) whose logs show it; set only when a run read
+    /// several nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     /// The first gateway error's logged time (RFC 3339).
     pub start: String,
     /// The last gateway error's logged time (RFC 3339).
@@ -427,6 +431,10 @@ pub struct PathCount {
 /// Recurring background failures of one cause (or one crash).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
+    /// The node (machine) whose logs show them; set only when a run read
+    /// several nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     /// What caused them.
     pub cause: Cause,
     /// The cause's verdict.
@@ -489,6 +497,63 @@ pub struct Mark {
     pub count: u64,
 }
 
+/// What the incidents of a fleet incident's nodes have in common.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shared {
+    /// The database their slow traces waited on.
+    Database,
+    /// The external API their slow traces waited on.
+    ExternalApi,
+    /// A deploy restarting php-fpm node after node.
+    Deploy,
+    /// The edge (Cloudflare) in front of them all.
+    Edge,
+    /// The same cause, no dependency named.
+    Other,
+}
+
+impl Shared {
+    /// The contract's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shared::Database => "database",
+            Shared::ExternalApi => "external_api",
+            Shared::Deploy => "deploy",
+            Shared::Edge => "edge",
+            Shared::Other => "other",
+        }
+    }
+}
+
+/// Incidents of two or more nodes that overlap in time and share a cause
+/// or a dependency: one failure seen from several machines.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FleetIncident {
+    /// 1-based, in start order.
+    pub id: u32,
+    /// The first node incident's start (RFC 3339).
+    pub start: String,
+    /// The last node incident's end (RFC 3339).
+    pub end: String,
+    /// The nodes, in the order they failed.
+    pub nodes: Vec<String>,
+    /// The node that failed first.
+    pub first_node: String,
+    /// The node incidents' ids.
+    pub incident_ids: Vec<u32>,
+    /// The verdict they share.
+    pub verdict: Verdict,
+    /// The cause they share.
+    pub cause: Cause,
+    /// What they share.
+    pub shared: Shared,
+    /// Sentences, each with its counts and times.
+    pub evidence: Vec<String>,
+    /// What to check or change next, for the shared part.
+    pub next_steps: Vec<String>,
+}
+
 /// Everything the correlator concludes; the CLI adds the schema, the zone
 /// and the files to make the `baton.report.v1` document.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -501,6 +566,9 @@ pub struct Analysis {
     pub joins: Joins,
     /// Totals.
     pub totals: Totals,
+    /// Incidents of several nodes that overlap in time and share a cause
+    /// or a dependency (empty for one node).
+    pub fleet_incidents: Vec<FleetIncident>,
     /// The incidents, by start.
     pub incidents: Vec<Incident>,
     /// Gateway errors in no incident.
