@@ -39,6 +39,12 @@ pub struct ReportOpts {
     #[arg(long = "fail-on", value_name = "incident|VERDICT")]
     pub fail_on: Option<String>,
 
+    /// The memory PHP's workers share (`4G`, `512M`; the machine's RAM or
+    /// the service's memory limit): `pm.max_children` × `memory_limit` is
+    /// checked against it. Without it, the kernel's OOM report gives it.
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+
     #[command(flatten)]
     pub time: WindowOpts,
 

@@ -117,6 +117,8 @@ pub struct Config {
     pub window_s: u32,
     /// Progress on standard error.
     pub progress: Progress,
+    /// `--memory` (bytes).
+    pub memory: Option<u64>,
 }
 
 impl Config {
@@ -139,11 +141,20 @@ impl Config {
             until: None,
             window_s: 60,
             progress: Progress::Never,
+            memory: None,
         }
     }
 
     /// Validates the parsed command line.
     pub fn from_opts(opts: Opts) -> anyhow::Result<Config> {
+        let memory = match &opts.command {
+            CommandOpts::Report(r) => r
+                .memory
+                .as_deref()
+                .map(|m| parse_memory(m).with_context(|| "--memory"))
+                .transpose()?,
+            _ => None,
+        };
         let (command, paths, common, time) = match opts.command {
             CommandOpts::Stats(s) => (
                 Command::Stats(StatsConfig { format: s.format }),
@@ -227,12 +238,30 @@ impl Config {
             until,
             window_s: window,
             progress,
+            memory,
         })
     }
 
     /// The format forced for `path` with `--as`, if any.
     pub fn forced_format(&self, path: &std::path::Path) -> Option<Format> {
         self.forced.iter().find(|(_, p)| p == path).map(|(f, _)| *f)
+    }
+}
+
+/// `--memory`: a size as nginx and PHP write them (`4G`, `512M`, `1048576`;
+/// a trailing `B` or `iB` is allowed): bytes.
+fn parse_memory(s: &str) -> anyhow::Result<u64> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| {
+            t.strip_suffix('B')
+                .filter(|r| r.ends_with(|c: char| c.is_ascii_alphabetic()))
+        })
+        .unwrap_or(t);
+    match baton_logparse::config::parse_size(t) {
+        Some(b) if b > 0 => Ok(b),
+        _ => bail!("{s:?} is not a size (say 4G, 512M or a number of bytes)"),
     }
 }
 

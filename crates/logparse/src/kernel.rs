@@ -819,6 +819,12 @@ pub struct KernelSummary {
     pub untimed: u64,
     /// Times seen.
     pub range: TimeRange,
+    /// The memory an OOM report says the killed processes had (bytes):
+    /// the largest memory cgroup limit (`memory: usage NkB, limit NkB`),
+    /// else the machine's RAM (`N pages RAM`, 4 KiB pages).
+    pub memory_bytes: Option<u64>,
+    /// Whether `memory_bytes` is a cgroup's limit (else the RAM).
+    pub memory_is_cgroup: bool,
     /// New Years of yearless lines, for appending chunks.
     years: Years,
 }
@@ -852,8 +858,62 @@ impl KernelSummary {
         }
     }
 
+    /// Notes the memory an OOM report's block states: a memory cgroup's
+    /// limit (`memory: usage 1048576kB, limit 1048576kB, failcnt 6297`;
+    /// the unlimited value, near 2^63, is no limit) or the RAM
+    /// (`1048445 pages RAM`). A cgroup's limit beats the RAM.
+    pub fn note_memory(&mut self, message: &[u8]) {
+        let found = if let Some(rest) = message.strip_prefix(b"memory: usage ") {
+            let Some(i) = memmem::find(rest, b", limit ") else {
+                return;
+            };
+            let digits = &rest[i + 8..];
+            let n = digits.iter().take_while(|b| b.is_ascii_digit()).count();
+            if n == 0 || n > 15 || !digits[n..].starts_with(b"kB") {
+                return;
+            }
+            let kb: u64 = std::str::from_utf8(&digits[..n])
+                .ok()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(0);
+            (kb > 0).then_some((kb * 1024, true))
+        } else if let Some(head) = message.trim_ascii_end().strip_suffix(b" pages RAM") {
+            let head = head.trim_ascii_start();
+            if head.is_empty() || head.len() > 15 || !head.iter().all(u8::is_ascii_digit) {
+                return;
+            }
+            let pages: u64 = std::str::from_utf8(head)
+                .ok()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(0);
+            (pages > 0).then_some((pages * 4096, false))
+        } else {
+            None
+        };
+        let Some((bytes, cgroup)) = found else {
+            return;
+        };
+        self.add_memory(bytes, cgroup);
+    }
+
+    fn add_memory(&mut self, bytes: u64, cgroup: bool) {
+        let better = match (self.memory_bytes, self.memory_is_cgroup, cgroup) {
+            (None, _, _) => true,
+            (Some(_), false, true) => true,
+            (Some(_), true, false) => false,
+            (Some(m), _, _) => bytes > m,
+        };
+        if better {
+            self.memory_bytes = Some(bytes);
+            self.memory_is_cgroup = cgroup;
+        }
+    }
+
     /// Adds another summary's counts.
     pub fn merge(&mut self, other: &KernelSummary) {
+        if let Some(m) = other.memory_bytes {
+            self.add_memory(m, other.memory_is_cgroup);
+        }
         self.records += other.records;
         self.oom_kills += other.oom_kills;
         self.oom_kills_php_fpm += other.oom_kills_php_fpm;
@@ -872,6 +932,9 @@ impl Sink<KernelParser> for KernelSummary {
             self.non_kernel += 1;
         }
         self.years.note(r.yearless, r.time.is_some());
+        if matches!(r.event, KernelEvent::Other) && r.is_kernel() {
+            self.note_memory(r.message);
+        }
         self.add_event(&r.event, r.time);
     }
 

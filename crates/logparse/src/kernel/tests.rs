@@ -515,3 +515,39 @@ fn kern_log_rolls_over_new_years_inside_a_file_and_across_chunks() {
         assert!(times.windows(2).all(|w| w[0] < w[1]), "chunk {chunk}");
     }
 }
+
+#[test]
+fn the_oom_report_gives_the_memory_a_cgroup_limit_before_the_ram() {
+    let mut s = KernelSummary::default();
+    s.note_memory(b"1048445 pages RAM");
+    assert_eq!(
+        (s.memory_bytes, s.memory_is_cgroup),
+        (Some(1048445 * 4096), false)
+    );
+    s.note_memory(b"memory: usage 1048576kB, limit 1048576kB, failcnt 6297");
+    assert_eq!((s.memory_bytes, s.memory_is_cgroup), (Some(1 << 30), true));
+    // Unlimited counters (swap, kmem) and other lines say nothing.
+    s.note_memory(b"memory+swap: usage 1048576kB, limit 9007199254740988kB, failcnt 0");
+    s.note_memory(b"memory: usage 5kB, limit 9007199254740988kB, failcnt 0");
+    s.note_memory(b"2000000 pages RAM");
+    s.note_memory(b"x pages RAM");
+    assert_eq!(s.memory_bytes, Some(1 << 30));
+    // The real capture: a php-fpm service's 1 GiB MemoryMax, read through
+    // the parser whatever the chunking.
+    let text = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/kernel/lab/phaseA/dmesg.txt"
+    ))
+    .unwrap();
+    let parser = KernelParser::new(Zone::UTC);
+    for chunk in [512, 1 << 20] {
+        let opts = crate::ScanOptions {
+            chunk_size: chunk,
+            ..crate::ScanOptions::default()
+        };
+        let (summary, _) =
+            crate::scan::scan_slice(&text, 0, &parser, &opts, &KernelSummary::default);
+        assert_eq!(summary.memory_bytes, Some(1 << 30), "chunk {chunk}");
+        assert!(summary.memory_is_cgroup);
+    }
+}
