@@ -9,7 +9,7 @@ use baton_logparse::nginx::error::UpstreamKind;
 use baton_logparse::{Event, Timestamp};
 
 use crate::attribute::{Gathered, paths_of};
-use crate::decide::{Deaths, Decision};
+use crate::decide::{Deaths, Decision, QueryStall};
 use crate::input::Coverage;
 use crate::measure::Flood;
 use crate::model::{Cause, Incident, Verdict};
@@ -299,7 +299,31 @@ pub(crate) fn write(
         ));
         refs.extend(g.slow.first());
     }
+    // MySQL's slow queries, joined to a slowlog culprit calling the
+    // database when there is one.
+    let stall = d
+        .queries
+        .as_ref()
+        .filter(|q| q.decides || d.cause == Cause::Database);
+    let mut stall_said = false;
     for c in inc.culprits.iter().take(2) {
+        if let Some(q) = stall
+            && !stall_said
+            && c.call.as_deref() == Some("database")
+        {
+            evidence.push(format!(
+                "{} slowlog {} blocked in {} `{}` (database): {}, while MySQL logged {}",
+                c.traces,
+                if c.traces == 1 { "trace" } else { "traces" },
+                c.kind.replace('_', "-"),
+                c.name,
+                c.frame,
+                query_words(q, &span(&q.events))
+            ));
+            stall_said = true;
+            refs.extend(q.events.first());
+            continue;
+        }
         evidence.push(match &c.call {
             Some(call) => format!(
                 "{} slowlog {} blocked in {} `{}` ({call}): {}",
@@ -323,7 +347,14 @@ pub(crate) fn write(
             ),
         });
     }
+    if let Some(q) = stall
+        && !stall_said
+    {
+        evidence.push(format!("MySQL logged {}", query_words(q, &span(&q.events))));
+        refs.extend(q.events.first());
+    }
     if let Some(l) = &d.latency
+        && !l.queries
         && let Some(r) = l.ratio
     {
         let traffic = if (l.traffic_ratio - 1.0).abs() >= 0.2 {
@@ -594,10 +625,17 @@ fn next_steps(
             format!("Set a short timeout on the outbound call in {named}, cache its responses, or move it to a background job; disable the plugin if it cannot wait."),
             "Do not raise pm.max_children or nginx timeouts: that turns 502s into slower 504s and ties up more workers.".into(),
         ],
-        Cause::Database => vec![
-            format!("Read MySQL's process list and slow query log for {} to {}: the database is the failed handoff.", inc.start, inc.end),
-            format!("Check autoloaded options size, missing indexes and disk I/O behind {named}."),
-        ],
+        Cause::Database => match &d.queries {
+            Some(q) => vec![
+                query_step(q),
+                format!("Read MySQL's process list (`SHOW FULL PROCESSLIST`) and InnoDB status while it recurs, and `EXPLAIN` `{}`: the database is the failed handoff, not php-fpm.", q.fingerprint),
+                "Do not raise pm.max_children or nginx timeouts: more workers would wait on the same queries.".into(),
+            ],
+            None => vec![
+                format!("Read MySQL's process list and slow query log for {} to {}: the database is the failed handoff.", inc.start, inc.end),
+                format!("Check autoloaded options size, missing indexes and disk I/O behind {named}."),
+            ],
+        },
         Cause::SlowScript => vec![
             format!("Profile {named}: it blocks in PHP itself (CPU, file I/O or sleep); move that work off the request path."),
         ],
@@ -703,6 +741,79 @@ fn next_steps(
         }
     }
     s
+}
+
+/// `12 slow queries `select ...` on table `wp_options` (420.0 s in all,
+/// at most 42.0 s, 180000 rows examined) between ... and ...`.
+fn query_words(q: &QueryStall, when: &str) -> String {
+    let table = q
+        .table
+        .as_deref()
+        .map(|t| format!(" on table `{t}`"))
+        .unwrap_or_default();
+    let others = if q.all > q.events.len() {
+        format!(
+            "; {} in all took {:.1} s",
+            plural(q.all, "slow query", "slow queries"),
+            q.all_total
+        )
+    } else {
+        String::new()
+    };
+    let lock = if q.lock >= 0.5 * q.total && q.lock > 0.0 {
+        format!(", {:.1} s of it waiting for locks", q.lock)
+    } else {
+        String::new()
+    };
+    let ratio = q
+        .ratio
+        .map(|r| format!(", {r:.0}x the slow log's background rate"))
+        .unwrap_or_default();
+    let first = if q.precedes {
+        ", the first of them started before the first gateway error"
+    } else {
+        ""
+    };
+    format!(
+        "{} `{}`{table} ({:.1} s in all, at most {:.1} s{lock}, {} rows examined{ratio}) {when}{first}{others}",
+        plural(q.events.len(), "slow query", "slow queries"),
+        q.fingerprint,
+        q.total,
+        q.max,
+        q.rows_examined,
+    )
+}
+
+/// The first next step of a database incident, about its query.
+fn query_step(q: &QueryStall) -> String {
+    let on = q
+        .table
+        .as_deref()
+        .map(|t| format!(" on `{t}`"))
+        .unwrap_or_default();
+    let per_query = q.rows_examined / (q.events.len().max(1) as u64);
+    let autoload = q.table.as_deref() == Some("wp_options") && q.fingerprint.contains("autoload");
+    if autoload {
+        format!(
+            "{:.0} s{on} autoload: look at the size of autoloaded options (`SELECT SUM(LENGTH(option_value)) FROM wp_options WHERE autoload = 'yes'`), find the plugins that autoload the largest ones and set them to autoload = 'no'; an object cache (Redis) keeps this query off every request.",
+            q.max
+        )
+    } else if q.lock >= 0.5 * q.total && q.lock > 0.0 {
+        format!(
+            "{:.0} s{on}, most of it waiting for locks: find the transaction or `LOCK TABLES` that held them (`SHOW ENGINE INNODB STATUS`, the process list), and move that work (a backup, a bulk update, a cron job) off peak hours.",
+            q.max
+        )
+    } else if per_query >= 10_000 {
+        format!(
+            "{:.0} s{on} examining {per_query} rows per query: `EXPLAIN` it and add the index its WHERE clause needs, or cache its result.",
+            q.max
+        )
+    } else {
+        format!(
+            "{:.0} s{on}: `EXPLAIN` it, and check the database server's load, buffer pool and disk I/O at the time.",
+            q.max
+        )
+    }
 }
 
 /// `1 of 6` for a handful, `83%` for many.

@@ -22,6 +22,10 @@ pub(crate) const SLACK_S: i64 = 5;
 /// be logged (`dmesg -T` clocks drift).
 const KERNEL_DRIFT_S: i64 = 600;
 
+/// How long after an episode a slow query that ran into it may be logged
+/// (its Query_time): an hour.
+const QUERY_MAX_S: i64 = 3600;
+
 /// An episode's time bounds (microseconds).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Bounds {
@@ -68,6 +72,9 @@ pub(crate) struct Gathered {
     /// What the children that died were serving, by pid (from their slow
     /// request and timeout lines and slowlog traces).
     pub pid_paths: BTreeMap<u32, Vec<u8>>,
+    /// MySQL slow-log queries whose run (`[time - seconds, time]`)
+    /// overlaps the episode's window, in logged order.
+    pub queries: Vec<usize>,
 }
 
 impl Gathered {
@@ -235,6 +242,19 @@ pub(crate) fn gather_one(
         .collect();
     g.fatal.extend(take(&fatal, claimed));
     g.traces = take(idx.between(EventKind::SlowlogTrace, from, to), claimed);
+    // Slow queries: logged when they finished, so one that ran into the
+    // window may be logged up to its Query_time after it.
+    let running: Vec<usize> = idx
+        .between(
+            EventKind::MysqlSlowQuery,
+            from,
+            to.saturating_add(QUERY_MAX_S * S),
+        )
+        .iter()
+        .copied()
+        .filter(|&i| ev[i].start().is_some_and(|s| s.unix_us <= to))
+        .collect();
+    g.queries = take(&running, claimed);
 
     // What the dying children were serving.
     let dead: BTreeSet<u32> = g.exits.iter().filter_map(|&i| ev[i].pid).collect();

@@ -27,13 +27,34 @@ pub(crate) struct TraceBackground {
     pub by_call: BTreeMap<&'static str, u64>,
     /// Seconds of slowlog coverage outside episodes.
     pub seconds: f64,
+    /// MySQL slow-query seconds (`Query_time`) logged outside episodes.
+    pub query_seconds: f64,
+    /// Seconds of slow query log coverage outside episodes.
+    pub query_span: f64,
 }
 
 impl TraceBackground {
     pub fn new(idx: &Index, bounds: &[Bounds]) -> TraceBackground {
         let ev = idx.ev;
-        let traces = idx.kind(EventKind::SlowlogTrace);
         let mut t = TraceBackground::default();
+        let queries = idx.kind(EventKind::MysqlSlowQuery);
+        if let (Some(&a), Some(&z)) = (queries.first(), queries.last()) {
+            let (a, z) = (us(&ev[a]), us(&ev[z]));
+            let inside: i64 = bounds
+                .iter()
+                .map(|b| (b.to.min(z) - b.from.max(a)).max(0))
+                .sum();
+            t.query_span = ((z - a - inside) / S) as f64;
+            t.query_seconds = queries
+                .iter()
+                .filter(|&&i| {
+                    let ti = us(&ev[i]);
+                    !bounds.iter().any(|b| ti >= b.from && ti <= b.to)
+                })
+                .filter_map(|&i| ev[i].seconds.filter(|s| s.is_finite()))
+                .sum();
+        }
+        let traces = idx.kind(EventKind::SlowlogTrace);
         let (Some(&a), Some(&z)) = (traces.first(), traces.last()) else {
             return t;
         };
@@ -78,6 +99,32 @@ pub(crate) struct Decision {
     pub confidence: f64,
     /// The latency finding, when the slowlog made one.
     pub latency: Option<Latency>,
+    /// The slow queries that ran during the episode, when MySQL's slow
+    /// log was read.
+    pub queries: Option<QueryStall>,
+}
+
+/// The MySQL slow queries running during an episode: the fingerprint with
+/// the most total time, against all of them.
+#[derive(Debug, Clone)]
+pub(crate) struct QueryStall {
+    pub fingerprint: String,
+    pub table: Option<String>,
+    /// Its queries (event indices, logged order).
+    pub events: Vec<usize>,
+    pub total: f64,
+    pub max: f64,
+    pub lock: f64,
+    pub rows_examined: u64,
+    /// Every slow query in the window, and their total time.
+    pub all: usize,
+    pub all_total: f64,
+    /// Its queries' time against the slow log's background rate.
+    pub ratio: Option<f64>,
+    /// The first of them started before the first gateway error.
+    pub precedes: bool,
+    /// Whether they make the episode `database`.
+    pub decides: bool,
 }
 
 /// Slow traces concentrated on one call kind.
@@ -89,6 +136,8 @@ pub(crate) struct Latency {
     /// How many times the call's background rate.
     pub ratio: Option<f64>,
     pub traffic_ratio: f64,
+    /// Found in MySQL's slow log rather than in slowlog traces.
+    pub queries: bool,
 }
 
 /// How a pool's workers died.
@@ -216,8 +265,9 @@ pub(crate) fn decide(f: &Facts) -> Decision {
     }
 
     // 3. Latency: slow traces concentrated on one call kind, well above
-    // that call's background.
-    let latency = latency(f);
+    // that call's background; or slow queries stalling the database.
+    let queries = query_stall(f);
+    let latency = latency(f, queries.as_ref());
     if let Some(l) = &latency {
         let conc = l.traces as f64 / l.all_traces.max(1) as f64;
         seen.push((l.cause, 0.6 + 0.35 * conc));
@@ -255,6 +305,7 @@ pub(crate) fn decide(f: &Facts) -> Decision {
             contributing: Vec::new(),
             confidence: 0.3,
             latency,
+            queries,
         };
     };
     let mut contributing: Vec<Cause> = Vec::new();
@@ -273,6 +324,7 @@ pub(crate) fn decide(f: &Facts) -> Decision {
         contributing,
         confidence: ((confidence - thin).clamp(0.1, 0.95) * 100.0).round() / 100.0,
         latency,
+        queries,
     }
 }
 
@@ -285,10 +337,120 @@ fn distinct_paths(g: &Gathered, ev: &[Event], k: UpstreamKind) -> usize {
         .len()
 }
 
+/// The slowlog's finding ([`latency_traces`]); else slow queries in
+/// MySQL's slow log that decide ([`QueryStall::decides`]), which also
+/// outweigh `executing too slow` lines on one script.
+fn latency(f: &Facts, q: Option<&QueryStall>) -> Option<Latency> {
+    let t = latency_traces(f);
+    if let Some(l) = &t
+        && !(l.cause == Cause::SlowScript && f.g.traces.is_empty())
+    {
+        return t;
+    }
+    match q.filter(|q| q.decides) {
+        Some(q) => Some(Latency {
+            cause: Cause::Database,
+            traces: q.events.len() as u64,
+            all_traces: q.all as u64,
+            ratio: q.ratio,
+            traffic_ratio: traffic_ratio(f),
+            queries: true,
+        }),
+        None => t,
+    }
+}
+
+fn traffic_ratio(f: &Facts) -> f64 {
+    if f.rate.background_rps > 0.0 {
+        f.rate.incident_rps / f.rate.background_rps
+    } else {
+        1.0
+    }
+}
+
+/// Slow queries running during the episode (a query ran over `[logged
+/// time - Query_time, logged time]`), by fingerprint. They decide
+/// (`database`) when their time in the window is well above the slow log's
+/// background rate (without a background: at least 5 s in all), the top
+/// fingerprint has a query of a second or more, and either its first query
+/// started before the first gateway error or its total time dominates
+/// (the slow queries' time is mostly its, and at least half the window's
+/// duration).
+fn query_stall(f: &Facts) -> Option<QueryStall> {
+    let g = f.g;
+    if g.queries.is_empty() {
+        return None;
+    }
+    let secs = |i: usize| {
+        f.ev[i]
+            .seconds
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .unwrap_or(0.0)
+    };
+    let mut by: Vec<(u64, Vec<usize>, f64)> = Vec::new();
+    for &i in &g.queries {
+        let d = f.ev[i].query.as_ref().map_or(0, |q| q.digest);
+        match by.iter_mut().find(|x| x.0 == d) {
+            Some(x) => {
+                x.1.push(i);
+                x.2 += secs(i);
+            }
+            None => by.push((d, vec![i], secs(i))),
+        }
+    }
+    by.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let (_, events, total) = by.swap_remove(0);
+    let all_total: f64 = g.queries.iter().map(|&i| secs(i)).sum();
+    let first = &f.ev[events[0]];
+    let qf = first.query.as_deref();
+    let max = events.iter().map(|&i| secs(i)).fold(0.0, f64::max);
+    let first_start = events
+        .iter()
+        .filter_map(|&i| f.ev[i].start())
+        .map(|t| t.unix_us)
+        .min()
+        .unwrap_or(i64::MAX);
+    let dur = ((f.bounds.to - f.bounds.from) / S).max(60) as f64;
+    let bg = f.trace_bg;
+    let ratio = (bg.query_span >= 1800.0)
+        .then(|| (all_total / dur) / (bg.query_seconds.max(0.5) / bg.query_span));
+    let above = match ratio {
+        Some(r) => r >= 5.0 && r >= 3.0 * traffic_ratio(f).max(1.0),
+        None => all_total >= 5.0,
+    };
+    let precedes = first_start < f.bounds.start;
+    let dominates = total * 2.0 >= all_total && total >= dur * 0.5;
+    Some(QueryStall {
+        fingerprint: qf.map_or_else(String::new, |q| q.fingerprint.to_string()),
+        table: qf
+            .and_then(|q| q.table.as_deref())
+            .map(|t| String::from_utf8_lossy(t).into_owned()),
+        total,
+        max,
+        lock: events
+            .iter()
+            .filter_map(|&i| f.ev[i].query.as_ref())
+            .map(|q| q.lock_seconds)
+            .filter(|s| s.is_finite())
+            .sum(),
+        rows_examined: events
+            .iter()
+            .filter_map(|&i| f.ev[i].query.as_ref())
+            .map(|q| q.rows_examined)
+            .fold(0u64, u64::saturating_add),
+        all: g.queries.len(),
+        all_total,
+        ratio,
+        precedes,
+        decides: above && max >= 1.0 && (precedes || dominates),
+        events,
+    })
+}
+
 /// Slow traces concentrated on one call kind at several times its
 /// background rate; or, with no slowlog, `executing too slow` lines all on
 /// one script.
-fn latency(f: &Facts) -> Option<Latency> {
+fn latency_traces(f: &Facts) -> Option<Latency> {
     let g = f.g;
     let all: u64 = f.culprits.iter().map(|c| c.traces).sum();
     let traffic_ratio = if f.rate.background_rps > 0.0 {
@@ -366,6 +528,7 @@ fn latency(f: &Facts) -> Option<Latency> {
             all_traces: all,
             ratio,
             traffic_ratio,
+            queries: false,
         });
     }
     if g.slow.len() >= 3 && g.traces.is_empty() {
@@ -381,6 +544,7 @@ fn latency(f: &Facts) -> Option<Latency> {
                 all_traces: g.slow.len() as u64,
                 ratio: None,
                 traffic_ratio,
+                queries: false,
             });
         }
     }

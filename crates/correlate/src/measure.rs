@@ -45,7 +45,12 @@ pub(crate) fn fatal_culprits(ev: &[Event], fatal: &[usize]) -> Vec<Culprit> {
         let Some(file) = ev[i].object.as_deref() else {
             continue;
         };
-        let (kind, name) = attribute(file, wp_root_of(file));
+        // A PHP error log's entry names its culprit already (the file's,
+        // else the innermost frame's plugin in its stack trace).
+        let (kind, name) = match (ev[i].code, ev[i].plugin.as_deref()) {
+            (Some(c), Some(p)) => (c, p),
+            _ => attribute(file, wp_root_of(file)),
+        };
         let frame = match ev[i].number {
             Some(line) => format!("{}:{line}", lossy(file)),
             None => lossy(file),

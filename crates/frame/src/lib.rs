@@ -209,6 +209,15 @@ impl Table {
                 number: e.number,
                 code: e.code.map(|c| c.as_str()),
                 frame: text(&e.frame),
+                lock_seconds: e.query.as_ref().map(|q| q.lock_seconds),
+                rows_examined: e.query.as_ref().map(|q| q.rows_examined),
+                rows_sent: e.query.as_ref().map(|q| q.rows_sent),
+                db: e.query.as_ref().and_then(|q| q.db.as_deref().map(escape)),
+                fingerprint: e.query.as_ref().map(|q| q.fingerprint.to_string()),
+                table: e
+                    .query
+                    .as_ref()
+                    .and_then(|q| q.table.as_deref().map(escape)),
             },
         }
     }
@@ -329,6 +338,24 @@ pub struct Fields {
     /// The culprit's frame as printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frame: Option<String>,
+    /// A slow query's `Lock_time`, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock_seconds: Option<f64>,
+    /// A slow query's `Rows_examined`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_examined: Option<u64>,
+    /// A slow query's `Rows_sent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_sent: Option<u64>,
+    /// A slow query's database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db: Option<String>,
+    /// A slow query's fingerprint (literals as `?`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// The first table a slow query names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
 }
 
 impl Fields {

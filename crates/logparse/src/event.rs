@@ -18,6 +18,7 @@ use crate::fpm::slowlog::{attribute, wp_root_of};
 use crate::fpm::{ExitStatus, FpmEvent, Master, signal_name};
 use crate::journal::{JournalEvent, JournalRecord, UnitAction};
 use crate::kernel::KernelEvent;
+use crate::mysql_slow::{SlowQuery, fingerprint_string};
 use crate::nginx::access::AccessRecord;
 use crate::nginx::error::{ErrorRecord, PhpMessage, UpstreamClass, UpstreamKind};
 use crate::php::PhpLevel;
@@ -68,11 +69,14 @@ pub enum EventKind {
     /// per entry, at the level of its most severe message), php-fpm
     /// worker output carrying one, or a PHP error-log entry.
     PhpMessage,
+    /// A MySQL / MariaDB slow-log query (`seconds` = `Query_time`; logged
+    /// when it finished, so it ran over `[time - seconds, time]`).
+    MysqlSlowQuery,
 }
 
 impl EventKind {
     /// Every kind, in the contract's order.
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::Request,
         EventKind::UpstreamError,
         EventKind::UpstreamWarning,
@@ -89,6 +93,7 @@ impl EventKind {
         EventKind::KernelSegfault,
         EventKind::EdgeRequest,
         EventKind::PhpMessage,
+        EventKind::MysqlSlowQuery,
     ];
 
     /// The contract's name.
@@ -110,6 +115,7 @@ impl EventKind {
             EventKind::KernelSegfault => "kernel_segfault",
             EventKind::EdgeRequest => "edge_request",
             EventKind::PhpMessage => "php_message",
+            EventKind::MysqlSlowQuery => "mysql_slow_query",
         }
     }
 }
@@ -215,8 +221,30 @@ pub struct Event {
     /// A number the message carries: `pm.max_children`, an exit code, the
     /// line of a PHP message's file.
     pub number: Option<i64>,
+    /// A slow query's details ([`EventKind::MysqlSlowQuery`]), boxed to
+    /// keep every other event small.
+    pub query: Option<Box<QueryFields>>,
     /// The record's first line, cut at [`TEXT_MAX`] bytes.
     pub text: Text,
+}
+
+/// What a slow-log query carries besides its time and duration.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueryFields {
+    /// `Lock_time`, seconds.
+    pub lock_seconds: f64,
+    /// `Rows_examined`.
+    pub rows_examined: u64,
+    /// `Rows_sent`.
+    pub rows_sent: u64,
+    /// The database, when the record names it.
+    pub db: Option<Text>,
+    /// The statement's fingerprint ([`crate::mysql_slow::fingerprint`]).
+    pub fingerprint: Box<str>,
+    /// Its 64-bit hash ([`crate::mysql_slow::digest`]).
+    pub digest: u64,
+    /// The first table the statement names.
+    pub table: Option<Text>,
 }
 
 impl Event {
@@ -225,15 +253,17 @@ impl Event {
         self.kind.map_or("unknown", EventKind::as_str)
     }
 
-    /// The request's start: its logged time minus `$request_time` when
-    /// known.
+    /// The request's (or slow query's) start: its logged time minus
+    /// `$request_time` (`Query_time`) when known.
     pub fn start(&self) -> Option<Timestamp> {
         let t = self.time?;
         Some(
-            match self
-                .seconds
-                .filter(|_| self.kind == Some(EventKind::Request))
-            {
+            match self.seconds.filter(|_| {
+                matches!(
+                    self.kind,
+                    Some(EventKind::Request | EventKind::MysqlSlowQuery)
+                )
+            }) {
                 Some(s) if s > 0.0 => Timestamp {
                     unix_us: t.unix_us.saturating_sub((s * 1e6) as i64),
                     offset_s: t.offset_s,
@@ -427,6 +457,41 @@ pub fn from_php_error(r: &PhpErrorRecord<'_>, line: u64, raw: &[u8]) -> Event {
         plugin: r.culprit.map(|c| text(c.1)),
         call: r.wp_db.map(|_| CallKind::Database),
         text: first_line(raw),
+        ..Event::default()
+    }
+}
+
+/// A slow-log query as an event ([`EventKind::MysqlSlowQuery`]): logged
+/// when it finished (its start plus `Query_time`, which is `seconds`), its
+/// statement's first line as the text, the rest in [`Event::query`]. A
+/// query with no time at all (no `SET timestamp`, no `# Time:` before it)
+/// has none.
+pub fn from_mysql_slow(q: &SlowQuery<'_>, line: u64) -> Event {
+    let secs = if q.query_time.is_finite() && q.query_time >= 0.0 {
+        q.query_time.min(1e9)
+    } else {
+        0.0
+    };
+    let time = q.time.map(|t| Timestamp {
+        unix_us: t.unix_us.saturating_add((secs * 1e6) as i64),
+        offset_s: t.offset_s,
+    });
+    Event {
+        time,
+        line,
+        kind: Some(EventKind::MysqlSlowQuery),
+        seconds: Some(q.query_time),
+        call: Some(CallKind::Database),
+        query: Some(Box::new(QueryFields {
+            lock_seconds: q.lock_time,
+            rows_examined: q.rows_examined,
+            rows_sent: q.rows_sent,
+            db: q.db.map(text),
+            fingerprint: fingerprint_string(q.statement).into_boxed_str(),
+            digest: q.digest,
+            table: q.table().map(text),
+        })),
+        text: first_line(q.statement.trim_ascii_start()),
         ..Event::default()
     }
 }
