@@ -279,3 +279,25 @@ fn logs_are_not_configurations() {
     let fpm_log = b"[24-Nov-2026 11:16:52] NOTICE: fpm is running, pid 3399\n[24-Nov-2026 11:16:52] NOTICE: ready to handle connections\n";
     assert_eq!(detect(fpm_log).format, Format::FpmLog);
 }
+
+/// Found by `cargo fuzz run nginx_config` (`fuzz/regressions/nginx_config/`):
+/// a dump whose same-named sections include each other from inside
+/// `location` blocks made the walk visit exponentially many directives
+/// (out of memory); a walk now visits at most a fixed number, and a real
+/// configuration is far below it.
+#[test]
+fn fuzz_includes_inside_blocks_do_not_explode() {
+    let buf =
+        include_bytes!("../../../fuzz/regressions/nginx_config/includes-inside-blocks-explode");
+    let started = std::time::Instant::now();
+    let c = nginx::parse(buf, "fuzz.conf");
+    let t = &c.tally;
+    assert_eq!(t.lines, t.parsed + t.skipped());
+    let physical = buf.iter().filter(|&&b| b == b'\n').count() as u64
+        + u64::from(buf.last().is_some_and(|&b| b != b'\n'));
+    assert_eq!(t.lines, physical);
+    let f = nginx::facts(&[&c]);
+    assert!(f.directives <= 200_000, "{}", f.directives);
+    assert!(!f.servers.is_empty());
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}

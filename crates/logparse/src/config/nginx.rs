@@ -604,12 +604,21 @@ impl Default for Inherit {
 /// How deep `include`s are followed.
 const MAX_INCLUDE_DEPTH: usize = 16;
 
+/// How many directives a walk visits at most, includes spliced. A real
+/// configuration visits a few thousand; sections that include each other
+/// from inside blocks (each `include` naming several same-named
+/// sections) would otherwise visit exponentially many (found by `cargo
+/// fuzz run nginx_config`).
+const MAX_VISITS: usize = 200_000;
+
 /// The sections of every input, and which are included where.
 struct Tree<'a> {
     sections: Vec<&'a Section>,
     /// The directory relative `include`s are read from (the first
     /// section's).
     prefix: String,
+    /// Directive visits left ([`MAX_VISITS`]).
+    budget: std::cell::Cell<usize>,
 }
 
 impl<'a> Tree<'a> {
@@ -657,6 +666,11 @@ impl<'a> Tree<'a> {
         out: &mut Vec<(&'a Directive, &'a str)>,
     ) {
         for d in block {
+            let left = self.budget.get();
+            if left == 0 {
+                return;
+            }
+            self.budget.set(left - 1);
             if d.name == "include" && d.block.is_none() && depth < MAX_INCLUDE_DEPTH {
                 for k in self.included(d.args.first().map_or("", |s| s.as_str())) {
                     let s = self.sections[k];
@@ -721,7 +735,7 @@ impl<'a> Walk<'a> {
         location: &str,
         depth: usize,
     ) {
-        if depth > 64 {
+        if depth > 64 || self.tree.budget.get() == 0 {
             return;
         }
         let mut flat = Vec::new();
@@ -918,7 +932,11 @@ pub fn facts(configs: &[&NginxConfig]) -> NginxFacts {
         .and_then(|s| s.file.rsplit_once('/'))
         .map(|(d, _)| d.to_string())
         .unwrap_or_default();
-    let tree = Tree { sections, prefix };
+    let tree = Tree {
+        sections,
+        prefix,
+        budget: std::cell::Cell::new(MAX_VISITS),
+    };
     // Roots: sections no `include` names.
     let mut included = vec![false; tree.sections.len()];
     for s in &tree.sections {
