@@ -504,13 +504,27 @@ fn json_brief(f: &Value) -> Value {
 /// difference of every seed listed in the failure.
 #[test]
 fn messy_sets_over_many_seeds() {
-    const SEEDS: u64 = 24;
+    // BATON_MESSY_SEEDS=FIRST-LAST widens the run beyond CI's 24 seeds,
+    // BATON_MESSY_DURATION and BATON_MESSY_RATE change the sets' size.
+    let env = |k: &str| std::env::var(k).ok();
+    let (first, last) = env("BATON_MESSY_SEEDS")
+        .and_then(|r| {
+            let (a, b) = r.split_once('-')?;
+            Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?))
+        })
+        .unwrap_or((1, 24));
+    let duration_env = env("BATON_MESSY_DURATION");
+    let rate_env = env("BATON_MESSY_RATE");
     // One seed: its differences and (incidents, incidents without one).
     let run = |seed: u64| -> (Vec<String>, usize, usize) {
         let formats = ["combined", "timing", "main", "json"];
         let zones = ["UTC", "-05:00", "+01:00"];
-        let duration = if seed.is_multiple_of(2) { "2h" } else { "100m" };
-        let rate = ["2", "3", "4"][(seed % 3) as usize];
+        let duration = duration_env
+            .as_deref()
+            .unwrap_or(if seed.is_multiple_of(2) { "2h" } else { "100m" });
+        let rate = rate_env
+            .as_deref()
+            .unwrap_or(["2", "3", "4"][(seed % 3) as usize]);
         let seed_s = seed.to_string();
         let tz = format!("--tz={}", zones[(seed % 3) as usize]);
         let mut args = vec![
@@ -550,14 +564,19 @@ fn messy_sets_over_many_seeds() {
     };
     // Two seeds at a time (CI has two cores).
     let results: Vec<(Vec<String>, usize, usize)> = std::thread::scope(|s| {
-        let odd = s.spawn(|| (1..=SEEDS).step_by(2).map(run).collect::<Vec<_>>());
-        let even: Vec<_> = (2..=SEEDS).step_by(2).map(run).collect();
+        let odd = s.spawn(|| (first..=last).step_by(2).map(run).collect::<Vec<_>>());
+        let even: Vec<_> = (first + 1..=last).step_by(2).map(run).collect();
         let odd = odd.join().expect("seeds run");
         // Back in seed order.
-        odd.into_iter()
-            .zip(even)
-            .flat_map(|(a, b)| [a, b])
-            .collect()
+        let mut all: Vec<_> = Vec::new();
+        let (mut a, mut b) = (odd.into_iter(), even.into_iter());
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => break,
+                (x, y) => all.extend(x.into_iter().chain(y)),
+            }
+        }
+        all
     });
     let mut all = Vec::new();
     let (mut incidents, mut right) = (0usize, 0usize);
@@ -569,7 +588,7 @@ fn messy_sets_over_many_seeds() {
     assert!(
         all.is_empty(),
         "{} seeds, {incidents} incidents, {right} without a difference; {} differences:\n{}",
-        SEEDS,
+        last + 1 - first,
         all.len(),
         all.join("\n")
     );

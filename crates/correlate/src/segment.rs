@@ -198,13 +198,23 @@ pub(crate) fn segment<'e>(
     for &i in &failures {
         let b = &bursts[i];
         let joins = groups.last().is_some_and(|grp| {
-            let prev = &bursts[*grp.last().unwrap_or(&i)];
-            let close = first(b) - last(prev) <= LULL_S * S;
+            let p = *grp.last().unwrap_or(&i);
             let mode_of_group = grp
                 .iter()
                 .map(|&j| &bursts[j])
                 .filter(|x| !blip(x))
                 .find_map(|x| x.mode);
+            // The lull is measured across lone errors of the same mode
+            // between them: they are the failure going on at a low rate.
+            let mut reach = last(&bursts[p]);
+            for x in &bursts[p + 1..i] {
+                let alike = x.mode.is_none() || mode_of_group.is_none() || x.mode == mode_of_group;
+                if !alike || first(x) - reach > LULL_S * S {
+                    break;
+                }
+                reach = last(x);
+            }
+            let close = first(b) - reach <= LULL_S * S;
             let same = match (mode_of_group, b.mode) {
                 (Some(a), Some(c)) => a == c,
                 _ => true,
