@@ -237,9 +237,68 @@ fn others(c: &mut Criterion) {
     g.finish();
 }
 
+const DEBUG_LOG: &[u8] = include_bytes!("../../testdata/php-error/debug.log");
+const MYSQL_SLOW: &[u8] = include_bytes!("../../testdata/mysql-slow/mariadb-10.11.log");
+
+fn witnesses(c: &mut Criterion) {
+    use baton_logparse::mysql_slow::{MysqlSlowParser, MysqlSlowSummary};
+    use baton_logparse::php_error::{PhpErrorParser, PhpErrorSummary};
+
+    // debug.log (PHP 8.2): 15 entries in 36 lines; the MariaDB 10.11 slow
+    // log: 10 queries in 132 lines, `select sleep(?)` 4 of them
+    // (hand-counted).
+    let (php, pn) = repeat(DEBUG_LOG, 8 << 20);
+    let pp = PhpErrorParser::new(Zone::UTC);
+    let (ps, pt) = scan_slice(&php, 0, &pp, &sequential(), &PhpErrorSummary::default);
+    assert_eq!(
+        (pt.lines, pt.parsed, ps.entries),
+        (36 * pn as u64, 36 * pn as u64, 15 * pn as u64)
+    );
+    let (my, mn) = repeat(MYSQL_SLOW, 8 << 20);
+    let mp = MysqlSlowParser::new(Zone::UTC);
+    let (ms, mt) = scan_slice(&my, 0, &mp, &sequential(), &MysqlSlowSummary::default);
+    assert_eq!(
+        (mt.lines, mt.parsed, ms.queries),
+        (132 * mn as u64, 132 * mn as u64, 10 * mn as u64)
+    );
+    assert_eq!(ms.by_digest.len(), 7);
+    assert_eq!(ms.top(1)[0].fingerprint, "select sleep(?)");
+
+    let mut g = c.benchmark_group("witnesses/1-thread");
+    g.throughput(Throughput::Bytes(php.len() as u64));
+    g.bench_function("php-error", |b| {
+        b.iter(|| {
+            scan_slice(
+                black_box(&php),
+                0,
+                &pp,
+                &sequential(),
+                &PhpErrorSummary::default,
+            )
+            .1
+            .parsed
+        })
+    });
+    g.throughput(Throughput::Bytes(my.len() as u64));
+    g.bench_function("mysql-slow", |b| {
+        b.iter(|| {
+            scan_slice(
+                black_box(&my),
+                0,
+                &mp,
+                &sequential(),
+                &MysqlSlowSummary::default,
+            )
+            .1
+            .parsed
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = framing, access, error, others
+    targets = framing, access, error, others, witnesses
 }
 criterion_main!(benches);
