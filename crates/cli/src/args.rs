@@ -168,6 +168,11 @@ pub struct CommonOpts {
     #[arg(long = "as", value_name = "FORMAT=PATH")]
     pub force: Vec<String>,
 
+    /// Read PATH (a file or directory) as the logs of the machine NAME,
+    /// e.g. `--node web1=/srv/bundle/web1`. Repeat it for several nodes.
+    #[arg(long = "node", value_name = "NAME=PATH")]
+    pub node: Vec<String>,
+
     /// No progress on standard error, even on a terminal.
     #[arg(long, conflicts_with = "progress")]
     pub quiet: bool,

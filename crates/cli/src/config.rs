@@ -117,6 +117,8 @@ pub struct Config {
     pub window_s: u32,
     /// Progress on standard error.
     pub progress: Progress,
+    /// Nodes named with `--node NAME=PATH` (their paths are in `paths`).
+    pub nodes: Vec<(String, PathBuf)>,
     /// `--memory` (bytes).
     pub memory: Option<u64>,
 }
@@ -141,6 +143,7 @@ impl Config {
             until: None,
             window_s: 60,
             progress: Progress::Never,
+            nodes: Vec::new(),
             memory: None,
         }
     }
@@ -181,6 +184,13 @@ impl Config {
                 Some(e.time),
             ),
         };
+        let nodes = common
+            .node
+            .iter()
+            .map(|n| parse_node(n))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut paths = paths;
+        paths.extend(nodes.iter().map(|(_, p)| p.clone()));
         if paths.is_empty() {
             bail!("no input: give files, directories or - for standard input");
         }
@@ -193,6 +203,7 @@ impl Config {
             force,
             quiet,
             progress,
+            node: _,
         } = common;
         let WindowOpts {
             since,
@@ -238,6 +249,7 @@ impl Config {
             until,
             window_s: window,
             progress,
+            nodes,
             memory,
         })
     }
@@ -263,6 +275,21 @@ fn parse_memory(s: &str) -> anyhow::Result<u64> {
         Some(b) if b > 0 => Ok(b),
         _ => bail!("{s:?} is not a size (say 4G, 512M or a number of bytes)"),
     }
+}
+
+/// `--node NAME=PATH`.
+fn parse_node(s: &str) -> anyhow::Result<(String, PathBuf)> {
+    let (name, path) = s
+        .split_once('=')
+        .with_context(|| format!("--node {s:?}: expected NAME=PATH"))?;
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok || path.is_empty() {
+        bail!("--node {s:?}: expected NAME=PATH, NAME of letters, digits, '-', '_' or '.'");
+    }
+    Ok((name.to_string(), PathBuf::from(path)))
 }
 
 /// `--boot-time`: RFC 3339 (`2026-11-24T08:11:14Z`) or unix seconds.

@@ -29,6 +29,7 @@ mod coverage;
 mod events;
 mod exit;
 mod input;
+mod nodes;
 mod output;
 mod progress;
 mod report;

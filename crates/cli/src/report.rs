@@ -19,6 +19,8 @@ pub struct Report {
     pub stats: Stats,
     /// The correlator's conclusions.
     pub analysis: Analysis,
+    /// The nodes read, with their requests and gateway errors.
+    pub nodes: Vec<crate::nodes::NodeDoc>,
 }
 
 /// Keeps the instants inside `--since` / `--until`.
@@ -37,6 +39,8 @@ pub struct Correlated {
     pub events: Vec<Event>,
     /// Events inside the bounds that `for_correlator` kept out of it.
     pub aside: Vec<Event>,
+    /// The nodes read, with their requests and gateway errors.
+    pub nodes: Vec<crate::nodes::NodeDoc>,
 }
 
 /// Moves the events out of `stats` and runs the correlator on those that
@@ -47,7 +51,7 @@ pub fn correlate(
     for_correlator: impl Fn(&Event) -> bool,
 ) -> Correlated {
     let keep = in_bounds(config, stats.zone);
-    let mut input = Input {
+    let input = Input {
         files: stats.files.iter().map(|f| f.path.clone()).collect(),
         requests: stats.access.requests,
         config: stats.config.clone(),
@@ -82,26 +86,62 @@ pub fn correlate(
             None => stats.zone_source.to_string(),
         });
     }
+    // Every node is correlated apart: its joins, backgrounds and
+    // incidents are its own.
+    let names = crate::nodes::names(&stats.files);
+    let node_of: Vec<usize> = stats
+        .files
+        .iter()
+        .map(|f| names.iter().position(|n| *n == f.node).unwrap_or(0))
+        .collect();
+    let several = names.len() > 1;
+    let mut inputs: Vec<Input> = (0..names.len().max(1))
+        .map(|k| Input {
+            files: input.files.clone(),
+            requests: if several {
+                stats
+                    .files
+                    .iter()
+                    .zip(&node_of)
+                    .filter(|(_, n)| **n == k)
+                    .filter_map(|(f, _)| f.summary.access.as_ref().map(|a| a.requests))
+                    .sum()
+            } else {
+                input.requests
+            },
+            config: if several {
+                node_config(stats, &node_of, k)
+            } else {
+                input.config.clone()
+            },
+            ..Input::default()
+        })
+        .collect();
+    let node_at = |file: u32| node_of.get(file as usize).copied().unwrap_or(0);
     let mut aside = Vec::new();
     for e in events {
         if e.time.is_some_and(|t| !keep(t.unix_us)) {
             continue;
         }
         if for_correlator(&e) {
-            input.events.push(e);
+            inputs[node_at(e.file)].events.push(e);
         } else {
             aside.push(e);
         }
     }
-    let mut traffic = Traffic::default();
+    let mut traffics: Vec<Traffic> = inputs.iter().map(|_| Traffic::default()).collect();
+    let mut windows: Vec<TimeRange> = inputs.iter().map(|_| TimeRange::default()).collect();
     let mut window = TimeRange::default();
-    for f in &mut stats.files {
+    for (i, f) in stats.files.iter_mut().enumerate() {
+        let k = node_of.get(i).copied().unwrap_or(0);
+        let input = &mut inputs[k];
         let s = &mut f.summary;
         if let Some(t) = s.traffic.take() {
-            traffic.merge(&t);
+            traffics[k].merge(&t);
         }
         let range = s.range();
         window.merge(range);
+        windows[k].merge(range);
         let c = &mut input.coverage;
         // What a file covers is what it holds: a container's log may hold
         // access and error lines (mixed), a journal nginx's error entries.
@@ -124,13 +164,6 @@ pub fn correlate(
             _ => {}
         }
     }
-    if config.since.is_some() || config.until.is_some() {
-        traffic
-            .minutes
-            .retain(|m, _| keep(m * 60 * 1_000_000) || keep((m * 60 + 59) * 1_000_000));
-        input.requests = traffic.minutes.values().map(|m| m.requests).sum();
-    }
-    input.traffic = traffic;
     // The window read, cut to --since / --until.
     let since = config.since.map(|b| b.resolve(stats.zone));
     let until = config.until.map(|b| b.resolve(stats.zone));
@@ -143,15 +176,60 @@ pub fn correlate(
             baton_logparse::Timestamp { unix_us: us, ..t }
         })
     };
-    window.first = clamp(window.first);
-    window.last = clamp(window.last);
-    input.window = window;
+    let clamped = |mut w: TimeRange| {
+        w.first = clamp(w.first);
+        w.last = clamp(w.last);
+        w
+    };
     let opts = Options {
         zone: stats.zone,
         window_s: config.window_s,
         ..Options::default()
     };
-    let mut analysis = baton_correlate::analyze(&input, &opts);
+    for ((input, mut traffic), w) in inputs.iter_mut().zip(traffics).zip(windows) {
+        if config.since.is_some() || config.until.is_some() {
+            traffic
+                .minutes
+                .retain(|m, _| keep(m * 60 * 1_000_000) || keep((m * 60 + 59) * 1_000_000));
+            input.requests = traffic.minutes.values().map(|m| m.requests).sum();
+        }
+        input.traffic = traffic;
+        input.window = clamped(if several { w } else { window });
+    }
+    let files_of = |k: usize| node_of.iter().filter(|n| **n == k).count();
+    let doc = |k: usize, name: &str, a: &Analysis| crate::nodes::NodeDoc {
+        name: name.to_string(),
+        files: files_of(k),
+        requests: a.totals.requests,
+        gateway_errors: a.totals.gateway_errors,
+    };
+    let mut nodes = Vec::new();
+    let mut analysis = if several {
+        let w = clamped(window);
+        let parts: Vec<crate::nodes::NodeAnalysis> = inputs
+            .iter()
+            .zip(&names)
+            .map(|(input, name)| crate::nodes::NodeAnalysis {
+                name: name.clone(),
+                analysis: baton_correlate::analyze(input, &opts),
+            })
+            .collect();
+        for (k, p) in parts.iter().enumerate() {
+            nodes.push(doc(k, &p.name, &p.analysis));
+        }
+        crate::nodes::combine(
+            parts,
+            baton_correlate::model::Window {
+                start: w.first.map(|t| opts.zone.rfc3339(t)),
+                end: w.last.map(|t| opts.zone.rfc3339(t)),
+            },
+        )
+    } else {
+        let a = baton_correlate::analyze(&inputs[0], &opts);
+        let name = names.first().map_or(crate::nodes::LOCAL, |n| n.as_str());
+        nodes.push(doc(0, name, &a));
+        a
+    };
     analysis.warnings.splice(0..0, clock_warnings);
     // A zone assumed rather than read is said aloud.
     if stats.zone_source == "default UTC" {
@@ -174,9 +252,31 @@ pub fn correlate(
     }
     Correlated {
         analysis,
-        events: std::mem::take(&mut input.events),
+        events: inputs
+            .iter_mut()
+            .flat_map(|i| std::mem::take(&mut i.events))
+            .collect(),
         aside,
+        nodes,
     }
+}
+
+/// The configuration facts of node `k`'s inputs (the machine's memory
+/// taken from the run's).
+fn node_config(stats: &Stats, node_of: &[usize], k: usize) -> baton_logparse::config::ConfigFacts {
+    use baton_logparse::config::{ConfigFacts, Parsed};
+    let (mut nginx, mut fpm) = (Vec::new(), Vec::new());
+    for (f, n) in stats.files.iter().zip(node_of) {
+        match &f.summary.config {
+            Some(Parsed::Nginx(c)) if *n == k => nginx.push(c),
+            Some(Parsed::Fpm(c)) if *n == k => fpm.push(c),
+            _ => {}
+        }
+    }
+    let mut facts = ConfigFacts::from_parsed(&nginx, &fpm);
+    facts.memory_bytes = stats.config.memory_bytes;
+    facts.memory_source = stats.config.memory_source.clone();
+    facts
 }
 
 /// What `clocks::align` needs to know of input `i`: its format, whether
@@ -311,8 +411,12 @@ pub fn build(config: &Config) -> Report {
             ..Collect::default()
         },
     );
-    let analysis = correlate(config, &mut stats, |_| true).analysis;
-    Report { stats, analysis }
+    let c = correlate(config, &mut stats, |_| true);
+    Report {
+        stats,
+        analysis: c.analysis,
+        nodes: c.nodes,
+    }
 }
 
 /// Whether an incident matches `--fail-on`.

@@ -384,6 +384,37 @@ fn index(a: &Analysis) -> Markup {
 }
 
 /// The configuration's mistakes, before the charts.
+/// Fleet incidents: failures seen from several nodes, first.
+fn fleet(a: &Analysis) -> Markup {
+    html! {
+        @if !a.fleet_incidents.is_empty() {
+            section #fleet {
+                h2 { "Fleet incidents" }
+                @for f in &a.fleet_incidents {
+                    div.fleet {
+                        p {
+                            strong { "fleet #" (f.id) } " "
+                            span class={ "badge v-" (f.verdict.as_str()) } { (f.verdict.as_str()) } " "
+                            strong.cause { (f.cause.as_str()) } " shared: " code { (f.shared.as_str()) }
+                            " · nodes " (f.nodes.join(", ")) " (" (f.first_node) " first) · incidents "
+                            @for (k, id) in f.incident_ids.iter().enumerate() {
+                                @if k > 0 { ", " }
+                                a href={ "#incident-" (id) } { "#" (id) }
+                            }
+                        }
+                        ul {
+                            @for e in &f.evidence { li { (prose(e)) } }
+                        }
+                        ol {
+                            @for s in &f.next_steps { li { (prose(s)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn config_findings(a: &Analysis) -> Markup {
     html! {
         @if !a.config_findings.is_empty() {
@@ -523,6 +554,7 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
         details.incident #{ "incident-" (i.id) } class={ "v-" (v) } open {
             summary {
                 span.id { "#" (i.id) }
+                @if let Some(n) = &i.node { " " strong.node { "[" (n) "]" } " " }
                 span class={ "badge v-" (v) } { (v) }
                 strong.cause { (i.cause.as_str()) }
                 span.handoff { (i.handoff) }
@@ -866,6 +898,7 @@ pub fn page(r: &Report) -> Markup {
                 (index(a))
                 (warnings(r))
                 (config_findings(a))
+                (fleet(a))
                 (overview(r, &bands))
                 section #incidents {
                     h2 { "Incidents" }

@@ -19,10 +19,12 @@ struct ReportDoc<'a> {
     config_findings: &'a [ConfigFinding],
     joins: &'a Joins,
     totals: &'a Totals,
+    fleet_incidents: &'a [baton_correlate::FleetIncident],
     incidents: &'a [Incident],
     background: &'a Background,
     timeline: &'a [TimelineMinute],
     marks: &'a [Mark],
+    nodes: &'a [crate::nodes::NodeDoc],
 }
 
 /// Renders `baton.report.v1`.
@@ -38,9 +40,11 @@ pub fn report(r: &Report) -> impl Serialize + '_ {
         config_findings: &a.config_findings,
         joins: &a.joins,
         totals: &a.totals,
+        fleet_incidents: &a.fleet_incidents,
         incidents: &a.incidents,
         background: &a.background,
         timeline: &a.timeline,
         marks: &a.marks,
+        nodes: &r.nodes,
     }
 }

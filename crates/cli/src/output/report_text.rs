@@ -147,9 +147,14 @@ fn incident(out: &mut dyn Write, p: &Paint, a: &Analysis, i: &Incident) -> io::R
         .filter(|_| i.verdict == Verdict::Latency)
         .map(|c| format!(" in {} {}", c.kind.replace('_', "-"), c.name))
         .unwrap_or_default();
+    let node = i
+        .node
+        .as_deref()
+        .map(|n| format!("{} ", p.bold(&format!("[{n}]"))))
+        .unwrap_or_default();
     writeln!(
         out,
-        "{} {} {}{what}  {}",
+        "{} {node}{} {}{what}  {}",
         p.bold(&format!("#{}", i.id)),
         p.verdict(i.verdict),
         p.bold(i.cause.as_str()),
@@ -277,6 +282,46 @@ fn incident(out: &mut dyn Write, p: &Paint, a: &Analysis, i: &Incident) -> io::R
 }
 
 /// One background finding: recurring failures outside any incident.
+/// A fleet incident: one failure seen from several nodes.
+fn fleet_incident(
+    out: &mut dyn Write,
+    p: &Paint,
+    f: &baton_correlate::FleetIncident,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} {} {}  {}",
+        p.bold(&format!("fleet #{}", f.id)),
+        p.verdict(f.verdict),
+        p.bold(f.cause.as_str()),
+        p.dim(&format!(
+            "shared: {}; nodes {} ({} first); incidents {}",
+            f.shared.as_str(),
+            f.nodes.join(", "),
+            f.first_node,
+            f.incident_ids
+                .iter()
+                .map(|i| format!("#{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    )?;
+    writeln!(
+        out,
+        "   {} .. {} ({})",
+        f.start,
+        f.end,
+        duration(&f.start, &f.end)
+    )?;
+    for e in &f.evidence {
+        writeln!(out, "   - {e}")?;
+    }
+    for s in &f.next_steps {
+        writeln!(out, "   next: {s}")?;
+    }
+    writeln!(out)
+}
+
 fn finding(out: &mut dyn Write, p: &Paint, n: usize, f: &Finding) -> io::Result<()> {
     writeln!(
         out,
@@ -441,6 +486,9 @@ pub fn report(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     )?;
     writeln!(out)?;
     config_findings(out, &p, &a.config_findings)?;
+    for f in &a.fleet_incidents {
+        fleet_incident(out, &p, f)?;
+    }
     for i in &a.incidents {
         incident(out, &p, a, i)?;
     }

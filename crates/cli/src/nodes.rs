@@ -1,0 +1,238 @@
+//! Nodes: which machine each input belongs to (`--node NAME=PATH`, a
+//! bundle's subdirectories, else `local`), and the per-node analyses
+//! combined into one report.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use baton_correlate::Analysis;
+use baton_correlate::model::{Mark, TimelineMinute};
+use baton_logparse::Format;
+
+use crate::config::Config;
+use crate::stats::StatsFile;
+
+/// The node of inputs no option or layout names.
+pub const LOCAL: &str = "local";
+
+/// Formats that can show a gateway error: a subdirectory holding one is a
+/// machine's log set.
+fn gateway_log(f: Format) -> bool {
+    matches!(f, Format::NginxAccess | Format::NginxError)
+}
+
+/// Names every input's node: `--node NAME=PATH` (the path itself or
+/// anything under it), else a bundle's subdirectory, else `local`.
+pub fn assign(config: &Config, files: &mut [StatsFile]) {
+    let bundles = bundles(config, files);
+    for f in files.iter_mut() {
+        let p = Path::new(&f.path);
+        let named = config
+            .nodes
+            .iter()
+            .find(|(_, root)| p == root || p.starts_with(root))
+            .map(|(n, _)| n.clone());
+        f.node = named
+            .or_else(|| {
+                bundles.iter().find_map(|root| {
+                    let rest = p.strip_prefix(root).ok()?;
+                    let mut c = rest.components();
+                    let first = c.next()?;
+                    // Files beside the nodes' folders belong to none.
+                    c.next()?;
+                    Some(first.as_os_str().to_string_lossy().into_owned())
+                })
+            })
+            .unwrap_or_else(|| LOCAL.to_string());
+    }
+}
+
+/// The directories on the command line laid out as bundles of nodes: below
+/// them (past any single folder leading to everything), two or more
+/// subdirectories each hold an nginx log, and one kind of nginx log is in
+/// two of them (an `access/` and an `error/` folder are one machine's).
+fn bundles(config: &Config, files: &[StatsFile]) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for given in &config.paths {
+        if !given.is_dir() {
+            continue;
+        }
+        let under: Vec<(&Path, Format)> = files
+            .iter()
+            .filter_map(|f| {
+                let rest = Path::new(&f.path).strip_prefix(given).ok()?;
+                Some((rest, f.summary.format))
+            })
+            .collect();
+        let mut root = given.clone();
+        let mut depth = 0;
+        // Descend through a folder that everything is under.
+        loop {
+            let firsts: BTreeSet<_> = under
+                .iter()
+                .map(|(r, _)| r.components().nth(depth).map(|c| c.as_os_str()))
+                .collect();
+            let deeper = under
+                .iter()
+                .all(|(r, _)| r.components().count() > depth + 2);
+            match (firsts.len(), firsts.iter().next()) {
+                (1, Some(Some(c))) if deeper => {
+                    root.push(c);
+                    depth += 1;
+                }
+                _ => break,
+            }
+        }
+        let mut by_dir: BTreeMap<&std::ffi::OsStr, BTreeSet<Format>> = BTreeMap::new();
+        for (r, fmt) in &under {
+            let mut c = r.components().skip(depth);
+            let (Some(first), Some(_)) = (c.next(), c.next()) else {
+                continue;
+            };
+            if gateway_log(*fmt) {
+                by_dir.entry(first.as_os_str()).or_default().insert(*fmt);
+            }
+        }
+        let shared = [Format::NginxAccess, Format::NginxError]
+            .iter()
+            .any(|f| by_dir.values().filter(|s| s.contains(f)).count() >= 2);
+        if by_dir.len() >= 2 && shared {
+            out.push(root);
+        }
+    }
+    out
+}
+
+/// The nodes read, by name.
+pub fn names(files: &[StatsFile]) -> Vec<String> {
+    let set: BTreeSet<&str> = files.iter().map(|f| f.node.as_str()).collect();
+    set.into_iter().map(String::from).collect()
+}
+
+/// One node in `nodes` of the stats and report documents.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NodeDoc {
+    /// Its name.
+    pub name: String,
+    /// Inputs read as its logs.
+    pub files: usize,
+    /// Requests in its access logs.
+    pub requests: u64,
+    /// Its gateway errors.
+    pub gateway_errors: u64,
+}
+
+/// `nodes` of `baton.stats.v1`: requests and 502/504s of each node's
+/// access logs.
+pub fn stats_nodes(files: &[StatsFile]) -> Vec<NodeDoc> {
+    names(files)
+        .into_iter()
+        .map(|name| {
+            let mine = files.iter().filter(|f| f.node == name);
+            let mut d = NodeDoc {
+                name: name.clone(),
+                files: 0,
+                requests: 0,
+                gateway_errors: 0,
+            };
+            for f in mine {
+                d.files += 1;
+                if let Some(a) = &f.summary.access {
+                    d.requests += a.requests;
+                    let st = a.status();
+                    d.gateway_errors +=
+                        st.get(&502).copied().unwrap_or(0) + st.get(&504).copied().unwrap_or(0);
+                }
+            }
+            d
+        })
+        .collect()
+}
+
+/// One node's analysis, with its name.
+pub struct NodeAnalysis {
+    /// The node.
+    pub name: String,
+    /// What the correlator made of its inputs alone.
+    pub analysis: Analysis,
+}
+
+/// The per-node analyses as one: incidents of every node in start order,
+/// renumbered, each with its node; findings with their node; totals,
+/// joins, timelines summed; warnings prefixed with the node; fleet
+/// incidents over them.
+pub fn combine(parts: Vec<NodeAnalysis>, window: baton_correlate::model::Window) -> Analysis {
+    let n = parts.len();
+    let mut out = Analysis {
+        window,
+        ..Analysis::default()
+    };
+    let mut timeline: BTreeMap<i64, TimelineMinute> = BTreeMap::new();
+    let mut marks: BTreeMap<(i64, &'static str), Mark> = BTreeMap::new();
+    let mut incidents = Vec::new();
+    for (k, p) in parts.into_iter().enumerate() {
+        let a = p.analysis;
+        out.warnings
+            .extend(a.warnings.into_iter().map(|w| format!("{}: {w}", p.name)));
+        let j = &mut out.joins;
+        j.gateway_errors += a.joins.gateway_errors;
+        j.matched_upstream_error += a.joins.matched_upstream_error;
+        j.unmatched_access += a.joins.unmatched_access;
+        j.unmatched_error_log += a.joins.unmatched_error_log;
+        let t = &mut out.totals;
+        t.requests += a.totals.requests;
+        t.gateway_errors += a.totals.gateway_errors;
+        t.status_502 += a.totals.status_502;
+        t.status_504 += a.totals.status_504;
+        t.edge_gateway_errors += a.totals.edge_gateway_errors;
+        out.background.gateway_errors += a.background.gateway_errors;
+        for mut f in a.background.findings {
+            f.node = Some(p.name.clone());
+            out.background.findings.push(f);
+        }
+        for mut i in a.incidents {
+            i.node = Some(p.name.clone());
+            let start = baton_logparse::time::parse_iso8601(i.start.as_bytes())
+                .map_or(i64::MAX, |t| t.unix_us);
+            incidents.push((start, k, i.id, i));
+        }
+        for m in a.timeline {
+            let e = timeline.entry(m.t).or_insert_with(|| TimelineMinute {
+                t: m.t,
+                minute: m.minute.clone(),
+                ..TimelineMinute::default()
+            });
+            e.status_502 += m.status_502;
+            e.status_504 += m.status_504;
+            e.edge += m.edge;
+            e.requests += m.requests;
+        }
+        for m in a.marks {
+            marks
+                .entry((m.t, m.kind))
+                .and_modify(|x| x.count += m.count)
+                .or_insert(m);
+        }
+        for c in a.config_findings {
+            if !out.config_findings.contains(&c) {
+                out.config_findings.push(c);
+            }
+        }
+    }
+    incidents.sort_by_key(|(s, k, id, _)| (*s, *k, *id));
+    out.incidents = incidents
+        .into_iter()
+        .enumerate()
+        .map(|(n, (_, _, _, mut i))| {
+            i.id = n as u32 + 1;
+            i
+        })
+        .collect();
+    out.background
+        .findings
+        .sort_by_key(|f| std::cmp::Reverse(f.count));
+    out.timeline = timeline.into_values().collect();
+    out.marks = marks.into_values().collect();
+    out.fleet_incidents = baton_correlate::fleet::fleet(&out.incidents, n);
+    out
+}
