@@ -226,26 +226,7 @@ pub enum UpstreamClass {
     Warning,
 }
 
-/// A PHP message carried in `FastCGI sent in stderr: "PHP message: ..."`
-/// (or in php-fpm's worker output). [`PhpMessage::php_level`] says its
-/// level.
-///
-/// From `PHP message: PHP Fatal error:  Uncaught Error: boom in
-/// /var/www/a.php:3` the level is `Fatal error`, the text `Uncaught Error:
-/// boom`, the file `/var/www/a.php` and the line 3. A message without the
-/// `PHP Level:` prefix (`PHP message: app error_log(): ...`, written by
-/// `error_log()`) has an empty level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PhpMessage<'a> {
-    /// `Fatal error`, `Warning`, `Notice`, `Parse error`, ... (without `PHP `).
-    pub level: &'a [u8],
-    /// The message text (its first line).
-    pub text: &'a [u8],
-    /// The PHP file named by ` in /path/file.php on line N` / `:N`, if any.
-    pub file: Option<&'a [u8]>,
-    /// Its line number.
-    pub line: Option<u32>,
-}
+pub use crate::php::PhpMessage;
 
 /// One error-log entry (one or more physical lines).
 #[derive(Debug, Clone, PartialEq)]
