@@ -41,7 +41,7 @@ use std::collections::BTreeMap;
 use crate::error::SkipReason;
 use crate::frame::{Loc, RecordParser};
 use crate::scan::Sink;
-use crate::summary::TimeRange;
+use crate::time::TimeRange;
 use crate::time::{Timestamp, parse_iso8601};
 
 /// One Logpush `http_requests` line.

@@ -58,7 +58,7 @@ use crate::error::SkipReason;
 use crate::frame::{Loc, RecordParser};
 use crate::kernel::{KernelEvent, KernelSummary};
 use crate::scan::Sink;
-use crate::summary::TimeRange;
+use crate::time::TimeRange;
 use crate::time::{
     LocalResolver, Timestamp, Zone, civil_to_secs, days_from_civil, month_from_abbrev,
     parse_iso8601,

@@ -53,7 +53,7 @@ use crate::error::SkipReason;
 use crate::frame::{Loc, RecordParser, trim_cr};
 use crate::journal::{Yearless, Years, rolls_over, shift_range};
 use crate::scan::Sink;
-use crate::summary::TimeRange;
+use crate::time::TimeRange;
 use crate::time::{
     LocalResolver, Timestamp, Zone, civil_to_secs, month_from_abbrev, parse_iso8601,
 };

@@ -63,7 +63,7 @@ use memchr::{memchr, memmem};
 use crate::error::SkipReason;
 use crate::frame::{Loc, RecordParser, trim_cr};
 use crate::scan::Sink;
-use crate::summary::TimeRange;
+use crate::time::TimeRange;
 use crate::time::{LocalResolver, Timestamp, Zone, civil_to_secs, parse_iso8601};
 
 /// The longest database name kept across records (MySQL's limit is 64).

@@ -49,7 +49,7 @@ use crate::fpm::slowlog::{CodeKind, attribute, wp_root_of};
 use crate::frame::{Loc, RecordParser, trim_cr};
 use crate::php::{PhpCounts, PhpLevel};
 use crate::scan::Sink;
-use crate::summary::TimeRange;
+use crate::time::TimeRange;
 use crate::time::{LocalResolver, Timestamp, Zone, civil_to_secs, month_from_abbrev};
 
 /// The longest zone name read from the brackets.

@@ -511,6 +511,39 @@ impl LocalResolver {
     }
 }
 
+
+/// The earliest and latest instants seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    /// Earliest instant.
+    pub first: Option<Timestamp>,
+    /// Latest instant.
+    pub last: Option<Timestamp>,
+}
+
+impl TimeRange {
+    /// Widens the range to include `t`.
+    #[inline]
+    pub fn add(&mut self, t: Timestamp) {
+        if self.first.is_none_or(|f| t.unix_us < f.unix_us) {
+            self.first = Some(t);
+        }
+        if self.last.is_none_or(|l| t.unix_us >= l.unix_us) {
+            self.last = Some(t);
+        }
+    }
+
+    /// Widens the range to include `other`.
+    pub fn merge(&mut self, other: TimeRange) {
+        if let Some(t) = other.first {
+            self.add(t);
+        }
+        if let Some(t) = other.last {
+            self.add(t);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

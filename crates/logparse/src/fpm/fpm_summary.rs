@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::frame::Loc;
 use crate::php::{PhpCounts, PhpLevel};
 use crate::scan::Sink;
-use crate::summary::TimeRange;
+use crate::time::TimeRange;
 use crate::time::Timestamp;
 
 use super::events::{ExitStatus, FpmEvent, Master, StartupFailure, signal_name};

@@ -59,7 +59,7 @@ use memchr::{memchr, memmem, memrchr};
 use crate::error::SkipReason;
 use crate::frame::{Loc, RecordParser, trim_cr};
 use crate::scan::Sink;
-use crate::summary::TimeRange;
+use crate::time::TimeRange;
 use crate::time::{LocalResolver, Timestamp, Zone, civil_to_secs, month_from_abbrev};
 
 mod attribute;
