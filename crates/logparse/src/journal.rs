@@ -60,9 +60,10 @@ use crate::kernel::{KernelEvent, KernelSummary};
 use crate::scan::Sink;
 use crate::time::TimeRange;
 use crate::time::{
-    LocalResolver, Timestamp, Zone, civil_to_secs, days_from_civil, month_from_abbrev,
-    parse_iso8601,
+    LocalResolver, Timestamp, Zone, civil_to_secs, month_from_abbrev, parse_iso8601,
 };
+pub use crate::years::{Yearless, rolls_over, shift_years};
+use crate::years::{Years, shift_range};
 
 /// Which output form a record was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,18 +152,6 @@ pub enum Encoding {
     /// A JSON array of byte values (`[91,78,...]`), journald's form for
     /// messages that are not valid UTF-8.
     JsonBytes,
-}
-
-/// What a yearless record needs to be re-dated when the year it was given
-/// turns out wrong (see the module documentation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Yearless {
-    /// The month read (1..=12).
-    pub month: u8,
-    /// New Years this parser had counted when it read the record.
-    pub rollovers: u32,
-    /// The zone the local time was resolved in.
-    pub zone: Zone,
 }
 
 /// One journal or syslog record, borrowing from the input.
@@ -599,13 +588,6 @@ pub struct JournalParser {
     // Offset cache for instants (json, export): minute and offset.
     offset_minute: i64,
     offset_s: i32,
-}
-
-/// Whether a yearless line of `month` after one of `prev` starts a new
-/// year: the month went back by more than six months (`Dec` → `Jan`).
-#[inline]
-pub fn rolls_over(prev: u8, month: u8) -> bool {
-    month + 6 < prev
 }
 
 impl JournalParser {
@@ -1239,45 +1221,6 @@ fn head_line(b: &[u8]) -> &[u8] {
 }
 
 // ---------------------------------------------------------------------
-// Re-dating.
-
-/// Civil date of days since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// The same local wall-clock time `years` later, resolved again in `zone`.
-pub fn shift_years(t: Timestamp, years: u32, zone: Zone) -> Timestamp {
-    if years == 0 {
-        return t;
-    }
-    let local_us = t.unix_us + t.offset_s as i64 * 1_000_000;
-    let secs = local_us.div_euclid(1_000_000);
-    let frac = local_us.rem_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let tod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let local = days_from_civil(y + years as i64, m, d) * 86_400 + tod;
-    let mut ts = LocalResolver::new(zone).resolve(local);
-    ts.unix_us += frac;
-    ts
-}
-
-pub(crate) fn shift_range(r: &mut TimeRange, years: u32, zone: Zone) {
-    r.first = r.first.map(|t| shift_years(t, years, zone));
-    r.last = r.last.map(|t| shift_years(t, years, zone));
-}
-
-// ---------------------------------------------------------------------
 // The summary.
 
 /// A reusable decoding buffer; never part of a summary's value.
@@ -1290,61 +1233,6 @@ impl PartialEq for Scratch {
     }
 }
 impl Eq for Scratch {}
-
-/// Where the yearless records of a summary stand: their first and last
-/// months and the New Years counted up to the last one.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Years {
-    first_month: Option<u8>,
-    last_month: Option<u8>,
-    rollovers: u32,
-    zone: Option<Zone>,
-    /// Whether records with their own year were seen (their times are not
-    /// re-dated).
-    absolute: bool,
-}
-
-impl Years {
-    /// Notes one record of a chunk: its yearless details, or that it had
-    /// a year of its own.
-    pub(crate) fn note(&mut self, yearless: Option<Yearless>, timed: bool) {
-        match yearless {
-            Some(y) => {
-                self.first_month.get_or_insert(y.month);
-                self.last_month = Some(y.month);
-                self.rollovers = y.rollovers;
-                self.zone = Some(y.zone);
-            }
-            None => self.absolute |= timed,
-        }
-    }
-
-    /// The years a later chunk's yearless times move by when it follows
-    /// this one, with their zone; `None` when nothing moves.
-    pub(crate) fn redating(&self, later: &Years) -> Option<(u32, Zone)> {
-        let first = later.first_month?;
-        let boundary = self.last_month.is_some_and(|p| rolls_over(p, first));
-        let shift = self.rollovers + boundary as u32;
-        if shift > 0 && !later.absolute {
-            later.zone.map(|z| (shift, z))
-        } else {
-            None
-        }
-    }
-
-    /// Takes in a later chunk's bookkeeping (after its times were moved).
-    pub(crate) fn append(&mut self, later: &Years) {
-        if let Some(first) = later.first_month {
-            let boundary = self.last_month.is_some_and(|p| rolls_over(p, first));
-            let shift = self.rollovers + boundary as u32;
-            self.first_month.get_or_insert(first);
-            self.last_month = later.last_month;
-            self.rollovers = shift + later.rollovers;
-            self.zone = self.zone.or(later.zone);
-        }
-        self.absolute |= later.absolute;
-    }
-}
 
 /// systemd's actions on php-fpm units, and the restarts they make up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -1510,14 +1398,7 @@ impl JournalSummary {
     /// is appended to this one (the New Years before it), with the zone
     /// they were resolved in; `None` when nothing moves.
     pub fn redating(&self, later: &JournalSummary) -> Option<(u32, Zone)> {
-        let first = later.years.first_month?;
-        let boundary = self.years.last_month.is_some_and(|p| rolls_over(p, first));
-        let shift = self.years.rollovers + boundary as u32;
-        if shift > 0 && !later.years.absolute {
-            later.years.zone.map(|z| (shift, z))
-        } else {
-            None
-        }
+        self.years.redating(&later.years)
     }
 }
 
@@ -1534,15 +1415,7 @@ impl Sink<JournalParser> for JournalSummary {
             Some(t) => self.range.add(t),
             None => self.untimed += 1,
         }
-        match r.yearless {
-            Some(y) => {
-                self.years.first_month.get_or_insert(y.month);
-                self.years.last_month = Some(y.month);
-                self.years.rollovers = y.rollovers;
-                self.years.zone = Some(y.zone);
-            }
-            None => self.years.absolute |= r.time.is_some(),
-        }
+        self.years.note(r.yearless, r.time.is_some());
         let mut scratch = std::mem::take(&mut self.scratch.0);
         match r.event(&mut scratch) {
             JournalEvent::Fpm(line) => {
@@ -1588,20 +1461,12 @@ impl Sink<JournalParser> for JournalSummary {
 
     fn append(&mut self, mut later: JournalSummary, _line_shift: u64) {
         // Re-date the later part by the New Years before it.
-        if let Some(first) = later.years.first_month {
-            let boundary = self.years.last_month.is_some_and(|p| rolls_over(p, first));
-            let shift = self.years.rollovers + boundary as u32;
-            if let Some((shift, zone)) = self.redating(&later) {
-                shift_range(&mut later.range, shift, zone);
-                shift_range(&mut later.kernel.range, shift, zone);
-                later.fpm.map_times(|t| shift_years(t, shift, zone));
-            }
-            self.years.first_month.get_or_insert(first);
-            self.years.last_month = later.years.last_month;
-            self.years.rollovers = shift + later.years.rollovers;
-            self.years.zone = self.years.zone.or(later.years.zone);
+        if let Some((shift, zone)) = self.redating(&later) {
+            shift_range(&mut later.range, shift, zone);
+            shift_range(&mut later.kernel.range, shift, zone);
+            later.fpm.map_times(|t| shift_years(t, shift, zone));
         }
-        self.years.absolute |= later.years.absolute;
+        self.years.append(&later.years);
         // FPM restarts and reloads span chunks: merge them in order.
         self.fpm.append_chunk(std::mem::take(&mut later.fpm));
         self.merge(&later);

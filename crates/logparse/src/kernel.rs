@@ -51,12 +51,12 @@ use memchr::{memchr, memmem, memrchr};
 
 use crate::error::SkipReason;
 use crate::frame::{Loc, RecordParser, trim_cr};
-use crate::journal::{Yearless, Years, rolls_over, shift_range};
 use crate::scan::Sink;
 use crate::time::TimeRange;
 use crate::time::{
     LocalResolver, Timestamp, Zone, civil_to_secs, month_from_abbrev, parse_iso8601,
 };
+use crate::years::{Yearless, Years, rolls_over, shift_range};
 
 /// An OOM kill: the `Killed process N (name) ...` line.
 ///

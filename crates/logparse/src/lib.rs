@@ -42,6 +42,7 @@ pub mod php_error;
 pub mod scan;
 pub mod summary;
 pub mod time;
+pub mod years;
 
 pub use crate::decode::{ByteCount, Compression, DecodeError, Decoder};
 pub use crate::detect::{Detected, Format, detect};

@@ -1,4 +1,5 @@
 use super::*;
+use crate::time::{civil_from_days, days_from_civil};
 
 fn p() -> JournalParser {
     JournalParser::new(Zone::UTC, 2026)
