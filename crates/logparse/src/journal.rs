@@ -1417,6 +1417,7 @@ impl Sink<JournalParser> for JournalSummary {
         }
         self.years.note(r.yearless, r.time.is_some());
         let mut scratch = std::mem::take(&mut self.scratch.0);
+        let mut kernel_other = false;
         match r.event(&mut scratch) {
             JournalEvent::Fpm(line) => {
                 self.fpm_lines += 1;
@@ -1436,6 +1437,7 @@ impl Sink<JournalParser> for JournalSummary {
             JournalEvent::Kernel(ev) => {
                 self.kernel_lines += 1;
                 self.kernel.add_event(&ev, r.time);
+                kernel_other = matches!(ev, crate::kernel::KernelEvent::Other);
             }
             JournalEvent::FpmUnit(a) => {
                 self.other_lines += 1;
@@ -1455,6 +1457,10 @@ impl Sink<JournalParser> for JournalSummary {
                 }
                 _ => self.other_lines += 1,
             },
+        }
+        // An OOM report's memory lines (a cgroup's limit, the RAM).
+        if kernel_other {
+            self.kernel.note_memory(r.message_bytes(&mut scratch));
         }
         self.scratch.0 = scratch;
     }

@@ -588,3 +588,18 @@ proptest! {
         prop_assert_eq!(t.lines, t.parsed + t.skipped());
     }
 }
+
+/// The kernel's OOM report carried by the journal gives the memory its
+/// memory cgroup was limited to, as the kernel log does.
+#[test]
+fn an_oom_report_in_the_journal_gives_the_memory() {
+    let buf = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/kernel/lab/phaseA/journal-kernel.short-iso-precise.txt"
+    ))
+    .unwrap();
+    let (s, _) = summarize(&buf, &JournalParser::new(Zone::UTC, 2026));
+    assert!(s.kernel.oom_kills > 0);
+    assert_eq!(s.kernel.memory_bytes, Some(1 << 30));
+    assert!(s.kernel.memory_is_cgroup);
+}
