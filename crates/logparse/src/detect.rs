@@ -8,6 +8,7 @@ use crate::fpm::slowlog::SlowlogParser;
 use crate::frame::{Lines, Loc, RecordParser};
 use crate::journal::{JournalForm, JournalParser};
 use crate::kernel::KernelParser;
+use crate::mysql_slow::MysqlSlowParser;
 use crate::nginx::access::{AccessParser, DETECT_LINES};
 use crate::nginx::error::ErrorParser;
 use crate::php_error::PhpErrorParser;
@@ -34,6 +35,8 @@ pub enum Format {
     Cloudflare,
     /// PHP's error log or WordPress's `debug.log`.
     PhpError,
+    /// The MySQL / MariaDB slow query log.
+    MysqlSlow,
     /// nginx's configuration: `nginx -T` output or `.conf` files.
     NginxConfig,
     /// php-fpm's configuration: `php-fpm -tt` output or its ini files.
@@ -54,9 +57,10 @@ impl Format {
             Format::FpmSlowlog => "fpm-slowlog",
             Format::Kernel => "kernel",
             Format::Cloudflare => "cloudflare",
+            Format::PhpError => "php-error",
+            Format::MysqlSlow => "mysql-slow",
             Format::NginxConfig => "nginx-config",
             Format::FpmConfig => "fpm-config",
-            Format::PhpError => "php-error",
             Format::Unknown => "unknown",
         }
     }
@@ -71,9 +75,10 @@ impl Format {
             Format::FpmSlowlog,
             Format::Kernel,
             Format::Cloudflare,
+            Format::PhpError,
+            Format::MysqlSlow,
             Format::NginxConfig,
             Format::FpmConfig,
-            Format::PhpError,
             Format::Unknown,
         ]
         .into_iter()
@@ -222,7 +227,7 @@ fn detect_plain(sample: &[u8]) -> (Detected, u64, u64) {
     let journal = parsed_lines(sample, &JournalParser::new(Zone::UTC, 2000));
     let fpm = fpm_lines(sample);
     let kernel = kernel_lines(sample);
-    let candidates: [(Format, u64); 7] = [
+    let candidates: [(Format, u64); 8] = [
         (Format::FpmLog, fpm),
         (
             Format::NginxError,
@@ -248,6 +253,10 @@ fn detect_plain(sample: &[u8]) -> (Detected, u64, u64) {
             parsed_lines(sample, &CloudflareParser::new()),
         ),
         (Format::PhpError, php_error_lines(sample)),
+        (
+            Format::MysqlSlow,
+            parsed_lines(sample, &MysqlSlowParser::new(Zone::UTC)),
+        ),
     ];
     for (format, n) in candidates {
         if n > best.1 {

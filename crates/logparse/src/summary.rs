@@ -16,6 +16,7 @@ use crate::fpm::{FpmLogParser, FpmRecord, FpmSummary};
 use crate::frame::Loc;
 use crate::journal::{JournalParser, JournalRecord, JournalSummary};
 use crate::kernel::{KernelParser, KernelRecord, KernelSummary};
+use crate::mysql_slow::{MysqlSlowParser, MysqlSlowSummary, SlowEntry};
 use crate::nginx::access::{AccessParser, AccessRecord};
 use crate::nginx::error::{ErrorParser, ErrorRecord, UpstreamClass, UpstreamKind};
 use crate::php::PhpCounts;
@@ -176,10 +177,12 @@ pub struct FileSummary {
     pub edge: Option<EdgeSummary>,
     /// Journal / syslog counts (with the kernel and php-fpm events in it).
     pub journal: Option<JournalSummary>,
-    /// A configuration input's directives and facts.
-    pub config: Option<crate::config::Parsed>,
     /// PHP error-log counts.
     pub php_error: Option<PhpErrorSummary>,
+    /// MySQL / MariaDB slow-log counts.
+    pub mysql_slow: Option<MysqlSlowSummary>,
+    /// A configuration input's directives and facts.
+    pub config: Option<crate::config::Parsed>,
     /// The error that cut the input short, if any.
     pub read_error: Option<Error>,
     /// The container envelope taken off, with its counts.
@@ -220,6 +223,9 @@ impl FileSummary {
         }
         if let Some(p) = &self.php_error {
             r.merge(p.range);
+        }
+        if let Some(m) = &self.mysql_slow {
+            r.merge(m.range);
         }
         r
     }
@@ -287,8 +293,9 @@ pub fn summarize(
         kernel: None,
         edge: None,
         journal: None,
-        config: None,
         php_error: None,
+        mysql_slow: None,
+        config: None,
         read_error: None,
         envelope: None,
         formats: Vec::new(),
@@ -395,15 +402,16 @@ fn summarize_plain(
             let p = CloudflareParser::new();
             out.edge = Some(run(source, &p, opts, collect, EdgeSummary::default, out));
         }
-        (Format::NginxConfig | Format::FpmConfig, _) => {
-            let reader: Box<dyn Read> = match source {
-                Source::File(f) => Box::new(f),
-                Source::Stream(r) => r,
-            };
-            let (parsed, err) = crate::config::read(reader, detected.format);
-            out.tally = parsed.tally().clone();
-            out.read_error = err;
-            out.config = Some(parsed);
+        (Format::MysqlSlow, _) => {
+            let p = MysqlSlowParser::new(zone);
+            out.mysql_slow = Some(run(
+                source,
+                &p,
+                opts,
+                collect,
+                MysqlSlowSummary::default,
+                out,
+            ));
         }
         (Format::PhpError, _) => {
             let p = PhpErrorParser::new(zone);
@@ -415,6 +423,16 @@ fn summarize_plain(
                 PhpErrorSummary::default,
                 out,
             ));
+        }
+        (Format::NginxConfig | Format::FpmConfig, _) => {
+            let reader: Box<dyn Read> = match source {
+                Source::File(f) => Box::new(f),
+                Source::Stream(r) => r,
+            };
+            let (parsed, err) = crate::config::read(reader, detected.format);
+            out.tally = parsed.tally().clone();
+            out.read_error = err;
+            out.config = Some(parsed);
         }
         _ => {
             let s = scan_source(source, &Unrecognized, opts, &|| ());
@@ -661,6 +679,21 @@ impl Sink<PhpErrorParser> for Collecting<PhpErrorSummary> {
     fn append(&mut self, mut later: Self, line_shift: u64) {
         let summary = std::mem::take(&mut later.summary);
         Sink::<PhpErrorParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<MysqlSlowParser> for Collecting<MysqlSlowSummary> {
+    fn record(&mut self, r: SlowEntry<'_>, loc: Loc) {
+        if let SlowEntry::Query(q) = &r {
+            self.events.push(event::from_mysql_slow(q, loc.line));
+        }
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<MysqlSlowParser>::append(&mut self.summary, summary, line_shift);
         self.append_events(later, line_shift);
     }
 }

@@ -264,3 +264,66 @@ fn fingerprints() {
     );
     assert_eq!(table_of(b"SELECT SLEEP(2)"), None);
 }
+
+#[test]
+fn detected_from_content_without_stealing_others() {
+    use crate::detect::{Format, detect};
+    let log = include_bytes!("../../../../testdata/mysql-slow/mariadb-10.11.log");
+    assert_eq!(detect(log).format, Format::MysqlSlow);
+    let mysql8 = concat!(
+        "# Time: 2026-11-24T11:17:02.123456Z\n",
+        "# User@Host: wp[wp] @ localhost []  Id:    12\n",
+        "# Query_time: 42.000123  Lock_time: 0.000010 Rows_sent: 512  Rows_examined: 180000\n",
+        "SET timestamp=1795519022;\n",
+        "SELECT option_name, option_value FROM wp_options WHERE autoload = 'yes';\n",
+    );
+    assert_eq!(detect(mysql8.as_bytes()).format, Format::MysqlSlow);
+    assert_eq!(Format::from_name("mysql-slow"), Some(Format::MysqlSlow));
+    // The others keep theirs.
+    let php = include_bytes!("../../../../testdata/php-error/debug.log");
+    assert_eq!(detect(php).format, Format::PhpError);
+    let fpm = b"[24-Nov-2026 11:16:51] NOTICE: fpm is running, pid 31544\n[24-Nov-2026 11:16:51] NOTICE: ready to handle connections\n";
+    assert_eq!(detect(fpm).format, Format::FpmLog);
+    let slowlog = concat!(
+        "\n[24-Nov-2026 11:17:02]  [pool www] pid 1234\n",
+        "script_filename = /var/www/html/index.php\n",
+        "[0x00007f] mysqli_query() /var/www/html/wp-includes/class-wpdb.php:2351\n",
+        "[0x00007e] query() /var/www/html/wp-includes/option.php:300\n",
+    );
+    assert_eq!(detect(slowlog.as_bytes()).format, Format::FpmSlowlog);
+    let err = b"2026/11/24 11:17:02 [error] 812#812: *3 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 1.2.3.4, server: x, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"x\"\n";
+    assert_eq!(detect(err).format, Format::NginxError);
+}
+
+#[test]
+fn events_are_logged_when_the_query_finished() {
+    use crate::event::{EventKind, from_mysql_slow};
+    let mut p = MysqlSlowParser::new(Zone::UTC);
+    let rec = concat!(
+        "# User@Host: wp[wp] @ localhost []  Id:    12\n",
+        "# Query_time: 42.000123  Lock_time: 0.000010 Rows_sent: 512  Rows_examined: 180000\n",
+        "use wordpress;\n",
+        "SET timestamp=1795519022;\n",
+        "SELECT option_name, option_value FROM wp_options WHERE autoload = 'yes';",
+    );
+    let SlowEntry::Query(q) = p.parse(rec.as_bytes()).unwrap() else {
+        panic!()
+    };
+    let e = from_mysql_slow(&q, 7);
+    assert_eq!(e.kind, Some(EventKind::MysqlSlowQuery));
+    assert_eq!(e.time.unwrap().unix_us, 1_795_519_064_000_123);
+    assert_eq!(e.start().unwrap().unix_us, 1_795_519_022_000_000);
+    assert_eq!(e.seconds, Some(42.000123));
+    let f = e.query.as_deref().unwrap();
+    assert_eq!(
+        &*f.fingerprint,
+        "select option_name, option_value from wp_options where autoload = ?"
+    );
+    assert_eq!(f.table.as_deref(), Some(&b"wp_options"[..]));
+    assert_eq!(f.db.as_deref(), Some(&b"wordpress"[..]));
+    assert_eq!((f.rows_examined, f.rows_sent), (180000, 512));
+    assert_eq!(
+        &*e.text,
+        b"SELECT option_name, option_value FROM wp_options WHERE autoload = 'yes'"
+    );
+}
