@@ -69,6 +69,9 @@ use crate::time::{LocalResolver, Timestamp, Zone, civil_to_secs, parse_iso8601};
 /// The longest database name kept across records (MySQL's limit is 64).
 const DB_MAX: usize = 64;
 
+/// The last second of the year 9999: the latest `SET timestamp` read.
+const MAX_UNIX: u64 = 253_402_300_799;
+
 /// One slow query.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SlowQuery<'a> {
@@ -324,7 +327,10 @@ impl RecordParser for MysqlSlowParser {
                 .strip_prefix(b"SET timestamp=")
                 .and_then(|t| t.strip_suffix(b";"))
             {
-                let secs = num(ts).ok_or(SkipReason::BadTimestamp)? as i64;
+                // Up to the year 9999: more overflows microseconds.
+                let secs = num(ts)
+                    .filter(|s| *s <= MAX_UNIX)
+                    .ok_or(SkipReason::BadTimestamp)? as i64;
                 q.time = Some(Timestamp::from_unix(secs, self.zone.offset_at(secs)));
             } else if !(line.starts_with(b"SET ")
                 && line.ends_with(b";")

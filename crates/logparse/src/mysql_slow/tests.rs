@@ -327,3 +327,32 @@ fn events_are_logged_when_the_query_finished() {
         b"SELECT option_name, option_value FROM wp_options WHERE autoload = 'yes'"
     );
 }
+
+/// Found by `cargo fuzz run mysql_slow` (`fuzz/regressions/mysql_slow/`):
+/// a `SET timestamp=` of 17 digits overflowed microseconds since the
+/// epoch; past the year 9999 it is now a bad timestamp.
+#[test]
+fn fuzz_set_timestamp_overflow() {
+    let buf = include_bytes!("../../../../fuzz/regressions/mysql_slow/set-timestamp-overflow");
+    for zone in [Zone::UTC, Zone::Tz(chrono_tz::Europe::Berlin)] {
+        let p = MysqlSlowParser::new(zone);
+        let ((), t) = scan_slice(buf, 0, &p, &ScanOptions::default(), &|| ());
+        assert_eq!(t.lines, t.parsed + t.skipped());
+        assert!(t.skipped_for(SkipReason::BadTimestamp) >= 1, "{t:?}");
+    }
+    let mut p = MysqlSlowParser::new(Zone::UTC);
+    let rec = |ts: &str| {
+        format!(
+            "# User@Host: wp[wp] @ localhost []\n# Query_time: 1.0  Lock_time: 0.0 Rows_sent: 1  Rows_examined: 1\nSET timestamp={ts};\nSELECT 1;"
+        )
+    };
+    assert_eq!(
+        p.parse(rec("17965011796501042").as_bytes()).err(),
+        Some(SkipReason::BadTimestamp)
+    );
+    let last = rec("253402300799");
+    let SlowEntry::Query(q) = p.parse(last.as_bytes()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(q.time.unwrap().to_rfc3339(), "9999-12-31T23:59:59+00:00");
+}
