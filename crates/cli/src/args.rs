@@ -164,7 +164,8 @@ pub struct CommonOpts {
     /// Force the format of one input instead of detecting it, e.g.
     /// `--as nginx-error=/var/log/x.log`. FORMAT is one of `nginx-access`,
     /// `nginx-error`, `fpm-log`, `journal`, `fpm-slowlog`, `kernel`,
-    /// `cloudflare`. Repeat it for several inputs.
+    /// `cloudflare`, `php-error`, `mysql-slow`. Repeat it for several
+    /// inputs.
     #[arg(long = "as", value_name = "FORMAT=PATH")]
     pub force: Vec<String>,
 

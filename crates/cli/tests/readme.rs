@@ -268,6 +268,8 @@ fn stats_does_not_offer_what_it_ignores() {
         "fpm-slowlog",
         "kernel",
         "cloudflare",
+        "php-error",
+        "mysql-slow",
     ] {
         assert!(help.contains(f), "--as help does not list {f}");
         assert!(Format::from_name(f).is_some());
