@@ -203,7 +203,7 @@ pub(crate) fn write(
     }
     // Deaths, named as they happened.
     let deaths = Deaths::of(g, ev, cov);
-    let mut ways: Vec<String> = Vec::new();
+    let mut ways: Vec<(usize, String)> = Vec::new();
     if deaths.oom > 0 {
         let cgroup = g
             .oom_php
@@ -216,7 +216,7 @@ pub(crate) fn write(
         } else {
             format!("OOM-killed by the kernel{cgroup}")
         };
-        ways.push(format!("{} {how}", deaths.oom));
+        ways.push((deaths.oom, how));
     }
     if !g.crash_exits.is_empty() || !g.segv_kernel.is_empty() {
         let sigs: BTreeSet<&str> = g
@@ -229,33 +229,37 @@ pub(crate) fn write(
         } else {
             sigs.into_iter().collect::<Vec<_>>().join("/")
         };
-        ways.push(format!("{} on {sigs}", deaths.segv));
+        ways.push((deaths.segv, format!("on {sigs}")));
     }
     if deaths.outside > 0 {
-        ways.push(format!(
-            "{} on SIGKILL with no OOM line (killed from outside: a person, a watchdog, a deploy script)",
-            deaths.outside
+        ways.push((
+            deaths.outside,
+            "on SIGKILL with no OOM line (killed from outside: a person, a watchdog, a deploy script)".into(),
         ));
     }
-    if deaths.terminated > 0 {
-        ways.push(format!(
-            "{} at request_terminate_timeout",
-            deaths.terminated
-        ));
+    // Requests killed at request_terminate_timeout have a sentence of
+    // their own below; they are named here only beside other deaths.
+    if deaths.terminated > 0 && !ways.is_empty() {
+        ways.push((deaths.terminated, "at request_terminate_timeout".into()));
     }
     if !ways.is_empty() {
-        let n = deaths.oom + deaths.segv + deaths.outside + deaths.terminated;
+        let n: usize = ways.iter().map(|w| w.0).sum();
         let dead: Vec<usize> = g.crash_exits.iter().chain(&g.kill_exits).copied().collect();
-        let lead = if ways.len() > 1 {
+        let mut s = if ways.len() > 1 {
+            let each: Vec<String> = ways.iter().map(|(c, t)| format!("{c} {t}")).collect();
             format!(
-                "{} died {} ways: ",
+                "{} died {} ways: {}",
                 plural(n, "php-fpm worker", "php-fpm workers"),
-                ways.len()
+                ways.len(),
+                each.join(", ")
             )
         } else {
-            format!("{} died ", plural(n, "php-fpm worker", "php-fpm workers"))
+            format!(
+                "{} died {}",
+                plural(n, "php-fpm worker", "php-fpm workers"),
+                ways[0].1
+            )
         };
-        let mut s = format!("{lead}{}", ways.join(", "));
         let t = span(&dead);
         if !t.is_empty() {
             s.push(' ');
@@ -821,7 +825,7 @@ pub(crate) fn share_words(n: u64, of: u64) -> String {
     if of < 20 {
         format!("{n} of {of}")
     } else {
-        format!("{}%", n * 100 / of.max(1))
+        format!("{}%", (n * 100 + of / 2) / of.max(1))
     }
 }
 
