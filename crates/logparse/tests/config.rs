@@ -280,24 +280,33 @@ fn logs_are_not_configurations() {
     assert_eq!(detect(fpm_log).format, Format::FpmLog);
 }
 
-/// Found by `cargo fuzz run nginx_config` (`fuzz/regressions/nginx_config/`):
-/// a dump whose same-named sections include each other from inside
-/// `location` blocks made the walk visit exponentially many directives
-/// (out of memory); a walk now visits at most a fixed number, and a real
-/// configuration is far below it.
+/// Found by `cargo fuzz run nginx_config` (`fuzz/regressions/nginx_config/`),
+/// both out of memory: a dump whose same-named sections include each
+/// other from inside `location` blocks made the walk visit exponentially
+/// many directives; and a long `access_log` list (spliced through
+/// includes) was copied into every one of very many servers. A walk now
+/// visits at most a fixed number of directives, each block keeps at most
+/// 32 access logs and every copy is charged; a real configuration is far
+/// below both.
 #[test]
 fn fuzz_includes_inside_blocks_do_not_explode() {
-    let buf =
-        include_bytes!("../../../fuzz/regressions/nginx_config/includes-inside-blocks-explode");
-    let started = std::time::Instant::now();
-    let c = nginx::parse(buf, "fuzz.conf");
-    let t = &c.tally;
-    assert_eq!(t.lines, t.parsed + t.skipped());
-    let physical = buf.iter().filter(|&&b| b == b'\n').count() as u64
-        + u64::from(buf.last().is_some_and(|&b| b != b'\n'));
-    assert_eq!(t.lines, physical);
-    let f = nginx::facts(&[&c]);
-    assert!(f.directives <= 200_000, "{}", f.directives);
-    assert!(!f.servers.is_empty());
-    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let inputs: [&[u8]; 2] = [
+        include_bytes!("../../../fuzz/regressions/nginx_config/includes-inside-blocks-explode"),
+        include_bytes!("../../../fuzz/regressions/nginx_config/server-access-logs-cloned"),
+    ];
+    for buf in inputs {
+        let started = std::time::Instant::now();
+        let c = nginx::parse(buf, "fuzz.conf");
+        let t = &c.tally;
+        assert_eq!(t.lines, t.parsed + t.skipped());
+        let physical = buf.iter().filter(|&&b| b == b'\n').count() as u64
+            + u64::from(buf.last().is_some_and(|&b| b != b'\n'));
+        assert_eq!(t.lines, physical);
+        let f = nginx::facts(&[&c]);
+        assert!(f.directives <= 200_000, "{}", f.directives);
+        let copies: usize = f.servers.iter().map(|s| s.access_logs.len()).sum::<usize>()
+            + f.fastcgi().map(|(_, l)| l.access_logs.len()).sum::<usize>();
+        assert!(copies <= 200_000, "{copies}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
 }

@@ -611,6 +611,11 @@ const MAX_INCLUDE_DEPTH: usize = 16;
 /// fuzz run nginx_config`).
 const MAX_VISITS: usize = 200_000;
 
+/// The `access_log`s one block keeps (nginx configurations have a few; a
+/// block's list is copied into every server and location below it, and
+/// each copy is charged to [`MAX_VISITS`]).
+const MAX_ACCESS_LOGS: usize = 32;
+
 /// The sections of every input, and which are included where.
 struct Tree<'a> {
     sections: Vec<&'a Section>,
@@ -654,6 +659,14 @@ impl<'a> Tree<'a> {
                         .all(|(p, c)| glob(p.as_bytes(), c.as_bytes()))
             })
             .collect()
+    }
+
+    /// Takes `n` from the budget; false (and the budget spent) when it
+    /// has less.
+    fn charge(&self, n: usize) -> bool {
+        let left = self.budget.get();
+        self.budget.set(left.saturating_sub(n));
+        left >= n
     }
 
     /// The directives of `block` with `include`s spliced in, each with
@@ -820,9 +833,13 @@ impl<'a> Walk<'a> {
             self.facts.directives += 1;
         }
         if !logs.is_empty() {
+            logs.truncate(MAX_ACCESS_LOGS);
             here.access_logs = logs;
         }
         if let (Some(pass), Some(s)) = (pass, server) {
+            if !self.tree.charge(here.access_logs.len()) {
+                return;
+            }
             self.facts.servers[s].fastcgi.push(FastcgiLocation {
                 location: location.to_string(),
                 targets: Vec::new(),
@@ -872,9 +889,13 @@ impl<'a> Walk<'a> {
                                 .unwrap_or_else(|| defaults::ACCESS_FORMAT.to_string()),
                             at: Some(at(xf, x)),
                         })
+                        .take(MAX_ACCESS_LOGS)
                         .collect();
                     if !logs.is_empty() {
                         srv.access_logs = logs;
+                    }
+                    if !self.tree.charge(srv.access_logs.len()) {
+                        return;
                     }
                     self.facts.servers[k].access_logs = srv.access_logs.clone();
                     self.block(body, f, &here, Some(k), "", depth + 1);
