@@ -297,6 +297,11 @@ impl RecordParser for MysqlSlowParser {
         while rest.starts_with(b"#") {
             let (line, r) = split_line(rest);
             rest = r;
+            // MariaDB's `# explain:` rows and bare `#` lines carry no field
+            // read here: skip them without splitting them into words.
+            if line.len() < 3 || line.starts_with(b"# explain:") {
+                continue;
+            }
             for (k, v) in pairs(&line[1..]) {
                 let bad = SkipReason::BadField;
                 match k {
