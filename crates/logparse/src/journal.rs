@@ -1349,7 +1349,7 @@ pub struct JournalSummary {
     /// Records that are nginx error-log entries.
     pub nginx_lines: u64,
     /// Their counts, as an error log's.
-    pub nginx: crate::summary::ErrorSummary,
+    pub nginx: crate::nginx::summary::ErrorSummary,
     /// Times seen.
     pub range: TimeRange,
     years: Years,

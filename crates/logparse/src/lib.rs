@@ -23,6 +23,7 @@
 
 mod bytes;
 pub mod cloudflare;
+pub mod collecting;
 pub mod config;
 pub mod decode;
 pub mod detect;

@@ -3,13 +3,14 @@
 //! access lines written into it). Each record goes to the format that
 //! parses it, and each format's lines are counted apart.
 
+use crate::collecting::Collecting;
 use crate::error::SkipReason;
 use crate::event::{self, Traffic};
 use crate::frame::{Loc, RecordParser};
 use crate::nginx::access::{AccessParser, AccessRecord};
 use crate::nginx::error::{ErrorParser, ErrorRecord, UpstreamClass, is_entry_start};
+use crate::nginx::summary::{AccessSummary, ErrorSummary};
 use crate::scan::Sink;
-use crate::summary::{AccessSummary, Collecting, ErrorSummary};
 use crate::time::Zone;
 
 /// Parses nginx access and error records of one stream.

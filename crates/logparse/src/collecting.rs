@@ -1,0 +1,243 @@
+//! Summaries that also keep the events of interest: every format's sink
+//! wrapped so that the records worth keeping become [`Event`]s as they are
+//! counted (and access logs' volume [`Traffic`]).
+
+use crate::cloudflare::{CloudflareParser, EdgeRecord, EdgeSummary};
+use crate::event::{self, Collect, Event, Traffic};
+use crate::fpm::slowlog::{SlowlogParser, SlowlogRecord, SlowlogSummary};
+use crate::fpm::{FpmLogParser, FpmRecord, FpmSummary};
+use crate::frame::Loc;
+use crate::journal::{JournalParser, JournalRecord, JournalSummary};
+use crate::kernel::{KernelParser, KernelRecord, KernelSummary};
+use crate::mysql_slow::{MysqlSlowParser, MysqlSlowSummary, SlowEntry};
+use crate::nginx::access::{AccessParser, AccessRecord};
+use crate::nginx::error::{ErrorParser, ErrorRecord, UpstreamClass};
+use crate::nginx::summary::{AccessSummary, ErrorSummary};
+use crate::php_error::{PhpErrorParser, PhpErrorRecord, PhpErrorSummary};
+use crate::scan::Sink;
+
+/// A summary sink that also keeps the events of interest (and, for access
+/// logs, the traffic per minute).
+#[derive(Debug)]
+pub struct Collecting<S> {
+    /// The counts.
+    pub summary: S,
+    /// Events, in input order.
+    pub events: Vec<Event>,
+    /// Request volume (access logs).
+    pub traffic: Option<Traffic>,
+    pub(crate) collect: Collect,
+    scratch: Vec<u8>,
+}
+
+impl<S> Collecting<S> {
+    /// Wraps a summary.
+    pub fn new(summary: S, collect: Collect) -> Collecting<S> {
+        Collecting {
+            summary,
+            events: Vec::new(),
+            traffic: None,
+            collect,
+            scratch: Vec::new(),
+        }
+    }
+
+    pub(crate) fn append_events(&mut self, later: Collecting<S>, line_shift: u64) {
+        let start = self.events.len();
+        self.events.extend(later.events);
+        for e in &mut self.events[start..] {
+            e.line += line_shift;
+        }
+        match (&mut self.traffic, later.traffic) {
+            (Some(t), Some(l)) => t.merge(&l),
+            (t @ None, l) => *t = l,
+            (Some(_), None) => {}
+        }
+    }
+}
+
+impl Sink<AccessParser> for Collecting<AccessSummary> {
+    fn record(&mut self, r: AccessRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    #[inline]
+    fn record_raw(&mut self, r: AccessRecord<'_>, loc: Loc, raw: &[u8]) {
+        self.traffic.get_or_insert_with(Traffic::default).add(&r);
+        if self.collect.all_requests || r.status.is_some_and(|s| s == 499 || s >= 500) {
+            self.events.push(event::from_access(&r, loc.line, raw));
+        }
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, later: Self, line_shift: u64) {
+        self.summary.merge(&later.summary);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<ErrorParser> for Collecting<ErrorSummary> {
+    fn record(&mut self, r: ErrorRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    #[inline]
+    fn record_raw(&mut self, r: ErrorRecord<'_>, loc: Loc, raw: &[u8]) {
+        if r.upstream_class != UpstreamClass::None || r.fastcgi_stderr {
+            let collect = self.collect;
+            self.events
+                .extend(event::from_error(&r, loc.line, raw).filter(|e| collect.keeps(e)));
+        }
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, later: Self, line_shift: u64) {
+        self.summary.merge(&later.summary);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<FpmLogParser> for Collecting<FpmSummary> {
+    fn record(&mut self, r: FpmRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    fn record_raw(&mut self, r: FpmRecord<'_>, loc: Loc, raw: &[u8]) {
+        let collect = self.collect;
+        self.events
+            .extend(event::from_fpm(&r.event, r.time, loc.line, raw).filter(|e| collect.keeps(e)));
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<FpmLogParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<SlowlogParser> for Collecting<SlowlogSummary> {
+    fn record(&mut self, r: SlowlogRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    fn record_raw(&mut self, r: SlowlogRecord<'_>, loc: Loc, raw: &[u8]) {
+        self.events.push(event::from_slowlog(&r, loc.line, raw));
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<SlowlogParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<KernelParser> for Collecting<KernelSummary> {
+    fn record(&mut self, r: KernelRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    fn record_raw(&mut self, r: KernelRecord<'_>, loc: Loc, raw: &[u8]) {
+        if r.is_kernel() {
+            self.events
+                .extend(event::from_kernel(&r.event, r.time, loc.line, raw));
+        }
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        // The later chunk's yearless times move by the New Years before it.
+        if let Some((years, zone)) = self.summary.redating(&later.summary) {
+            for e in &mut later.events {
+                e.time = e.time.map(|t| crate::journal::shift_years(t, years, zone));
+            }
+        }
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<KernelParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<JournalParser> for Collecting<JournalSummary> {
+    fn record(&mut self, r: JournalRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    fn record_raw(&mut self, r: JournalRecord<'_>, loc: Loc, raw: &[u8]) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let collect = self.collect;
+        self.events.extend(
+            event::from_journal(&r, loc.line, raw, &mut scratch).filter(|e| collect.keeps(e)),
+        );
+        self.scratch = scratch;
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        // The later chunk's yearless times move by the New Years before it.
+        if let Some((years, zone)) = self.summary.redating(&later.summary) {
+            for e in &mut later.events {
+                e.time = e.time.map(|t| crate::journal::shift_years(t, years, zone));
+            }
+        }
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<JournalParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<CloudflareParser> for Collecting<EdgeSummary> {
+    fn record(&mut self, r: EdgeRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    fn record_raw(&mut self, r: EdgeRecord<'_>, loc: Loc, raw: &[u8]) {
+        let failed = r.is_gateway_error() || r.edge_status.is_some_and(|s| s >= 500);
+        if self.collect.all_edge || self.collect.all_requests || failed {
+            self.events.push(event::from_edge(&r, loc.line, raw));
+        }
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<CloudflareParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<PhpErrorParser> for Collecting<PhpErrorSummary> {
+    fn record(&mut self, r: PhpErrorRecord<'_>, loc: Loc) {
+        self.record_raw(r, loc, b"");
+    }
+
+    fn record_raw(&mut self, r: PhpErrorRecord<'_>, loc: Loc, raw: &[u8]) {
+        let e = event::from_php_error(&r, loc.line, raw);
+        if self.collect.keeps(&e) {
+            self.events.push(e);
+        }
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<PhpErrorParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
+
+impl Sink<MysqlSlowParser> for Collecting<MysqlSlowSummary> {
+    fn record(&mut self, r: SlowEntry<'_>, loc: Loc) {
+        if let SlowEntry::Query(q) = &r {
+            self.events.push(event::from_mysql_slow(q, loc.line));
+        }
+        self.summary.record(r, loc);
+    }
+
+    fn append(&mut self, mut later: Self, line_shift: u64) {
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<MysqlSlowParser>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
+    }
+}
