@@ -73,6 +73,7 @@ pub fn gather(config: &Config, all: bool) -> Events {
             .map(|f| Source {
                 path: f.path.clone(),
                 format: f.summary.format,
+                node: f.node.clone(),
             })
             .collect(),
         zone: stats.zone,

@@ -26,6 +26,7 @@
 mod args;
 mod config;
 mod coverage;
+mod document;
 mod events;
 mod exit;
 mod input;

@@ -10,7 +10,7 @@ use baton_correlate::model::{Mark, TimelineMinute};
 use baton_logparse::Format;
 
 use crate::config::Config;
-use crate::stats::StatsFile;
+use crate::document::StatsFile;
 
 /// The node of inputs no option or layout names.
 pub const LOCAL: &str = "local";
@@ -109,18 +109,7 @@ pub fn names(files: &[StatsFile]) -> Vec<String> {
     set.into_iter().map(String::from).collect()
 }
 
-/// One node in `nodes` of the stats and report documents.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct NodeDoc {
-    /// Its name.
-    pub name: String,
-    /// Inputs read as its logs.
-    pub files: usize,
-    /// Requests in its access logs.
-    pub requests: u64,
-    /// Its gateway errors.
-    pub gateway_errors: u64,
-}
+pub use crate::document::NodeDoc;
 
 /// `nodes` of `baton.stats.v1`: requests and 502/504s of each node's
 /// access logs.

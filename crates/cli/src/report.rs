@@ -13,15 +13,7 @@ use crate::exit::Exit;
 use crate::output;
 use crate::stats::{self, Stats, StatsFile};
 
-/// What `baton report` shows: what was read, and what it means.
-pub struct Report {
-    /// What was read (events moved out).
-    pub stats: Stats,
-    /// The correlator's conclusions.
-    pub analysis: Analysis,
-    /// The nodes read, with their requests and gateway errors.
-    pub nodes: Vec<crate::nodes::NodeDoc>,
-}
+pub use crate::document::Report;
 
 /// Keeps the instants inside `--since` / `--until`.
 pub fn in_bounds(config: &Config, zone: baton_logparse::Zone) -> impl Fn(i64) -> bool + use<> {
@@ -40,7 +32,7 @@ pub struct Correlated {
     /// Events inside the bounds that `for_correlator` kept out of it.
     pub aside: Vec<Event>,
     /// The nodes read, with their requests and gateway errors.
-    pub nodes: Vec<crate::nodes::NodeDoc>,
+    pub nodes: Vec<crate::document::NodeDoc>,
 }
 
 /// Moves the events out of `stats` and runs the correlator on those that
@@ -197,7 +189,7 @@ pub fn correlate(
         input.window = clamped(if several { w } else { window });
     }
     let files_of = |k: usize| node_of.iter().filter(|n| **n == k).count();
-    let doc = |k: usize, name: &str, a: &Analysis| crate::nodes::NodeDoc {
+    let doc = |k: usize, name: &str, a: &Analysis| crate::document::NodeDoc {
         name: name.to_string(),
         files: files_of(k),
         requests: a.totals.requests,

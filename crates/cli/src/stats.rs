@@ -12,14 +12,13 @@ use baton_logparse::fpm::FpmSummary;
 use baton_logparse::fpm::slowlog::SlowlogSummary;
 use baton_logparse::journal::JournalSummary;
 use baton_logparse::kernel::KernelSummary;
+use baton_logparse::mysql_slow::MysqlSlowSummary;
 use baton_logparse::php_error::PhpErrorSummary;
 use baton_logparse::summary::{
-    AccessSummary, ErrorSummary, FileSummary, Source, TimeConfig, TimeRange, access_offset,
-    summarize,
+    AccessSummary, ErrorSummary, Source, TimeConfig, TimeRange, access_offset, summarize,
 };
 use baton_logparse::{
-    ByteCount, Collect, Compression, Detected, Format, PhpCounts, ScanOptions, Timestamp, Zone,
-    detect, time,
+    ByteCount, Collect, Compression, Detected, Format, ScanOptions, Timestamp, Zone, detect, time,
 };
 
 use crate::args::StatsFormat;
@@ -29,72 +28,7 @@ use crate::input::{self, Input, InputError};
 use crate::output;
 use crate::progress::{self, Bar};
 
-/// One summarized input.
-pub struct StatsFile {
-    /// The path as shown.
-    pub path: String,
-    /// What was read.
-    pub summary: FileSummary,
-    /// For yearless inputs: the year of the first timestamp, and where it
-    /// came from (`--year`, `other inputs`, `file mtime`).
-    pub year: Option<(i32, &'static str)>,
-    /// How the input was compressed.
-    pub compression: Compression,
-    /// For compressed inputs: the compressed bytes read.
-    pub compressed_bytes: Option<u64>,
-    /// Where the zone of its times came from (`own offsets`, `--tz`,
-    /// `read as +00:00 ... to match the access log`), once the report's
-    /// clock check has run.
-    pub tz_source: Option<String>,
-}
-
-/// Everything `baton stats` reports.
-pub struct Stats {
-    /// The zone used for offset-less timestamps.
-    pub zone: Zone,
-    /// Where it came from: `--tz`, `access-log offsets` or `default UTC`.
-    pub zone_source: &'static str,
-    /// Per input, in the order given.
-    pub files: Vec<StatsFile>,
-    /// How many inputs were access logs.
-    pub access_files: usize,
-    /// Access-log counts over every input.
-    pub access: AccessSummary,
-    /// Error-log counts over every input.
-    pub error: ErrorSummary,
-    /// php-fpm counts over every input, from php-fpm logs and journals
-    /// (`None`: none was read).
-    pub fpm: Option<FpmSummary>,
-    /// Slowlog counts over every input (`None`: no slowlog was read).
-    pub slowlog: Option<SlowlogSummary>,
-    /// Kernel counts over every input (`None`: no kernel log was read).
-    pub kernel: Option<KernelSummary>,
-    /// Cloudflare counts over every input (`None`: none was read).
-    pub edge: Option<EdgeSummary>,
-    /// Journal counts over every input (`None`: none was read).
-    pub journal: Option<JournalSummary>,
-    /// PHP error-log counts over every input (`None`: none was read).
-    pub php_error: Option<PhpErrorSummary>,
-    /// Inputs that could not be read at all, or were cut short.
-    pub errors: Vec<InputError>,
-    /// What the nginx and php-fpm configurations read say.
-    pub config: baton_logparse::config::ConfigFacts,
-}
-
-impl Stats {
-    /// PHP messages by level from every source: nginx's FastCGI stderr
-    /// entries and php-fpm's worker output (its log and journals).
-    pub fn php_messages(&self) -> PhpCounts {
-        let mut c = self.error.php_messages;
-        if let Some(f) = &self.fpm {
-            c.merge(&f.php_messages);
-        }
-        if let Some(p) = &self.php_error {
-            c.merge(&p.php_messages);
-        }
-        c
-    }
-}
+pub use crate::document::{Stats, StatsFile};
 
 /// An input whose format is known, waiting to be read.
 struct Planned {
@@ -132,7 +66,11 @@ struct SetPlace {
 }
 
 /// Detects the format of one input (or takes the forced one).
-fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputError> {
+fn plan(
+    config: &Config,
+    input: Input,
+    custom: Option<&baton_logparse::AccessParser>,
+) -> Result<(Planned, Option<i32>), InputError> {
     let fail = |e: std::io::Error| InputError {
         path: input.display(),
         reason: input::io_reason(&e),
@@ -158,8 +96,9 @@ fn plan(config: &Config, input: Input) -> Result<(Planned, Option<i32>), InputEr
         },
         _ => detect(&sample),
     };
-    if let Some(custom) = &config.log_format {
-        // --log-format names the access logs detection does not recognize.
+    if let Some(custom) = custom {
+        // --log-format (or the configuration's log_format) names the
+        // access logs detection does not recognize.
         if detected.format == Format::Unknown || forced == Some(Format::NginxAccess) {
             detected = Detected {
                 format: Format::NginxAccess,
@@ -222,13 +161,16 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
     let mut planned = Vec::new();
     let mut offsets = Vec::new();
     for i in inputs {
-        match plan(config, i) {
+        match plan(config, i, config.log_format.as_ref()) {
             Ok((p, off)) => {
                 offsets.extend(off);
                 planned.push(p);
             }
             Err(e) => errors.push(e),
         }
+    }
+    if config.log_format.is_none() {
+        formats_from_config(&mut planned, &mut offsets, &mut errors);
     }
     let planned = rotated_sets(config, planned);
     let set_of: Vec<Option<usize>> = planned.iter().map(|p| p.set.map(|s| s.id)).collect();
@@ -261,6 +203,7 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
         edge: None,
         journal: None,
         php_error: None,
+        mysql_slow: None,
         errors,
         config: Default::default(),
     };
@@ -362,6 +305,12 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
                 .get_or_insert_with(PhpErrorSummary::default)
                 .merge(p);
         }
+        if let Some(m) = &summary.mysql_slow {
+            stats
+                .mysql_slow
+                .get_or_insert_with(MysqlSlowSummary::default)
+                .merge(m);
+        }
         if let Some(f) = &summary.fpm {
             add_fpm(&mut stats, i, f);
         }
@@ -381,8 +330,113 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
     for (_, f) in set_fpm {
         stats.fpm.get_or_insert_with(FpmSummary::default).merge(&f);
     }
+    crate::nodes::assign(config, &mut stats.files);
     stats.config = config_facts(&stats.files);
+    // What pm.max_children x memory_limit is checked against: --memory,
+    // else what the kernel's OOM report says.
+    if let Some(m) = config.memory {
+        stats.config.memory_bytes = Some(m);
+        stats.config.memory_source = Some("--memory".to_string());
+    } else if let Some(k) = stats.kernel.as_ref()
+        && let Some(m) = k.memory_bytes
+    {
+        stats.config.memory_bytes = Some(m);
+        stats.config.memory_source = Some(if k.memory_is_cgroup {
+            "the kernel's OOM report (the memory cgroup's limit)".to_string()
+        } else {
+            "the kernel's OOM report (the machine's RAM)".to_string()
+        });
+    }
     stats
+}
+
+/// With nginx's configuration among the inputs and no `--log-format`, an
+/// input detection does not recognize is read with the `log_format` of
+/// the `access_log` whose file name is its own (or a rotation of it:
+/// `access.log.1`, `access.log-20261124.gz`).
+fn formats_from_config(
+    planned: &mut [Planned],
+    offsets: &mut Vec<i32>,
+    errors: &mut Vec<InputError>,
+) {
+    use baton_logparse::config::{self, Parsed, nginx};
+    let unknown = |p: &Planned| {
+        p.detected.format == Format::Unknown && !p.input.read_once() && p.input.path().is_some()
+    };
+    if !planned.iter().any(unknown) {
+        return;
+    }
+    let parsed: Vec<nginx::NginxConfig> = planned
+        .iter()
+        .filter(|p| p.detected.format == Format::NginxConfig && !p.input.read_once())
+        .filter_map(
+            |p| match config::read(p.input.open_decoded().ok()?, Format::NginxConfig).0 {
+                Parsed::Nginx(c) => Some(c),
+                Parsed::Fpm(_) => None,
+            },
+        )
+        .collect();
+    if parsed.is_empty() {
+        return;
+    }
+    let facts = nginx::facts(&parsed.iter().collect::<Vec<_>>());
+    for p in planned.iter_mut().filter(|p| unknown(p)) {
+        let Some(name) = p.input.path().and_then(|x| x.file_name()?.to_str()) else {
+            continue;
+        };
+        let Some(log) = facts.access_logs().find(|l| {
+            let base = l.path.rsplit('/').next().unwrap_or(&l.path);
+            !base.is_empty()
+                && (name == base
+                    || name
+                        .strip_prefix(base)
+                        .is_some_and(|r| r.starts_with(['.', '-'])))
+        }) else {
+            continue;
+        };
+        let text = match facts.log_format(&log.format) {
+            Some(f) => f.format.as_str(),
+            None if log.format == "combined" => nginx::COMBINED,
+            None => continue,
+        };
+        let parser = match baton_logparse::AccessParser::from_log_format(text) {
+            Ok(parser) => parser,
+            Err(e) => {
+                log::warn!(
+                    "{}: the log_format {} of access_log {} is not one baton reads: {e}",
+                    p.input.display(),
+                    log.format,
+                    log.path
+                );
+                continue;
+            }
+        };
+        // Its zone from its first lines' offsets, as for a detected log.
+        match p.input.open_decoded() {
+            Ok(mut r) => match input::read_sample(&mut r, DETECT_BYTES) {
+                Ok(sample) => offsets.extend(access_offset(&sample, &parser)),
+                Err(e) => {
+                    errors.push(InputError {
+                        path: p.input.display(),
+                        reason: input::io_reason(&e),
+                    });
+                    continue;
+                }
+            },
+            Err(_) => continue,
+        }
+        log::info!(
+            "{}: read with log_format {} of access_log {}",
+            p.input.display(),
+            log.format,
+            log.path
+        );
+        p.detected = Detected {
+            format: Format::NginxAccess,
+            access: Some(parser),
+            ..Detected::default()
+        };
+    }
 }
 
 /// The facts of every configuration input, nginx's and php-fpm's each
@@ -640,6 +694,7 @@ fn read_one(
             .filter(|_| p.compression.is_compressed())
             .map(|c| c.get()),
         tz_source: None,
+        node: String::new(),
     };
     (Some(file), errors)
 }

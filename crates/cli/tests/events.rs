@@ -8,10 +8,11 @@ use std::process::{Command, Output, Stdio};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
-const COLUMNS: [&str; 24] = [
+const COLUMNS: [&str; 25] = [
     "time",
     "local_time",
     "file",
+    "node",
     "line",
     "format",
     "kind",

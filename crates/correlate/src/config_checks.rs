@@ -54,7 +54,7 @@ pub fn check(facts: &ConfigFacts, edge: bool) -> Vec<ConfigFinding> {
             slowlog_off(p, &mut out);
             backlog_small(p, &mut out);
             if let Some(m) = facts.memory_bytes {
-                max_children_memory(p, m, &mut out);
+                max_children_memory(p, m, &memory_words(facts), &mut out);
             }
         }
     }
@@ -457,7 +457,18 @@ fn backlog_small(p: &Pool, out: &mut Vec<ConfigFinding>) {
     });
 }
 
-fn max_children_memory(p: &Pool, memory: u64, out: &mut Vec<ConfigFinding>) {
+/// The machine's memory and where it was read: `the 4G given with
+/// --memory`, `the 1G the kernel's OOM report (...) shows`.
+fn memory_words(facts: &ConfigFacts) -> String {
+    let m = human(facts.memory_bytes.unwrap_or(0));
+    match facts.memory_source.as_deref() {
+        Some("--memory") => format!("the {m} given with --memory"),
+        Some(s) => format!("the {m} {s} shows"),
+        None => format!("the machine's {m}"),
+    }
+}
+
+fn max_children_memory(p: &Pool, memory: u64, words: &str, out: &mut Vec<ConfigFinding>) {
     let (Some(n), Some(m)) = (p.max_children.as_ref(), p.memory_limit.as_ref()) else {
         return;
     };
@@ -472,12 +483,12 @@ fn max_children_memory(p: &Pool, memory: u64, out: &mut Vec<ConfigFinding>) {
         check: "max_children_memory",
         severity: Severity::Error,
         text: format!(
-            "pool {}: pm.max_children {} × memory_limit {} = {} of workers at the limit, above the machine's {}: under load the kernel's OOM killer ends workers mid-request (502); lower pm.max_children to {} or lower memory_limit",
+            "pool {}: pm.max_children {} × memory_limit {} = {} of workers at the limit, above {}: under load the kernel's OOM killer ends workers mid-request (502); lower pm.max_children to {} or lower memory_limit",
             p.name,
             n.value,
             human(limit),
             human(total),
-            human(memory),
+            words,
             (memory / limit.max(1)).max(1)
         ),
         refs: refs([n.at.as_ref(), m.at.as_ref()]),

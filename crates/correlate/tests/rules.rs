@@ -1191,7 +1191,7 @@ fn capacity_cites_the_pools_settings_and_sizes_it_from_memory() {
     );
     assert!(
         i.next_steps[0].starts_with(
-            "In pool `www`, `pm.max_children` is 20 with `memory_limit` 256M: 5G of workers at the limit; --memory shows 4G: lower `pm.max_children` to 16"
+            "In pool `www`, `pm.max_children` is 20 with `memory_limit` 256M: 5G of workers at the limit, above the 4G given with --memory: lower `pm.max_children` to 16"
         ),
         "{:?}",
         i.next_steps
@@ -1350,6 +1350,207 @@ fn a_latency_incident_names_both_timeouts() {
             "Set `request_terminate_timeout` in pool `www` a little above the slowest legitimate request and below nginx's `fastcgi_read_timeout` of 300 s"
         )),
         "{:?}",
+        i.next_steps
+    );
+}
+
+/// A MySQL slow-log query logged at `t` (when it finished) after running
+/// `secs` seconds.
+fn slow_query(t: i64, secs: f64, sql_fp: &str, table: &str, rows: u64) -> Event {
+    use baton_logparse::event::QueryFields;
+    let digest = sql_fp.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    Event {
+        file: 5,
+        seconds: Some(secs),
+        call: Some(CallKind::Database),
+        query: Some(Box::new(QueryFields {
+            lock_seconds: 0.0,
+            rows_examined: rows,
+            rows_sent: 10,
+            db: text("wordpress"),
+            fingerprint: sql_fp.into(),
+            digest,
+            table: text(table),
+        })),
+        text: sql_fp.as_bytes().into(),
+        ..at(t, EventKind::MysqlSlowQuery)
+    }
+}
+
+/// The slow log's background: a 0.8 s query every 311 s over two hours
+/// (`inside` keeps them during the incident too).
+fn background_queries(ev: &mut Vec<Event>, inside: bool) {
+    let mut t = -3500;
+    while t < 3500 {
+        if inside || !(-300..=900).contains(&t) {
+            ev.push(slow_query(
+                t,
+                0.8,
+                "select * from wp_postmeta where meta_key = ?",
+                "wp_postmeta",
+                2000,
+            ));
+        }
+        t += 311;
+    }
+}
+
+const AUTOLOAD: &str = "select option_name, option_value from wp_options where autoload = ?";
+
+#[test]
+fn a_database_stall_seen_only_in_the_mysql_slow_log_is_latency_database_naming_the_table() {
+    let mut ev = Vec::new();
+    background_queries(&mut ev, false);
+    // The autoload query stalls from 30 s before the first 504 on.
+    for i in 0..10 {
+        ev.push(slow_query(
+            12 + i * 10,
+            42.0,
+            AUTOLOAD,
+            "wp_options",
+            180_000,
+        ));
+    }
+    for i in 0..15 {
+        failure(
+            &mut ev,
+            i * 8,
+            504,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::TimedOut),
+        );
+    }
+    let cov = Coverage {
+        slowlog: false,
+        ..full()
+    };
+    let a = run(ev, cov, traffic(20, None));
+    let i = only(&a);
+    assert_eq!((i.verdict, i.cause), (Verdict::Latency, Cause::Database));
+    assert_eq!(i.handoff, "php-fpm -> mysql");
+    let said = i
+        .evidence
+        .iter()
+        .find(|e| e.starts_with("MySQL logged"))
+        .unwrap_or_else(|| panic!("{:#?}", i.evidence));
+    assert!(said.contains(AUTOLOAD), "{said}");
+    assert!(said.contains("10 slow queries"), "{said}");
+    assert!(said.contains("table `wp_options`"), "{said}");
+    assert!(said.contains("420.0 s in all, at most 42.0 s"), "{said}");
+    assert!(said.contains("1800000 rows examined"), "{said}");
+    assert!(said.contains("before the first gateway error"), "{said}");
+    assert!(
+        i.next_steps[0]
+            .starts_with("42 s on `wp_options` autoload: look at the size of autoloaded options"),
+        "{:#?}",
+        i.next_steps
+    );
+}
+
+#[test]
+fn a_slowlog_database_culprit_and_a_slow_query_are_one_sentence() {
+    let mut ev = Vec::new();
+    for i in 0..12 {
+        ev.push(trace(i * 10 - 30, "woo-filter", CallKind::Database));
+    }
+    for i in 0..6 {
+        ev.push(slow_query(i * 15, 30.0, AUTOLOAD, "wp_options", 90_000));
+    }
+    for i in 0..15 {
+        failure(
+            &mut ev,
+            i * 8,
+            504,
+            "/shop/",
+            i as usize,
+            Some(UpstreamKind::TimedOut),
+        );
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!((i.verdict, i.cause), (Verdict::Latency, Cause::Database));
+    let joined: Vec<&String> = i
+        .evidence
+        .iter()
+        .filter(|e| e.contains("woo-filter") || e.contains("MySQL logged"))
+        .collect();
+    assert_eq!(joined.len(), 1, "{:#?}", i.evidence);
+    assert!(
+        joined[0].contains("while MySQL logged 6 slow queries"),
+        "{}",
+        joined[0]
+    );
+    assert!(joined[0].contains("wp_options"), "{}", joined[0]);
+}
+
+#[test]
+fn slow_queries_at_their_background_level_during_a_saturation_are_not_database() {
+    let mut ev = Vec::new();
+    background_queries(&mut ev, true);
+    ev.push(slow_query(60, 1.5, AUTOLOAD, "wp_options", 3000));
+    ev.push(fpm(40, EventKind::FpmMaxChildren));
+    for i in 0..40 {
+        failure(
+            &mut ev,
+            45 + i * 4,
+            502,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::ConnectEagain),
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Capacity, Cause::MaxChildren)
+    );
+    assert!(!i.contributing_causes.contains(&Cause::Database));
+    assert!(
+        !i.evidence.iter().any(|e| e.starts_with("MySQL logged")),
+        "{:#?}",
+        i.evidence
+    );
+}
+
+#[test]
+fn a_fatal_error_incident_takes_its_plugin_from_the_php_error_log() {
+    let mut ev = Vec::new();
+    // debug.log: the fatal is in core, its stack trace goes through the
+    // plugin (the parser blames the innermost wp-content frame).
+    for i in 0..8 {
+        ev.push(Event {
+            file: 6,
+            fatal: true,
+            php_level: Some(baton_logparse::PhpLevel::Fatal),
+            object: text("/var/www/html/wp-includes/class-wp-hook.php"),
+            number: Some(324),
+            code: Some(CodeKind::Plugin),
+            plugin: text("acme-cache"),
+            text: b"[24-Nov-2026 10:00:00 UTC] PHP Fatal error:  Uncaught Error: Call to undefined function acme_missing_function() in /var/www/html/wp-includes/class-wp-hook.php:324".as_slice().into(),
+            ..at(i * 6, EventKind::PhpMessage)
+        });
+    }
+    // nginx relays nothing: premature closes only.
+    for i in 0..8 {
+        failure(
+            &mut ev,
+            i * 6,
+            502,
+            "/shop/",
+            i as usize,
+            Some(UpstreamKind::PrematureClose),
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!((i.verdict, i.cause), (Verdict::Crash, Cause::FatalError));
+    assert_eq!(i.culprits[0].name, "acme-cache", "{:#?}", i.culprits);
+    assert!(
+        i.next_steps[0].contains("acme-cache"),
+        "{:#?}",
         i.next_steps
     );
 }

@@ -3,9 +3,9 @@
 //! `baton-frame` turns baton's normalized [`Event`]s into the rows of
 //! `baton.events.v1`: fixed columns in a fixed order, text escaped for
 //! display, times in UTC and in the zone used, each event tagged with the
-//! incident it belongs to. With the `polars` feature (on by default) the
-//! same rows become a polars [`DataFrame`](polars::prelude::DataFrame) and
-//! a Parquet file that DuckDB, pandas and Spark read as they are.
+//! incident it belongs to. With the `polars` feature (off by default: it
+//! is most of a build) the same rows become a polars `DataFrame` and a
+//! Parquet file that DuckDB, pandas and Spark read as they are.
 //!
 //! ```
 //! use baton_frame::{Incidents, Source, Table};
@@ -20,7 +20,7 @@
 //!     ..Event::default()
 //! }];
 //! let table = Table {
-//!     sources: vec![Source { path: "access.log".into(), format: Format::NginxAccess }],
+//!     sources: vec![Source { path: "access.log".into(), format: Format::NginxAccess, node: "local".into() }],
 //!     zone: Zone::Fixed(3600),
 //!     incidents: Incidents::default(),
 //! };
@@ -52,10 +52,11 @@ pub use polars;
 pub const SCHEMA: &str = "baton.events.v1";
 
 /// The columns of `baton.events.v1`, in order.
-pub const COLUMNS: [&str; 24] = [
+pub const COLUMNS: [&str; 25] = [
     "time",
     "local_time",
     "file",
+    "node",
     "line",
     "format",
     "kind",
@@ -87,6 +88,8 @@ pub struct Source {
     pub path: String,
     /// Its detected format.
     pub format: Format,
+    /// The node (machine) it belongs to.
+    pub node: String,
 }
 
 /// The incidents' time spans, to tag events with the incident they belong
@@ -105,17 +108,24 @@ pub struct Source {
 pub struct Incidents {
     /// `(start, end, id)` in unix microseconds, sorted by start.
     spans: Vec<(i64, i64, u32)>,
+    /// Each incident's node, by id (none: a single node).
+    nodes: std::collections::HashMap<u32, String>,
 }
 
 impl Incidents {
     /// The spans of the correlator's incidents (their `start` and `end`
     /// are RFC 3339; an incident whose times do not parse is left out).
     pub fn new(incidents: &[Incident]) -> Incidents {
-        Incidents::from_spans(incidents.iter().filter_map(|i| {
+        let mut out = Incidents::from_spans(incidents.iter().filter_map(|i| {
             let start = baton_logparse::time::parse_iso8601(i.start.as_bytes())?;
             let end = baton_logparse::time::parse_iso8601(i.end.as_bytes())?;
             Some((i.id, start.unix_us, end.unix_us))
-        }))
+        }));
+        out.nodes = incidents
+            .iter()
+            .filter_map(|i| Some((i.id, i.node.clone()?)))
+            .collect();
+        out
     }
 
     /// Spans given as `(id, start, end)` in unix microseconds.
@@ -125,17 +135,30 @@ impl Incidents {
             .map(|(id, s, e)| (s.min(e), s.max(e), id))
             .collect();
         spans.sort_unstable();
-        Incidents { spans }
+        Incidents {
+            spans,
+            nodes: Default::default(),
+        }
     }
 
     /// The id of the incident an event logged at `t` belongs to.
     pub fn id_at(&self, t: Option<Timestamp>) -> Option<u32> {
+        self.id_at_node(t, None)
+    }
+
+    /// The id of the incident of `node` an event logged at `t` belongs to:
+    /// with several nodes, another node's incident is never this event's.
+    pub fn id_at_node(&self, t: Option<Timestamp>, node: Option<&str>) -> Option<u32> {
         let t = t?.unix_us;
         // The spans starting at or before t; the first of them that has
         // not ended wins.
         let n = self.spans.partition_point(|&(s, _, _)| s <= t);
         self.spans[..n]
             .iter()
+            .filter(|&&(_, _, id)| match (node, self.nodes.get(&id)) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            })
             .find(|&&(_, e, _)| t <= e)
             .map(|&(_, _, id)| id)
     }
@@ -177,6 +200,7 @@ impl Table {
             time: e.time.map(utc),
             local_time: e.time.map(|t| self.zone.rfc3339(t)),
             file: source.map(|s| s.path.clone()),
+            node: source.map(|s| s.node.clone()),
             line: e.line,
             format: source.map(|s| s.format.as_str()),
             kind: e.kind_str(),
@@ -195,7 +219,9 @@ impl Table {
             seconds: e.seconds.filter(|s| s.is_finite()),
             ray_id: text(&e.ray_id),
             request_id: text(&e.request_id),
-            incident_id: self.incidents.id_at(e.time),
+            incident_id: self
+                .incidents
+                .id_at_node(e.time, source.map(|s| s.node.as_str())),
             message: escape(&e.text),
             fields: Fields {
                 connection: e.connection,
@@ -253,6 +279,8 @@ pub struct Row {
     pub local_time: Option<String>,
     /// The input's path as shown.
     pub file: Option<String>,
+    /// The node (machine) the input belongs to.
+    pub node: Option<String>,
     /// 1-based line of the record's first physical line.
     pub line: u64,
     /// The input's format (`nginx-access`, ...).
@@ -368,7 +396,7 @@ impl Fields {
 impl Row {
     /// The values as text, in column order, `None` for null (for CSV);
     /// `fields` as a JSON object.
-    pub fn texts(&self) -> [Option<Cow<'_, str>>; 24] {
+    pub fn texts(&self) -> [Option<Cow<'_, str>>; 25] {
         fn s(v: &Option<String>) -> Option<Cow<'_, str>> {
             v.as_deref().map(Cow::Borrowed)
         }
@@ -380,6 +408,7 @@ impl Row {
             s(&self.time),
             s(&self.local_time),
             s(&self.file),
+            s(&self.node),
             n(Some(self.line)),
             st(self.format),
             st(Some(self.kind)),

@@ -18,6 +18,7 @@ struct Columns {
     time: Vec<Option<i64>>,
     local_time: Vec<Option<String>>,
     file: Vec<Option<String>>,
+    node: Vec<Option<String>>,
     line: Vec<i64>,
     format: Vec<Option<&'static str>>,
     kind: Vec<&'static str>,
@@ -46,6 +47,7 @@ impl Columns {
         self.time.push(e.time.map(|t| t.unix_us));
         self.local_time.push(r.local_time);
         self.file.push(r.file);
+        self.node.push(r.node);
         self.line.push(i64::try_from(r.line).unwrap_or(i64::MAX));
         self.format.push(r.format);
         self.kind.push(r.kind);
@@ -76,6 +78,7 @@ impl Columns {
             c_time,
             c_local,
             c_file,
+            c_node,
             c_line,
             c_format,
             c_kind,
@@ -105,6 +108,7 @@ impl Columns {
             time,
             Column::new(c_local, self.local_time),
             Column::new(c_file, self.file),
+            Column::new(c_node, self.node),
             Column::new(c_line, self.line),
             Column::new(c_format, self.format),
             Column::new(c_kind, self.kind),

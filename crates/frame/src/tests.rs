@@ -13,10 +13,12 @@ fn table() -> Table {
             Source {
                 path: "logs/access.log".into(),
                 format: Format::NginxAccess,
+                node: "local".into(),
             },
             Source {
                 path: "logs/php-fpm.log".into(),
                 format: Format::FpmLog,
+                node: "local".into(),
             },
         ],
         zone: Zone::Fixed(-5 * 3600),
@@ -105,9 +107,10 @@ fn rows_carry_every_column() {
     want.sort_unstable();
     assert_eq!(keys, want, "every column, nothing else");
     let texts = r.texts();
-    assert_eq!(texts[3].as_deref(), Some("3"));
-    assert_eq!(texts[18].as_deref(), Some("1.5"));
-    assert_eq!(texts[12], None);
+    assert_eq!(texts[3].as_deref(), Some("local"));
+    assert_eq!(texts[4].as_deref(), Some("3"));
+    assert_eq!(texts[19].as_deref(), Some("1.5"));
+    assert_eq!(texts[13], None);
 
     // No source, no time: nulls, not a panic.
     let r = t.row(&ev[3]);
@@ -238,4 +241,17 @@ mod frame {
         assert_eq!(back.height(), 0);
         assert_eq!(back.schema(), want.schema());
     }
+}
+
+#[test]
+fn an_event_never_takes_another_nodes_incident() {
+    let (a, b) = (1_000 * 1_000_000, 1_100 * 1_000_000);
+    let mut inc = Incidents::from_spans([(1, a, b), (2, a, b)]);
+    inc.nodes.insert(1, "web1".into());
+    inc.nodes.insert(2, "web2".into());
+    let t = Some(Timestamp::from_unix(1_050, 0));
+    assert_eq!(inc.id_at_node(t, Some("web2")), Some(2));
+    assert_eq!(inc.id_at_node(t, Some("web1")), Some(1));
+    assert_eq!(inc.id_at_node(t, Some("db1")), None);
+    assert_eq!(inc.id_at(t), Some(1));
 }

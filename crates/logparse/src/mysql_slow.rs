@@ -363,8 +363,8 @@ impl RecordParser for MysqlSlowParser {
 }
 
 impl MysqlSlowParser {
-    /// The database of the last `use` seen (what a query with
-    /// [`SlowQuery::db_carried`] ran in).
+    /// The database of the last `use` seen (what
+    /// a query without a `use` of its own ran in).
     pub fn carried_db(&self) -> Option<&[u8]> {
         (self.db_len > 0).then(|| &self.db[..self.db_len])
     }

@@ -27,8 +27,8 @@ use baton_logparse::time::{Timestamp, parse_iso8601};
 use super::escape_bytes;
 use super::report_text::phase_name;
 use super::words::{self, count, duration, noun, share, thousands};
-use crate::report::Report;
-use crate::stats::StatsFile;
+use crate::document::Report;
+use crate::document::StatsFile;
 use svg::{Band, Chart, PhaseBand};
 
 /// The style sheet, inline.

@@ -7,7 +7,7 @@ use serde::Serialize;
 use baton_logparse::config::ConfigFacts;
 use baton_logparse::fpm::slowlog::CallKind;
 
-use crate::stats::{Stats, StatsFile};
+use crate::document::{Stats, StatsFile};
 
 use super::escape_bytes;
 
@@ -34,8 +34,11 @@ struct StatsDoc<'a> {
     edge: Option<EdgeDoc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     journal: Option<JournalDoc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mysql_slow: Option<MysqlSlowDoc>,
     #[serde(skip_serializing_if = "ConfigFacts::is_empty")]
     config: &'a ConfigFacts,
+    nodes: Vec<crate::document::NodeDoc>,
 }
 
 #[derive(Serialize)]
@@ -46,6 +49,17 @@ struct JournalDoc {
     other_lines: u64,
     fpm_unit_restarts: u64,
 }
+
+/// `mysql_slow`: queries, and the count of each of the 20 fingerprints
+/// with the most total time.
+#[derive(Serialize)]
+struct MysqlSlowDoc {
+    queries: u64,
+    by_fingerprint: BTreeMap<String, u64>,
+}
+
+/// How many fingerprints `mysql_slow.by_fingerprint` keeps.
+pub const MYSQL_TOP: usize = 20;
 
 #[derive(Serialize)]
 struct FpmDoc<'a> {
@@ -99,6 +113,7 @@ fn names(m: &BTreeMap<Vec<u8>, u64>) -> BTreeMap<String, u64> {
 pub struct FileDoc<'a> {
     path: &'a str,
     format: &'static str,
+    node: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,6 +173,7 @@ pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
     FileDoc {
         path: &f.path,
         format: f.summary.format.as_str(),
+        node: &f.node,
         reason: f.summary.reason.as_deref(),
         variant: f.summary.variant,
         lines: t.lines,
@@ -280,6 +296,15 @@ pub fn stats(s: &Stats) -> impl Serialize + '_ {
             other_lines: j.other_lines,
             fpm_unit_restarts: j.units.restarts,
         }),
+        mysql_slow: s.mysql_slow.as_ref().map(|m| MysqlSlowDoc {
+            queries: m.queries,
+            by_fingerprint: m
+                .top(MYSQL_TOP)
+                .into_iter()
+                .map(|d| (d.fingerprint.clone(), d.count))
+                .collect(),
+        }),
         config: &s.config,
+        nodes: crate::nodes::stats_nodes(&s.files),
     }
 }

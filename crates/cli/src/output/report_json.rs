@@ -6,7 +6,7 @@ use baton_correlate::ConfigFinding;
 use baton_correlate::model::{Background, Incident, Joins, Mark, TimelineMinute, Totals, Window};
 
 use super::json::{FileDoc, file_doc};
-use crate::report::Report;
+use crate::document::Report;
 
 #[derive(Serialize)]
 struct ReportDoc<'a> {
@@ -24,7 +24,7 @@ struct ReportDoc<'a> {
     background: &'a Background,
     timeline: &'a [TimelineMinute],
     marks: &'a [Mark],
-    nodes: &'a [crate::nodes::NodeDoc],
+    nodes: &'a [crate::document::NodeDoc],
 }
 
 /// Renders `baton.report.v1`.

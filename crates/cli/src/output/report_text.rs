@@ -10,7 +10,7 @@ use baton_correlate::model::{
 };
 
 use super::words::{self, count, noun, share, statuses, thousands};
-use crate::report::Report;
+use crate::document::Report;
 
 struct Paint {
     on: bool,

@@ -8,8 +8,8 @@ use baton_correlate::model::{
 use baton_logparse::Zone;
 use baton_logparse::summary::{AccessSummary, ErrorSummary};
 
-use crate::report::Report;
-use crate::stats::Stats;
+use crate::document::Report;
+use crate::document::Stats;
 
 /// A report of `analysis` read in `zone` (from `zone_source`), no files.
 pub fn report(analysis: Analysis, zone: Zone, zone_source: &'static str) -> Report {
@@ -27,10 +27,12 @@ pub fn report(analysis: Analysis, zone: Zone, zone_source: &'static str) -> Repo
             edge: None,
             journal: None,
             php_error: None,
+            mysql_slow: None,
             errors: Vec::new(),
             config: Default::default(),
         },
         analysis,
+        nodes: Vec::new(),
     }
 }
 
@@ -57,6 +59,7 @@ pub fn line(file: &str, n: u64, s: i64, text: &str) -> EvidenceRef {
 pub fn incident(id: u32, cause: Cause, start: i64, end: i64, gateway_errors: u64) -> Incident {
     Incident {
         id,
+        node: None,
         start: at(start),
         end: at(end),
         gateway_errors,
@@ -158,6 +161,7 @@ pub fn deploy() -> Analysis {
         .collect();
     i.next_steps = vec!["Check `listen.owner` and `listen.mode` of the pool.".into()];
     let finding = baton_correlate::model::Finding {
+        node: None,
         cause: Cause::Segfault,
         verdict: Verdict::Crash,
         count: 14,

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use baton_logparse::SkipReason;
 
-use crate::stats::Stats;
+use crate::document::Stats;
 
 use super::escape_bytes;
 
@@ -131,6 +131,34 @@ pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
             f.reloads,
             f.startup_failures,
             f.php_fatal_errors
+        )?;
+    }
+    if let Some(m) = &s.mysql_slow {
+        let top: Vec<String> = m
+            .top(3)
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} x{} {:.1} s{}",
+                    d.fingerprint.chars().take(60).collect::<String>(),
+                    d.count,
+                    d.total_seconds,
+                    d.table
+                        .as_deref()
+                        .map_or(String::new(), |t| format!(" on {t}"))
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "MySQL slow queries: {} ({} fingerprints){}",
+            m.queries,
+            m.by_digest.len(),
+            if top.is_empty() {
+                String::new()
+            } else {
+                format!("; most time: {}", top.join("; "))
+            }
         )?;
     }
     if let Some(sl) = &s.slowlog {

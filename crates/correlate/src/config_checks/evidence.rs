@@ -283,19 +283,17 @@ fn memory_step(p: &Pool, facts: &ConfigFacts) -> Option<String> {
         human(limit),
         human(total)
     );
-    Some(match (facts.memory_bytes, facts.memory_source.as_deref()) {
-        (Some(m), src) if total > m => format!(
-            "{head}; {} shows {}: lower `pm.max_children` to {} or lower `memory_limit` (per-worker RSS is usually well under the limit: size from `ps -o rss` of the workers).",
-            src.unwrap_or("the machine"),
-            human(m),
+    Some(match facts.memory_bytes {
+        Some(m) if total > m => format!(
+            "{head}, above {}: lower `pm.max_children` to {} or lower `memory_limit` (per-worker RSS is usually well under the limit: size from `ps -o rss` of the workers).",
+            super::memory_words(facts),
             (m / limit.max(1)).max(1)
         ),
-        (Some(m), src) => format!(
-            "{head}, within the {} {} shows; size `pm.max_children` from the workers' real RSS (`ps -o rss -C php-fpm`) rather than raising it blindly.",
-            human(m),
-            src.unwrap_or("the machine")
+        Some(_) => format!(
+            "{head}, within {}; size `pm.max_children` from the workers' real RSS (`ps -o rss -C php-fpm`) rather than raising it blindly.",
+            super::memory_words(facts)
         ),
-        (None, _) => format!(
+        None => format!(
             "{head}: compare that with the memory PHP may use (`--memory` gives it to baton) before raising `pm.max_children`."
         ),
     })
