@@ -190,11 +190,14 @@ for m in re.finditer(r'<svg class="chart (\w+)"', dom):
             labels_ok = False
             print(f"incident #{b.group(1)}'s band has no label")
     if m.group(1) == "overview" and report["window"]["start"]:
+        import math
         from datetime import datetime
 
         ws = datetime.fromisoformat(report["window"]["start"]).timestamp()
         we = datetime.fromisoformat(report["window"]["end"]).timestamp()
-        if we - ws >= 60 and (lo, hi) != (ws, we + 1):
+        # The axis runs over whole seconds: from the first one read to
+        # the end of the last one.
+        if we - ws >= 60 and (lo, hi) != (math.floor(ws), math.floor(we) + 1):
             checks["overview axis ends where the data ends"] = False
 checks["every bar inside its minute"] = bars_ok and (bars > 0 or report["totals"]["gateway_errors"] == 0)
 checks["every incident band labelled"] = labels_ok
