@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hostile input at full size: runs crates/cli/tests/limits.rs against a
+# Hostile input at full size: runs crates/cli/tests/all/limits.rs against a
 # release build with the sizes (a 100 MB line, a 2 GB file without a
 # newline, 10 GB gzip and zstd bombs, 10,000 files), then measures time and
 # peak RSS of `baton stats` on the largest cases with /usr/bin/time -v.
@@ -31,7 +31,7 @@ cargo build --profile dist --locked -p baton-cli
 echo; echo "== the limits tests at full size (one at a time, so memory figures are alone)"
 start=$(date +%s)
 tests=0
-cargo test --profile dist --locked -p baton-cli --test limits -- --test-threads=1 --nocapture 2>&1 |
+cargo test --profile dist --locked -p baton-cli --test all -- limits:: --test-threads=1 --nocapture 2>&1 |
     grep -E '^(test |running|test result)|peak RSS|ratio|files:|round|not checked|skipped|panicked' ||
     tests=$?
 echo "   ($(($(date +%s) - start)) s)"
