@@ -8,24 +8,25 @@ use baton_logparse::scan::{ScanOptions, Sink, Tally, scan_slice};
 use baton_logparse::time::{Timestamp, Zone, parse_iso8601};
 use proptest::prelude::*;
 
-const B_SHORT: &[u8] = include_bytes!("../../../testdata/journal/journal.phaseB.short.txt");
+const B_SHORT: &[u8] = include_bytes!("../../../../testdata/journal/journal.phaseB.short.txt");
 const B_ISO: &[u8] =
-    include_bytes!("../../../testdata/journal/journal.phaseB.short-iso-precise.txt");
-const B_JSON: &[u8] = include_bytes!("../../../testdata/journal/journal.phaseB.json.jsonl");
+    include_bytes!("../../../../testdata/journal/journal.phaseB.short-iso-precise.txt");
+const B_JSON: &[u8] = include_bytes!("../../../../testdata/journal/journal.phaseB.json.jsonl");
 const B_EXPORT: &[u8] =
-    include_bytes!("../../../testdata/journal/journal.phaseB.php-fpm8.2.export");
-const A_SHORT: &[u8] = include_bytes!("../../../testdata/journal/phaseA.journal-kernel.short.txt");
+    include_bytes!("../../../../testdata/journal/journal.phaseB.php-fpm8.2.export");
+const A_SHORT: &[u8] =
+    include_bytes!("../../../../testdata/journal/phaseA.journal-kernel.short.txt");
 const A_ISO: &[u8] =
-    include_bytes!("../../../testdata/journal/phaseA.journal-kernel.short-iso-precise.txt");
-const A_JSON: &[u8] = include_bytes!("../../../testdata/journal/phaseA.journal-kernel.jsonl");
+    include_bytes!("../../../../testdata/journal/phaseA.journal-kernel.short-iso-precise.txt");
+const A_JSON: &[u8] = include_bytes!("../../../../testdata/journal/phaseA.journal-kernel.jsonl");
 const C_ISO: &[u8] =
-    include_bytes!("../../../testdata/journal/phaseC.journal-kernel.short-iso.txt");
-const LNAV_JSON: &[u8] = include_bytes!("../../../testdata/journal/lnav.logfile_journald.json");
-const LNAV_SYSLOG: &[u8] = include_bytes!("../../../testdata/journal/lnav.syslog-samples.log");
+    include_bytes!("../../../../testdata/journal/phaseC.journal-kernel.short-iso.txt");
+const LNAV_JSON: &[u8] = include_bytes!("../../../../testdata/journal/lnav.logfile_journald.json");
+const LNAV_SYSLOG: &[u8] = include_bytes!("../../../../testdata/journal/lnav.syslog-samples.log");
 const CROWDSEC: &[u8] =
-    include_bytes!("../../../testdata/journal/crowdsec.pfsense-rfc5424-nginx.log");
-const ROLLOVER: &[u8] = include_bytes!("../../../testdata/journal/rollover.short.txt");
-const BINARY: &[u8] = include_bytes!("../../../testdata/journal/binary.export");
+    include_bytes!("../../../../testdata/journal/crowdsec.pfsense-rfc5424-nginx.log");
+const ROLLOVER: &[u8] = include_bytes!("../../../../testdata/journal/rollover.short.txt");
+const BINARY: &[u8] = include_bytes!("../../../../testdata/journal/binary.export");
 
 fn ts(s: &str) -> Timestamp {
     parse_iso8601(s.as_bytes()).unwrap()

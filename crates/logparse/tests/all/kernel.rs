@@ -13,7 +13,7 @@ use proptest::prelude::*;
 
 macro_rules! data {
     ($p:literal) => {
-        include_bytes!(concat!("../../../testdata/kernel/", $p))
+        include_bytes!(concat!("../../../../testdata/kernel/", $p))
     };
 }
 
@@ -446,7 +446,7 @@ fn skipped_lines_are_counted() {
 /// the epoch; it is now a bad timestamp.
 #[test]
 fn fuzz_dmesg_t_year_overflow() {
-    let buf = include_bytes!("../../../fuzz/regressions/kernel/dmesg-t-year-overflow");
+    let buf = include_bytes!("../../../../fuzz/regressions/kernel/dmesg-t-year-overflow");
     assert_eq!(&buf[..], b"[1\xff0\n[Tue Nov 2 11:18:02 2026026]02 1");
     for p in [
         KernelParser::new(Zone::UTC),

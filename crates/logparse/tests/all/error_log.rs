@@ -14,7 +14,7 @@ use serde_json::Value;
 
 macro_rules! data {
     ($p:literal) => {
-        include_bytes!(concat!("../../../testdata/nginx-error/", $p))
+        include_bytes!(concat!("../../../../testdata/nginx-error/", $p))
     };
 }
 
@@ -501,7 +501,7 @@ fn kinds(s: &ErrorSummary) -> Vec<(&'static str, u64)> {
 #[test]
 fn lab_phase_a_counts_match_ground_truth() {
     let buf = data!("lab/phaseA/nginx-error.log");
-    let gt = include_str!("../../../testdata/nginx-error/lab/phaseA/ground-truth.tsv");
+    let gt = include_str!("../../../../testdata/nginx-error/lab/phaseA/ground-truth.tsv");
     assert!(gt.contains("7 x nginx 502 'connect() to unix:/tmp/lab/php-fpm-www.sock failed (11"));
     let (s, t) = summary(buf);
     // Written from ground-truth.tsv and the lab README:

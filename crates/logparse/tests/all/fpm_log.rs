@@ -16,7 +16,7 @@ use proptest::prelude::*;
 
 macro_rules! data {
     ($p:literal) => {
-        include_bytes!(concat!("../../../testdata/fpm-log/", $p))
+        include_bytes!(concat!("../../../../testdata/fpm-log/", $p))
     };
 }
 

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 
 macro_rules! data {
     ($p:literal) => {
-        include_bytes!(concat!("../../../testdata/fpm-slowlog/", $p))
+        include_bytes!(concat!("../../../../testdata/fpm-slowlog/", $p))
     };
 }
 

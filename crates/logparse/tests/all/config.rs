@@ -5,10 +5,10 @@ use baton_logparse::SkipReason;
 use baton_logparse::config::{ConfigFacts, Ref, fpm, nginx};
 use baton_logparse::detect::{Format, detect};
 
-const NGINX_STOCK: &[u8] = include_bytes!("../../../testdata/config/nginx-stock.txt");
-const NGINX_LAYOUT: &[u8] = include_bytes!("../../../testdata/config/nginx-layout.txt");
-const FPM_STOCK: &[u8] = include_bytes!("../../../testdata/config/fpm-stock.txt");
-const FPM_LAYOUT: &[u8] = include_bytes!("../../../testdata/config/fpm-layout.txt");
+const NGINX_STOCK: &[u8] = include_bytes!("../../../../testdata/config/nginx-stock.txt");
+const NGINX_LAYOUT: &[u8] = include_bytes!("../../../../testdata/config/nginx-layout.txt");
+const FPM_STOCK: &[u8] = include_bytes!("../../../../testdata/config/fpm-stock.txt");
+const FPM_LAYOUT: &[u8] = include_bytes!("../../../../testdata/config/fpm-layout.txt");
 
 fn r(file: &str, line: u32) -> Option<Ref> {
     Some(Ref {
@@ -291,8 +291,8 @@ fn logs_are_not_configurations() {
 #[test]
 fn fuzz_includes_inside_blocks_do_not_explode() {
     let inputs: [&[u8]; 2] = [
-        include_bytes!("../../../fuzz/regressions/nginx_config/includes-inside-blocks-explode"),
-        include_bytes!("../../../fuzz/regressions/nginx_config/server-access-logs-cloned"),
+        include_bytes!("../../../../fuzz/regressions/nginx_config/includes-inside-blocks-explode"),
+        include_bytes!("../../../../fuzz/regressions/nginx_config/server-access-logs-cloned"),
     ];
     for buf in inputs {
         let started = std::time::Instant::now();

@@ -9,8 +9,9 @@ use baton_logparse::scan::{ScanOptions, Sink, Tally, scan_slice};
 use baton_logparse::{Loc, RecordParser, SkipReason};
 use proptest::prelude::*;
 
-const LNAV: &[u8] = include_bytes!("../../../testdata/cloudflare/lnav/logfile_cloudflare.1");
-const HAND: &[u8] = include_bytes!("../../../testdata/cloudflare/handwritten/http_requests.jsonl");
+const LNAV: &[u8] = include_bytes!("../../../../testdata/cloudflare/lnav/logfile_cloudflare.1");
+const HAND: &[u8] =
+    include_bytes!("../../../../testdata/cloudflare/handwritten/http_requests.jsonl");
 
 /// One record as the tests spell it out: (line, ray, edge, origin, origin
 /// µs, method, path, unix µs).

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 macro_rules! fixture {
     ($p:literal) => {
-        include_bytes!(concat!("../../../testdata/nginx-access/", $p))
+        include_bytes!(concat!("../../../../testdata/nginx-access/", $p))
     };
 }
 
