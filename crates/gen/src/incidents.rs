@@ -528,6 +528,29 @@ impl<'a> Builder<'a> {
         known.max_children_reached += 1;
     }
 
+    /// A kernel OOM kill of a php-fpm child 20 ms before `t` (the
+    /// kernel's three lines) and the child's SIGKILL exit at `t`.
+    pub(crate) fn oom_kill(&mut self, t: i64, k: &mut Known) {
+        let (ci, pid) = self.pool.child(&mut self.rng);
+        let anon = self.rng.range(900_000, 1_400_000);
+        let vm = anon + self.rng.range(1_000_000, 1_300_000);
+        let lines = [
+            "php-fpm8.2 invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0".to_string(),
+            format!("oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/system.slice/php8.2-fpm.service,task=php-fpm8.2,pid={pid},uid=33"),
+            format!(
+                "Out of memory: Killed process {pid} (php-fpm8.2) total-vm:{vm}kB, anon-rss:{anon}kB, file-rss:{}kB, shmem-rss:{}kB, UID:33 pgtables:{}kB oom_score_adj:0",
+                self.rng.range(4000, 9000),
+                self.rng.range(200, 900),
+                self.rng.range(2500, 4000)
+            ),
+        ];
+        for l in lines {
+            self.plan.kern.push((t - 20, l.into_bytes()));
+        }
+        k.oom_kills += 1;
+        self.exit(t, ci, pid, ("SIGKILL", 9), k);
+    }
+
     pub(crate) fn exit(
         &mut self,
         t: i64,
@@ -1069,24 +1092,7 @@ impl<'a> Builder<'a> {
                 k.action = Some(OOM_ACTION);
                 let n = (len / 30_000).clamp(4, 8) as u64;
                 for t in self.times(s, e, n) {
-                    let (ci, pid) = self.pool.child(&mut self.rng);
-                    let anon = self.rng.range(900_000, 1_400_000);
-                    let vm = anon + self.rng.range(1_000_000, 1_300_000);
-                    let lines = [
-                        "php-fpm8.2 invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0".to_string(),
-                        format!("oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/system.slice/php8.2-fpm.service,task=php-fpm8.2,pid={pid},uid=33"),
-                        format!(
-                            "Out of memory: Killed process {pid} (php-fpm8.2) total-vm:{vm}kB, anon-rss:{anon}kB, file-rss:{}kB, shmem-rss:{}kB, UID:33 pgtables:{}kB oom_score_adj:0",
-                            self.rng.range(4000, 9000),
-                            self.rng.range(200, 900),
-                            self.rng.range(2500, 4000)
-                        ),
-                    ];
-                    for l in lines {
-                        self.plan.kern.push((t - 20, l.into_bytes()));
-                    }
-                    k.oom_kills += 1;
-                    self.exit(t, ci, pid, ("SIGKILL", 9), &mut k);
+                    self.oom_kill(t, &mut k);
                     let dominant =
                         format!("GET /wp-admin/admin-ajax.php?action={OOM_ACTION}&format=csv");
                     let (m, p) = self.path(&dominant, 0.75);
