@@ -25,12 +25,10 @@ pub struct Witness {
 /// The witnesses read whose time meets the report's window (the window read,
 /// already cut to `--since` / `--until`).
 pub fn witnesses(stats: &Stats, window: &Window) -> Vec<Witness> {
-    let bound = |s: &Option<String>| {
-        s.as_deref()
-            .and_then(|s| baton_logparse::time::parse_iso8601(s.as_bytes()))
-            .map(|t| t.unix_us)
-    };
-    let (lo, hi) = (bound(&window.start), bound(&window.end));
+    let (lo, hi) = (
+        window.start.map(|t| t.unix_us),
+        window.end.map(|t| t.unix_us),
+    );
     let mut out = Vec::new();
     for (format, label) in WITNESSES {
         let mut range = TimeRange::default();

@@ -181,14 +181,13 @@ pub fn combine(parts: Vec<NodeAnalysis>, window: baton_correlate::model::Window)
         }
         for mut i in a.incidents {
             i.node = Some(p.name.clone());
-            let start = baton_logparse::time::parse_iso8601(i.start.as_bytes())
-                .map_or(i64::MAX, |t| t.unix_us);
+            let start = i.start.unix_us;
             incidents.push((start, k, i.id, i));
         }
         for m in a.timeline {
             let e = timeline.entry(m.t).or_insert_with(|| TimelineMinute {
                 t: m.t,
-                minute: m.minute.clone(),
+                minute: m.minute,
                 ..TimelineMinute::default()
             });
             e.status_502 += m.status_502;

@@ -5,6 +5,7 @@ use std::io::Write as _;
 use baton_correlate::clocks::{self, FileClock, Shift};
 use baton_correlate::{Analysis, Input, Options};
 use baton_logparse::summary::{FileSummary, TimeRange};
+use baton_logparse::time::fmt_offset;
 use baton_logparse::{Collect, Event, Format, Traffic};
 
 use crate::args::ReportFormat;
@@ -212,8 +213,8 @@ pub fn correlate(
         crate::nodes::combine(
             parts,
             baton_correlate::model::Window {
-                start: w.first.map(|t| opts.zone.rfc3339(t)),
-                end: w.last.map(|t| opts.zone.rfc3339(t)),
+                start: w.first.map(|t| opts.zone.local(t)),
+                end: w.last.map(|t| opts.zone.local(t)),
             },
         )
     } else {
@@ -329,13 +330,6 @@ fn reread_ranges(s: &mut FileSummary, offset_s: i32) {
         r.first = r.first.map(|t| clocks::reread(t, offset_s));
         r.last = r.last.map(|t| clocks::reread(t, offset_s));
     }
-}
-
-/// `+01:00`.
-fn fmt_offset(o: i32) -> String {
-    let sign = if o < 0 { '-' } else { '+' };
-    let a = o.unsigned_abs();
-    format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
 }
 
 /// One warning per input re-read; one for the set when every offset-less

@@ -9,7 +9,7 @@ use baton_logparse::event::MasterStep;
 
 use crate::index::{Index, S, us};
 use crate::model::Change;
-use crate::names::escape;
+use baton_logparse::text::escape;
 
 /// How far before the first gateway error changes are looked for.
 const LOOKBACK_S: i64 = 600;
@@ -53,7 +53,7 @@ pub(crate) fn changes(idx: &Index, files: &[String], first: i64, floor: i64) -> 
         .into_iter()
         .take(MAX_CHANGES)
         .map(|i| Change {
-            time: idx.fmt(ev[i].time),
+            time: idx.at_us(us(&ev[i])),
             file: files.get(ev[i].file as usize).cloned().unwrap_or_default(),
             line: ev[i].line,
             text: escape(&ev[i].text),

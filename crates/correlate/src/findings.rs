@@ -16,7 +16,9 @@ use crate::input::Coverage;
 use crate::join::Joined;
 use crate::measure::{culprits, fatal_culprits};
 use crate::model::{Cause, EvidenceRef, Finding, PathCount, RequestRate, Verdict};
-use crate::names::{escape, lossy, plural, status_of};
+use baton_logparse::text::escape;
+
+use crate::names::{lossy, plural, status_of};
 
 /// Evidence lines kept per finding.
 const MAX_REFS: usize = 6;
@@ -127,7 +129,8 @@ fn finding(
         refs.extend(decisive);
     }
     let n = v.len();
-    let (fmt_first, fmt_last) = (idx.fmt_us(first), idx.fmt_us(last));
+    let (at_first, at_last) = (idx.at_us(first), idx.at_us(last));
+    let (fmt_first, fmt_last) = (at_first.to_string(), at_last.to_string());
     let when = if n == 1 {
         format!("at {fmt_first}")
     } else {
@@ -178,8 +181,8 @@ fn finding(
         cause,
         verdict: cause.verdict(),
         count: n as u64,
-        first: fmt_first,
-        last: fmt_last,
+        first: at_first,
+        last: at_last,
         paths: paths
             .iter()
             .take(5)
@@ -204,7 +207,7 @@ pub(crate) fn evidence_ref(idx: &Index, files: &[String], e: &Event) -> Evidence
     EvidenceRef {
         file: files.get(e.file as usize).cloned().unwrap_or_default(),
         line: e.line,
-        time: idx.fmt(e.time),
+        time: idx.at(e.time),
         text: escape(&e.text),
     }
 }

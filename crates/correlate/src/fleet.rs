@@ -10,8 +10,6 @@
 
 use std::collections::BTreeMap;
 
-use baton_logparse::time::parse_iso8601;
-
 use crate::model::{Cause, FleetIncident, Incident, Shared};
 
 /// How far apart (seconds) the starts of two nodes' incidents may be, past
@@ -55,10 +53,9 @@ type Key = (Shared, Cause, String);
 type Spanned<'a> = (i64, i64, &'a Incident);
 
 /// An incident's start and end, unix seconds.
-fn span(i: &Incident) -> Option<(i64, i64)> {
-    let s = parse_iso8601(i.start.as_bytes())?.unix_secs();
-    let e = parse_iso8601(i.end.as_bytes())?.unix_secs();
-    Some((s, e.max(s)))
+fn span(i: &Incident) -> (i64, i64) {
+    let (s, e) = (i.start.unix_secs(), i.end.unix_secs());
+    (s, e.max(s))
 }
 
 /// `12 s`, `3 min 5 s`.
@@ -78,9 +75,10 @@ pub fn fleet(incidents: &[Incident], nodes: usize) -> Vec<FleetIncident> {
     // Per key, the incidents in start order.
     let mut by_key: BTreeMap<Key, Vec<Spanned>> = BTreeMap::new();
     for i in incidents {
-        let (Some(_), Some((s, e))) = (&i.node, span(i)) else {
+        if i.node.is_none() {
             continue;
-        };
+        }
+        let (s, e) = span(i);
         by_key.entry(key(i)).or_default().push((s, e, i));
     }
     let mut groups: Vec<(Key, Vec<Spanned>)> = Vec::new();
@@ -194,8 +192,8 @@ fn one(
     };
     FleetIncident {
         id,
-        start: g[0].2.start.clone(),
-        end: end_i.end.clone(),
+        start: g[0].2.start,
+        end: end_i.end,
         first_node: names[0].clone(),
         nodes: names,
         incident_ids: g.iter().map(|x| x.2.id).collect(),
@@ -212,12 +210,16 @@ mod tests {
     use super::*;
     use crate::model::{Culprit, FpmEvidence, RequestRate, Verdict};
 
+    fn ts(s: &str) -> baton_logparse::time::Timestamp {
+        baton_logparse::time::parse_iso8601(s.as_bytes()).unwrap()
+    }
+
     fn inc(id: u32, node: &str, cause: Cause, start: &str, end: &str) -> Incident {
         Incident {
             id,
             node: Some(node.to_string()),
-            start: start.to_string(),
-            end: end.to_string(),
+            start: ts(start),
+            end: ts(end),
             gateway_errors: 10,
             status_502: 10,
             status_504: 0,
@@ -280,7 +282,7 @@ mod tests {
         assert_eq!(f.incident_ids, [1, 2]);
         assert_eq!(f.shared, Shared::Database);
         assert_eq!(f.verdict, Verdict::Latency);
-        assert_eq!(f.end, "2026-11-24T11:20:00Z");
+        assert_eq!(f.end, ts("2026-11-24T11:20:00Z"));
         assert!(f.evidence[0].contains("2 of 4 nodes failed within 40 s"));
         assert!(f.evidence[0].contains("mysqli_query"));
     }

@@ -11,7 +11,7 @@ use crate::attribute::{Bounds, Gathered};
 use crate::changes::changes;
 use crate::decide::{Facts, TraceBackground, decide, ruled_out};
 use crate::findings::evidence_ref;
-use crate::index::{Index, S};
+use crate::index::{Index, S, us};
 use crate::input::{Input, Options};
 use crate::join::Joined;
 use crate::measure::{Background, culprits, distinct, fatal_culprits, top_paths};
@@ -84,8 +84,10 @@ pub(crate) fn incident(
     let mut incident = Incident {
         id,
         node: None,
-        start: cx.idx.fmt(ev[members[0]].time),
-        end: cx.idx.fmt(ev[*members.last().unwrap_or(&members[0])].time),
+        start: cx.idx.at_us(us(&ev[members[0]])),
+        end: cx
+            .idx
+            .at_us(us(&ev[*members.last().unwrap_or(&members[0])])),
         gateway_errors: members.len() as u64,
         status_502: count_status(502),
         status_504: count_status(504),
@@ -150,7 +152,7 @@ pub(crate) fn incident(
         ev,
         &decision,
         flood.as_ref(),
-        &|t| cx.idx.fmt(t),
+        &|t| cx.idx.at(t).map(|t| t.to_string()).unwrap_or_default(),
         cx.input.coverage,
     );
     crate::config_checks::evidence::apply(&mut incident, &cx.input.config, cx.input.coverage.edge);
@@ -228,10 +230,10 @@ fn write_phases(cx: &Context, members: &[usize]) -> Vec<Phase> {
                 }
             }
             Phase {
-                start: cx.idx.fmt(ev[p.members[0]].time),
+                start: cx.idx.at_us(us(&ev[p.members[0]])),
                 end: cx
                     .idx
-                    .fmt(ev[*p.members.last().unwrap_or(&p.members[0])].time),
+                    .at_us(us(&ev[*p.members.last().unwrap_or(&p.members[0])])),
                 class: p.class,
                 gateway_errors: p.members.len() as u64,
                 upstream_errors: kinds,

@@ -58,12 +58,21 @@ impl<'a> Index<'a> {
         &v[lo..hi.max(lo)]
     }
 
-    /// An instant as RFC 3339 in the report's zone.
-    pub fn fmt(&self, t: Option<Timestamp>) -> String {
-        t.map(|t| self.zone.rfc3339(t)).unwrap_or_default()
+    /// An instant in the report's zone.
+    pub fn at(&self, t: Option<Timestamp>) -> Option<Timestamp> {
+        t.map(|t| self.zone.local(t))
     }
 
-    /// A microsecond instant as RFC 3339 in the report's zone.
+    /// A microsecond instant in the report's zone.
+    pub fn at_us(&self, t: i64) -> Timestamp {
+        self.zone.local(Timestamp {
+            unix_us: t,
+            offset_s: 0,
+        })
+    }
+
+    /// A microsecond instant as RFC 3339 in the report's zone, for
+    /// sentences.
     pub fn fmt_us(&self, t: i64) -> String {
         self.zone.rfc3339(Timestamp {
             unix_us: t,

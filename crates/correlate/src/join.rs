@@ -12,7 +12,7 @@ use baton_logparse::{Event, EventKind, Zone};
 use crate::index::{Index, S, us};
 use crate::input::Input;
 use crate::model::PhaseClass;
-use crate::names::fmt_offset;
+use baton_logparse::time::fmt_offset;
 
 /// How far apart an access-log line and its error-log line may be logged.
 pub(crate) const JOIN_S: i64 = 2;

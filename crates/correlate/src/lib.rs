@@ -43,12 +43,6 @@ use baton_logparse::summary::TimeRange;
 pub use crate::config_checks::{ConfigFinding, Severity};
 pub use crate::input::{Coverage, Input, Options};
 pub use crate::model::{Analysis, Cause, FleetIncident, Incident, Shared, Verdict};
-pub use crate::names::{escape, fmt_offset, lossy};
-
-/// The first release's path to [`escape`], kept for callers of it.
-pub mod engine {
-    pub use crate::names::escape;
-}
 
 use crate::index::{Index, S};
 use crate::model::{Background, Totals, Window};
@@ -136,15 +130,15 @@ pub fn analyze(input: &Input, opts: &Options) -> Analysis {
             .count() as u64
     };
     let window = Window {
-        start: input.window.first.map(|t| opts.zone.rfc3339(t)),
-        end: input.window.last.map(|t| opts.zone.rfc3339(t)),
+        start: input.window.first.map(|t| opts.zone.local(t)),
+        end: input.window.last.map(|t| opts.zone.local(t)),
     };
     let mut warnings = joined.warnings.clone();
     if joined.gateway.is_empty() && input.window.first.is_some() {
         let mut w = format!(
             "no gateway errors in the origin logs between {} and {}",
-            window.start.as_deref().unwrap_or("?"),
-            window.end.as_deref().unwrap_or("?")
+            window.start.map_or("?".to_string(), |t| t.to_string()),
+            window.end.map_or("?".to_string(), |t| t.to_string())
         );
         if !input.coverage.edge {
             w.push_str(

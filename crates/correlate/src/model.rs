@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use baton_logparse::time::Timestamp;
 use serde::Serialize;
 
 /// Which kind of failure an incident was.
@@ -173,9 +174,9 @@ impl Cause {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Window {
     /// The earliest instant read.
-    pub start: Option<String>,
+    pub start: Option<Timestamp>,
     /// The latest instant read.
-    pub end: Option<String>,
+    pub end: Option<Timestamp>,
 }
 
 /// How access-log gateway errors matched error-log upstream errors.
@@ -270,10 +271,19 @@ pub struct EvidenceRef {
     pub file: String,
     /// Its line number (1-based).
     pub line: u64,
-    /// When (RFC 3339).
-    pub time: String,
+    /// When, in the report's zone; `None` for a line without a time
+    /// (kernel lines as plain `dmesg` prints them), written as `""`.
+    #[serde(serialize_with = "time_or_empty")]
+    pub time: Option<Timestamp>,
     /// The line, escaped and cut at 300 bytes.
     pub text: String,
+}
+
+fn time_or_empty<S: serde::Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => serde::Serialize::serialize(t, s),
+        None => s.serialize_str(""),
+    }
 }
 
 /// One incident.
@@ -285,10 +295,10 @@ pub struct Incident {
     /// several nodes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
-    /// The first gateway error's logged time (RFC 3339).
-    pub start: String,
-    /// The last gateway error's logged time (RFC 3339).
-    pub end: String,
+    /// The first gateway error's time, in the report's zone.
+    pub start: Timestamp,
+    /// The last gateway error's time, in the report's zone.
+    pub end: Timestamp,
     /// Gateway errors in the incident.
     pub gateway_errors: u64,
     /// Of those, 502s (edge 502s included for edge incidents).
@@ -381,10 +391,10 @@ impl PhaseClass {
 /// One failure mode of an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Phase {
-    /// Its first gateway error's logged time (RFC 3339).
-    pub start: String,
-    /// Its last gateway error's logged time (RFC 3339).
-    pub end: String,
+    /// Its first gateway error's time, in the report's zone.
+    pub start: Timestamp,
+    /// Its last gateway error's time, in the report's zone.
+    pub end: Timestamp,
     /// How they failed.
     pub class: PhaseClass,
     /// Gateway errors in the phase.
@@ -407,8 +417,8 @@ pub struct RuledOut {
 /// A rare event shortly before an incident: a candidate for what changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// When (RFC 3339).
-    pub time: String,
+    /// When, in the report's zone.
+    pub time: Timestamp,
     /// The input's path.
     pub file: String,
     /// Its line number (1-based).
@@ -441,10 +451,10 @@ pub struct Finding {
     pub verdict: Verdict,
     /// Gateway errors of this cause outside incidents.
     pub count: u64,
-    /// The first one's logged time (RFC 3339).
-    pub first: String,
-    /// The last one's logged time (RFC 3339).
-    pub last: String,
+    /// The first one's time, in the report's zone.
+    pub first: Timestamp,
+    /// The last one's time, in the report's zone.
+    pub last: Timestamp,
     /// Paths, most errors first.
     pub paths: Vec<PathCount>,
     /// Worker pids behind them (crashes).
@@ -471,8 +481,8 @@ pub struct Background {
 pub struct TimelineMinute {
     /// The minute's start, unix seconds.
     pub t: i64,
-    /// The minute's start (RFC 3339).
-    pub minute: String,
+    /// The minute's start, in the report's zone.
+    pub minute: Timestamp,
     /// Origin 502s (and upstream errors standing for them).
     pub status_502: u64,
     /// Origin 504s.
@@ -488,8 +498,8 @@ pub struct TimelineMinute {
 pub struct Mark {
     /// The minute's start, unix seconds.
     pub t: i64,
-    /// The minute's start (RFC 3339).
-    pub minute: String,
+    /// The minute's start, in the report's zone.
+    pub minute: Timestamp,
     /// `max_children`, `restart`, `reload`, `child_signal`, `oom_kill`,
     /// `segfault`, `slow_request`, `execution_timeout`.
     pub kind: &'static str,
@@ -532,10 +542,10 @@ impl Shared {
 pub struct FleetIncident {
     /// 1-based, in start order.
     pub id: u32,
-    /// The first node incident's start (RFC 3339).
-    pub start: String,
-    /// The last node incident's end (RFC 3339).
-    pub end: String,
+    /// The first node incident's start.
+    pub start: Timestamp,
+    /// The last node incident's end.
+    pub end: Timestamp,
     /// The nodes, in the order they failed.
     pub nodes: Vec<String>,
     /// The node that failed first.

@@ -1,8 +1,8 @@
-//! Small shared words: escaping log bytes for names, upstream addresses,
-//! offsets, and the status a gateway error stands for.
+//! Small shared words: log bytes as names, upstream addresses, and the status a gateway error stands for.
 
 use baton_logparse::fpm::slowlog::CallKind;
 use baton_logparse::nginx::error::UpstreamKind;
+use baton_logparse::text::escape;
 use baton_logparse::{Event, EventKind};
 
 use crate::model::Cause;
@@ -11,41 +11,6 @@ use crate::model::Cause;
 /// `\xHH`.
 pub fn lossy(b: &[u8]) -> String {
     escape(b)
-}
-
-/// Escapes raw log bytes: control characters, backslashes and invalid
-/// UTF-8 become `\n`, `\\`, `\xHH`.
-pub fn escape(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if c.is_control() => {
-                    let mut b = [0u8; 4];
-                    for byte in c.encode_utf8(&mut b).bytes() {
-                        let _ = write!(out, "\\x{byte:02x}");
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        for byte in chunk.invalid() {
-            let _ = write!(out, "\\x{byte:02x}");
-        }
-    }
-    out
-}
-
-/// `+01:00`.
-pub fn fmt_offset(o: i32) -> String {
-    let sign = if o < 0 { '-' } else { '+' };
-    let a = o.unsigned_abs();
-    format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
 }
 
 /// The upstream address as nginx tried it, without the scheme nginx adds
@@ -120,11 +85,5 @@ mod tests {
             trim_upstream(b"http://127.0.0.1:9996/proxy/health"),
             b"127.0.0.1:9996"
         );
-    }
-
-    #[test]
-    fn escapes_controls_and_invalid_utf8() {
-        assert_eq!(escape(b"a\nb\\\xff"), "a\\nb\\\\\\xff");
-        assert_eq!(fmt_offset(-5 * 3600 - 1800), "-05:30");
     }
 }

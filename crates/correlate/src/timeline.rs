@@ -21,7 +21,7 @@ pub(crate) fn timeline(idx: &Index, gateway: &[usize], traffic: &Traffic) -> Vec
         let t = minute_of(us(&ev[g]));
         let row = m.entry(t).or_insert_with(|| TimelineMinute {
             t,
-            minute: idx.fmt_us(t * S),
+            minute: idx.at_us(t * S),
             requests: traffic.minutes.get(&(t / 60)).map_or(0, |x| x.requests),
             ..TimelineMinute::default()
         });
@@ -58,7 +58,7 @@ pub(crate) fn marks(idx: &Index) -> Vec<Mark> {
     m.into_iter()
         .map(|((t, kind), count)| Mark {
             t,
-            minute: idx.fmt_us(t * S),
+            minute: idx.at_us(t * S),
             kind,
             count,
         })

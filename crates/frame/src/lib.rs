@@ -37,7 +37,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use baton_correlate::Incident;
-use baton_correlate::escape;
+use baton_logparse::text::escape;
 use baton_logparse::{Event, Format, Timestamp, Zone};
 
 #[cfg(feature = "polars")]
@@ -113,14 +113,13 @@ pub struct Incidents {
 }
 
 impl Incidents {
-    /// The spans of the correlator's incidents (their `start` and `end`
-    /// are RFC 3339; an incident whose times do not parse is left out).
+    /// The spans of the correlator's incidents.
     pub fn new(incidents: &[Incident]) -> Incidents {
-        let mut out = Incidents::from_spans(incidents.iter().filter_map(|i| {
-            let start = baton_logparse::time::parse_iso8601(i.start.as_bytes())?;
-            let end = baton_logparse::time::parse_iso8601(i.end.as_bytes())?;
-            Some((i.id, start.unix_us, end.unix_us))
-        }));
+        let mut out = Incidents::from_spans(
+            incidents
+                .iter()
+                .map(|i| (i.id, i.start.unix_us, i.end.unix_us)),
+        );
         out.nodes = incidents
             .iter()
             .filter_map(|i| Some((i.id, i.node.clone()?)))

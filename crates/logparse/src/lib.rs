@@ -42,6 +42,7 @@ pub mod php;
 pub mod php_error;
 pub mod scan;
 pub mod summary;
+pub mod text;
 pub mod time;
 pub mod years;
 

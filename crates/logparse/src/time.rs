@@ -22,8 +22,15 @@ use chrono::{FixedOffset, LocalResult, NaiveDateTime, Offset, TimeZone};
 
 use crate::error::Error;
 
+/// A UTC offset as RFC 3339 writes it: `+01:00`, `-05:30`.
+pub fn fmt_offset(o: i32) -> String {
+    let sign = if o < 0 { '-' } else { '+' };
+    let a = o.unsigned_abs();
+    format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
+}
+
 /// An instant with the UTC offset that was in effect where it was logged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Timestamp {
     /// Microseconds since the Unix epoch (UTC).
     pub unix_us: i64,
@@ -70,6 +77,30 @@ impl Timestamp {
             }
             None => format!("@{secs}"),
         }
+    }
+}
+
+/// RFC 3339 at its own offset, as [`Timestamp::to_rfc3339`].
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+/// Written as RFC 3339 at its own offset ([`Timestamp::to_rfc3339`]): the
+/// form every baton document uses for an instant.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+/// Read from RFC 3339, keeping the offset it was written at.
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse_iso8601(s.as_bytes())
+            .ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 time: {s:?}")))
     }
 }
 
@@ -370,6 +401,15 @@ impl Zone {
         }
     }
 
+    /// The same instant at this zone's offset in effect then (how a
+    /// report shows it).
+    pub fn local(&self, t: Timestamp) -> Timestamp {
+        Timestamp {
+            unix_us: t.unix_us,
+            offset_s: self.offset_at(t.unix_secs()),
+        }
+    }
+
     /// RFC 3339 of an instant at the offset in effect then.
     pub fn rfc3339(&self, t: Timestamp) -> String {
         t.to_rfc3339_at(self.offset_at(t.unix_secs()))
@@ -563,6 +603,18 @@ mod tests {
 
     fn rfc(t: Timestamp) -> String {
         t.to_rfc3339()
+    }
+
+    #[test]
+    fn offsets_and_serde_as_rfc3339() {
+        assert_eq!(fmt_offset(-5 * 3600 - 1800), "-05:30");
+        assert_eq!(fmt_offset(3600), "+01:00");
+        let t = parse_iso8601(b"2026-03-29T03:00:00.250+02:00").unwrap();
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, "\"2026-03-29T03:00:00.250+02:00\"");
+        let back: Timestamp = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t);
+        assert!(serde_json::from_str::<Timestamp>("\"yesterday\"").is_err());
     }
 
     #[test]

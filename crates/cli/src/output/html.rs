@@ -22,7 +22,7 @@ use std::io::{self, Write};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use baton_correlate::model::{Analysis, Finding, Incident};
-use baton_logparse::time::{Timestamp, parse_iso8601};
+use baton_logparse::time::Timestamp;
 
 use super::escape_bytes;
 use super::report_text::phase_name;
@@ -84,21 +84,16 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn instant(s: &str) -> Option<Timestamp> {
-    parse_iso8601(s.as_bytes())
-}
-
-/// The local date and time an RFC 3339 string shows, to the second:
-/// `("2026-11-24", "08:10:38")`.
-fn local_parts(s: &str) -> Option<(String, String)> {
-    let t = instant(s)?;
+/// The local date and time an instant shows at its offset, to the
+/// second: `("2026-11-24", "08:10:38")`.
+fn local_parts(t: Timestamp) -> (String, String) {
     let l = t.unix_secs() + i64::from(t.offset_s);
     let (y, m, d) = svg::civil(l.div_euclid(86_400));
     let hms = l.rem_euclid(86_400);
-    Some((
+    (
         format!("{y:04}-{m:02}-{d:02}"),
         format!("{:02}:{:02}:{:02}", hms / 3600, hms % 3600 / 60, hms % 60),
-    ))
+    )
 }
 
 /// `UTC` or `+01:00`, of an offset in seconds.
@@ -117,15 +112,8 @@ fn offset_name(o: i32) -> String {
 
 /// When an incident happened: `2026-11-24 08:10:38 – 08:11:52 UTC (1m14s)`,
 /// in the offset its times carry (the zone's, at that instant).
-fn when(start: &str, end: &str, zone_name: &str) -> String {
-    let (Some(a), Some(b), Some((da, ta)), Some((db, tb))) = (
-        instant(start),
-        instant(end),
-        local_parts(start),
-        local_parts(end),
-    ) else {
-        return format!("{start} – {end}");
-    };
+fn when(a: Timestamp, b: Timestamp, zone_name: &str) -> String {
+    let ((da, ta), (db, tb)) = (local_parts(a), local_parts(b));
     let mut zone = offset_name(a.offset_s);
     if a.offset_s != b.offset_s {
         zone = format!("{zone} / {}", offset_name(b.offset_s));
@@ -173,21 +161,18 @@ fn culprit_line(i: &Incident) -> Option<String> {
 fn bands(a: &Analysis) -> Vec<Band> {
     a.incidents
         .iter()
-        .filter_map(|i| {
-            let (s, e) = (instant(&i.start)?, instant(&i.end)?);
-            Some(Band {
-                from: s.unix_secs(),
-                to: e.unix_secs(),
-                id: i.id,
-                verdict: i.verdict.as_str(),
-                title: format!(
-                    "#{} {} ({}): {}",
-                    i.id,
-                    i.cause.as_str(),
-                    i.verdict.as_str(),
-                    count(i.gateway_errors, "gateway error", "gateway errors")
-                ),
-            })
+        .map(|i| Band {
+            from: i.start.unix_secs(),
+            to: i.end.unix_secs(),
+            id: i.id,
+            verdict: i.verdict.as_str(),
+            title: format!(
+                "#{} {} ({}): {}",
+                i.id,
+                i.cause.as_str(),
+                i.verdict.as_str(),
+                count(i.gateway_errors, "gateway error", "gateway errors")
+            ),
         })
         .collect()
 }
@@ -210,8 +195,8 @@ fn overview_range(a: &Analysis) -> Option<(i64, i64)> {
 /// second read is in it). A window shorter than a minute is shown as the
 /// minutes it falls in, so that its one bar is not a sliver of a second.
 fn window(a: &Analysis) -> Option<(i64, i64)> {
-    let s = instant(a.window.start.as_deref()?)?.unix_secs();
-    let e = instant(a.window.end.as_deref()?)?.unix_secs() + 1;
+    let s = a.window.start?.unix_secs();
+    let e = a.window.end?.unix_secs() + 1;
     Some(at_least_a_minute(s, e.max(s + 1)))
 }
 
@@ -241,7 +226,7 @@ fn lead_in(i: &Incident, span: i64) -> i64 {
 /// The range of an incident's own chart: the incident with its lead-in
 /// and a little after, inside the window read.
 fn zoom_range(a: &Analysis, i: &Incident) -> Option<(i64, i64)> {
-    let (s, e) = (instant(&i.start)?.unix_secs(), instant(&i.end)?.unix_secs());
+    let (s, e) = (i.start.unix_secs(), i.end.unix_secs());
     let span = e - s;
     let (mut from, mut to) = (s - lead_in(i, span), e + 1 + (span / 4).max(30));
     if let Some((ws, we)) = window(a) {
@@ -322,7 +307,7 @@ fn header(r: &Report) -> Markup {
             dl.meta {
                 dt { "Window" }
                 dd {
-                    (a.window.start.as_deref().unwrap_or("-")) " – " (a.window.end.as_deref().unwrap_or("-"))
+                    (a.window.start.map_or("-".to_string(), |t| t.to_string())) " – " (a.window.end.map_or("-".to_string(), |t| t.to_string()))
                 }
                 dt { "Zone" }
                 dd.zone.assumed[r.stats.zone_source == "default UTC"] {
@@ -367,7 +352,7 @@ fn index(a: &Analysis) -> Markup {
                         @for i in &a.incidents {
                             tr {
                                 td { a href={ "#incident-" (i.id) } { "#" (i.id) } }
-                                td { (local_parts(&i.start).map_or_else(|| i.start.clone(), |(d, t)| format!("{d} {t}"))) }
+                                td { ({ let (d, t) = local_parts(i.start); format!("{d} {t}") }) }
                                 td { span class={ "badge v-" (i.verdict.as_str()) } { (i.verdict.as_str()) } }
                                 td { (i.cause.as_str()) }
                                 td.r { (thousands(i.status_502)) }
@@ -560,7 +545,7 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
                 span.handoff { (i.handoff) }
                 @if let Some(c) = culprit_line(i) { span.culprit { "culprit: " (clean(&c)) } }
                 br;
-                span.when { (when(&i.start, &i.end, &zone)) }
+                span.when { (when(i.start, i.end, &zone)) }
                 " · " (num("gateway_errors", i.gateway_errors)) " " (noun(i.gateway_errors, "gateway error", "gateway errors"))
                 (status_mix(i.status_502, i.status_504))
                 @let other = i.gateway_errors.saturating_sub(i.status_502 + i.status_504);
@@ -596,7 +581,7 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
                                 (phase_name(ph.class)) " " (thousands(ph.gateway_errors))
                             }
                             " "
-                            span.dim { "(" (span_of(&ph.start, &ph.end)) ")" }
+                            span.dim { "(" (span_of(ph.start, ph.end)) ")" }
                         }
                     }
                 }
@@ -608,7 +593,7 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
                         tbody {
                             @for c in &i.changes {
                                 tr {
-                                    td.time { (local_parts(&c.time).map_or_else(|| c.time.clone(), |(_, t)| t)) }
+                                    td.time { (local_parts(c.time).1) }
                                     td { (words::before_first_error(c.seconds_before_first_error)) }
                                     td.loc { code { (clean(&c.file)) ":" (c.line) } }
                                     td { code.line { (clean(&c.text)) } }
@@ -692,7 +677,7 @@ fn evidence_lines(refs: &[baton_correlate::model::EvidenceRef]) -> Markup {
                     @for e in refs {
                         tr {
                             td.loc { code { (clean(&e.file)) ":" (e.line) } }
-                            td.time { (local_parts(&e.time).map_or_else(|| e.time.clone(), |(_, t)| t)) }
+                            td.time { (e.time.map_or_else(String::new, |t| local_parts(t).1)) }
                             td { code.line { (clean(&e.text)) } }
                         }
                     }
@@ -717,31 +702,26 @@ fn status_mix(s502: u64, s504: u64) -> Markup {
 }
 
 /// `08:10:38–08:10:44`, local times of a span (one time when they agree).
-fn span_of(start: &str, end: &str) -> String {
-    match (local_parts(start), local_parts(end)) {
-        (Some((_, a)), Some((_, b))) if a == b => a,
-        (Some((_, a)), Some((_, b))) => format!("{a}–{b}"),
-        _ => format!("{start} – {end}"),
-    }
+fn span_of(start: Timestamp, end: Timestamp) -> String {
+    let ((_, a), (_, b)) = (local_parts(start), local_parts(end));
+    if a == b { a } else { format!("{a}–{b}") }
 }
 
 /// An incident's phases, for its chart.
 fn phase_bands(i: &Incident) -> Vec<PhaseBand> {
     i.phases
         .iter()
-        .filter_map(|ph| {
-            Some(PhaseBand {
-                from: instant(&ph.start)?.unix_secs(),
-                to: instant(&ph.end)?.unix_secs(),
-                name: phase_name(ph.class),
-                class: ph.class.as_str(),
-                title: format!(
-                    "{}: {}, {}",
-                    phase_name(ph.class),
-                    count(ph.gateway_errors, "gateway error", "gateway errors"),
-                    span_of(&ph.start, &ph.end)
-                ),
-            })
+        .map(|ph| PhaseBand {
+            from: ph.start.unix_secs(),
+            to: ph.end.unix_secs(),
+            name: phase_name(ph.class),
+            class: ph.class.as_str(),
+            title: format!(
+                "{}: {}, {}",
+                phase_name(ph.class),
+                count(ph.gateway_errors, "gateway error", "gateway errors"),
+                span_of(ph.start, ph.end)
+            ),
         })
         .collect()
 }
@@ -757,7 +737,7 @@ fn finding(n: usize, f: &Finding, zone: &str) -> Markup {
                 strong.cause { (f.cause.as_str()) }
                 span.dim { "not an incident: lone failures outside any rise above the background" }
                 br;
-                span.when { (when(&f.first, &f.last, zone)) }
+                span.when { (when(f.first, f.last, zone)) }
                 " · " (num("finding_count", f.count)) " " (noun(f.count, "gateway error", "gateway errors"))
             }
             div.body {
@@ -949,33 +929,36 @@ mod tests {
         assert_eq!(at_least_a_minute(170, 190), (120, 240));
     }
 
+    fn ts(s: &str) -> Timestamp {
+        baton_logparse::time::parse_iso8601(s.as_bytes()).unwrap()
+    }
+
     #[test]
     fn when_shows_local_times_and_the_zone() {
         assert_eq!(
             when(
-                "2026-11-24T08:10:38+00:00",
-                "2026-11-24T08:11:52+00:00",
+                ts("2026-11-24T08:10:38+00:00"),
+                ts("2026-11-24T08:11:52+00:00"),
                 "UTC"
             ),
             "2026-11-24 08:10:38 – 08:11:52 UTC (1m14s)"
         );
         assert_eq!(
             when(
-                "2026-11-24T23:59:30.015+01:00",
-                "2026-11-25T00:00:10+01:00",
+                ts("2026-11-24T23:59:30.015+01:00"),
+                ts("2026-11-25T00:00:10+01:00"),
                 "Europe/Berlin"
             ),
             "2026-11-24 23:59:30 – 2026-11-25 00:00:10 +01:00, Europe/Berlin (40s)"
         );
         assert_eq!(
             when(
-                "2026-10-25T02:59:00+02:00",
-                "2026-10-25T02:01:00+01:00",
+                ts("2026-10-25T02:59:00+02:00"),
+                ts("2026-10-25T02:01:00+01:00"),
                 "-05:00"
             ),
             "2026-10-25 02:59:00 – 02:01:00 +02:00 / +01:00 (2m00s)"
         );
-        assert_eq!(when("x", "y", "UTC"), "x – y");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use anyhow::Context;
 /// through that could act on a terminal.
 pub fn escape_bytes(bytes: &[u8]) -> String {
     // One escaping for the report's evidence and every other output.
-    baton_correlate::escape(bytes)
+    baton_logparse::text::escape(bytes)
 }
 
 /// Opens the output: the `-o` file, or standard output.

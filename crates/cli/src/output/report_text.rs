@@ -8,6 +8,7 @@ use baton_correlate::Verdict;
 use baton_correlate::model::{
     Analysis, EvidenceRef, Finding, Incident, Phase, PhaseClass, TimelineMinute,
 };
+use baton_logparse::time::Timestamp;
 
 use super::words::{self, count, noun, share, statuses, thousands};
 use crate::document::Report;
@@ -44,14 +45,8 @@ impl Paint {
 }
 
 /// Seconds between two RFC 3339 times, as `3m42s`.
-fn duration(start: &str, end: &str) -> String {
-    match (
-        baton_logparse::time::parse_iso8601(start.as_bytes()),
-        baton_logparse::time::parse_iso8601(end.as_bytes()),
-    ) {
-        (Some(a), Some(b)) => words::duration(b.unix_secs() - a.unix_secs()),
-        _ => String::new(),
-    }
+fn duration(a: Timestamp, b: Timestamp) -> String {
+    words::duration(b.unix_secs() - a.unix_secs())
 }
 
 /// How many evidence lines an incident or finding shows before saying how
@@ -63,10 +58,7 @@ const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
 /// Gateway errors per minute from two minutes before the incident to two
 /// after, one character a minute.
 pub fn sparkline(timeline: &[TimelineMinute], inc: &Incident) -> (String, u64) {
-    let parse = |s: &str| baton_logparse::time::parse_iso8601(s.as_bytes()).map(|t| t.unix_secs());
-    let (Some(a), Some(b)) = (parse(&inc.start), parse(&inc.end)) else {
-        return (String::new(), 0);
-    };
+    let (a, b) = (inc.start.unix_secs(), inc.end.unix_secs());
     let (from, to) = (a.div_euclid(60) * 60 - 120, b.div_euclid(60) * 60 + 120);
     let minutes = ((to - from) / 60 + 1).min(120);
     let counts: Vec<u64> = (0..minutes)
@@ -166,7 +158,7 @@ fn incident(out: &mut dyn Write, p: &Paint, a: &Analysis, i: &Incident) -> io::R
         "   {} .. {} ({})  {}{}{}",
         i.start,
         i.end,
-        duration(&i.start, &i.end),
+        duration(i.start, i.end),
         gateway_errors(i.gateway_errors, i.status_502, i.status_504),
         if other > 0 && other < i.gateway_errors {
             format!(", edge x {}", thousands(other))
@@ -311,7 +303,7 @@ fn fleet_incident(
         "   {} .. {} ({})",
         f.start,
         f.end,
-        duration(&f.start, &f.end)
+        duration(f.start, f.end)
     )?;
     for e in &f.evidence {
         writeln!(out, "   - {e}")?;
@@ -334,12 +326,7 @@ fn finding(out: &mut dyn Write, p: &Paint, n: usize, f: &Finding) -> io::Result<
     let when = if f.first == f.last {
         format!("at {}", f.first)
     } else {
-        format!(
-            "{} .. {} ({})",
-            f.first,
-            f.last,
-            duration(&f.first, &f.last)
-        )
+        format!("{} .. {} ({})", f.first, f.last, duration(f.first, f.last))
     };
     writeln!(
         out,
@@ -438,8 +425,8 @@ pub fn report(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     writeln!(
         out,
         "window {} .. {}; zone for timestamps without one: {}",
-        a.window.start.as_deref().unwrap_or("-"),
-        a.window.end.as_deref().unwrap_or("-"),
+        a.window.start.map_or("-".to_string(), |t| t.to_string()),
+        a.window.end.map_or("-".to_string(), |t| t.to_string()),
         words::zone(&r.stats.zone.to_string(), r.stats.zone_source)
     )?;
     let j = &a.joins;
@@ -550,12 +537,19 @@ mod tests {
 
     #[test]
     fn durations() {
+        let ts = |s: &str| baton_logparse::time::parse_iso8601(s.as_bytes()).unwrap();
         assert_eq!(
-            duration("2026-11-24T08:11:29+00:00", "2026-11-24T08:15:11+00:00"),
+            duration(
+                ts("2026-11-24T08:11:29+00:00"),
+                ts("2026-11-24T08:15:11+00:00")
+            ),
             "3m42s"
         );
         assert_eq!(
-            duration("2026-11-24T08:00:00+00:00", "2026-11-24T09:30:00+01:00"),
+            duration(
+                ts("2026-11-24T08:00:00+00:00"),
+                ts("2026-11-24T09:30:00+01:00")
+            ),
             "30m00s"
         );
     }
@@ -699,7 +693,7 @@ mod tests {
         let mut a = testing::deploy();
         let f = &mut a.background.findings[0];
         f.count = 1;
-        f.last = f.first.clone();
+        f.last = f.first;
         f.pids.truncate(1);
         f.evidence_refs = vec![line("kern.log", 3, 60, "segfault at 0")];
         let text = render(a, "--tz");

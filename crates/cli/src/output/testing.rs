@@ -7,6 +7,7 @@ use baton_correlate::model::{
 };
 use baton_logparse::Zone;
 use baton_logparse::summary::{AccessSummary, ErrorSummary};
+use baton_logparse::time::Timestamp;
 
 use crate::document::Report;
 use crate::document::Stats;
@@ -37,8 +38,8 @@ pub fn report(analysis: Analysis, zone: Zone, zone_source: &'static str) -> Repo
 }
 
 /// `2026-11-24T10:MM:SS+00:00` of seconds after 10:00.
-pub fn at(s: i64) -> String {
-    format!("2026-11-24T10:{:02}:{:02}+00:00", s / 60, s % 60)
+pub fn at(s: i64) -> Timestamp {
+    Timestamp::from_unix(TEN + s, 0)
 }
 
 /// Unix seconds of 2026-11-24T10:00:00Z.
@@ -49,7 +50,7 @@ pub fn line(file: &str, n: u64, s: i64, text: &str) -> EvidenceRef {
     EvidenceRef {
         file: file.into(),
         line: n,
-        time: at(s),
+        time: Some(at(s)),
         text: text.into(),
     }
 }

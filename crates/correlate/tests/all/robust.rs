@@ -87,7 +87,7 @@ proptest! {
         let edge_only = a.timeline.iter().map(|m| m.edge).sum::<u64>();
         prop_assert_eq!(in_incidents + a.background.gateway_errors, a.totals.gateway_errors + edge_only);
         for w in a.incidents.windows(2) {
-            prop_assert!(w[0].start <= w[1].start);
+            prop_assert!(w[0].start.unix_us <= w[1].start.unix_us);
         }
         for i in &a.incidents {
             prop_assert!((0.0..=1.0).contains(&i.confidence));

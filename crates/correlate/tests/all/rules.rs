@@ -193,8 +193,8 @@ fn pool_saturation_is_capacity_max_children() {
         (i.verdict, i.cause),
         (Verdict::Capacity, Cause::MaxChildren)
     );
-    assert_eq!(i.start, "2026-11-24T10:00:00+00:00");
-    assert_eq!(i.end, "2026-11-24T10:03:15+00:00");
+    assert_eq!(i.start.to_string(), "2026-11-24T10:00:00+00:00");
+    assert_eq!(i.end.to_string(), "2026-11-24T10:03:15+00:00");
     assert_eq!(i.top_paths[0].path, "/shop/");
     assert_eq!(i.fpm.max_children_reached, 1);
     assert_eq!(a.joins.matched_upstream_error, 40);
@@ -537,7 +537,10 @@ fn one_off_errors_are_background_and_two_failures_ten_minutes_apart_are_two() {
     let a = run(ev, full(), traffic(20, None));
     assert_eq!(a.incidents.len(), 2);
     assert_eq!(a.background.gateway_errors, 4);
-    assert_eq!(a.incidents[1].start, "2026-11-24T10:10:00+00:00");
+    assert_eq!(
+        a.incidents[1].start.to_string(),
+        "2026-11-24T10:10:00+00:00"
+    );
 }
 
 #[test]

@@ -526,7 +526,7 @@ mod tests {
     fn minute(t: i64, s502: u64, s504: u64, edge: u64) -> TimelineMinute {
         TimelineMinute {
             t,
-            minute: String::new(),
+            minute: Default::default(),
             status_502: s502,
             status_504: s504,
             edge,
@@ -654,19 +654,19 @@ mod tests {
         let marks = [
             Mark {
                 t: from + 60,
-                minute: String::new(),
+                minute: Default::default(),
                 kind: "max_children",
                 count: 2,
             },
             Mark {
                 t: from + 120,
-                minute: String::new(),
+                minute: Default::default(),
                 kind: "oom_kill",
                 count: 1,
             },
             Mark {
                 t: from + 7200,
-                minute: String::new(),
+                minute: Default::default(),
                 kind: "restart",
                 count: 1,
             },
