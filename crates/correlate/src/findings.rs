@@ -3,11 +3,14 @@
 //! the lines around it), grouped by cause. A lone failure is background
 //! however bad its cause; recurring ones of one cause, or one crash, are a
 //! finding: "php-fpm workers segfaulted 14 times over the day, each costing
-//! one 502" is one finding, not fourteen incidents.
+//! one 502" is one finding, not fourteen incidents. PHP fatal errors that
+//! recur outside every incident are one too, even when they cost no
+//! gateway error (PHP answered them with a 500): a plugin failing every
+//! hour is worth fixing before it fails every second.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use baton_logparse::Event;
+use baton_logparse::{Event, EventKind};
 
 use crate::attribute::{Bounds, Gathered, SLACK_S, gather_one};
 use crate::decide::{Deaths, Facts, TraceBackground, decide};
@@ -70,13 +73,121 @@ pub(crate) fn findings(
         });
         by_cause.entry(d.cause).or_default().push((m, g));
     }
+    // Fatal errors behind lone gateway errors are in their finding already.
+    let used: HashSet<usize> = by_cause
+        .values()
+        .flatten()
+        .flat_map(|(_, g)| g.fatal.iter().copied())
+        .collect();
     let mut out: Vec<Finding> = by_cause
         .into_iter()
         .filter(|(c, v)| no_incident || v.len() >= 2 || c.verdict() == Verdict::Crash)
         .map(|(c, v)| finding(idx, c, &v, cov, files))
         .collect();
+    if let Some(f) = php_fatals(idx, claimed, &used, files) {
+        match out.iter_mut().find(|x| x.cause == Cause::FatalError) {
+            Some(x) => {
+                x.evidence.extend(f.evidence);
+                x.evidence_refs.extend(f.evidence_refs);
+                x.first = if x.first.unix_us <= f.first.unix_us {
+                    x.first
+                } else {
+                    f.first
+                };
+                x.last = if x.last.unix_us >= f.last.unix_us {
+                    x.last
+                } else {
+                    f.last
+                };
+            }
+            None => out.push(f),
+        }
+    }
     out.sort_by_key(|f| (f.cause == Cause::Unknown, std::cmp::Reverse(f.count)));
     out
+}
+
+/// Recurring PHP fatal errors in no incident: two or more, after the same
+/// error seen through two witnesses (PHP's log and nginx passing on its
+/// stderr, in the same second, naming the same file and line) is counted
+/// once.
+fn php_fatals(
+    idx: &Index,
+    claimed: &HashSet<usize>,
+    used: &HashSet<usize>,
+    files: &[String],
+) -> Option<Finding> {
+    let ev = idx.ev;
+    let mut seen = HashSet::new();
+    let mut lone: Vec<usize> = Vec::new();
+    // The kinds an incident's evidence claims fatal errors from (an
+    // upstream error's own fatal goes with its gateway error).
+    for k in [EventKind::PhpMessage, EventKind::FpmOther] {
+        for &i in idx.kind(k) {
+            let e = &ev[i];
+            if !e.fatal || claimed.contains(&i) || used.contains(&i) {
+                continue;
+            }
+            let key = (us(e) / S, e.object.clone(), e.number);
+            if seen.insert(key) {
+                lone.push(i);
+            }
+        }
+    }
+    if lone.len() < 2 {
+        return None;
+    }
+    lone.sort_by_key(|&i| us(&ev[i]));
+    let (first, last) = (us(&ev[lone[0]]), us(&ev[*lone.last()?]));
+    let n = lone.len();
+    let mut evidence = vec![format!(
+        "PHP logged {n} fatal errors outside any incident, between {} and {}: requests that died in PHP (answered 500 unless the worker died with them)",
+        idx.fmt_us(first),
+        idx.fmt_us(last)
+    )];
+    let cul = fatal_culprits(ev, &lone);
+    for c in cul.iter().take(3) {
+        let whose = match c.kind.as_str() {
+            "other" | "core" => String::new(),
+            k => format!("{} ", k.replace('_', "-")),
+        };
+        evidence.push(format!(
+            "{} in {whose}`{}` (`{}`)",
+            plural(c.traces as usize, "fatal error", "fatal errors"),
+            c.name,
+            c.frame
+        ));
+    }
+    let mut next_steps = Vec::new();
+    if let Some(c) = cul.first() {
+        let what = match c.kind.as_str() {
+            "plugin" | "mu_plugin" | "theme" => format!("fix, update or disable `{}`", c.name),
+            _ => "fix that code".to_string(),
+        };
+        next_steps.push(format!(
+            "Read `{}` where most of the fatal errors point and {what}; PHP's error log (or WordPress's `debug.log`) has each one's stack trace.",
+            c.frame
+        ));
+    } else {
+        next_steps = steps(Cause::FatalError);
+    }
+    Some(Finding {
+        node: None,
+        cause: Cause::FatalError,
+        verdict: Verdict::Crash,
+        count: 0,
+        first: idx.at_us(first),
+        last: idx.at_us(last),
+        paths: Vec::new(),
+        pids: Vec::new(),
+        evidence,
+        evidence_refs: lone
+            .iter()
+            .take(MAX_REFS)
+            .map(|&i| evidence_ref(idx, files, &ev[i]))
+            .collect(),
+        next_steps,
+    })
 }
 
 fn finding(

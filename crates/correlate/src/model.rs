@@ -501,7 +501,9 @@ pub struct Mark {
     /// The minute's start, in the report's zone.
     pub minute: Timestamp,
     /// `max_children`, `restart`, `reload`, `child_signal`, `oom_kill`,
-    /// `segfault`, `slow_request`, `execution_timeout`.
+    /// `segfault`, `slow_request`, `execution_timeout`, `slow_query` (the
+    /// MySQL slow log), `php_fatal` (PHP fatal errors, from PHP's log or
+    /// passed on by nginx).
     pub kind: &'static str,
     /// How many that minute.
     pub count: u64,

@@ -50,6 +50,10 @@ pub(crate) fn marks(idx: &Index) -> Vec<Mark> {
                 EventKind::FpmExecutionTimeout => "execution_timeout",
                 EventKind::KernelOomKill => "oom_kill",
                 EventKind::KernelSegfault => "segfault",
+                EventKind::MysqlSlowQuery => "slow_query",
+                // PHP's own log, or nginx passing on what PHP wrote to
+                // stderr: either way a request died in PHP.
+                _ if e.fatal => "php_fatal",
                 _ => continue,
             };
             *m.entry((minute_of(us(e)), kind)).or_default() += 1;

@@ -250,7 +250,7 @@ fn legend() -> Markup {
             li { span.sw.sw-edge {} "edge gateway error" }
             li { span.sw.sw-band {} "incident (links to it)" }
             li { span.sw.sw-phase {} "phase of an incident (its own chart)" }
-            li { "marks: FPM and kernel events per minute, one lane each; hover for counts" }
+            li { "marks: FPM, kernel, PHP fatal and MySQL slow-query events per minute, one lane each; hover for counts" }
         }
     }
 }

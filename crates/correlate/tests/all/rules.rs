@@ -1430,7 +1430,18 @@ fn a_database_stall_seen_only_in_the_mysql_slow_log_is_latency_database_naming_t
         slowlog: false,
         ..full()
     };
+    let queries = ev
+        .iter()
+        .filter(|e| e.kind == Some(EventKind::MysqlSlowQuery))
+        .count() as u64;
     let a = run(ev, cov, traffic(20, None));
+    let marked: u64 = a
+        .marks
+        .iter()
+        .filter(|m| m.kind == "slow_query")
+        .map(|m| m.count)
+        .sum();
+    assert_eq!(marked, queries, "every slow query is on the timeline");
     let i = only(&a);
     assert_eq!((i.verdict, i.cause), (Verdict::Latency, Cause::Database));
     assert_eq!(i.handoff, "php-fpm -> mysql");
@@ -1551,9 +1562,102 @@ fn a_fatal_error_incident_takes_its_plugin_from_the_php_error_log() {
     let i = only(&a);
     assert_eq!((i.verdict, i.cause), (Verdict::Crash, Cause::FatalError));
     assert_eq!(i.culprits[0].name, "acme-cache", "{:#?}", i.culprits);
+    // Its fatal errors are its evidence, not a background finding too.
+    assert!(
+        a.background.findings.is_empty(),
+        "{:#?}",
+        a.background.findings
+    );
+    let marked: u64 = a
+        .marks
+        .iter()
+        .filter(|m| m.kind == "php_fatal")
+        .map(|m| m.count)
+        .sum();
+    assert_eq!(marked, 8);
     assert!(
         i.next_steps[0].contains("acme-cache"),
         "{:#?}",
         i.next_steps
+    );
+}
+
+/// A PHP fatal error logged by `debug.log` for plugin `slug`, `t` seconds
+/// after T0.
+fn php_fatal(t: i64, slug: &str, line: i64) -> Event {
+    let file = format!("/var/www/html/wp-content/plugins/{slug}/inc/sync.php");
+    Event {
+        file: 6,
+        line: 100 + t.unsigned_abs(),
+        fatal: true,
+        php_level: Some(baton_logparse::PhpLevel::Fatal),
+        object: text(&file),
+        number: Some(line),
+        code: Some(CodeKind::Plugin),
+        plugin: text(slug),
+        text: format!("PHP Fatal error:  Uncaught TypeError: count(): Argument #1 must be of type Countable in {file}:{line}").into_bytes().into(),
+        ..at(t, EventKind::PhpMessage)
+    }
+}
+
+#[test]
+fn recurring_php_fatals_outside_incidents_are_a_background_finding_not_an_incident() {
+    // One fatal every ten minutes over the hour, from one plugin, and one
+    // from another; no gateway error anywhere (PHP answered 500s).
+    let mut ev: Vec<Event> = (0..6)
+        .map(|k| php_fatal(-3000 + k * 600, "feed-sync", 41))
+        .collect();
+    ev.push(php_fatal(120, "old-widget", 7));
+    let a = run(ev, full(), traffic(20, None));
+    assert!(a.incidents.is_empty(), "{:#?}", a.incidents);
+    assert_eq!(
+        a.background.findings.len(),
+        1,
+        "{:#?}",
+        a.background.findings
+    );
+    let f = &a.background.findings[0];
+    assert_eq!(
+        (f.cause, f.verdict, f.count),
+        (Cause::FatalError, Verdict::Crash, 0)
+    );
+    assert_eq!(f.first.unix_secs(), T0 - 3000);
+    assert_eq!(f.last.unix_secs(), T0 + 120);
+    assert!(
+        f.evidence[0].starts_with("PHP logged 7 fatal errors outside any incident"),
+        "{:#?}",
+        f.evidence
+    );
+    assert!(
+        f.evidence[1].starts_with("6 fatal errors in plugin `feed-sync`")
+            && f.evidence[1].contains("feed-sync/inc/sync.php:41"),
+        "{:#?}",
+        f.evidence
+    );
+    assert!(
+        f.next_steps[0].contains("`feed-sync`"),
+        "{:#?}",
+        f.next_steps
+    );
+    assert_eq!(f.evidence_refs.len(), 6);
+    let marked: u64 = a
+        .marks
+        .iter()
+        .filter(|m| m.kind == "php_fatal")
+        .map(|m| m.count)
+        .sum();
+    assert_eq!(marked, 7);
+}
+
+#[test]
+fn one_php_fatal_alone_is_no_finding() {
+    let a = run(
+        vec![php_fatal(0, "feed-sync", 41)],
+        full(),
+        traffic(20, None),
+    );
+    assert!(
+        a.incidents.is_empty() && a.background.findings.is_empty(),
+        "{a:#?}"
     );
 }

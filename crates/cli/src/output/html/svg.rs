@@ -99,7 +99,7 @@ struct Lane {
 }
 
 /// Lanes in drawing order; a chart shows the lanes it has marks for.
-const LANES: [Lane; 6] = [
+const LANES: [Lane; 8] = [
     Lane {
         kinds: &["max_children"],
         name: "max_children",
@@ -130,6 +130,16 @@ const LANES: [Lane; 6] = [
         name: "slow / timeout",
         class: "m-slow",
     },
+    Lane {
+        kinds: &["php_fatal"],
+        name: "PHP fatal",
+        class: "m-fatal",
+    },
+    Lane {
+        kinds: &["slow_query"],
+        name: "slow query",
+        class: "m-query",
+    },
 ];
 
 /// A mark kind in words, singular and plural.
@@ -143,6 +153,8 @@ fn mark_words(kind: &str) -> (&'static str, &'static str) {
         "segfault" => ("segfault", "segfaults"),
         "slow_request" => ("slow request", "slow requests"),
         "execution_timeout" => ("execution timeout", "execution timeouts"),
+        "php_fatal" => ("PHP fatal error", "PHP fatal errors"),
+        "slow_query" => ("slow query", "slow queries"),
         _ => ("event", "events"),
     }
 }
@@ -720,6 +732,52 @@ mod tests {
         // Every element is closed (no bare `<rect ...>` in HTML).
         assert_eq!(count(&svg, "<rect "), count(&svg, "</rect>"));
         assert_eq!(count(&svg, "<line "), count(&svg, "</line>"));
+    }
+
+    #[test]
+    fn php_fatals_and_slow_queries_have_lanes_of_their_own() {
+        let from = 1_795_507_200;
+        let minutes = [minute(from + 60, 3, 1, 0)];
+        let mark = |t: i64, kind: &'static str, count: u64| Mark {
+            t,
+            minute: Default::default(),
+            kind,
+            count,
+        };
+        let marks = [
+            mark(from + 60, "slow_query", 4),
+            mark(from + 120, "php_fatal", 1),
+            mark(from + 120, "slow_request", 2),
+        ];
+        let svg = Chart {
+            from,
+            to: from + 600,
+            minutes: &minutes,
+            marks: &marks,
+            bands: &[],
+            phases: &[],
+            zone: Zone::UTC,
+            bar_height: 100.0,
+            max_bars: 360,
+            class: "zoom",
+            label: "test chart".into(),
+        }
+        .render()
+        .into_string();
+        assert_eq!(count(&svg, "class=\"lane\""), 3);
+        assert!(
+            svg.contains("<title>08:01: 4 slow queries</title>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("<title>08:02: 1 PHP fatal error</title>"),
+            "{svg}"
+        );
+        assert!(svg.contains("m-query") && svg.contains("m-fatal"));
+        assert!(
+            svg.contains(">slow query</text>") && svg.contains(">PHP fatal</text>"),
+            "{svg}"
+        );
     }
 
     #[test]
