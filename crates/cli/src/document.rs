@@ -71,6 +71,9 @@ pub struct Stats {
     pub errors: Vec<InputError>,
     /// What the nginx and php-fpm configurations read say.
     pub config: baton_logparse::config::ConfigFacts,
+    /// What the report should say about how inputs were read (a file whose
+    /// records name several hosts).
+    pub notes: Vec<String>,
 }
 
 impl Stats {
