@@ -65,13 +65,20 @@ pub struct EventsOpts {
     #[arg(value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format (`parquet` needs `-o FILE` on a terminal).
-    #[arg(long, value_enum, default_value_t = EventsFormat::Jsonl)]
-    pub format: EventsFormat,
+    /// Output format (`parquet` needs `-o FILE` on a terminal) [default:
+    /// jsonl; parquet with --partition].
+    #[arg(long, value_enum)]
+    pub format: Option<EventsFormat>,
 
     /// Every request, not only 499 and 5xx.
     #[arg(long)]
     pub all: bool,
+
+    /// Write Hive-partitioned Parquet under the directory `-o DIR`, by
+    /// `node` and/or `date` (the UTC date of `time`), in the order given:
+    /// `--partition node,date` writes `DIR/node=web1/date=2026-11-24/`.
+    #[arg(long, value_name = "KEYS", value_delimiter = ',')]
+    pub partition: Vec<String>,
 
     #[command(flatten)]
     pub time: WindowOpts,
