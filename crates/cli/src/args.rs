@@ -21,6 +21,26 @@ pub enum CommandOpts {
     Stats(StatsOpts),
     /// The normalized events (`baton.events.v1`), for DuckDB, pandas or Spark.
     Events(EventsOpts),
+    /// Combines `baton report --format json` documents (of several nodes,
+    /// or of one node over consecutive windows) into the report one run
+    /// over all their inputs would give.
+    Merge(MergeOpts),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeOpts {
+    /// `baton.report.v1` documents (`baton report --format json`), `-` for
+    /// standard input.
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    /// Write the output to FILE instead of standard output.
+    #[arg(short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

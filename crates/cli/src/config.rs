@@ -197,6 +197,7 @@ impl Config {
             _ => None,
         };
         let (command, paths, common, time) = match opts.command {
+            CommandOpts::Merge(_) => bail!("baton merge reads reports, not logs"),
             CommandOpts::Stats(s) => (
                 Command::Stats(StatsConfig { format: s.format }),
                 s.paths,

@@ -102,7 +102,7 @@ pub struct Report {
 }
 
 /// One node in `nodes` of the stats and report documents.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeDoc {
     /// Its name.
     pub name: String,

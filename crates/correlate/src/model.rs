@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which kind of failure an incident was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// nginx could not reach php-fpm (or the upstream group).
@@ -53,7 +53,7 @@ impl Verdict {
 }
 
 /// Why an incident happened: the contract's closed list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cause {
     /// Refused / socket missing while the FPM master stops and starts.
@@ -170,7 +170,7 @@ impl Cause {
 }
 
 /// The time window a report covers (RFC 3339).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Window {
     /// The earliest instant read.
     pub start: Option<String>,
@@ -179,7 +179,7 @@ pub struct Window {
 }
 
 /// How access-log gateway errors matched error-log upstream errors.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Joins {
     /// Gateway errors (502/504) in the access logs.
     pub gateway_errors: u64,
@@ -192,7 +192,7 @@ pub struct Joins {
 }
 
 /// Totals over the whole window.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     /// Requests in the access logs.
     pub requests: u64,
@@ -208,7 +208,7 @@ pub struct Totals {
 }
 
 /// Request rates during an incident and outside incidents.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestRate {
     /// Requests per second between the incident's start and end.
     pub incident_rps: f64,
@@ -217,7 +217,7 @@ pub struct RequestRate {
 }
 
 /// A path with its gateway errors.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopPath {
     /// The path without its query string.
     pub path: String,
@@ -229,7 +229,7 @@ pub struct TopPath {
 }
 
 /// FPM and kernel evidence counted in an incident's window.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FpmEvidence {
     /// `server reached pm.max_children setting`.
     pub max_children_reached: u64,
@@ -246,7 +246,7 @@ pub struct FpmEvidence {
 }
 
 /// Code that slow traces blocked in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Culprit {
     /// Where the code lives: `plugin`, `mu_plugin`, `theme`, `core`, `other`.
     pub kind: String,
@@ -264,7 +264,7 @@ pub struct Culprit {
 }
 
 /// A log line cited as evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceRef {
     /// The input's path.
     pub file: String,
@@ -277,7 +277,7 @@ pub struct EvidenceRef {
 }
 
 /// One incident.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     /// 1-based, in start order.
     pub id: u32,
@@ -306,7 +306,8 @@ pub struct Incident {
     /// How sure the verdict is, 0..1.
     pub confidence: f64,
     /// The failed handoff.
-    pub handoff: &'static str,
+    #[serde(deserialize_with = "crate::statics::handoff")]
+    pub handoff: crate::statics::Name,
     /// Request rates.
     pub request_rate: RequestRate,
     /// Hosts the gateway errors were for.
@@ -340,7 +341,7 @@ pub struct Incident {
 }
 
 /// How gateway errors failed during one phase of an incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PhaseClass {
     /// The pool turned connections away or queued them until nginx gave
@@ -379,7 +380,7 @@ impl PhaseClass {
 }
 
 /// One failure mode of an incident.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Phase {
     /// Its first gateway error's logged time (RFC 3339).
     pub start: String,
@@ -394,7 +395,7 @@ pub struct Phase {
 }
 
 /// A cause the evidence excludes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuledOut {
     /// The verdict excluded.
     pub verdict: Verdict,
@@ -405,7 +406,7 @@ pub struct RuledOut {
 }
 
 /// A rare event shortly before an incident: a candidate for what changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// When (RFC 3339).
     pub time: String,
@@ -420,7 +421,7 @@ pub struct Change {
 }
 
 /// A path with its count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PathCount {
     /// The path without its query string.
     pub path: String,
@@ -429,7 +430,7 @@ pub struct PathCount {
 }
 
 /// Recurring background failures of one cause (or one crash).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The node (machine) whose logs show them; set only when a run read
     /// several nodes.
@@ -458,7 +459,7 @@ pub struct Finding {
 }
 
 /// Gateway errors in no incident.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Background {
     /// Their number.
     pub gateway_errors: u64,
@@ -467,7 +468,7 @@ pub struct Background {
 }
 
 /// Gateway errors in one minute (only minutes with any are listed).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineMinute {
     /// The minute's start, unix seconds.
     pub t: i64,
@@ -484,7 +485,7 @@ pub struct TimelineMinute {
 }
 
 /// FPM and kernel events per minute, for timelines.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mark {
     /// The minute's start, unix seconds.
     pub t: i64,
@@ -492,13 +493,14 @@ pub struct Mark {
     pub minute: String,
     /// `max_children`, `restart`, `reload`, `child_signal`, `oom_kill`,
     /// `segfault`, `slow_request`, `execution_timeout`.
-    pub kind: &'static str,
+    #[serde(deserialize_with = "crate::statics::mark_kind")]
+    pub kind: crate::statics::Name,
     /// How many that minute.
     pub count: u64,
 }
 
 /// What the incidents of a fleet incident's nodes have in common.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Shared {
     /// The database their slow traces waited on.
@@ -528,7 +530,7 @@ impl Shared {
 
 /// Incidents of two or more nodes that overlap in time and share a cause
 /// or a dependency: one failure seen from several machines.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FleetIncident {
     /// 1-based, in start order.
     pub id: u32,
@@ -556,7 +558,7 @@ pub struct FleetIncident {
 
 /// Everything the correlator concludes; the CLI adds the schema, the zone
 /// and the files to make the `baton.report.v1` document.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
     /// The window covered.
     pub window: Window,
