@@ -21,6 +21,26 @@ pub enum CommandOpts {
     Stats(StatsOpts),
     /// The normalized events (`baton.events.v1`), for DuckDB, pandas or Spark.
     Events(EventsOpts),
+    /// Combines `baton report --format json` documents (of several nodes,
+    /// or of one node over consecutive windows) into the report one run
+    /// over all their inputs would give.
+    Merge(MergeOpts),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeOpts {
+    /// `baton.report.v1` documents (`baton report --format json`), `-` for
+    /// standard input.
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    /// Write the output to FILE instead of standard output.
+    #[arg(short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -65,13 +85,20 @@ pub struct EventsOpts {
     #[arg(value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format (`parquet` needs `-o FILE` on a terminal).
-    #[arg(long, value_enum, default_value_t = EventsFormat::Jsonl)]
-    pub format: EventsFormat,
+    /// Output format (`parquet` needs `-o FILE` on a terminal) [default:
+    /// jsonl; parquet with --partition].
+    #[arg(long, value_enum)]
+    pub format: Option<EventsFormat>,
 
     /// Every request, not only 499 and 5xx.
     #[arg(long)]
     pub all: bool,
+
+    /// Write Hive-partitioned Parquet under the directory `-o DIR`, by
+    /// `node` and/or `date` (the UTC date of `time`), in the order given:
+    /// `--partition node,date` writes `DIR/node=web1/date=2026-11-24/`.
+    #[arg(long, value_name = "KEYS", value_delimiter = ',')]
+    pub partition: Vec<String>,
 
     #[command(flatten)]
     pub time: WindowOpts,

@@ -47,6 +47,44 @@ pub struct EventsConfig {
     pub format: EventsFormat,
     /// Every request, not only 499 and 5xx.
     pub all: bool,
+    /// `--partition`: the Hive partition keys, in directory order (empty:
+    /// one output).
+    pub partition: Vec<PartitionKey>,
+}
+
+/// A key of `baton events --partition`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionKey {
+    /// The event's node: `node=web1`.
+    Node,
+    /// The UTC date of the event's `time`: `date=2026-11-24`.
+    Date,
+}
+
+/// `--partition node,date`: the keys, each once; Parquet only.
+fn parse_partition(
+    keys: &[String],
+    format: Option<EventsFormat>,
+) -> anyhow::Result<(EventsFormat, Vec<PartitionKey>)> {
+    let mut out = Vec::new();
+    for k in keys {
+        let key = match k.trim() {
+            "node" => PartitionKey::Node,
+            "date" => PartitionKey::Date,
+            other => bail!("--partition: {other:?} is not a partition key (node, date)"),
+        };
+        if out.contains(&key) {
+            bail!("--partition: {k} given twice");
+        }
+        out.push(key);
+    }
+    match (format, out.is_empty()) {
+        (f, true) => Ok((f.unwrap_or(EventsFormat::Jsonl), out)),
+        (None | Some(EventsFormat::Parquet), false) => Ok((EventsFormat::Parquet, out)),
+        (Some(_), false) => {
+            bail!("--partition writes Parquet: drop --format or say --format parquet")
+        }
+    }
 }
 
 /// A `--since` / `--until` bound, resolved once the zone is known.
@@ -159,6 +197,7 @@ impl Config {
             _ => None,
         };
         let (command, paths, common, time) = match opts.command {
+            CommandOpts::Merge(_) => bail!("baton merge reads reports, not logs"),
             CommandOpts::Stats(s) => (
                 Command::Stats(StatsConfig { format: s.format }),
                 s.paths,
@@ -175,10 +214,19 @@ impl Config {
                 Some(r.time),
             ),
             CommandOpts::Events(e) => (
-                Command::Events(EventsConfig {
-                    format: e.format,
-                    all: e.all,
-                }),
+                {
+                    let (format, partition) = parse_partition(&e.partition, e.format)?;
+                    if !partition.is_empty() && e.common.output.is_none() {
+                        bail!(
+                            "--partition writes a directory of Parquet files: give it with -o DIR"
+                        );
+                    }
+                    Command::Events(EventsConfig {
+                        format,
+                        all: e.all,
+                        partition,
+                    })
+                },
                 e.paths,
                 e.common,
                 Some(e.time),
@@ -459,6 +507,54 @@ mod tests {
         ));
         assert_eq!(e.window_s, 60);
         assert_eq!(e.progress, Progress::Auto);
+    }
+
+    #[test]
+    fn partition_keys_mean_parquet_in_a_directory() {
+        let e = cfg(&["events", "--partition", "node,date", "-o", "d", "a"]).unwrap();
+        match e.command {
+            Command::Events(c) => {
+                assert_eq!(c.partition, [PartitionKey::Node, PartitionKey::Date]);
+                assert_eq!(c.format, EventsFormat::Parquet);
+            }
+            _ => panic!("not events"),
+        }
+        let d = cfg(&[
+            "events",
+            "--partition",
+            "date",
+            "--format",
+            "parquet",
+            "-o",
+            "d",
+            "a",
+        ]);
+        assert!(d.is_ok());
+        // No directory, another format, an unknown or repeated key.
+        assert!(cfg(&["events", "--partition", "node", "a"]).is_err());
+        assert!(
+            cfg(&[
+                "events",
+                "--partition",
+                "node",
+                "--format",
+                "csv",
+                "-o",
+                "d",
+                "a"
+            ])
+            .is_err()
+        );
+        assert!(cfg(&["events", "--partition", "host", "-o", "d", "a"]).is_err());
+        assert!(cfg(&["events", "--partition", "date,date", "-o", "d", "a"]).is_err());
+        let plain = cfg(&["events", "a"]).unwrap();
+        assert!(matches!(
+            plain.command,
+            Command::Events(EventsConfig {
+                format: EventsFormat::Jsonl,
+                ..
+            })
+        ));
     }
 
     #[test]

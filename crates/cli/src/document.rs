@@ -71,6 +71,9 @@ pub struct Stats {
     pub errors: Vec<InputError>,
     /// What the nginx and php-fpm configurations read say.
     pub config: baton_logparse::config::ConfigFacts,
+    /// What the report should say about how inputs were read (a file whose
+    /// records name several hosts).
+    pub notes: Vec<String>,
 }
 
 impl Stats {
@@ -99,7 +102,7 @@ pub struct Report {
 }
 
 /// One node in `nodes` of the stats and report documents.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeDoc {
     /// Its name.
     pub name: String,

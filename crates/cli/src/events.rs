@@ -12,7 +12,7 @@ use baton_frame::{Incidents, Source, Table, sort_events};
 use baton_logparse::{Collect, Event, EventKind};
 
 use crate::args::EventsFormat;
-use crate::config::{Config, EventsConfig};
+use crate::config::{Config, EventsConfig, PartitionKey};
 use crate::exit::Exit;
 use crate::output;
 use crate::stats::{self, Stats};
@@ -90,8 +90,23 @@ pub fn gather(config: &Config, all: bool) -> Events {
 pub fn run(config: &Config, e: &EventsConfig) -> anyhow::Result<Exit> {
     if e.format == EventsFormat::Parquet {
         if !cfg!(feature = "parquet") {
+            let what = if e.partition.is_empty() {
+                "--format parquet"
+            } else {
+                "--partition (Hive-partitioned Parquet)"
+            };
             eprintln!(
-                "baton: --format parquet: this baton was built without Parquet support (cargo feature `parquet`: cargo install --path crates/cli --features parquet); use --format jsonl or csv"
+                "baton: {what}: this baton was built without Parquet support (cargo feature `parquet`: cargo install --path crates/cli --features parquet); use --format jsonl or csv"
+            );
+            return Ok(Exit::Usage);
+        }
+        if let (false, Some(dir)) = (e.partition.is_empty(), &config.output)
+            && dir.exists()
+            && !dir.is_dir()
+        {
+            eprintln!(
+                "baton: -o {}: --partition writes a directory, and this is a file",
+                dir.display()
             );
             return Ok(Exit::Usage);
         }
@@ -103,6 +118,10 @@ pub fn run(config: &Config, e: &EventsConfig) -> anyhow::Result<Exit> {
         }
     }
     let ev = gather(config, e.all);
+    if let (false, Some(dir)) = (e.partition.is_empty(), &config.output) {
+        write_partitioned(dir, &e.partition, &ev)?;
+        return Ok(finish(&ev));
+    }
     let mut out = output::open(config.output.as_deref())?;
     match e.format {
         EventsFormat::Jsonl => write_jsonl(&mut out, &ev)?,
@@ -110,14 +129,96 @@ pub fn run(config: &Config, e: &EventsConfig) -> anyhow::Result<Exit> {
         EventsFormat::Parquet => write_parquet(&mut out, &ev)?,
     }
     out.flush()?;
+    Ok(finish(&ev))
+}
+
+/// Names the inputs that could not be read; the exit code.
+fn finish(ev: &Events) -> Exit {
     for e in &ev.stats.errors {
         eprintln!("baton: {}: {}", e.path, e.reason);
     }
-    Ok(if ev.stats.errors.is_empty() {
+    if ev.stats.errors.is_empty() {
         Exit::Done
     } else {
         Exit::Input
-    })
+    }
+}
+
+/// The Hive partition directory of one row: `node=web1/date=2026-11-24`.
+/// A row without a time has date `__HIVE_DEFAULT_PARTITION__`, Hive's
+/// null, which DuckDB and Spark read as NULL.
+fn partition_of(keys: &[PartitionKey], table: &Table, e: &Event) -> std::path::PathBuf {
+    let mut p = std::path::PathBuf::new();
+    for k in keys {
+        p.push(match k {
+            PartitionKey::Node => {
+                let node = table
+                    .sources
+                    .get(e.file as usize)
+                    .map_or(crate::nodes::LOCAL, |s| s.node.as_str());
+                format!("node={}", hive_escape(node))
+            }
+            PartitionKey::Date => match e.time {
+                // The UTC date, as the `time` column (UTC) shows it.
+                Some(t) => format!("date={}", &t.to_rfc3339_at(0)[..10]),
+                None => "date=__HIVE_DEFAULT_PARTITION__".to_string(),
+            },
+        });
+    }
+    p
+}
+
+/// A partition value as a path component: letters, digits, `.`, `_` and
+/// `-` as they are, every other byte `%XX` (as Hive escapes them); `.` and
+/// `..` escaped whole.
+fn hive_escape(v: &str) -> String {
+    if v.is_empty() {
+        return "__HIVE_DEFAULT_PARTITION__".to_string();
+    }
+    if v == "." || v == ".." {
+        return v.replace('.', "%2E");
+    }
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The file each partition gets (written again, it is replaced).
+pub const PART_FILE: &str = "part-0.parquet";
+
+/// `--partition`: the rows of each partition, in the rows' order, as one
+/// Parquet file `DIR/KEY=VALUE/.../part-0.parquet`.
+fn write_partitioned(
+    dir: &std::path::Path,
+    keys: &[PartitionKey],
+    ev: &Events,
+) -> anyhow::Result<()> {
+    let mut parts: std::collections::BTreeMap<std::path::PathBuf, Vec<&Event>> =
+        std::collections::BTreeMap::new();
+    for e in &ev.events {
+        parts
+            .entry(partition_of(keys, &ev.table, e))
+            .or_default()
+            .push(e);
+    }
+    std::fs::create_dir_all(dir).map_err(|err| anyhow::anyhow!("-o {}: {err}", dir.display()))?;
+    for (sub, rows) in parts {
+        let d = dir.join(sub);
+        std::fs::create_dir_all(&d).map_err(|err| anyhow::anyhow!("{}: {err}", d.display()))?;
+        let path = d.join(PART_FILE);
+        let file = std::fs::File::create(&path)
+            .map_err(|err| anyhow::anyhow!("{}: {err}", path.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        write_parquet_rows(&mut out, rows, &ev.table)?;
+        out.flush()?;
+    }
+    Ok(())
 }
 
 /// One JSON object per line, the columns in order.
@@ -152,14 +253,26 @@ fn io_error(e: csv::Error) -> std::io::Error {
     }
 }
 
-#[cfg(feature = "parquet")]
 fn write_parquet(out: &mut dyn Write, ev: &Events) -> anyhow::Result<()> {
-    baton_frame::write_parquet(&ev.events, &ev.table, out).map_err(polars_error)?;
+    write_parquet_rows(out, &ev.events, &ev.table)
+}
+
+#[cfg(feature = "parquet")]
+fn write_parquet_rows<'a>(
+    out: &mut dyn Write,
+    rows: impl IntoIterator<Item = &'a Event>,
+    table: &Table,
+) -> anyhow::Result<()> {
+    baton_frame::write_parquet(rows, table, out).map_err(polars_error)?;
     Ok(())
 }
 
 #[cfg(not(feature = "parquet"))]
-fn write_parquet(_: &mut dyn Write, _: &Events) -> anyhow::Result<()> {
+fn write_parquet_rows<'a>(
+    _: &mut dyn Write,
+    _: impl IntoIterator<Item = &'a Event>,
+    _: &Table,
+) -> anyhow::Result<()> {
     anyhow::bail!("--format parquet: built without Parquet support")
 }
 
@@ -171,5 +284,19 @@ fn polars_error(e: baton_frame::polars::prelude::PolarsError) -> anyhow::Error {
             anyhow::Error::new(std::io::Error::new(error.kind(), e.to_string()))
         }
         _ => anyhow::anyhow!("writing Parquet: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hive_escape;
+
+    #[test]
+    fn partition_values_are_path_components() {
+        assert_eq!(hive_escape("web1.example-2_b"), "web1.example-2_b");
+        assert_eq!(hive_escape("a/b c=d%"), "a%2Fb%20c%3Dd%25");
+        assert_eq!(hive_escape(".."), "%2E%2E");
+        assert_eq!(hive_escape("é"), "%C3%A9");
+        assert_eq!(hive_escape(""), "__HIVE_DEFAULT_PARTITION__");
     }
 }

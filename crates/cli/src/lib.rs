@@ -30,6 +30,7 @@ mod document;
 mod events;
 mod exit;
 mod input;
+mod merge;
 mod nodes;
 mod output;
 mod progress;
@@ -165,6 +166,21 @@ pub fn cli_main() -> ExitCode {
             };
         }
     };
+    if let args::CommandOpts::Merge(m) = opts.command {
+        let m = merge::MergeConfig {
+            paths: m.reports,
+            format: m.format,
+            output: m.output,
+        };
+        return match merge::run(&m) {
+            Ok(code) => code.into(),
+            Err(e) if exit::is_broken_pipe(&e) => Exit::Done.into(),
+            Err(e) => {
+                eprintln!("baton: {e:#}");
+                Exit::Input.into()
+            }
+        };
+    }
     let config = match Config::from_opts(opts) {
         Ok(c) => c,
         Err(e) => {

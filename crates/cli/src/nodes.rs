@@ -22,29 +22,128 @@ fn gateway_log(f: Format) -> bool {
 }
 
 /// Names every input's node: `--node NAME=PATH` (the path itself or
-/// anything under it), else a bundle's subdirectory, else `local`.
-pub fn assign(config: &Config, files: &mut [StatsFile]) {
+/// anything under it), else a bundle's subdirectory, else the host its
+/// records name (the journal's `_HOSTNAME`, syslog's host field), else
+/// `local`. Returns what the report should say about it (a file whose
+/// records name several hosts, files no host could be told for).
+pub fn assign(config: &Config, files: &mut [StatsFile]) -> Vec<String> {
     let bundles = bundles(config, files);
-    for f in files.iter_mut() {
+    let mut unnamed = Vec::new();
+    for (i, f) in files.iter_mut().enumerate() {
         let p = Path::new(&f.path);
         let named = config
             .nodes
             .iter()
             .find(|(_, root)| p == root || p.starts_with(root))
             .map(|(n, _)| n.clone());
-        f.node = named
-            .or_else(|| {
-                bundles.iter().find_map(|root| {
-                    let rest = p.strip_prefix(root).ok()?;
-                    let mut c = rest.components();
-                    let first = c.next()?;
-                    // Files beside the nodes' folders belong to none.
-                    c.next()?;
-                    Some(first.as_os_str().to_string_lossy().into_owned())
-                })
+        let named = named.or_else(|| {
+            bundles.iter().find_map(|root| {
+                let rest = p.strip_prefix(root).ok()?;
+                let mut c = rest.components();
+                let first = c.next()?;
+                // Files beside the nodes' folders belong to none.
+                c.next()?;
+                Some(first.as_os_str().to_string_lossy().into_owned())
             })
-            .unwrap_or_else(|| LOCAL.to_string());
+        });
+        match named {
+            Some(n) => f.node = n,
+            None => {
+                f.node = LOCAL.to_string();
+                unnamed.push(i);
+            }
+        }
     }
+    by_record(files, &unnamed)
+}
+
+/// Host names that name no machine: what a syslog line carries before the
+/// machine has its name.
+fn placeholder(host: &[u8]) -> bool {
+    matches!(
+        host,
+        b"localhost" | b"localhost.localdomain" | b"(none)" | b"(null)"
+    )
+}
+
+/// The hosts an input's records name (journal and syslog forms).
+fn hosts_of(f: &StatsFile) -> Option<&baton_logparse::hosts::Hosts> {
+    let s = &f.summary;
+    match s.format {
+        Format::Journal => s.journal.as_ref().map(|j| &j.hosts),
+        Format::Kernel => s.kernel.as_ref().map(|k| &k.hosts),
+        _ => None,
+    }
+}
+
+/// Names the `unnamed` inputs by the hosts their records name. A file is
+/// one node (the contract's rule): a file whose records name several hosts
+/// (a machine renamed, or a central syslog file) is the node of the host
+/// most of its records name, and the report says so. Files whose records
+/// name no host (nginx's and php-fpm's own logs) are that machine's when
+/// every named file names the same one host; with several hosts they stay
+/// `local`, and the report says so.
+fn by_record(files: &mut [StatsFile], unnamed: &[usize]) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut hosts: BTreeSet<String> = BTreeSet::new();
+    let mut hostless = Vec::new();
+    for &i in unnamed {
+        let Some(h) = hosts_of(&files[i]) else {
+            hostless.push(i);
+            continue;
+        };
+        let mut real: Vec<(&[u8], u64)> = h
+            .by_name
+            .iter()
+            .filter(|(k, _)| !placeholder(k))
+            .map(|(k, v)| (k.as_slice(), *v))
+            .collect();
+        // Most records first, then by name.
+        real.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let Some(&(top, _)) = real.first() else {
+            hostless.push(i);
+            continue;
+        };
+        let name = crate::output::escape_bytes(top);
+        if real.len() > 1 || h.other > 0 {
+            let mut listed: Vec<String> = real
+                .iter()
+                .take(4)
+                .map(|(k, v)| format!("{} {v}", crate::output::escape_bytes(k)))
+                .collect();
+            let more = real.len().saturating_sub(4) as u64 + u64::from(h.other > 0);
+            if more > 0 {
+                listed.push("more".to_string());
+            }
+            notes.push(format!(
+                "{}: its records name several hosts ({}): read as node {name}, the host most of them name (a file belongs to one node); to read each host apart, give each host's records as a file of its own (journalctl _HOSTNAME=..., or grep the host field)",
+                files[i].path,
+                listed.join(", "),
+            ));
+        }
+        files[i].node = name.clone();
+        hosts.insert(name);
+    }
+    if hosts.len() == 1 {
+        let only = hosts.iter().next().cloned().unwrap_or_default();
+        for &i in &hostless {
+            files[i].node = only.clone();
+        }
+    } else if hosts.len() > 1 && !hostless.is_empty() {
+        let shown: Vec<&str> = hostless
+            .iter()
+            .take(3)
+            .map(|&i| files[i].path.as_str())
+            .collect();
+        notes.push(format!(
+            "the records name hosts {} but {} name no host ({}{}): read as node {LOCAL}; give their machine with --node NAME=PATH",
+            hosts.iter().cloned().collect::<Vec<_>>().join(", "),
+            if hostless.len() == 1 { "1 file" } else { "files" },
+            shown.join(", "),
+            if hostless.len() > 3 { ", ..." } else { "" },
+        ));
+    }
+    notes
 }
 
 /// The directories on the command line laid out as bundles of nodes: below

@@ -224,6 +224,7 @@ pub fn correlate(
         a
     };
     analysis.warnings.splice(0..0, clock_warnings);
+    analysis.warnings.splice(0..0, stats.notes.iter().cloned());
     // A zone assumed rather than read is said aloud.
     if stats.zone_source == "default UTC" {
         let assumed: Vec<&str> = stats

@@ -206,6 +206,7 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
         mysql_slow: None,
         errors,
         config: Default::default(),
+        notes: Vec::new(),
     };
     // Inputs with full dates first: their window dates the yearless ones.
     let (yearless, dated): (Vec<_>, Vec<_>) = planned
@@ -330,7 +331,7 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
     for (_, f) in set_fpm {
         stats.fpm.get_or_insert_with(FpmSummary::default).merge(&f);
     }
-    crate::nodes::assign(config, &mut stats.files);
+    stats.notes = crate::nodes::assign(config, &mut stats.files);
     stats.config = config_facts(&stats.files);
     // What pm.max_children x memory_limit is checked against: --memory,
     // else what the kernel's OOM report says.

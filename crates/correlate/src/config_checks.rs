@@ -3,13 +3,13 @@
 //! is the contract's (`config_findings[].check`) and cites the directive
 //! lines it read (`refs`, as `nginx -T` names the files).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use baton_logparse::config::nginx::{COMBINED, FastcgiLocation, NginxFacts, Server};
 use baton_logparse::config::{ConfigFacts, FpmFacts, Pool, Ref, Setting};
 
 /// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Requests fail because of it.
@@ -21,10 +21,11 @@ pub enum Severity {
 }
 
 /// One configuration finding of `baton.report.v1`'s `config_findings`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConfigFinding {
     /// The contract's check name (`socket_access`, ...).
-    pub check: &'static str,
+    #[serde(deserialize_with = "crate::statics::check")]
+    pub check: crate::statics::Name,
     /// How much it matters.
     pub severity: Severity,
     /// What is wrong and what it does, in a sentence or two.

@@ -34,6 +34,7 @@ mod measure;
 pub mod model;
 mod names;
 mod segment;
+pub mod statics;
 mod timeline;
 
 use std::collections::BTreeSet;

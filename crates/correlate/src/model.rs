@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use baton_logparse::time::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which kind of failure an incident was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// nginx could not reach php-fpm (or the upstream group).
@@ -54,7 +54,7 @@ impl Verdict {
 }
 
 /// Why an incident happened: the contract's closed list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cause {
     /// Refused / socket missing while the FPM master stops and starts.
@@ -171,7 +171,7 @@ impl Cause {
 }
 
 /// The time window a report covers (RFC 3339).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Window {
     /// The earliest instant read.
     pub start: Option<Timestamp>,
@@ -180,7 +180,7 @@ pub struct Window {
 }
 
 /// How access-log gateway errors matched error-log upstream errors.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Joins {
     /// Gateway errors (502/504) in the access logs.
     pub gateway_errors: u64,
@@ -193,7 +193,7 @@ pub struct Joins {
 }
 
 /// Totals over the whole window.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     /// Requests in the access logs.
     pub requests: u64,
@@ -209,7 +209,7 @@ pub struct Totals {
 }
 
 /// Request rates during an incident and outside incidents.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestRate {
     /// Requests per second between the incident's start and end.
     pub incident_rps: f64,
@@ -218,7 +218,7 @@ pub struct RequestRate {
 }
 
 /// A path with its gateway errors.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopPath {
     /// The path without its query string.
     pub path: String,
@@ -230,7 +230,7 @@ pub struct TopPath {
 }
 
 /// FPM and kernel evidence counted in an incident's window.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FpmEvidence {
     /// `server reached pm.max_children setting`.
     pub max_children_reached: u64,
@@ -247,7 +247,7 @@ pub struct FpmEvidence {
 }
 
 /// Code that slow traces blocked in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Culprit {
     /// Where the code lives: `plugin`, `mu_plugin`, `theme`, `core`, `other`.
     pub kind: String,
@@ -265,7 +265,7 @@ pub struct Culprit {
 }
 
 /// A log line cited as evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceRef {
     /// The input's path.
     pub file: String,
@@ -273,10 +273,20 @@ pub struct EvidenceRef {
     pub line: u64,
     /// When, in the report's zone; `None` for a line without a time
     /// (kernel lines as plain `dmesg` prints them), written as `""`.
-    #[serde(serialize_with = "time_or_empty")]
+    #[serde(serialize_with = "time_or_empty", deserialize_with = "empty_or_time")]
     pub time: Option<Timestamp>,
     /// The line, escaped and cut at 300 bytes.
     pub text: String,
+}
+
+fn empty_or_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.is_empty() {
+        return Ok(None);
+    }
+    baton_logparse::time::parse_iso8601(s.as_bytes())
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 time: {s:?}")))
 }
 
 fn time_or_empty<S: serde::Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
@@ -287,7 +297,7 @@ fn time_or_empty<S: serde::Serializer>(t: &Option<Timestamp>, s: S) -> Result<S:
 }
 
 /// One incident.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     /// 1-based, in start order.
     pub id: u32,
@@ -316,7 +326,8 @@ pub struct Incident {
     /// How sure the verdict is, 0..1.
     pub confidence: f64,
     /// The failed handoff.
-    pub handoff: &'static str,
+    #[serde(deserialize_with = "crate::statics::handoff")]
+    pub handoff: crate::statics::Name,
     /// Request rates.
     pub request_rate: RequestRate,
     /// Hosts the gateway errors were for.
@@ -350,7 +361,7 @@ pub struct Incident {
 }
 
 /// How gateway errors failed during one phase of an incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PhaseClass {
     /// The pool turned connections away or queued them until nginx gave
@@ -389,7 +400,7 @@ impl PhaseClass {
 }
 
 /// One failure mode of an incident.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Phase {
     /// Its first gateway error's time, in the report's zone.
     pub start: Timestamp,
@@ -404,7 +415,7 @@ pub struct Phase {
 }
 
 /// A cause the evidence excludes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuledOut {
     /// The verdict excluded.
     pub verdict: Verdict,
@@ -415,7 +426,7 @@ pub struct RuledOut {
 }
 
 /// A rare event shortly before an incident: a candidate for what changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// When, in the report's zone.
     pub time: Timestamp,
@@ -430,7 +441,7 @@ pub struct Change {
 }
 
 /// A path with its count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PathCount {
     /// The path without its query string.
     pub path: String,
@@ -439,7 +450,7 @@ pub struct PathCount {
 }
 
 /// Recurring background failures of one cause (or one crash).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The node (machine) whose logs show them; set only when a run read
     /// several nodes.
@@ -468,7 +479,7 @@ pub struct Finding {
 }
 
 /// Gateway errors in no incident.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Background {
     /// Their number.
     pub gateway_errors: u64,
@@ -477,7 +488,7 @@ pub struct Background {
 }
 
 /// Gateway errors in one minute (only minutes with any are listed).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineMinute {
     /// The minute's start, unix seconds.
     pub t: i64,
@@ -494,7 +505,7 @@ pub struct TimelineMinute {
 }
 
 /// FPM and kernel events per minute, for timelines.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mark {
     /// The minute's start, unix seconds.
     pub t: i64,
@@ -504,13 +515,14 @@ pub struct Mark {
     /// `segfault`, `slow_request`, `execution_timeout`, `slow_query` (the
     /// MySQL slow log), `php_fatal` (PHP fatal errors, from PHP's log or
     /// passed on by nginx).
-    pub kind: &'static str,
+    #[serde(deserialize_with = "crate::statics::mark_kind")]
+    pub kind: crate::statics::Name,
     /// How many that minute.
     pub count: u64,
 }
 
 /// What the incidents of a fleet incident's nodes have in common.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Shared {
     /// The database their slow traces waited on.
@@ -540,7 +552,7 @@ impl Shared {
 
 /// Incidents of two or more nodes that overlap in time and share a cause
 /// or a dependency: one failure seen from several machines.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FleetIncident {
     /// 1-based, in start order.
     pub id: u32,
@@ -568,7 +580,7 @@ pub struct FleetIncident {
 
 /// Everything the correlator concludes; the CLI adds the schema, the zone
 /// and the files to make the `baton.report.v1` document.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
     /// The window covered.
     pub window: Window,
@@ -611,5 +623,28 @@ mod tests {
         assert_eq!(Cause::OomKill.verdict(), Verdict::Crash);
         assert_eq!(Cause::EdgeOnly.handoff(), "edge -> origin");
         assert_eq!(Cause::BacklogFull.verdict(), Verdict::Capacity);
+    }
+
+    #[test]
+    fn evidence_times_round_trip_and_an_untimed_line_is_an_empty_string() {
+        let timed = EvidenceRef {
+            file: "error.log".into(),
+            line: 3,
+            time: baton_logparse::time::parse_iso8601(b"2026-10-25T02:30:00+01:00"),
+            text: "x".into(),
+        };
+        let untimed = EvidenceRef {
+            time: None,
+            ..timed.clone()
+        };
+        for (r, json_time) in [
+            (&timed, "\"2026-10-25T02:30:00+01:00\""),
+            (&untimed, "\"\""),
+        ] {
+            let json = serde_json::to_string(r).unwrap();
+            assert!(json.contains(&format!("\"time\":{json_time}")), "{json}");
+            let back: EvidenceRef = serde_json::from_str(&json).unwrap();
+            assert_eq!(&back, r);
+        }
     }
 }

@@ -1352,6 +1352,8 @@ pub struct JournalSummary {
     pub nginx: crate::nginx::summary::ErrorSummary,
     /// Times seen.
     pub range: TimeRange,
+    /// Records by host (`_HOSTNAME`, the syslog host field).
+    pub hosts: crate::hosts::Hosts,
     years: Years,
     scratch: Scratch,
 }
@@ -1382,6 +1384,7 @@ impl JournalSummary {
         self.nginx_lines += other.nginx_lines;
         self.nginx.merge(&other.nginx);
         self.range.merge(other.range);
+        self.hosts.merge(&other.hosts);
     }
 
     fn count_identifier(&mut self, ident: &[u8]) {
@@ -1411,6 +1414,7 @@ impl Sink<JournalParser> for JournalSummary {
         self.records += 1;
         *self.by_form.entry(r.form.as_str()).or_insert(0) += 1;
         self.count_identifier(r.identifier);
+        self.hosts.add(r.host, 1);
         match r.time {
             Some(t) => self.range.add(t),
             None => self.untimed += 1,

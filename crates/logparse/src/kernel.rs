@@ -825,6 +825,8 @@ pub struct KernelSummary {
     pub memory_bytes: Option<u64>,
     /// Whether `memory_bytes` is a cgroup's limit (else the RAM).
     pub memory_is_cgroup: bool,
+    /// Records by syslog host (kern.log, `journalctl -k` short forms).
+    pub hosts: crate::hosts::Hosts,
     /// New Years of yearless lines, for appending chunks.
     years: Years,
 }
@@ -923,6 +925,7 @@ impl KernelSummary {
         self.non_kernel += other.non_kernel;
         self.untimed += other.untimed;
         self.range.merge(other.range);
+        self.hosts.merge(&other.hosts);
     }
 }
 
@@ -930,6 +933,9 @@ impl Sink<KernelParser> for KernelSummary {
     fn record(&mut self, r: KernelRecord<'_>, _loc: Loc) {
         if !r.is_kernel() {
             self.non_kernel += 1;
+        }
+        if let Some(h) = r.host {
+            self.hosts.add(h, 1);
         }
         self.years.note(r.yearless, r.time.is_some());
         if matches!(r.event, KernelEvent::Other) && r.is_kernel() {

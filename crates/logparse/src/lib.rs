@@ -32,6 +32,7 @@ pub mod error;
 pub mod event;
 pub mod fpm;
 pub mod frame;
+pub mod hosts;
 pub mod journal;
 mod json;
 pub mod kernel;

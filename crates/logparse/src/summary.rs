@@ -72,6 +72,31 @@ pub struct FileSummary {
 }
 
 impl FileSummary {
+    /// A summary of `format` with nothing counted yet.
+    pub fn empty(format: Format) -> FileSummary {
+        FileSummary {
+            format,
+            reason: None,
+            variant: None,
+            tally: Tally::default(),
+            access: None,
+            error: None,
+            fpm: None,
+            slowlog: None,
+            kernel: None,
+            edge: None,
+            journal: None,
+            php_error: None,
+            mysql_slow: None,
+            config: None,
+            read_error: None,
+            envelope: None,
+            formats: Vec::new(),
+            events: Vec::new(),
+            traffic: None,
+        }
+    }
+
     /// The earliest and latest instants of the input.
     pub fn range(&self) -> TimeRange {
         let mut r = TimeRange::default();
@@ -157,25 +182,8 @@ pub fn summarize(
     collect: Collect,
 ) -> FileSummary {
     let mut out = FileSummary {
-        format: detected.format,
         reason: detected.reason.clone(),
-        variant: None,
-        tally: Tally::default(),
-        access: None,
-        error: None,
-        fpm: None,
-        slowlog: None,
-        kernel: None,
-        edge: None,
-        journal: None,
-        php_error: None,
-        mysql_slow: None,
-        config: None,
-        read_error: None,
-        envelope: None,
-        formats: Vec::new(),
-        events: Vec::new(),
-        traffic: None,
+        ..FileSummary::empty(detected.format)
     };
     // A container envelope comes off first: the format's parser reads the
     // container's own lines.

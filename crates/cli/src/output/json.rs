@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use baton_logparse::config::ConfigFacts;
 use baton_logparse::fpm::slowlog::CallKind;
@@ -109,55 +111,57 @@ fn names(m: &BTreeMap<Vec<u8>, u64>) -> BTreeMap<String, u64> {
 }
 
 /// One file, as `files[]` of `baton.stats.v1` (and of `baton.report.v1`).
-#[derive(Serialize)]
+/// Read back (`FileDoc<'static>`, every text owned) by `baton merge`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileDoc<'a> {
-    path: &'a str,
-    format: &'static str,
-    node: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    variant: Option<&'static str>,
-    lines: u64,
-    parsed: u64,
-    skipped: u64,
-    skipped_by_reason: BTreeMap<&'static str, u64>,
-    skipped_samples: Vec<SampleDoc>,
-    bytes: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    compressed_bytes: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    first_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    year: Option<i32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    year_source: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tz_source: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    envelope: Option<EnvelopeDoc>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    formats: BTreeMap<&'static str, u64>,
+    pub path: Cow<'a, str>,
+    pub format: Cow<'a, str>,
+    pub node: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<Cow<'a, str>>,
+    pub lines: u64,
+    pub parsed: u64,
+    pub skipped: u64,
+    pub skipped_by_reason: BTreeMap<Cow<'a, str>, u64>,
+    pub skipped_samples: Vec<SampleDoc<'a>>,
+    pub bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressed_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_source: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tz_source: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<EnvelopeDoc<'a>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub formats: BTreeMap<Cow<'a, str>, u64>,
 }
 
 /// A container envelope taken off an input.
-#[derive(Serialize)]
-struct EnvelopeDoc {
-    kind: &'static str,
-    physical_lines: u64,
-    partials: u64,
-    not_enveloped: u64,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvelopeDoc<'a> {
+    pub kind: Cow<'a, str>,
+    pub physical_lines: u64,
+    pub partials: u64,
+    pub not_enveloped: u64,
 }
 
-#[derive(Serialize)]
-struct SampleDoc {
-    line: u64,
-    reason: &'static str,
-    text: String,
+/// A skipped line's sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleDoc<'a> {
+    pub line: u64,
+    pub reason: Cow<'a, str>,
+    pub text: String,
 }
 
 #[derive(Serialize)]
@@ -171,25 +175,25 @@ pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
     let t = &f.summary.tally;
     let range = f.summary.range();
     FileDoc {
-        path: &f.path,
-        format: f.summary.format.as_str(),
-        node: &f.node,
-        reason: f.summary.reason.as_deref(),
-        variant: f.summary.variant,
+        path: Cow::Borrowed(&f.path),
+        format: Cow::Borrowed(f.summary.format.as_str()),
+        node: Cow::Borrowed(&f.node),
+        reason: f.summary.reason.as_deref().map(Cow::Borrowed),
+        variant: f.summary.variant.map(Cow::Borrowed),
         lines: t.lines,
         parsed: t.parsed,
         skipped: t.skipped(),
         skipped_by_reason: baton_logparse::SkipReason::ALL
             .iter()
             .filter(|r| t.skipped_for(**r) > 0)
-            .map(|r| (r.as_str(), t.skipped_for(*r)))
+            .map(|r| (Cow::Borrowed(r.as_str()), t.skipped_for(*r)))
             .collect(),
         skipped_samples: t
             .samples
             .iter()
             .map(|s| SampleDoc {
                 line: s.line,
-                reason: s.reason.as_str(),
+                reason: Cow::Borrowed(s.reason.as_str()),
                 text: escape_bytes(&s.text),
             })
             .collect(),
@@ -198,11 +202,11 @@ pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
         first_time: range.first.map(|t| t.to_rfc3339()),
         last_time: range.last.map(|t| t.to_rfc3339()),
         year: f.year.map(|(y, _)| y),
-        year_source: f.year.map(|(_, s)| s),
-        tz_source: f.tz_source.as_deref(),
+        year_source: f.year.map(|(_, s)| Cow::Borrowed(s)),
+        tz_source: f.tz_source.as_deref().map(Cow::Borrowed),
         error: f.summary.read_error.as_ref().map(|e| e.to_string()),
         envelope: f.summary.envelope.map(|e| EnvelopeDoc {
-            kind: e.envelope.as_str(),
+            kind: Cow::Borrowed(e.envelope.as_str()),
             physical_lines: e.physical_lines,
             partials: e.partials,
             not_enveloped: e.not_enveloped,
@@ -211,7 +215,7 @@ pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
             .summary
             .formats
             .iter()
-            .map(|(k, n)| (k.as_str(), *n))
+            .map(|(k, n)| (Cow::Borrowed(k.as_str()), *n))
             .collect(),
     }
 }

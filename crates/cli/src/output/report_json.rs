@@ -2,17 +2,18 @@
 
 use serde::Serialize;
 
-use baton_correlate::ConfigFinding;
 use baton_correlate::model::{Background, Incident, Joins, Mark, TimelineMinute, Totals, Window};
+use baton_correlate::{Analysis, ConfigFinding};
 
 use super::json::{FileDoc, file_doc};
 use crate::document::Report;
 
+/// The `baton.report.v1` document, keys in the contract's order.
 #[derive(Serialize)]
-struct ReportDoc<'a> {
+pub struct ReportDoc<'a> {
     schema: &'static str,
     tz: String,
-    tz_source: &'static str,
+    tz_source: &'a str,
     window: &'a Window,
     files: Vec<FileDoc<'a>>,
     warnings: &'a [String],
@@ -28,14 +29,30 @@ struct ReportDoc<'a> {
 }
 
 /// Renders `baton.report.v1`.
-pub fn report(r: &Report) -> impl Serialize + '_ {
-    let a = &r.analysis;
+pub fn report(r: &Report) -> ReportDoc<'_> {
+    document(
+        r.stats.zone.to_string(),
+        r.stats.zone_source,
+        &r.analysis,
+        r.stats.files.iter().map(file_doc).collect(),
+        &r.nodes,
+    )
+}
+
+/// `baton.report.v1` of an analysis and the files and nodes it read.
+pub fn document<'a>(
+    tz: String,
+    tz_source: &'a str,
+    a: &'a Analysis,
+    files: Vec<FileDoc<'a>>,
+    nodes: &'a [crate::document::NodeDoc],
+) -> ReportDoc<'a> {
     ReportDoc {
         schema: "baton.report.v1",
-        tz: r.stats.zone.to_string(),
-        tz_source: r.stats.zone_source,
+        tz,
+        tz_source,
         window: &a.window,
-        files: r.stats.files.iter().map(file_doc).collect(),
+        files,
         warnings: &a.warnings,
         config_findings: &a.config_findings,
         joins: &a.joins,
@@ -45,6 +62,6 @@ pub fn report(r: &Report) -> impl Serialize + '_ {
         background: &a.background,
         timeline: &a.timeline,
         marks: &a.marks,
-        nodes: &r.nodes,
+        nodes,
     }
 }

@@ -31,6 +31,7 @@ pub fn report(analysis: Analysis, zone: Zone, zone_source: &'static str) -> Repo
             mysql_slow: None,
             errors: Vec::new(),
             config: Default::default(),
+            notes: Vec::new(),
         },
         analysis,
         nodes: Vec::new(),

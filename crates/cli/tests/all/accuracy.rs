@@ -18,7 +18,7 @@ fn root() -> PathBuf {
 
 /// The `baton-gen` binary of the same profile as `baton`, brought up to
 /// date with cargo (a no-op when the workspace build made it).
-fn generator() -> &'static Path {
+pub(crate) fn generator() -> &'static Path {
     static GEN: OnceLock<PathBuf> = OnceLock::new();
     GEN.get_or_init(|| {
         let baton = PathBuf::from(env!("CARGO_BIN_EXE_baton"));

@@ -490,6 +490,90 @@ fn csv_has_a_header_and_the_same_rows_quoted() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Copies the log files of `testdata/SET` into `dir` (created).
+#[cfg(feature = "parquet")]
+fn copy_set(set: &str, dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for e in std::fs::read_dir(root().join("testdata").join(set)).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") || !p.is_file() {
+            continue;
+        }
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+/// A bundle of three nodes: two lab sets, and `late`, an access log whose
+/// 502s run across midnight UTC (two dates).
+#[cfg(feature = "parquet")]
+fn three_node_bundle(dir: &Path) -> PathBuf {
+    let b = dir.join("bundle");
+    copy_set("sample", &b.join("web1"));
+    copy_set("lab-segfault", &b.join("web2"));
+    std::fs::create_dir_all(b.join("late")).unwrap();
+    let mut lines = String::new();
+    for (i, t) in [
+        "24/Nov/2026:23:59:50",
+        "24/Nov/2026:23:59:58",
+        "25/Nov/2026:00:00:03",
+    ]
+    .iter()
+    .enumerate()
+    {
+        lines.push_str(&format!(
+            "10.1.0.{i} - - [{t} +0000] \"GET /late/{i} HTTP/1.1\" 502 157 \"-\" \"curl/8\"\n"
+        ));
+    }
+    std::fs::write(b.join("late/access.log"), &lines).unwrap();
+    std::fs::write(b.join("late/error.log"), "").unwrap();
+    b
+}
+
+/// `--partition` without the `parquet` feature: exit 2, saying why.
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn partition_without_the_feature_exits_2_and_names_it() {
+    let dir = tempdir("no-parquet-partition");
+    let out = baton(&[
+        "events",
+        "--partition",
+        "node,date",
+        "-o",
+        dir.join("parts").to_str().unwrap(),
+        ACCESS,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--partition") && err.contains("--features parquet"),
+        "{err}"
+    );
+    assert!(!dir.join("parts").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn partition_needs_a_directory_and_parquet() {
+    // Usage errors, before anything is read.
+    let out = baton(&["events", "--partition", "node,date", ACCESS]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("-o DIR"));
+    let out = baton(&[
+        "events",
+        "--partition",
+        "node",
+        "--format",
+        "csv",
+        "-o",
+        "x",
+        ACCESS,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = baton(&["events", "--partition", "host", "-o", "x", ACCESS]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("node, date"));
+}
+
 #[cfg(feature = "parquet")]
 #[test]
 fn parquet_needs_a_file_on_a_terminal() {
@@ -705,6 +789,136 @@ mod parquet {
             .collect();
         assert!(!top.is_empty());
         assert_eq!(got, top);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// `--partition node,date` writes one Parquet file per node and UTC
+    /// date under `node=NAME/date=YYYY-MM-DD/`, and DuckDB reads the tree
+    /// as one table holding the rows of `events --format jsonl`.
+    #[test]
+    fn partitioned_parquet_loads_in_duckdb_as_the_jsonl_rows() {
+        let dir = tempdir("partition");
+        let bundle = three_node_bundle(&dir);
+        let b = bundle.to_str().unwrap();
+        let json = rows(ok(&baton(&["events", b])));
+        let parts = dir.join("parts");
+        let p = parts.to_str().unwrap();
+        ok(&baton(&["events", "--partition", "node,date", "-o", p, b]));
+        // The directories: one per node and UTC date of `time`, no other.
+        let mut want_dirs: Vec<String> = json
+            .iter()
+            .map(|r| {
+                // A row without a time (raw dmesg) is in Hive's null date.
+                let date = r["time"]
+                    .as_str()
+                    .map_or("__HIVE_DEFAULT_PARTITION__".into(), |t| {
+                        let t = chrono::DateTime::parse_from_rfc3339(t).unwrap();
+                        t.with_timezone(&chrono::Utc).format("%Y-%m-%d").to_string()
+                    });
+                format!("node={}/date={date}", r["node"].as_str().unwrap())
+            })
+            .collect();
+        want_dirs.sort();
+        want_dirs.dedup();
+        let mut got_dirs = Vec::new();
+        for n in std::fs::read_dir(&parts).unwrap() {
+            let n = n.unwrap().path();
+            for d in std::fs::read_dir(&n).unwrap() {
+                let d = d.unwrap().path();
+                let files: Vec<String> = std::fs::read_dir(&d)
+                    .unwrap()
+                    .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
+                assert_eq!(files, ["part-0.parquet"], "{}", d.display());
+                got_dirs.push(format!(
+                    "{}/{}",
+                    n.file_name().unwrap().to_string_lossy(),
+                    d.file_name().unwrap().to_string_lossy()
+                ));
+            }
+        }
+        got_dirs.sort();
+        assert_eq!(got_dirs, want_dirs);
+        assert!(got_dirs.contains(&"node=late/date=2026-11-24".to_string()));
+        assert!(got_dirs.contains(&"node=late/date=2026-11-25".to_string()));
+        assert!(got_dirs.iter().any(|d| d.starts_with("node=web1/")));
+        assert!(got_dirs.iter().any(|d| d.starts_with("node=web2/")));
+        let untimed = json.iter().filter(|r| r["time"].is_null()).count();
+
+        let has_duckdb = Command::new("python3")
+            .args(["-c", "import duckdb"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !has_duckdb {
+            assert!(
+                std::env::var_os("BATON_REQUIRE_DUCKDB").is_none(),
+                "BATON_REQUIRE_DUCKDB is set but python3 cannot import duckdb"
+            );
+            eprintln!(
+                "skipped (DuckDB part): the Hive-partitioned read needs python3 with duckdb (pip install duckdb); set BATON_REQUIRE_DUCKDB=1 to make this a failure"
+            );
+            let _ = std::fs::remove_dir_all(&dir);
+            return;
+        }
+        // Every column as JSON: `time` as microseconds, the partition's
+        // `date` as text.
+        let script = "import duckdb, json, sys\n\
+            q = \"SELECT epoch_us(time) AS time_us, * EXCLUDE (time, date), CAST(date AS VARCHAR) AS date \
+            FROM read_parquet('\" + sys.argv[1] + \"/**/*.parquet', hive_partitioning=true)\"\n\
+            r = duckdb.sql(q)\n\
+            print(json.dumps([dict(zip(r.columns, row)) for row in r.fetchall()]))\n";
+        let out = Command::new("python3")
+            .args(["-c", script, p])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Vec<BTreeMap<String, Value>> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(got.len(), json.len());
+        let canon = |mut m: BTreeMap<String, Value>| -> String {
+            if let Some(Value::String(f)) = m.get("fields").cloned() {
+                m.insert("fields".into(), serde_json::from_str(&f).unwrap());
+            }
+            serde_json::to_string(&m).unwrap()
+        };
+        let mut from_duckdb: Vec<String> = Vec::new();
+        for mut r in got {
+            // The partition's date is the UTC date of the row's time.
+            let us = r.remove("time_us").unwrap().as_i64();
+            let date = r.remove("date").unwrap();
+            match us {
+                Some(us) => {
+                    let t = chrono::DateTime::from_timestamp_micros(us).unwrap();
+                    assert_eq!(date, t.format("%Y-%m-%d").to_string());
+                }
+                None => assert_eq!(date, Value::Null),
+            }
+            r.insert("time".into(), us.into());
+            from_duckdb.push(canon(r));
+        }
+        let mut from_jsonl: Vec<String> = json
+            .into_iter()
+            .map(|mut r| {
+                let us = r["time"].as_str().map(|t| {
+                    chrono::DateTime::parse_from_rfc3339(t)
+                        .unwrap()
+                        .timestamp_micros()
+                });
+                r.insert("time".into(), us.into());
+                canon(r)
+            })
+            .collect();
+        from_duckdb.sort();
+        from_jsonl.sort();
+        assert_eq!(from_duckdb, from_jsonl);
+        eprintln!(
+            "{} rows in {} partitions ({untimed} without a time) read back by DuckDB",
+            from_jsonl.len(),
+            got_dirs.len()
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -11,6 +11,7 @@ mod html;
 mod inputs;
 mod library;
 mod limits;
+mod merge;
 mod mysql_slow;
 mod no_witness;
 mod nodes;

@@ -210,3 +210,194 @@ fn node_names_a_path_and_one_node_stays_local() {
     assert_eq!(s["nodes"][0]["name"], "local");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Writes `lines` (one a line) to `dir/name`.
+fn write_lines(dir: &Path, name: &str, lines: &[String]) {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+/// Combined access-log lines: a 502 at each of `secs` after 11:17:00 UTC.
+fn access_502s(secs: &[u32]) -> Vec<String> {
+    secs.iter()
+        .map(|s| {
+            format!(
+                "10.0.0.{s} - - [24/Nov/2026:11:{:02}:{:02} +0000] \"GET /shop/ HTTP/1.1\" 502 157 \"-\" \"curl/8\"",
+                17 + s / 60,
+                s % 60
+            )
+        })
+        .collect()
+}
+
+/// A `journalctl -o json` record of php-fpm on `host`, `s` seconds after
+/// 11:17:00 UTC.
+fn journal_json(host: &str, s: u64) -> String {
+    let us = (1_795_519_020 + s) * 1_000_000;
+    format!(
+        r#"{{"__REALTIME_TIMESTAMP":"{us}","_HOSTNAME":"{host}","SYSLOG_IDENTIFIER":"php-fpm8.2","_PID":"3399","PRIORITY":"4","MESSAGE":"[WARNING] [pool www] server reached pm.max_children setting (5), consider raising it"}}"#
+    )
+}
+
+/// An RFC 3164 syslog line (`Nov 24 11:17:SS HOST ident[pid]: msg`).
+fn syslog(host: &str, s: u32, ident: &str, msg: &str) -> String {
+    format!("Nov 24 11:17:{s:02} {host} {ident}: {msg}")
+}
+
+/// `(path's file name, node)` of every file of a stats or report document.
+fn file_nodes(doc: &Value) -> Vec<(String, String)> {
+    doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = f["path"].as_str().unwrap();
+            let name = Path::new(p).file_name().unwrap().to_string_lossy();
+            (name.into_owned(), f["node"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn node_names(doc: &Value) -> Vec<String> {
+    doc["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_journals_hostname_names_the_machine_and_its_hostless_logs_with_it() {
+    let d = scratch("hostname-one");
+    write_lines(&d, "access.log", &access_502s(&[2, 5, 9]));
+    let fpm: Vec<String> = (0..4u64).map(|s| journal_json("web7", s * 3)).collect();
+    write_lines(&d, "fpm-journal.json", &fpm);
+    let dir = d.to_str().unwrap();
+    let s = baton_json(&["stats", "--format", "json", dir]);
+    let formats: Vec<&str> = s["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(formats, ["nginx-access", "journal"]);
+    // The access log names no host: it is the one machine's the journal names.
+    assert_eq!(
+        file_nodes(&s),
+        [
+            ("access.log".to_string(), "web7".to_string()),
+            ("fpm-journal.json".to_string(), "web7".to_string())
+        ]
+    );
+    assert_eq!(node_names(&s), ["web7"]);
+    assert_eq!(s["nodes"][0]["files"], 2);
+    assert_eq!(s["nodes"][0]["gateway_errors"], 3);
+    // --node still wins over the record.
+    let named = baton_json(&[
+        "stats",
+        "--format",
+        "json",
+        "--node",
+        &format!("box={dir}"),
+        dir,
+    ]);
+    assert_eq!(node_names(&named), ["box"]);
+}
+
+#[test]
+fn syslog_hosts_name_their_files_and_a_shared_file_goes_to_its_main_host() {
+    let d = scratch("hostname-many");
+    write_lines(&d, "access.log", &access_502s(&[2, 5, 9]));
+    let fpm1: Vec<String> = (0..3u64).map(|s| journal_json("web1", s)).collect();
+    write_lines(&d, "web1-journal.json", &fpm1);
+    let busy =
+        "[WARNING] [pool www] server reached pm.max_children setting (5), consider raising it";
+    write_lines(
+        &d,
+        "web2-syslog.log",
+        &[
+            syslog("web2", 1, "php-fpm8.2[811]", busy),
+            syslog("web2", 4, "php-fpm8.2[811]", busy),
+        ],
+    );
+    // `journalctl -k -o short` of web3: a kernel log.
+    write_lines(
+        &d,
+        "web3-kern.log",
+        &[
+            syslog(
+                "web3",
+                3,
+                "kernel",
+                "php-fpm8.2[4242]: segfault at 0 ip 00007f sp 00007ffd error 4 in libc.so.6",
+            ),
+            syslog(
+                "web3",
+                6,
+                "kernel",
+                "php-fpm8.2[4243]: segfault at 0 ip 00007f sp 00007ffd error 4 in libc.so.6",
+            ),
+        ],
+    );
+    // A central syslog file: mostly web4, one line of web5, and lines
+    // written before the machine had its name.
+    let mut central = vec![
+        syslog("localhost", 0, "php-fpm8.2[10]", busy),
+        syslog("localhost", 0, "php-fpm8.2[10]", busy),
+        syslog("localhost", 0, "php-fpm8.2[10]", busy),
+        syslog("localhost", 0, "php-fpm8.2[10]", busy),
+    ];
+    for s in [1, 2, 3] {
+        central.push(syslog("web4", s, "php-fpm8.2[12]", busy));
+    }
+    central.push(syslog("web5", 8, "php-fpm8.2[13]", busy));
+    write_lines(&d, "central.log", &central);
+    let dir = d.to_str().unwrap();
+    let s = baton_json(&["stats", "--format", "json", dir]);
+    let mut got = file_nodes(&s);
+    got.sort();
+    let want: Vec<(String, String)> = [
+        ("access.log", "local"),
+        ("central.log", "web4"),
+        ("web1-journal.json", "web1"),
+        ("web2-syslog.log", "web2"),
+        ("web3-kern.log", "web3"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(got, want, "{s:#}");
+    assert_eq!(node_names(&s), ["local", "web1", "web2", "web3", "web4"]);
+    // The report says both choices it had to make.
+    let r = baton_json(&["report", "--format", "json", dir]);
+    let warnings: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w
+            .contains("central.log: its records name several hosts (web4 3, web5 1)")
+            && w.contains("read as node web4")),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings.iter().any(|w| w.contains("name no host (")
+            && w.contains("access.log")
+            && w.contains("--node")),
+        "{warnings:#?}"
+    );
+    // Named, a file is the node it is named.
+    let named = baton_json(&[
+        "stats",
+        "--format",
+        "json",
+        "--node",
+        &format!("web1={dir}/access.log"),
+        dir,
+    ]);
+    assert!(file_nodes(&named).contains(&("access.log".to_string(), "web1".to_string())));
+}

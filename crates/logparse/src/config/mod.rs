@@ -28,7 +28,7 @@ pub use nginx::{NginxConfig, NginxFacts};
 /// Where a directive was read: the file as the configuration names it
 /// (`nginx -T`'s `# configuration file PATH:` headers), else the input's
 /// path, and the 1-based line in that file.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 pub struct Ref {
     /// The file.
     pub file: String,
