@@ -4,7 +4,9 @@
 //!
 //! Output (in `--out DIR`): `access.log`, `error.log`, `php-fpm.log` (or
 //! `php-fpm.journal`), `www-slow.log`, `kern.log` (`dmesg -T`),
-//! `cloudflare.log` (with `--cloudflare`), `truth.json`. The same options
+//! `cloudflare.log` (with `--cloudflare`), `php-error.log`
+//! (`--php-errors`), `mysql-slow.log` (`--mysql-slow`), `nginx-T.txt` and
+//! `php-fpm-tt.txt` (`--config`), `truth.json`. The same options
 //! and seed give byte-identical files on every machine.
 
 mod clock;
@@ -15,6 +17,7 @@ mod model;
 mod num;
 mod rng;
 mod stream;
+mod witness;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,6 +91,23 @@ struct Opts {
     /// in that order, spaced by the messy rules.
     #[arg(long)]
     messy: bool,
+    /// Also write php-error.log: PHP's error_log (WordPress's debug.log
+    /// form): background warnings, notices and deprecations, the fatal
+    /// errors of the crash and timeout stories (memory exhausted, maximum
+    /// execution time, uncaught exceptions with stack traces) and
+    /// WordPress database errors in database incidents.
+    #[arg(long)]
+    php_errors: bool,
+    /// Also write mysql-slow.log (MySQL 8 or MariaDB 10/11, drawn per
+    /// seed): the statements the database traces wait in, lock waits,
+    /// background slow statements, a server start preamble.
+    #[arg(long)]
+    mysql_slow: bool,
+    /// Also write nginx-T.txt and php-fpm-tt.txt (`nginx -T`, `php-fpm8.2
+    /// -tt`) consistent with the logs, with mistakes drawn per seed; the
+    /// checks they should raise go to truth.json's `config_findings`.
+    #[arg(long)]
+    config: bool,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -198,6 +218,11 @@ fn config(o: Opts) -> anyhow::Result<stream::Config> {
         cloudflare: o.cloudflare,
         fpm_journal,
         messy: o.messy,
+        witnesses: witness::Witnesses {
+            php_errors: o.php_errors,
+            mysql_slow: o.mysql_slow,
+            config: o.config,
+        },
         out: Some(o.out),
     })
 }
