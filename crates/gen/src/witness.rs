@@ -436,7 +436,11 @@ mod mysql {
                 sql: sql.clone(),
                 thread,
             });
-            if let Some(i) = incident_of(&spans, tr.start) {
+            // The incident's own culprit (a background trace may fall in
+            // its lead-in).
+            if let Some(i) = incident_of(&spans, tr.start)
+                && sc.plan.incidents[i].known.culprit.map(|c| c.1) == Some(slug.as_str())
+            {
                 let e = by_inc.entry(i).or_insert((sql, table, 0, 0));
                 e.2 += 1;
             }
