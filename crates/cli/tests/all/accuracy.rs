@@ -699,7 +699,7 @@ fn same_diagnoses(seed: u64, plain: &Value, wit: &Value, truth: &Value) -> Vec<S
         let removed: Vec<&String> = ca.iter().filter(|c| !cb.contains(c)).collect();
         let added: Vec<&String> = cb
             .iter()
-            .filter(|c| !ca.contains(c) && !(fatal && *c == "fatal_error"))
+            .filter(|c| !(ca.contains(c) || fatal && *c == "fatal_error"))
             .collect();
         if !removed.is_empty() || !added.is_empty() {
             out.push(format!(
