@@ -10,6 +10,7 @@
 //! and seed give byte-identical files on every machine.
 
 mod clock;
+mod container;
 mod incidents;
 mod logs;
 mod messy;
@@ -108,6 +109,12 @@ struct Opts {
     /// checks they should raise go to truth.json's `config_findings`.
     #[arg(long)]
     config: bool,
+    /// Write the containers' streams in a runtime's envelope instead of
+    /// access.log, error.log and php-fpm.log: `docker` (json-file, one
+    /// file per container), `cri` (containerd's pod logs) or `compose`
+    /// (`docker compose logs`, both services in compose.log).
+    #[arg(long)]
+    container: Option<String>,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -228,10 +235,26 @@ fn config(o: Opts) -> anyhow::Result<stream::Config> {
 }
 
 fn run(o: Opts) -> anyhow::Result<()> {
+    let runtime = match o.container.as_deref() {
+        None => None,
+        Some(r) => Some(
+            container::Runtime::parse(r)
+                .with_context(|| format!("unknown --container {r:?} (docker, cri, compose)"))?,
+        ),
+    };
+    if runtime.is_some() && o.fpm_log != "file" {
+        bail!("--container writes php-fpm's stderr: it needs --fpm-log file");
+    }
     let cfg = config(o)?;
     let dir = cfg.out.clone().expect("set");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let truth = stream::run(&cfg)?;
+    let mut truth = stream::run(&cfg)?;
+    if let Some(rt) = runtime {
+        let files = container::wrap(&dir, rt, cfg.zone, "php-fpm.log", cfg.seed)?;
+        let lines: serde_json::Map<String, serde_json::Value> =
+            files.into_iter().map(|(f, n)| (f, n.into())).collect();
+        truth["container"] = serde_json::json!({"runtime": rt.name(), "lines": lines});
+    }
     let mut s = serde_json::to_string_pretty(&truth)?;
     s.push('\n');
     std::fs::write(dir.join("truth.json"), s)?;

@@ -902,3 +902,52 @@ fn witnesses_keep_the_diagnoses_and_add_their_evidence() {
         all.join("\n")
     );
 }
+
+/// `baton-gen --container docker|cri|compose` writes the containers'
+/// streams (nginx's access and error logs, php-fpm's log) in the runtime's
+/// envelope: the same incidents, diagnoses and request count as the plain
+/// set of the same seed.
+///
+/// Ignored for now: it fails, and the failure is baton's. A container
+/// file holding nginx's stdout (access) and stderr (error) interleaved,
+/// as the json-file driver and containerd write it, is detected as
+/// `nginx-access` and its error lines are skipped (seed 4 with `cri` or
+/// `docker`: 395 skipped, no upstream errors, an `fpm_restart` incident
+/// becomes `unknown`); with `compose`, seed 7's first incident turns from
+/// `capacity` to `connectivity`. Run it with `--ignored`.
+#[test]
+#[ignore = "baton reads a container's interleaved stdout/stderr as one format (see the doc comment)"]
+fn container_envelopes_give_the_plain_diagnoses() {
+    let cases = [("docker", 3u64), ("cri", 4), ("compose", 7)];
+    let run = |(runtime, seed): (&str, u64)| -> Vec<String> {
+        let args = messy_args(seed);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let plain = generate(&format!("ctr-plain-{runtime}-{seed}"), &args);
+        let mut with = args.clone();
+        with.extend(["--container", runtime]);
+        let dir = generate(&format!("ctr-{runtime}-{seed}"), &with);
+        let t = truth(&dir);
+        assert_eq!(t["container"]["runtime"], runtime);
+        let (rp, rw) = (report(&plain, &[]), report(&dir, &[]));
+        let mut m: Vec<String> = same_diagnoses(seed, &rp, &rw, &t)
+            .into_iter()
+            .map(|l| format!("{runtime}: {l}"))
+            .collect();
+        if rp["totals"] != rw["totals"] {
+            m.push(format!(
+                "{runtime}: seed {seed}: totals {} plain, {} enveloped",
+                rp["totals"], rw["totals"]
+            ));
+        }
+        let _ = std::fs::remove_dir_all(&plain);
+        let _ = std::fs::remove_dir_all(&dir);
+        m
+    };
+    let all: Vec<String> = std::thread::scope(|s| {
+        let first = s.spawn(|| run(cases[0]));
+        let mut v: Vec<String> = cases[1..].iter().flat_map(|&c| run(c)).collect();
+        v.extend(first.join().expect("runs"));
+        v
+    });
+    assert!(all.is_empty(), "{}", all.join("\n"));
+}
