@@ -244,6 +244,27 @@ pub struct Plan {
     pub edge_only: Vec<EdgeOnly>,
     pub outages: Vec<Outage>,
     pub incidents: Vec<Incident>,
+    /// Every slowlog trace written, for the witnesses derived from them
+    /// (`crate::witness`); noting them draws nothing from the plan's rng.
+    pub traces: Vec<TraceNote>,
+    /// `pm.max_children` after the last reload that changed it.
+    pub max_children: Option<u32>,
+}
+
+/// What a slowlog trace says about its request: when the request started
+/// and ended, its worker, the innermost frame and the plugin or theme.
+#[derive(Clone, Debug)]
+pub struct TraceNote {
+    /// Request start, unix ms (the trace is taken 5 s later).
+    pub start: i64,
+    /// The request's response time as nginx logged it (ms).
+    pub rt_ms: u64,
+    pub pid: u32,
+    /// The innermost frame's function (`mysqli_query`, `curl_exec`).
+    pub func: &'static str,
+    /// `plugin` or `theme`, and its slug, from the first frame under
+    /// `wp-content/`.
+    pub code: Option<(&'static str, String)>,
 }
 
 impl Plan {
@@ -582,16 +603,37 @@ impl<'a> Builder<'a> {
     }
 
     /// A slow request: `executing too slow`, the tracing notices and its
-    /// slowlog trace, `timeout` after the request started.
+    /// slowlog trace, `timeout` after the request started; `rt_ms`: the
+    /// request's response time.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn slow_trace(
         &mut self,
         t: i64,
         pid: u32,
         method: &str,
         path: &str,
-        frames: &[(&str, String)],
+        frames: &[(&'static str, String)],
         known: &mut Known,
+        rt_ms: u64,
     ) {
+        let code = frames.iter().find_map(|(_, loc)| {
+            let rest = loc.strip_prefix("wp-content/")?;
+            let (kind, rest) = rest.split_once('/')?;
+            let slug = rest.split('/').next()?;
+            let kind = match kind {
+                "plugins" => "plugin",
+                "themes" => "theme",
+                _ => return None,
+            };
+            Some((kind, slug.to_string()))
+        });
+        self.plan.traces.push(TraceNote {
+            start: t - 5000,
+            rt_ms,
+            pid,
+            func: frames.first().map_or("", |f| f.0),
+            code,
+        });
         let us = 5_000_000 + self.rng.below(90_000);
         fpm(
             self.plan,
@@ -783,7 +825,7 @@ impl<'a> Builder<'a> {
                     let rt = 60_000 + self.rng.below(5);
                     let (ci, pid) = self.pool.child(&mut self.rng);
                     let fr = if self.rng.chance(0.3) { &alt } else { &frames };
-                    self.slow_trace(t - rt as i64 + 5000, pid, m, &p, fr, &mut k);
+                    self.slow_trace(t - rt as i64 + 5000, pid, m, &p, fr, &mut k, rt);
                     // FPM's request_terminate_timeout (60 s) fires just after
                     // nginx gave up on the request.
                     if ext && j % 3 == 0 {
@@ -808,7 +850,7 @@ impl<'a> Builder<'a> {
                     let rt = self.rng.range(6_000, 40_000);
                     let (_, pid) = self.pool.child(&mut self.rng);
                     let fr = if self.rng.chance(0.3) { &alt } else { &frames };
-                    self.slow_trace(t - rt as i64 + 5000, pid, m, &p, fr, &mut k);
+                    self.slow_trace(t - rt as i64 + 5000, pid, m, &p, fr, &mut k, rt);
                     self.ok(t, m, p, rt);
                 }
             }

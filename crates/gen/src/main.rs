@@ -4,10 +4,13 @@
 //!
 //! Output (in `--out DIR`): `access.log`, `error.log`, `php-fpm.log` (or
 //! `php-fpm.journal`), `www-slow.log`, `kern.log` (`dmesg -T`),
-//! `cloudflare.log` (with `--cloudflare`), `truth.json`. The same options
+//! `cloudflare.log` (with `--cloudflare`), `php-error.log`
+//! (`--php-errors`), `mysql-slow.log` (`--mysql-slow`), `nginx-T.txt` and
+//! `php-fpm-tt.txt` (`--config`), `truth.json`. The same options
 //! and seed give byte-identical files on every machine.
 
 mod clock;
+mod container;
 mod incidents;
 mod logs;
 mod messy;
@@ -15,6 +18,7 @@ mod model;
 mod num;
 mod rng;
 mod stream;
+mod witness;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,6 +92,29 @@ struct Opts {
     /// in that order, spaced by the messy rules.
     #[arg(long)]
     messy: bool,
+    /// Also write php-error.log: PHP's error_log (WordPress's debug.log
+    /// form): background warnings, notices and deprecations, the fatal
+    /// errors of the crash and timeout stories (memory exhausted, maximum
+    /// execution time, uncaught exceptions with stack traces) and
+    /// WordPress database errors in database incidents.
+    #[arg(long)]
+    php_errors: bool,
+    /// Also write mysql-slow.log (MySQL 8 or MariaDB 10/11, drawn per
+    /// seed): the statements the database traces wait in, lock waits,
+    /// background slow statements, a server start preamble.
+    #[arg(long)]
+    mysql_slow: bool,
+    /// Also write nginx-T.txt and php-fpm-tt.txt (`nginx -T`, `php-fpm8.2
+    /// -tt`) consistent with the logs, with mistakes drawn per seed; the
+    /// checks they should raise go to truth.json's `config_findings`.
+    #[arg(long)]
+    config: bool,
+    /// Write the containers' streams in a runtime's envelope instead of
+    /// access.log, error.log and php-fpm.log: `docker` (json-file, one
+    /// file per container), `cri` (containerd's pod logs) or `compose`
+    /// (`docker compose logs`, both services in compose.log).
+    #[arg(long)]
+    container: Option<String>,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -198,15 +225,36 @@ fn config(o: Opts) -> anyhow::Result<stream::Config> {
         cloudflare: o.cloudflare,
         fpm_journal,
         messy: o.messy,
+        witnesses: witness::Witnesses {
+            php_errors: o.php_errors,
+            mysql_slow: o.mysql_slow,
+            config: o.config,
+        },
         out: Some(o.out),
     })
 }
 
 fn run(o: Opts) -> anyhow::Result<()> {
+    let runtime = match o.container.as_deref() {
+        None => None,
+        Some(r) => Some(
+            container::Runtime::parse(r)
+                .with_context(|| format!("unknown --container {r:?} (docker, cri, compose)"))?,
+        ),
+    };
+    if runtime.is_some() && o.fpm_log != "file" {
+        bail!("--container writes php-fpm's stderr: it needs --fpm-log file");
+    }
     let cfg = config(o)?;
     let dir = cfg.out.clone().expect("set");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let truth = stream::run(&cfg)?;
+    let mut truth = stream::run(&cfg)?;
+    if let Some(rt) = runtime {
+        let files = container::wrap(&dir, rt, cfg.zone, "php-fpm.log", cfg.seed)?;
+        let lines: serde_json::Map<String, serde_json::Value> =
+            files.into_iter().map(|(f, n)| (f, n.into())).collect();
+        truth["container"] = serde_json::json!({"runtime": rt.name(), "lines": lines});
+    }
     let mut s = serde_json::to_string_pretty(&truth)?;
     s.push('\n');
     std::fs::write(dir.join("truth.json"), s)?;

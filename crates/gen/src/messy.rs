@@ -431,7 +431,7 @@ impl Builder<'_> {
                 && self.rng.chance(share)
             {
                 let (ci, pid) = self.pool.child(&mut self.rng);
-                self.slow_trace(t - rt as i64 + 5000, pid, m, &p, &c.frames, k);
+                self.slow_trace(t - rt as i64 + 5000, pid, m, &p, &c.frames, k, rt);
                 // request_terminate_timeout (60 s) fires just after nginx
                 // gave up, for some of them.
                 if c.call == "external_call" && j % 4 == 0 {
@@ -459,7 +459,7 @@ impl Builder<'_> {
             let (m, p) = self.pick(paths);
             let rt = self.rng.range(6_000, 40_000);
             let (_, pid) = self.pool.child(&mut self.rng);
-            self.slow_trace(t - rt as i64 + 5000, pid, m, &p, &c.frames, k);
+            self.slow_trace(t - rt as i64 + 5000, pid, m, &p, &c.frames, k, rt);
             self.ok(t, m, p, rt);
         }
     }
@@ -615,7 +615,7 @@ impl Builder<'_> {
             let (m, p) = self.site_path();
             let rt = self.rng.range(5_300, 14_000);
             let (_, pid) = self.pool.child(&mut self.rng);
-            self.slow_trace(t - rt as i64 + 5000, pid, m, &p, &frames, bg);
+            self.slow_trace(t - rt as i64 + 5000, pid, m, &p, &frames, bg, rt);
             let bytes = self.rng.range(900, 60000);
             self.plan.reqs.push(crate::incidents::PReq {
                 t,
@@ -908,6 +908,7 @@ impl Builder<'_> {
             self.pool.children.push(self.pool.next);
         }
         self.pool.max_children = raised;
+        self.plan.max_children = Some(raised);
         // Memory runs out as the extra workers fill up.
         let s = reload + self.rng.range(3 * MIN as u64, 8 * MIN as u64) as i64;
         let d = self.rng.range(4 * MIN as u64, 14 * MIN as u64) as i64;

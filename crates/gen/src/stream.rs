@@ -16,6 +16,7 @@ use crate::logs::{self, AccessFormat, Edge, Out, Req, Up, UpErr};
 use crate::messy;
 use crate::model::{self, BOT_PATHS, HUMAN_PATHS, REFERERS, Route};
 use crate::rng::{Rng, Weighted};
+use crate::witness::{self, Scene, Witnesses};
 
 /// Everything the generator needs, validated.
 pub struct Config {
@@ -39,6 +40,8 @@ pub struct Config {
     /// The messy plan: drawn shapes, cascades, lone segfaults, background
     /// slow traces (see `crate::messy`).
     pub messy: bool,
+    /// The other witnesses to write (`crate::witness`).
+    pub witnesses: Witnesses,
     pub out: Option<PathBuf>,
 }
 
@@ -478,6 +481,7 @@ fn bytes_per_request(cfg: &Config) -> anyhow::Result<f64> {
         incidents: Vec::new(),
         size: None,
         zone_name: String::new(),
+        witnesses: Witnesses::default(),
         ..*cfg
     };
     let mut w = World::new(&dry, 0)?;
@@ -813,7 +817,31 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
     ] {
         o.flush()?;
     }
-    Ok(truth(cfg, &w, &plan, &bg, &lone, (start, end), rate))
+    let written = witness::write(
+        cfg.witnesses,
+        &Scene {
+            plan: &plan,
+            spans: &windows,
+            margin,
+            start,
+            end,
+            seed: cfg.seed,
+            zone: cfg.zone,
+            access_format: cfg.access_format,
+            cloudflare: cfg.cloudflare,
+        },
+        cfg.out.as_deref(),
+    )?;
+    Ok(truth(
+        cfg,
+        &w,
+        &plan,
+        &bg,
+        &lone,
+        (start, end),
+        rate,
+        &written,
+    ))
 }
 
 fn map<K: ToString, V: Copy + Into<Value>>(m: impl IntoIterator<Item = (K, V)>) -> Value {
@@ -822,6 +850,10 @@ fn map<K: ToString, V: Copy + Into<Value>>(m: impl IntoIterator<Item = (K, V)>) 
             .map(|(k, v)| (k.to_string(), v.into()))
             .collect(),
     )
+}
+
+fn map_values(m: &BTreeMap<&'static str, Value>) -> Value {
+    Value::Object(m.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
 }
 
 fn top(paths: &HashMap<(String, Option<String>), u64>) -> Value {
@@ -923,6 +955,7 @@ fn phases(z: Zone, c: &IncCount, edge_only: bool) -> Value {
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn truth(
     cfg: &Config,
     w: &World,
@@ -931,11 +964,12 @@ fn truth(
     lone: &[i64],
     (start, end): (i64, i64),
     rate: f64,
+    written: &witness::Written,
 ) -> Value {
     let z = cfg.zone;
     let mut incidents = Vec::new();
     let mut sums = bg.clone();
-    for (inc, c) in plan.incidents.iter().zip(&w.inc) {
+    for (n, (inc, c)) in plan.incidents.iter().zip(&w.inc).enumerate() {
         let (cause, verdict, handoff) = match &inc.diag {
             Some(d) => (d.cause, d.verdict, d.handoff),
             None => inc.kind.diagnosis(),
@@ -995,6 +1029,7 @@ fn truth(
             "fpm": fpm_json(k),
             "slowlog_traces": k.slowlog_traces,
             "kernel": {"oom_kills": k.oom_kills, "segfaults": k.segfaults},
+            "witness_evidence": written.per_incident.get(n).map_or(json!({}), map_values),
         }));
     }
     let requests: u64 = w.status.values().sum();
@@ -1016,6 +1051,9 @@ fn truth(
     }
     for (name, o) in files {
         lines.insert(name.to_string(), o.lines.into());
+    }
+    for (name, n) in &written.files {
+        lines.insert(name.to_string(), (*n).into());
     }
     let e = &w.edge_count;
     let edge = if cfg.cloudflare {
@@ -1041,6 +1079,15 @@ fn truth(
         }])
     };
     let php_fpm_fatals = sums.php_fatal_errors;
+    let php_log_fatals = written.php_levels.get("fatal").copied().unwrap_or(0);
+    let mut php_by_file = json!({"error.log": w.php_fatal_nginx, fpm_name: php_fpm_fatals});
+    if cfg.witnesses.php_errors {
+        php_by_file["php-error.log"] = php_log_fatals.into();
+    }
+    let config_findings = written
+        .truth
+        .get("config")
+        .map_or(Value::Null, |c| c["config_findings"].clone());
     json!({
         "schema": "baton.truth.v1",
         "seed": cfg.seed,
@@ -1051,6 +1098,13 @@ fn truth(
         "start": rfc3339(z, start),
         "end": rfc3339(z, end),
         "rate": rate,
+        "witnesses": {
+            "php_errors": cfg.witnesses.php_errors,
+            "mysql_slow": cfg.witnesses.mysql_slow,
+            "config": cfg.witnesses.config,
+            "written": written.truth,
+        },
+        "config_findings": config_findings,
         "incidents": incidents,
         "background": {
             "gateway_errors": w.background_gw,
@@ -1064,8 +1118,9 @@ fn truth(
             "status": map(w.status.iter().map(|(k, v)| (k, *v))),
             "upstream_errors": map(w.upstream.iter().map(|(k, v)| (*k, *v))),
             "upstream_warnings": w.upstream_warnings,
-            "php_messages": {"fatal": w.php_fatal_nginx + php_fpm_fatals},
-            "php_messages_by_file": {"error.log": w.php_fatal_nginx, fpm_name: php_fpm_fatals},
+            "php_messages": {"fatal": w.php_fatal_nginx + php_fpm_fatals + php_log_fatals},
+            "php_messages_by_file": php_by_file,
+            "php_error_log_levels": map(written.php_levels.iter().map(|(k, v)| (*k, *v))),
             "malformed": map(MALFORMED.iter().zip(w.malformed)),
             "fpm": fpm_json(&sums),
             "slowlog": {"traces": sums.slowlog_traces},

@@ -593,3 +593,361 @@ fn messy_sets_over_many_seeds() {
         all.join("\n")
     );
 }
+
+/// The messy set's generator arguments of a seed (as in
+/// `messy_sets_over_many_seeds`).
+fn messy_args(seed: u64) -> Vec<String> {
+    let formats = ["combined", "timing", "main", "json"];
+    let zones = ["UTC", "-05:00", "+01:00"];
+    let mut args: Vec<String> = vec![
+        "--messy".into(),
+        "--seed".into(),
+        seed.to_string(),
+        "--duration".into(),
+        if seed.is_multiple_of(2) { "2h" } else { "100m" }.into(),
+        "--rate".into(),
+        ["2", "3", "4"][(seed % 3) as usize].into(),
+        "--access-format".into(),
+        formats[(seed % 4) as usize].into(),
+        format!("--tz={}", zones[(seed % 3) as usize]),
+    ];
+    if seed.is_multiple_of(5) {
+        args.extend(["--fpm-log".into(), "journal".into()]);
+    }
+    args
+}
+
+/// What must not change when the other witnesses are added: the
+/// incidents (span, errors, verdict, cause, handoff, phases, top path,
+/// first culprit), contributing causes (PHP fatal errors may add
+/// `fatal_error` where the truth says the PHP error log has some), the
+/// background count and findings.
+fn same_diagnoses(seed: u64, plain: &Value, wit: &Value, truth: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let (a, b) = (
+        plain["incidents"].as_array().unwrap(),
+        wit["incidents"].as_array().unwrap(),
+    );
+    if a.len() != b.len() {
+        out.push(format!(
+            "seed {seed}: {} incidents without the witnesses, {} with them",
+            a.len(),
+            b.len()
+        ));
+        return out;
+    }
+    for (x, y) in a.iter().zip(b) {
+        let what = format!("seed {seed}: incident at {}", x["start"]);
+        for k in [
+            "start",
+            "end",
+            "gateway_errors",
+            "status_502",
+            "status_504",
+            "verdict",
+            "cause",
+            "handoff",
+        ] {
+            if x[k] != y[k] {
+                out.push(format!("{what}: {k} {} without, {} with", x[k], y[k]));
+            }
+        }
+        if phase_classes(&x["phases"]) != phase_classes(&y["phases"]) {
+            out.push(format!(
+                "{what}: phases {:?} without, {:?} with",
+                phase_classes(&x["phases"]),
+                phase_classes(&y["phases"])
+            ));
+        }
+        if x["top_paths"][0] != y["top_paths"][0] {
+            out.push(format!(
+                "{what}: top path {} without, {} with",
+                x["top_paths"][0], y["top_paths"][0]
+            ));
+        }
+        if x["culprits"][0]["name"] != y["culprits"][0]["name"] {
+            out.push(format!(
+                "{what}: culprit {} without, {} with",
+                x["culprits"][0]["name"], y["culprits"][0]["name"]
+            ));
+        }
+        // PHP fatal errors the truth put in the incident may add
+        // fatal_error; nothing else is added, nothing removed.
+        let fatal = truth["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| {
+                secs_opt(&t["start"]).is_some_and(|s| s <= secs(&x["end"]))
+                    && secs_opt(&t["end"]).is_some_and(|e| e >= secs(&x["start"]))
+            })
+            .is_some_and(|t| {
+                t["witness_evidence"]["php_errors"]["fatal"]
+                    .as_u64()
+                    .unwrap_or(0)
+                    > 0
+            });
+        let list = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .map(|a| a.iter().map(|c| c.as_str().unwrap().to_string()).collect())
+                .unwrap_or_default()
+        };
+        let (ca, cb) = (
+            list(&x["contributing_causes"]),
+            list(&y["contributing_causes"]),
+        );
+        let removed: Vec<&String> = ca.iter().filter(|c| !cb.contains(c)).collect();
+        let added: Vec<&String> = cb
+            .iter()
+            .filter(|c| !(ca.contains(c) || fatal && *c == "fatal_error"))
+            .collect();
+        if !removed.is_empty() || !added.is_empty() {
+            out.push(format!(
+                "{what}: contributing causes {ca:?} without, {cb:?} with"
+            ));
+        }
+    }
+    if plain["background"]["gateway_errors"] != wit["background"]["gateway_errors"] {
+        out.push(format!(
+            "seed {seed}: background {} without, {} with",
+            plain["background"]["gateway_errors"], wit["background"]["gateway_errors"]
+        ));
+    }
+    let findings = |r: &Value| -> Vec<Value> {
+        r["background"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(json_brief)
+            .collect()
+    };
+    if findings(plain) != findings(wit) {
+        out.push(format!(
+            "seed {seed}: background findings {:?} without, {:?} with",
+            findings(plain),
+            findings(wit)
+        ));
+    }
+    out
+}
+
+/// What the witnesses must add: database incidents cite the statement
+/// the truth says their traces waited in (its fingerprint, and a line of
+/// mysql-slow.log); the configuration checks are the truth's; stats reads
+/// every new file in its format with the truth's line counts.
+fn witness_evidence(seed: u64, dir: &Path, wit: &Value, truth: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let found = wit["incidents"].as_array().unwrap();
+    for t in truth["incidents"].as_array().unwrap() {
+        let Some(stmt) = t["witness_evidence"]["mysql_slow"]["statement"].as_str() else {
+            continue;
+        };
+        let what = format!("seed {seed}: {} at {}", t["kind"], t["start"]);
+        let Some(i) = found.iter().find(|i| {
+            secs_opt(&t["start"]).is_some_and(|s| s <= secs(&i["end"]))
+                && secs_opt(&t["end"]).is_some_and(|e| e >= secs(&i["start"]))
+        }) else {
+            out.push(format!("{what}: not found"));
+            continue;
+        };
+        if t["cause"] != "database" {
+            continue;
+        }
+        let fp = baton_logparse::mysql_slow::fingerprint_string(stmt.as_bytes());
+        let cited = i["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str().unwrap().contains(&format!("`{fp}`")));
+        if !cited {
+            out.push(format!(
+                "{what}: evidence does not cite `{fp}`: {}",
+                i["evidence"]
+            ));
+        }
+        let referenced = i["evidence_refs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["file"].as_str().unwrap().ends_with("mysql-slow.log"));
+        if !referenced {
+            out.push(format!("{what}: no evidence_refs line of mysql-slow.log"));
+        }
+    }
+    let mut checks: Vec<&str> = wit["config_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    checks.sort_unstable();
+    checks.dedup();
+    let want: Vec<&str> = truth["config_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    if checks != want {
+        out.push(format!(
+            "seed {seed}: config_findings {checks:?}, truth {want:?}"
+        ));
+    }
+    let s = json_of(&baton_env(
+        &["stats", "--format", "json", dir.to_str().unwrap()],
+        &[],
+    ));
+    let formats = [
+        ("php-error.log", "php-error"),
+        ("mysql-slow.log", "mysql-slow"),
+        ("nginx-T.txt", "nginx-config"),
+        ("php-fpm-tt.txt", "fpm-config"),
+    ];
+    for (name, format) in formats {
+        let Some(f) = s["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+        else {
+            out.push(format!("seed {seed}: {name} not read"));
+            continue;
+        };
+        if f["format"] != format {
+            out.push(format!("seed {seed}: {name} read as {}", f["format"]));
+        }
+        if f["lines"] != truth["totals"]["lines"][name] {
+            out.push(format!(
+                "seed {seed}: {name}: {} lines, truth {}",
+                f["lines"], truth["totals"]["lines"][name]
+            ));
+        }
+        // Only the dumps' blank lines are skipped.
+        let skipped = f["skipped"].as_u64().unwrap();
+        let empty = f["skipped_by_reason"]["empty"].as_u64().unwrap_or(0);
+        if skipped != empty {
+            out.push(format!(
+                "seed {seed}: {name}: skipped {}",
+                f["skipped_by_reason"]
+            ));
+        }
+    }
+    let levels = &truth["totals"]["php_error_log_levels"];
+    for k in ["warning", "notice", "deprecated"] {
+        if s["php_messages"][k].as_u64().unwrap_or(0) != levels[k].as_u64().unwrap_or(0) {
+            out.push(format!(
+                "seed {seed}: php_messages {k} {}, truth {}",
+                s["php_messages"][k], levels[k]
+            ));
+        }
+    }
+    let queries = &truth["witnesses"]["written"]["mysql_slow"]["queries"];
+    if &s["mysql_slow"]["queries"] != queries {
+        out.push(format!(
+            "seed {seed}: mysql_slow queries {}, truth {queries}",
+            s["mysql_slow"]["queries"]
+        ));
+    }
+    out
+}
+
+/// Messy sets with PHP's error log, the MySQL slow log and the
+/// configuration dumps (`--php-errors --mysql-slow --config`) against the
+/// same seeds without them: the same incidents with the same diagnoses,
+/// database incidents citing their slow statement, the configuration
+/// checks of the truth. `BATON_WITNESS_SEEDS=FIRST-LAST` widens the run.
+#[test]
+fn witnesses_keep_the_diagnoses_and_add_their_evidence() {
+    let (first, last) = std::env::var("BATON_WITNESS_SEEDS")
+        .ok()
+        .and_then(|r| {
+            let (a, b) = r.split_once('-')?;
+            Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?))
+        })
+        .unwrap_or((1, 4));
+    let run = |seed: u64| -> Vec<String> {
+        let args = messy_args(seed);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let plain = generate(&format!("wit-plain-{seed}"), &args);
+        let mut with = args.clone();
+        with.extend(["--php-errors", "--mysql-slow", "--config"]);
+        let dir = generate(&format!("wit-{seed}"), &with);
+        let t = truth(&dir);
+        assert_eq!(
+            t["witnesses"]["written"]["config"]["files"],
+            serde_json::json!(["nginx-T.txt", "php-fpm-tt.txt"])
+        );
+        let memory = t["witnesses"]["written"]["config"]["memory"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let rp = report(&plain, &[]);
+        let rw = report(&dir, &["--memory", &memory]);
+        let mut m = same_diagnoses(seed, &rp, &rw, &t);
+        m.extend(witness_evidence(seed, &dir, &rw, &t));
+        let _ = std::fs::remove_dir_all(&plain);
+        let _ = std::fs::remove_dir_all(&dir);
+        m
+    };
+    let all: Vec<String> = std::thread::scope(|s| {
+        let odd = s.spawn(|| (first..=last).step_by(2).flat_map(run).collect::<Vec<_>>());
+        let mut v: Vec<String> = (first + 1..=last).step_by(2).flat_map(run).collect();
+        v.extend(odd.join().expect("seeds run"));
+        v
+    });
+    assert!(
+        all.is_empty(),
+        "{} differences:\n{}",
+        all.len(),
+        all.join("\n")
+    );
+}
+
+/// `baton-gen --container docker|cri|compose` writes the containers'
+/// streams (nginx's access and error logs, php-fpm's log) in the runtime's
+/// envelope: the same incidents, diagnoses and request count as the plain
+/// set of the same seed.
+///
+/// Ignored for now: it fails, and the failure is baton's. A container
+/// file holding nginx's stdout (access) and stderr (error) interleaved,
+/// as the json-file driver and containerd write it, is detected as
+/// `nginx-access` and its error lines are skipped (seed 4 with `cri` or
+/// `docker`: 395 skipped, no upstream errors, an `fpm_restart` incident
+/// becomes `unknown`); with `compose`, seed 7's first incident turns from
+/// `capacity` to `connectivity`. Run it with `--ignored`.
+#[test]
+#[ignore = "baton reads a container's interleaved stdout/stderr as one format (see the doc comment)"]
+fn container_envelopes_give_the_plain_diagnoses() {
+    let cases = [("docker", 3u64), ("cri", 4), ("compose", 7)];
+    let run = |(runtime, seed): (&str, u64)| -> Vec<String> {
+        let args = messy_args(seed);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let plain = generate(&format!("ctr-plain-{runtime}-{seed}"), &args);
+        let mut with = args.clone();
+        with.extend(["--container", runtime]);
+        let dir = generate(&format!("ctr-{runtime}-{seed}"), &with);
+        let t = truth(&dir);
+        assert_eq!(t["container"]["runtime"], runtime);
+        let (rp, rw) = (report(&plain, &[]), report(&dir, &[]));
+        let mut m: Vec<String> = same_diagnoses(seed, &rp, &rw, &t)
+            .into_iter()
+            .map(|l| format!("{runtime}: {l}"))
+            .collect();
+        if rp["totals"] != rw["totals"] {
+            m.push(format!(
+                "{runtime}: seed {seed}: totals {} plain, {} enveloped",
+                rp["totals"], rw["totals"]
+            ));
+        }
+        let _ = std::fs::remove_dir_all(&plain);
+        let _ = std::fs::remove_dir_all(&dir);
+        m
+    };
+    let all: Vec<String> = std::thread::scope(|s| {
+        let first = s.spawn(|| run(cases[0]));
+        let mut v: Vec<String> = cases[1..].iter().flat_map(|&c| run(c)).collect();
+        v.extend(first.join().expect("runs"));
+        v
+    });
+    assert!(all.is_empty(), "{}", all.join("\n"));
+}
