@@ -420,6 +420,20 @@ fn query_stall(f: &Facts) -> Option<QueryStall> {
     };
     let precedes = first_start < f.bounds.start;
     let dominates = total * 2.0 >= all_total && total >= dur * 0.5;
+    // A query explains a timed-out request's wait only if it ran for a good
+    // part of it: one 10 s query does not account for a 60 s wait (the
+    // median `$request_time` of the 504s, where the access log has it).
+    let mut waits: Vec<f64> = g
+        .origin
+        .iter()
+        .filter(|&&m| crate::names::status_of(&f.ev[m]) == Some(504))
+        .filter_map(|&m| f.ev[m].seconds)
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .collect();
+    waits.sort_by(f64::total_cmp);
+    let covers = waits
+        .get(waits.len() / 2)
+        .is_none_or(|&w| max * 2.0 >= w || dominates);
     Some(QueryStall {
         fingerprint: qf.map_or_else(String::new, |q| q.fingerprint.to_string()),
         table: qf
@@ -442,7 +456,7 @@ fn query_stall(f: &Facts) -> Option<QueryStall> {
         all_total,
         ratio,
         precedes,
-        decides: above && max >= 1.0 && (precedes || dominates),
+        decides: above && max >= 1.0 && (precedes || dominates) && covers,
         events,
     })
 }

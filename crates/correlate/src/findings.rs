@@ -18,7 +18,7 @@ use crate::index::{Index, S, us};
 use crate::input::Coverage;
 use crate::join::Joined;
 use crate::measure::{culprits, fatal_culprits};
-use crate::model::{Cause, EvidenceRef, Finding, PathCount, RequestRate, Verdict};
+use crate::model::{Cause, EvidenceRef, Finding, Incident, PathCount, RequestRate, Verdict};
 use baton_logparse::text::escape;
 
 use crate::names::{lossy, plural, status_of};
@@ -36,8 +36,9 @@ pub(crate) fn findings(
     cov: Coverage,
     trace_bg: &TraceBackground,
     files: &[String],
-    no_incident: bool,
+    incidents: &[Incident],
 ) -> Vec<Finding> {
+    let no_incident = incidents.is_empty();
     let ev = idx.ev;
     let w = window_s as i64 * S;
     // Each lone failure's cause, from its own evidence.
@@ -84,7 +85,7 @@ pub(crate) fn findings(
         .filter(|(c, v)| no_incident || v.len() >= 2 || c.verdict() == Verdict::Crash)
         .map(|(c, v)| finding(idx, c, &v, cov, files))
         .collect();
-    if let Some(f) = php_fatals(idx, claimed, &used, files) {
+    if let Some(f) = php_fatals(idx, claimed, &used, incidents, files) {
         match out.iter_mut().find(|x| x.cause == Cause::FatalError) {
             Some(x) => {
                 x.evidence.extend(f.evidence);
@@ -107,14 +108,21 @@ pub(crate) fn findings(
     out
 }
 
+/// How long after an incident's last gateway error its requests may still
+/// be dying in PHP: the workers nginx gave up on finish their stalled call
+/// and fail (a `request_terminate_timeout` of a few minutes is common).
+const TAIL_S: i64 = 300;
+
 /// Recurring PHP fatal errors in no incident: two or more, after the same
 /// error seen through two witnesses (PHP's log and nginx passing on its
 /// stderr, in the same second, naming the same file and line) is counted
-/// once.
+/// once. A fatal error of an incident's culprit in the minutes after it is
+/// that incident's tail, not background.
 fn php_fatals(
     idx: &Index,
     claimed: &HashSet<usize>,
     used: &HashSet<usize>,
+    incidents: &[Incident],
     files: &[String],
 ) -> Option<Finding> {
     let ev = idx.ev;
@@ -126,6 +134,17 @@ fn php_fatals(
         for &i in idx.kind(k) {
             let e = &ev[i];
             if !e.fatal || claimed.contains(&i) || used.contains(&i) {
+                continue;
+            }
+            let t = us(e);
+            let tail_of = |inc: &Incident| {
+                let end = inc.end.unix_us;
+                (end..=end + TAIL_S * S).contains(&t)
+                    && fatal_culprits(ev, &[i])
+                        .first()
+                        .is_some_and(|c| inc.culprits.iter().any(|x| x.name == c.name))
+            };
+            if incidents.iter().any(tail_of) {
                 continue;
             }
             let key = (us(e) / S, e.object.clone(), e.number);

@@ -115,7 +115,7 @@ pub fn analyze(input: &Input, opts: &Options) -> Analysis {
         input.coverage,
         &trace_bg,
         &input.files,
-        incidents.is_empty(),
+        &incidents,
     );
 
     let origin: Vec<usize> = joined

@@ -945,6 +945,7 @@ mod php {
         }
         // A rare uncaught error, far from every failure.
         let hours = ((sc.end - sc.start) / 3_600_000).max(1) as u64;
+        let mut background_fatals = 0u64;
         for _ in 0..hours {
             if !rng.chance(0.4) {
                 continue;
@@ -956,6 +957,7 @@ mod php {
             let file = format!(
                 "{d}/wp-content/plugins/wc-abandoned-cart-pro/includes/class-acp-hooks.php"
             );
+            background_fatals += 1;
             es.push((
                 t,
                 "Fatal error",
@@ -1007,6 +1009,8 @@ mod php {
             "zone": zname,
             "entries": es.len(),
             "levels": levels,
+            // Fatal errors in no incident: two or more are a finding.
+            "background_fatals": background_fatals,
         });
         (text, lines, truth, levels)
     }

@@ -1661,3 +1661,85 @@ fn one_php_fatal_alone_is_no_finding() {
         "{a:#?}"
     );
 }
+
+#[test]
+fn fatal_errors_of_an_incidents_culprit_just_after_it_are_its_tail_not_background() {
+    // An external API stalls `ship-rates` for two minutes: 504s; the
+    // workers nginx gave up on fail in PHP 20 to 40 s after the last one
+    // (cURL's own timeout). Another plugin's fatals recur in the same
+    // minutes: those are background.
+    let mut ev = Vec::new();
+    for i in 0..12 {
+        ev.push(trace(i * 10 - 30, "ship-rates", CallKind::ExternalCall));
+    }
+    for i in 0..15 {
+        failure(
+            &mut ev,
+            i * 8,
+            504,
+            "/checkout/",
+            i as usize,
+            Some(UpstreamKind::TimedOut),
+        );
+    }
+    for k in 0..3 {
+        ev.push(php_fatal(132 + k * 10, "ship-rates", 96));
+        ev.push(php_fatal(900 + k * 300, "feed-sync", 41));
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Latency, Cause::ExternalCall)
+    );
+    assert_eq!(i.culprits[0].name, "ship-rates");
+    let f: Vec<_> = a
+        .background
+        .findings
+        .iter()
+        .filter(|f| f.cause == Cause::FatalError)
+        .collect();
+    assert_eq!(f.len(), 1, "{:#?}", a.background.findings);
+    assert!(
+        f[0].evidence[0].starts_with("PHP logged 3 fatal errors"),
+        "{:#?}",
+        f[0].evidence
+    );
+    assert!(
+        f[0].evidence.iter().all(|e| !e.contains("ship-rates")),
+        "{:#?}",
+        f[0].evidence
+    );
+}
+
+/// A lone 504 that waited 60 s, and one slow query of `query_s` that
+/// started a second after the request: the cause of the lone failure.
+fn lone_timeout_beside_a_query(query_s: f64) -> Cause {
+    let mut ev = Vec::new();
+    background_queries(&mut ev, false);
+    failure(&mut ev, 600, 504, "/shop/", 1, Some(UpstreamKind::TimedOut));
+    let n = ev.len() - 2;
+    ev[n].seconds = Some(60.0);
+    ev.push(slow_query(
+        541 + query_s as i64,
+        query_s,
+        AUTOLOAD,
+        "wp_options",
+        90_000,
+    ));
+    let a = run(ev, full(), traffic(20, None));
+    assert!(a.incidents.is_empty(), "{:#?}", a.incidents);
+    assert_eq!(
+        a.background.findings.len(),
+        1,
+        "{:#?}",
+        a.background.findings
+    );
+    a.background.findings[0].cause
+}
+
+#[test]
+fn a_query_explains_a_timeout_only_if_it_ran_for_much_of_the_wait() {
+    assert_eq!(lone_timeout_beside_a_query(42.0), Cause::Database);
+    assert_ne!(lone_timeout_beside_a_query(10.8), Cause::Database);
+}
