@@ -797,6 +797,39 @@ fn witness_evidence(seed: u64, dir: &Path, wit: &Value, truth: &Value) -> Vec<St
             out.push(format!("{what}: no evidence_refs line of mysql-slow.log"));
         }
     }
+    // The configuration read bears on the incidents it explains: the
+    // pool's numbers for capacity, its socket's owner and mode for a
+    // permission failure, where it listens for php-fpm down or restarting.
+    let pools = truth["witnesses"]["written"]["config"]["pools"]
+        .as_array()
+        .unwrap();
+    let www = pools.iter().find(|p| p["name"] == "www").unwrap();
+    for i in found {
+        let said = |needle: &str| {
+            i["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e.as_str().unwrap().contains(needle))
+        };
+        let what = format!("seed {seed}: incident at {} ({})", i["start"], i["cause"]);
+        let want = match i["cause"].as_str().unwrap() {
+            "max_children" | "backlog_full" | "request_flood" => {
+                format!("pm.max_children = {}", www["max_children"])
+            }
+            "socket_permission" => "configuration: pool www's socket".to_string(),
+            "fpm_down" | "fpm_restart" => {
+                format!("pool www listens on {}", www["listen"].as_str().unwrap())
+            }
+            _ => continue,
+        };
+        if !said(&want) {
+            out.push(format!(
+                "{what}: no configuration evidence `{want}`: {}",
+                i["evidence"]
+            ));
+        }
+    }
     let mut checks: Vec<&str> = wit["config_findings"]
         .as_array()
         .unwrap()
