@@ -754,6 +754,45 @@ fn same_diagnoses(seed: u64, plain: &Value, wit: &Value, truth: &Value) -> Vec<S
     out
 }
 
+/// Database incidents found with MySQL's slow log and no php-fpm
+/// slowlog: `latency`/`database`, citing the truth's statement.
+fn database_without_slowlog(seed: u64, r: &Value, truth: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let found = r["incidents"].as_array().unwrap();
+    for t in truth["incidents"].as_array().unwrap() {
+        let Some(stmt) = t["witness_evidence"]["mysql_slow"]["statement"].as_str() else {
+            continue;
+        };
+        if t["cause"] != "database" {
+            continue;
+        }
+        let what = format!(
+            "seed {seed} without slowlog: {} at {}",
+            t["kind"], t["start"]
+        );
+        let Some(i) = found.iter().find(|i| {
+            secs_opt(&t["start"]).is_some_and(|s| s <= secs(&i["end"]))
+                && secs_opt(&t["end"]).is_some_and(|e| e >= secs(&i["start"]))
+        }) else {
+            out.push(format!("{what}: not found"));
+            continue;
+        };
+        if (i["verdict"].as_str(), i["cause"].as_str()) != (Some("latency"), Some("database")) {
+            out.push(format!("{what}: {} {}", i["verdict"], i["cause"]));
+        }
+        let fp = baton_logparse::mysql_slow::fingerprint_string(stmt.as_bytes());
+        if !i["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str().unwrap().contains(&format!("`{fp}`")))
+        {
+            out.push(format!("{what}: evidence does not cite `{fp}`"));
+        }
+    }
+    out
+}
+
 /// What the witnesses must add: database incidents cite the statement
 /// the truth says their traces waited in (its fingerprint, and a line of
 /// mysql-slow.log); the configuration checks are the truth's; stats reads
@@ -941,6 +980,24 @@ fn witnesses_keep_the_diagnoses_and_add_their_evidence() {
         let rw = report(&dir, &["--memory", &memory]);
         let mut m = same_diagnoses(seed, &rp, &rw, &t);
         m.extend(witness_evidence(seed, &dir, &rw, &t));
+        // Without php-fpm's slowlog the MySQL slow log alone names the
+        // database: the same set less its `*-slow.log` files.
+        let bare = dir.with_file_name(format!(
+            "{}-noslowlog",
+            dir.file_name().unwrap().to_str().unwrap()
+        ));
+        let _ = std::fs::remove_dir_all(&bare);
+        std::fs::create_dir_all(&bare).unwrap();
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().into_string().unwrap();
+            if !name.ends_with("-slow.log") || name == "mysql-slow.log" {
+                std::os::unix::fs::symlink(e.path(), bare.join(&name)).unwrap();
+            }
+        }
+        let rb = report(&bare, &["--memory", &memory]);
+        m.extend(database_without_slowlog(seed, &rb, &t));
+        let _ = std::fs::remove_dir_all(&bare);
         let _ = std::fs::remove_dir_all(&plain);
         let _ = std::fs::remove_dir_all(&dir);
         m
