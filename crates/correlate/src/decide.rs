@@ -484,7 +484,7 @@ fn latency_traces(f: &Facts) -> Option<Latency> {
         }
         by_cause.sort_by_key(|c| std::cmp::Reverse(c.2));
         let &(cause, call, n) = by_cause.first()?;
-        if n * 2 < all || n < 2 {
+        if n * 2 < all || n < 3 {
             return None;
         }
         // The call's background rate, against the episode's.

@@ -1743,3 +1743,44 @@ fn a_query_explains_a_timeout_only_if_it_ran_for_much_of_the_wait() {
     assert_eq!(lone_timeout_beside_a_query(42.0), Cause::Database);
     assert_ne!(lone_timeout_beside_a_query(10.8), Cause::Database);
 }
+
+/// A saturated pool (max_children, errno 11 over many paths for 3 minutes)
+/// whose slowlog has `database` traces of one plugin during it.
+fn saturation_with_database_traces(traces: i64) -> baton_correlate::Incident {
+    let mut ev = Vec::new();
+    background_traces(&mut ev);
+    for k in 0..traces {
+        ev.push(trace(60 + k * 40, "related-products", CallKind::Database));
+    }
+    ev.push(fpm(40, EventKind::FpmMaxChildren));
+    for i in 0..45 {
+        failure(
+            &mut ev,
+            45 + i * 4,
+            502,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::ConnectEagain),
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    only(&a).clone()
+}
+
+#[test]
+fn two_slow_traces_do_not_make_a_saturated_pool_a_database_incident() {
+    // Two database traces in three minutes stand far above the background
+    // of such traces, but two are a coincidence, not a pattern: the pool's
+    // limit is the first proven broken thing. From three on, the traces
+    // are a pattern and the database is blamed.
+    let two = saturation_with_database_traces(2);
+    assert_eq!(
+        (two.verdict, two.cause),
+        (Verdict::Capacity, Cause::MaxChildren)
+    );
+    let three = saturation_with_database_traces(3);
+    assert_eq!(
+        (three.verdict, three.cause),
+        (Verdict::Latency, Cause::Database)
+    );
+}
