@@ -34,7 +34,8 @@ const GAP_S: i64 = 90;
 pub(crate) const LULL_S: i64 = 300;
 /// Two errors this close, failing the same way, are a burst.
 const PAIR_S: i64 = 10;
-/// Lone errors of an episode's mode this close before it are its start.
+/// Lone errors of an episode's mode this close before it are its start,
+/// and this close after it its end.
 const LEAD_S: i64 = 180;
 /// How many times the background rate a burst must reach.
 const ABOVE_BACKGROUND: f64 = 10.0;
@@ -232,8 +233,21 @@ pub(crate) fn segment<'e>(
 
     let mut in_episode = vec![false; bursts.len()];
     let mut episodes = Vec::new();
-    for grp in &groups {
-        let (mut a, z) = (grp[0], *grp.last().unwrap_or(&grp[0]));
+    for (g, grp) in groups.iter().enumerate() {
+        let (mut a, mut z) = (grp[0], *grp.last().unwrap_or(&grp[0]));
+        // Lone errors of the same mode in the minutes just after the last
+        // burst are its end: the failure petering out, not a new one
+        // (never past the next group's first burst).
+        let next = groups.get(g + 1).map_or(bursts.len(), |n| n[0]);
+        let tail_mode = bursts[z].mode;
+        while z + 1 < next
+            && !bursts[z + 1].failure
+            && bursts[z + 1].mode.is_some()
+            && bursts[z + 1].mode == tail_mode
+            && first(&bursts[z + 1]) - last(&bursts[z]) <= LEAD_S * S
+        {
+            z += 1;
+        }
         // Lone errors of the same mode in the minutes just before the first
         // burst are its start: the first broken handoff came before the
         // failures piled up.

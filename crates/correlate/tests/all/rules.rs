@@ -1784,3 +1784,33 @@ fn two_slow_traces_do_not_make_a_saturated_pool_a_database_incident() {
         (Verdict::Latency, Cause::Database)
     );
 }
+
+#[test]
+fn a_lone_error_of_the_same_mode_just_after_an_incident_is_its_end() {
+    // Workers segfault every 20 s for 2 min 20 s, then once more 100 s
+    // later (past the 90 s chain, inside the 3 min tail), then once 10 min
+    // later (background).
+    let mut ev = Vec::new();
+    let mut crash = |t: i64, k: usize| {
+        ev.push(child_exit(t, 9000 + k as u32, "SIGSEGV"));
+        failure(
+            &mut ev,
+            t,
+            502,
+            PATHS[k % 5],
+            k,
+            Some(UpstreamKind::ResetByPeer),
+        );
+    };
+    for k in 0..8 {
+        crash(k as i64 * 20, k);
+    }
+    crash(140 + 100, 8);
+    crash(240 + 600, 9);
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!((i.verdict, i.cause), (Verdict::Crash, Cause::Segfault));
+    assert_eq!(i.gateway_errors, 9);
+    assert_eq!(i.end.unix_secs(), T0 + 240);
+    assert_eq!(a.background.gateway_errors, 1);
+}
