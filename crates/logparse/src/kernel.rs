@@ -13,6 +13,7 @@
 //! | `dmesg --time-format iso` | `2026-11-24T11:18:02,086696+00:00 ...` | its own offset |
 //! | kern.log, syslog, `journalctl -k` (`-o short`, `-o short-precise`) | `Nov 24 11:18:02 vm kernel: ...`, `Nov 24 11:18:02.533281 vm kernel: ...` | local time in the [`Zone`], year from [`KernelParser::with_year`] (untimed without one) |
 //! | `journalctl -k -o short-iso`, `-o short-iso-precise` | `2026-11-24T11:20:18+0000 vm kernel: ...` | its own offset |
+//! | `dmesg -t`, or a paste with the stamps cut off | `Out of memory: Killed process 32570 (php-fpm8.2) ...` | untimed; kept only when the classifier knows the message (OOM kill, its selection, segfault) |
 //!
 //! In the syslog forms the identifier must be `kernel` for the message to be
 //! classified; other identifiers (a journal that also holds
@@ -657,6 +658,12 @@ impl KernelParser {
                     self.syslog_tail(rest, &mut rec)?;
                 }
             }
+            Some(c)
+                if c.is_ascii_uppercase()
+                    && line.get(..3).and_then(month_from_abbrev).is_none() =>
+            {
+                bare(line, &mut rec)?;
+            }
             Some(c) if c.is_ascii_uppercase() => {
                 // `Nov 24 11:18:02[.ffffff] host ident: message`.
                 let month = line.get(..3).and_then(month_from_abbrev);
@@ -692,7 +699,7 @@ impl KernelParser {
                 let r = r.strip_prefix(b" ").ok_or(SkipReason::Truncated)?;
                 self.syslog_tail(r, &mut rec)?;
             }
-            _ => return Err(SkipReason::Unrecognized),
+            _ => bare(line, &mut rec)?,
         }
         if rec.is_kernel() {
             if rec.ident.is_some() {
@@ -725,6 +732,18 @@ impl KernelParser {
         rec.message = m.strip_prefix(b" ").unwrap_or(m);
         Ok(())
     }
+}
+
+/// A kernel message with no stamp at all (`dmesg -t`, or a paste with the
+/// stamps cut off): kept, untimed, when it is one the classifier knows (an
+/// OOM kill or its selection, a segfault); any other text is no kernel
+/// line of ours.
+fn bare<'a>(line: &'a [u8], rec: &mut KernelRecord<'a>) -> Result<(), SkipReason> {
+    if matches!(classify(line), KernelEvent::Other) {
+        return Err(SkipReason::Unrecognized);
+    }
+    rec.message = line;
+    Ok(())
 }
 
 /// `HH:MM:SS[.ffffff]` at the start of `b`: the clock, microseconds and the rest.

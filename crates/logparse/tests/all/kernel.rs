@@ -364,6 +364,18 @@ fn node_problem_detector_old_wording() {
             ..OomKill::default()
         })
     );
+    // Bare, as `dmesg -t` prints them: both lines are kernel records,
+    // untimed, with their events.
+    let mut p = KernelParser::new(Zone::UTC);
+    for l in &lines {
+        let r = p.parse(l).unwrap();
+        assert_eq!((r.time, r.ident), (None, None));
+        assert_eq!(r.event, classify(l));
+    }
+    assert_eq!(
+        p.parse(b"Some other bare text"),
+        Err(SkipReason::Unrecognized)
+    );
     // Counted once.
     let mut s = KernelSummary::default();
     for l in &lines {
@@ -382,11 +394,18 @@ fn cadvisor_cases() {
         let name = c["name"].as_str().unwrap();
         let line = c["line"].as_str().unwrap().as_bytes();
         let want = &c["expected"];
-        // Whole syslog lines go through the parser; bare messages through
-        // the classifier.
+        // Whole syslog lines are kernel records with their time; bare
+        // messages (cAdvisor matches them without a prefix) are untimed
+        // records when the classifier knows them.
         let event = match p.parse(line) {
             Ok(r) => {
-                assert_eq!(r.ident, Some(&b"kernel"[..]), "{name}");
+                match r.ident {
+                    Some(ident) => assert_eq!(ident, b"kernel", "{name}"),
+                    None => {
+                        assert!(r.time.is_none(), "{name}");
+                        assert_eq!(r.message, line, "{name}");
+                    }
+                }
                 r.event
             }
             Err(_) => classify(line),
