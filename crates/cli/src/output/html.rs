@@ -166,6 +166,7 @@ fn bands(a: &Analysis) -> Vec<Band> {
             to: i.end.unix_secs(),
             id: i.id,
             verdict: i.verdict.as_str(),
+            node: i.node.clone(),
             title: format!(
                 "#{} {} ({}): {}",
                 i.id,

@@ -42,6 +42,8 @@ pub struct Band {
     pub id: u32,
     /// The verdict (a CSS class suffix).
     pub verdict: &'static str,
+    /// The node (machine) whose incident it is, in a run over several.
+    pub node: Option<String>,
     /// The tooltip.
     pub title: String,
 }
@@ -383,6 +385,18 @@ impl Chart<'_> {
             .filter(|p| p.to + 1 > from && p.from < to)
             .collect();
         let phase_lane = usize::from(!phases.is_empty());
+        // A run over several nodes: one lane per node with its incidents,
+        // so which machine failed when reads at a glance.
+        let mut nodes: Vec<&str> = self
+            .bands
+            .iter()
+            .filter_map(|b| b.node.as_deref())
+            .collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        if nodes.len() < 2 {
+            nodes.clear();
+        }
 
         // Incident bands, each with its label in the lowest free row.
         let shown: Vec<&Band> = self
@@ -419,7 +433,7 @@ impl Chart<'_> {
         let base = top + self.bar_height;
         let y = |v: u64| base - v as f64 / ymax as f64 * self.bar_height;
         let lanes_top = base + 6.0;
-        let plot_bottom = lanes_top + LANE * (lanes.len() + phase_lane) as f64;
+        let plot_bottom = lanes_top + LANE * (lanes.len() + phase_lane + nodes.len()) as f64;
         let height = plot_bottom + AXIS;
         let unit = if per == 1 {
             "per minute".to_string()
@@ -502,9 +516,22 @@ impl Chart<'_> {
                         }
                     }
                 }
+                // Node lanes: each node's incidents.
+                @for (k, node) in nodes.iter().enumerate() {
+                    @let ly = lanes_top + LANE * (k + phase_lane) as f64;
+                    text class="lane node" x=(f(LEFT - 6.0)) y=(f(ly + LANE / 2.0 + 3.5)) text-anchor="end" { (node) }
+                    line class="laneline" x1=(f(LEFT)) x2=(f(WIDTH - RIGHT)) y1=(f(ly + LANE / 2.0)) y2=(f(ly + LANE / 2.0)) {}
+                    @for (b, (x0, x1)) in shown.iter().zip(&band_x).filter(|(b, _)| b.node.as_deref() == Some(*node)) {
+                        a href={ "#incident-" (b.id) } {
+                            rect class={ "nodeinc v-" (b.verdict) } x=(f(*x0)) y=(f(ly + 2.0)) width=(f(x1 - x0)) height=(f(LANE - 4.0)) {
+                                title { (node) ": " (b.title) }
+                            }
+                        }
+                    }
+                }
                 // Mark lanes.
                 @for (k, (lane, ms)) in lanes.iter().enumerate() {
-                    @let ly = lanes_top + LANE * (k + phase_lane) as f64;
+                    @let ly = lanes_top + LANE * (k + phase_lane + nodes.len()) as f64;
                     text class="lane" x=(f(LEFT - 6.0)) y=(f(ly + LANE / 2.0 + 3.5)) text-anchor="end" { (lane.name) }
                     line class="laneline" x1=(f(LEFT)) x2=(f(WIDTH - RIGHT)) y1=(f(ly + LANE / 2.0)) y2=(f(ly + LANE / 2.0)) {}
                     @for m in ms {
@@ -688,6 +715,7 @@ mod tests {
             to: from + 150,
             id: 7,
             verdict: "crash",
+            node: None,
             title: "#7 <crash> \"oom\"".into(),
         }];
         let svg = Chart {
@@ -732,6 +760,57 @@ mod tests {
         // Every element is closed (no bare `<rect ...>` in HTML).
         assert_eq!(count(&svg, "<rect "), count(&svg, "</rect>"));
         assert_eq!(count(&svg, "<line "), count(&svg, "</line>"));
+    }
+
+    #[test]
+    fn several_nodes_get_a_lane_each_with_their_incidents() {
+        let from = 1_795_507_200;
+        let band = |id: u32, t: i64, node: &str| Band {
+            from: from + t,
+            to: from + t + 90,
+            id,
+            verdict: "capacity",
+            node: Some(node.to_string()),
+            title: format!("#{id}"),
+        };
+        let bands = [
+            band(1, 60, "web2"),
+            band(2, 100, "web1"),
+            band(3, 400, "web2"),
+        ];
+        let chart = |bands: &[Band]| {
+            Chart {
+                from,
+                to: from + 600,
+                minutes: &[minute(from + 60, 3, 0, 0)],
+                marks: &[],
+                bands,
+                phases: &[],
+                zone: Zone::UTC,
+                bar_height: 100.0,
+                max_bars: 360,
+                class: "overview",
+                label: "fleet".into(),
+            }
+            .render()
+            .into_string()
+        };
+        let svg = chart(&bands);
+        // Two node lanes, in name order, and one rect per incident in them.
+        assert_eq!(count(&svg, "class=\"lane node\""), 2);
+        assert!(svg.find(">web1</text>") < svg.find(">web2</text>"));
+        assert_eq!(count(&svg, "class=\"nodeinc v-capacity\""), 3);
+        assert!(svg.contains("<title>web2: #3</title>"));
+        // One node: no node lanes.
+        let one: Vec<Band> = bands
+            .iter()
+            .cloned()
+            .map(|b| Band {
+                node: Some("web1".into()),
+                ..b
+            })
+            .collect();
+        assert_eq!(count(&chart(&one), "class=\"lane node\""), 0);
     }
 
     #[test]
@@ -835,6 +914,7 @@ mod tests {
             to: m0 + 124,
             id: 3,
             verdict: "connectivity",
+            node: None,
             title: "#3".into(),
         }];
         let svg = Chart {
@@ -889,6 +969,7 @@ mod tests {
             to: from + t + 5,
             id,
             verdict: "crash",
+            node: None,
             title: String::new(),
         };
         let bands = [band(1, 600), band(2, 610), band(3, 620)];
