@@ -56,7 +56,9 @@ pub fn correlate(
     let files: Vec<FileClock> = (0..stats.files.len())
         .map(|i| file_clock(&stats.files, i))
         .collect();
-    let mut events = Vec::new();
+    // Events are large: one allocation, and each moved once into it.
+    let total = stats.files.iter().map(|f| f.summary.events.len()).sum();
+    let mut events = Vec::with_capacity(total);
     for f in &mut stats.files {
         events.append(&mut f.summary.events);
     }
@@ -111,15 +113,24 @@ pub fn correlate(
         })
         .collect();
     let node_at = |file: u32| node_of.get(file as usize).copied().unwrap_or(0);
+    let outside = |e: &Event| e.time.is_some_and(|t| !keep(t.unix_us));
     let mut aside = Vec::new();
-    for e in events {
-        if e.time.is_some_and(|t| !keep(t.unix_us)) {
-            continue;
-        }
-        if for_correlator(&e) {
-            inputs[node_at(e.file)].events.push(e);
-        } else {
-            aside.push(e);
+    if inputs.len() == 1 {
+        // One node: the events stay where they are, those outside the
+        // bounds dropped and those the correlator does not take set aside.
+        events.retain(|e| !outside(e));
+        aside = events.extract_if(.., |e| !for_correlator(e)).collect();
+        inputs[0].events = events;
+    } else {
+        for e in events {
+            if outside(&e) {
+                continue;
+            }
+            if for_correlator(&e) {
+                inputs[node_at(e.file)].events.push(e);
+            } else {
+                aside.push(e);
+            }
         }
     }
     let mut traffics: Vec<Traffic> = inputs.iter().map(|_| Traffic::default()).collect();
