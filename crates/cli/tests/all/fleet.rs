@@ -319,3 +319,61 @@ fn generated_fleets_give_their_fleet_incidents_and_merge() {
     );
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// `scripts/fleet-dask.py`: one `baton report` per node as Dask tasks on a
+/// local cluster, then `baton merge`: the bundle run's report. Skipped
+/// (with a message) where `dask.distributed` cannot be imported, unless
+/// `BATON_REQUIRE_DASK` is set.
+#[test]
+fn the_dask_route_gives_the_bundle_runs_report() {
+    let has = Command::new("python3")
+        .args(["-c", "import dask.distributed"])
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has {
+        assert!(
+            std::env::var_os("BATON_REQUIRE_DASK").is_none(),
+            "BATON_REQUIRE_DASK is set but python3 cannot import dask.distributed"
+        );
+        eprintln!(
+            "SKIPPED the_dask_route_gives_the_bundle_runs_report: python3 cannot import dask.distributed (pip install dask distributed)"
+        );
+        return;
+    }
+    let d = std::env::temp_dir().join(format!("baton-fleet-dask-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    let (bundle, _, _) = generate(&d, 3, 2);
+    let b = bundle.to_str().unwrap();
+    let fleet = json(&baton(&["report", "--format", "json", b]));
+    let merged = d.join("merged.json");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fleet-dask.py");
+    let t0 = Instant::now();
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(b)
+        .args([
+            "--workers",
+            "2",
+            "--baton",
+            env!("CARGO_BIN_EXE_baton"),
+            "-o",
+        ])
+        .arg(&merged)
+        .stdin(Stdio::null())
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "fleet-dask.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!(
+        "fleet-dask.py over 3 nodes: {:.1} s ({})",
+        t0.elapsed().as_secs_f64(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    assert_eq!(read_json(&merged), fleet);
+    assert_eq!(fleet["fleet_incidents"].as_array().unwrap().len(), 2);
+    let _ = std::fs::remove_dir_all(&d);
+}
