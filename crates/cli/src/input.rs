@@ -80,12 +80,24 @@ pub struct InputError {
 }
 
 /// Expands the command line's paths into inputs, in the order given;
-/// directories are walked recursively in name order. Nothing here is
-/// fatal: what cannot be walked or read is returned as an error beside the
-/// inputs that can (see [`Walk`]).
+/// directories are walked recursively in name order. A file reached
+/// through several of the paths (given twice, a directory and a file or
+/// folder inside it, a plain path and `--node NAME=PATH`) is read once, at
+/// its first place. Nothing here is fatal: what cannot be walked or read
+/// is returned as an error beside the inputs that can (see [`Walk`]).
 pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut once = |inputs: &mut Vec<Input>, p: PathBuf| {
+        // Only regular files: a FIFO or a device named twice is opened as
+        // asked.
+        let regular = fs::metadata(&p).is_ok_and(|m| m.is_file());
+        let fresh = !regular || fs::canonicalize(&p).map_or(true, |c| seen.insert(c));
+        if fresh {
+            inputs.push(Input::File(p));
+        }
+    };
     for p in paths {
         if p.as_os_str() == "-" {
             inputs.push(Input::Stdin);
@@ -95,10 +107,14 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
             Ok(m) if m.is_dir() => {
                 let mut walk = Walk::default();
                 walk.dir(p);
-                inputs.extend(walk.inputs());
+                for i in walk.inputs() {
+                    if let Input::File(f) = i {
+                        once(&mut inputs, f);
+                    }
+                }
                 errors.append(&mut walk.errors);
             }
-            Ok(_) => inputs.push(Input::File(p.clone())),
+            Ok(_) => once(&mut inputs, p.clone()),
             Err(e) => errors.push(InputError {
                 path: p.display().to_string(),
                 reason: path_reason(p, &e),

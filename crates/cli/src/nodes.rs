@@ -28,14 +28,29 @@ fn gateway_log(f: Format) -> bool {
 /// records name several hosts, files no host could be told for).
 pub fn assign(config: &Config, files: &mut [StatsFile]) -> Vec<String> {
     let bundles = bundles(config, files);
+    // `--node` paths as given and as the file system resolves them: a file
+    // read through another spelling of the path (a plain argument naming
+    // the same folder) is still that node's.
+    let roots: Vec<(&str, &Path, Option<std::path::PathBuf>)> = config
+        .nodes
+        .iter()
+        .map(|(n, root)| (n.as_str(), root.as_path(), std::fs::canonicalize(root).ok()))
+        .collect();
     let mut unnamed = Vec::new();
     for (i, f) in files.iter_mut().enumerate() {
         let p = Path::new(&f.path);
-        let named = config
-            .nodes
+        let canon = if roots.is_empty() {
+            None
+        } else {
+            std::fs::canonicalize(p).ok()
+        };
+        let named = roots
             .iter()
-            .find(|(_, root)| p == root || p.starts_with(root))
-            .map(|(n, _)| n.clone());
+            .find(|(_, root, croot)| {
+                p.starts_with(root)
+                    || matches!((&canon, croot), (Some(c), Some(r)) if c.starts_with(r))
+            })
+            .map(|(n, _, _)| n.to_string());
         let named = named.or_else(|| {
             bundles.iter().find_map(|root| {
                 let rest = p.strip_prefix(root).ok()?;

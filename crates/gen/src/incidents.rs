@@ -352,6 +352,15 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A fleet's node: the pool's pids drawn from `rng` (the same on every
+    /// node) instead of the incidents' own draw.
+    pub fn same_pids(&mut self, mut rng: Rng) {
+        let master = 800 + rng.below(200) as u32;
+        self.pool.master = master;
+        self.pool.children = (0..MAX_CHILDREN).map(|i| master + 3 + i * 2).collect();
+        self.pool.next = master + 200;
+    }
+
     pub(crate) fn req(
         &mut self,
         t: i64,

@@ -11,6 +11,7 @@
 
 mod clock;
 mod container;
+mod fleet;
 mod incidents;
 mod logs;
 mod messy;
@@ -115,6 +116,17 @@ struct Opts {
     /// (`docker compose logs`, both services in compose.log).
     #[arg(long)]
     container: Option<String>,
+    /// A fleet of N web nodes behind one load balancer: one folder per
+    /// node (`web1/`, `web2/`, ...) under --out, each a full log set with
+    /// its own background (connection numbers and pids collide across
+    /// nodes, as on real machines), and incidents drawn per seed: the
+    /// shared database or external API stalling on several nodes within a
+    /// minute or so, a rolling deploy restarting php-fpm node after node,
+    /// and incidents of one node alone. `truth.json` per node, and the
+    /// fleet's `truth.json` (fleet incidents, their nodes, the first node,
+    /// what they share) at the top. --size is each node's.
+    #[arg(long, value_name = "N")]
+    nodes: Option<usize>,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -231,6 +243,8 @@ fn config(o: Opts) -> anyhow::Result<stream::Config> {
             config: o.config,
         },
         out: Some(o.out),
+        ids_seed: None,
+        placed: None,
     })
 }
 
@@ -245,10 +259,28 @@ fn run(o: Opts) -> anyhow::Result<()> {
     if runtime.is_some() && o.fpm_log != "file" {
         bail!("--container writes php-fpm's stderr: it needs --fpm-log file");
     }
-    let cfg = config(o)?;
+    let nodes = o.nodes;
+    if nodes.is_some() && (o.messy || o.incidents.is_some()) {
+        bail!("--nodes draws every node's incidents itself: leave out --messy and --incidents");
+    }
+    let mut cfg = config(o)?;
     let dir = cfg.out.clone().expect("set");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut truth = stream::run(&cfg)?;
+    if let Some(n) = nodes {
+        cfg.incidents.clear();
+        return fleet::run(&cfg, n, |c| write_set(c, runtime));
+    }
+    write_set(&cfg, runtime).map(|_| ())
+}
+
+/// Writes one log set and its `truth.json` into `cfg.out`; returns the
+/// truth.
+fn write_set(
+    cfg: &stream::Config,
+    runtime: Option<container::Runtime>,
+) -> anyhow::Result<serde_json::Value> {
+    let dir = cfg.out.clone().expect("set");
+    let mut truth = stream::run(cfg)?;
     if let Some(rt) = runtime {
         let files = container::wrap(&dir, rt, cfg.zone, "php-fpm.log", cfg.seed)?;
         let lines: serde_json::Map<String, serde_json::Value> =
@@ -258,7 +290,7 @@ fn run(o: Opts) -> anyhow::Result<()> {
     let mut s = serde_json::to_string_pretty(&truth)?;
     s.push('\n');
     std::fs::write(dir.join("truth.json"), s)?;
-    Ok(())
+    Ok(truth)
 }
 
 fn main() -> ExitCode {

@@ -43,6 +43,13 @@ pub struct Config {
     /// The other witnesses to write (`crate::witness`).
     pub witnesses: Witnesses,
     pub out: Option<PathBuf>,
+    /// A fleet's node (`crate::fleet`): the seed its first connection
+    /// number and php-fpm pids are drawn from, the same on every node so
+    /// that they collide across nodes as they do on real machines.
+    pub ids_seed: Option<u64>,
+    /// A fleet's node: each incident's window `(start, end)`, unix ms, in
+    /// time order, instead of spreading them evenly.
+    pub placed: Option<Vec<(i64, i64)>>,
 }
 
 const MALFORMED: [&str; 4] = ["truncated", "binary", "invalid_utf8", "huge"];
@@ -107,6 +114,8 @@ struct World<'a> {
     st_slow: Stamp,
     st_kern: Stamp,
     conn: u64,
+    /// A fleet's node: `(first number, start ms)` of the connection clock.
+    conn_clock: Option<(u64, i64)>,
     path: Vec<u8>,
     scratch: Vec<u8>,
     status: BTreeMap<u16, u64>,
@@ -179,7 +188,10 @@ impl<'a> World<'a> {
             ),
             st_slow: Stamp::new(z, Style::Fpm),
             st_kern: Stamp::new(z, Style::Dmesg),
-            conn: 1000 + root.fork(3).below(5000),
+            conn: 1000 + cfg.ids_seed.map_or(root, Rng::new).fork(3).below(5000),
+            conn_clock: cfg
+                .ids_seed
+                .map(|ids| (1000 + Rng::new(ids).fork(3).below(5000), cfg.start)),
             path: Vec::with_capacity(256),
             scratch: Vec::with_capacity(256),
             status: BTreeMap::new(),
@@ -231,7 +243,15 @@ impl<'a> World<'a> {
         may_break: bool,
         edge: Option<u16>,
     ) -> anyhow::Result<()> {
+        let conn_before = self.conn;
         self.conn += 1 + self.rng.below(3);
+        if let Some((base, s0)) = self.conn_clock {
+            // A fleet's node: the first connection of each second is
+            // numbered by the clock, the same on every node.
+            // The draw above is kept: the stream stays the seed's.
+            let floor = base + (r.t - s0).max(0) as u64 / 1000 * 1000;
+            self.conn = (conn_before + 1).max(floor);
+        }
         let conn = self.conn;
         let rid = ((self.rng.next_u64() as u128) << 64) | self.rng.next_u64() as u128;
         let ray = self.cfg.cloudflare.then(|| self.ray_rng.next_u64());
@@ -474,9 +494,10 @@ pub fn path_key(path: &[u8]) -> (String, Option<String>) {
 
 /// Bytes per background access line, measured on a dry run of the same
 /// generator.
-fn bytes_per_request(cfg: &Config) -> anyhow::Result<f64> {
+pub fn bytes_per_request(cfg: &Config) -> anyhow::Result<f64> {
     let dry = Config {
         out: None,
+        placed: None,
         malformed_rate: 0.0,
         incidents: Vec::new(),
         size: None,
@@ -567,7 +588,11 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
     let n = cfg.incidents.len();
     // The messy plan spaces its scenarios itself (and says when they do
     // not fit).
-    let need = if messy { 0 } else { min_duration(n) };
+    let need = if messy || cfg.placed.is_some() {
+        0
+    } else {
+        min_duration(n)
+    };
     let (duration, rate) = match cfg.size {
         Some(size) => {
             let per = bytes_per_request(cfg)?;
@@ -633,12 +658,15 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
         // long.
         let slot = duration / (n as i64 + 1);
         let len = (slot - MIN_GAP).clamp(MIN_LEN, 300_000);
-        windows = (0..n)
-            .map(|i| {
-                let c = start + duration * (i as i64 + 1) / (n as i64 + 1);
-                (c - len / 2, c + len / 2)
-            })
-            .collect();
+        windows = match &cfg.placed {
+            Some(p) => p.clone(),
+            None => (0..n)
+                .map(|i| {
+                    let c = start + duration * (i as i64 + 1) / (n as i64 + 1);
+                    (c - len / 2, c + len / 2)
+                })
+                .collect(),
+        };
         // Quiet stretches for routine noise, between the incidents.
         let mut quiet = Vec::new();
         let mut from = start;
@@ -648,6 +676,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
         }
         quiet.push((from, end));
         let mut b = Builder::new(root.fork(4), &mut plan);
+        if let Some(ids) = cfg.ids_seed {
+            b.same_pids(Rng::new(ids).fork(4));
+        }
         for (i, &kind) in cfg.incidents.iter().enumerate() {
             b.noise(quiet[i].0, quiet[i].1, &mut bg);
             b.add(kind, windows[i].0, windows[i].1);
@@ -674,7 +705,8 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
     // A few isolated gateway errors, 4 min or more from every incident and
     // 2 min from the mysqld OOM kill; in the messy plan 10 min from every
     // incident and 3 min from one another and the lone segfaults (never a
-    // run that looks like a burst).
+    // run that looks like a burst); a fleet's node keeps them 3 min apart
+    // too.
     let margin = if messy { messy::BG_MARGIN } else { 240_000 };
     let mut placed_bg: Vec<i64> = lone.clone();
     let mut rng = root.fork(5);
@@ -691,7 +723,8 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
                 .iter()
                 .all(|&(s, e)| t < s - margin || t > e + margin)
                 && oom_at.iter().all(|&o| (t - o).abs() > 120_000)
-                && (!messy || placed_bg.iter().all(|&o| (t - o).abs() > 180_000));
+                && (!(messy || cfg.placed.is_some())
+                    || placed_bg.iter().all(|&o| (t - o).abs() > 180_000));
             far.then_some(t)
         });
         let Some(t) = t else { continue };

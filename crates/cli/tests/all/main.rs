@@ -7,6 +7,7 @@ mod clocks;
 mod config;
 mod containers;
 mod events;
+mod fleet;
 mod html;
 mod inputs;
 mod library;

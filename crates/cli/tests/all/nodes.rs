@@ -401,3 +401,67 @@ fn syslog_hosts_name_their_files_and_a_shared_file_goes_to_its_main_host() {
     ]);
     assert!(file_nodes(&named).contains(&("access.log".to_string(), "web1".to_string())));
 }
+
+#[test]
+fn a_path_given_plain_and_with_node_is_read_once_as_that_node() {
+    let alone = baton_json(&["report", "--format", "json", "testdata/sample"]);
+    let n_files = alone["files"].as_array().unwrap().len();
+    // The same folder as a plain argument and with --node (another
+    // spelling of it, in either order), or the same file twice.
+    for args in [
+        &["testdata/sample", "--node", "alpha=testdata/sample"][..],
+        &["--node", "alpha=./testdata/sample/", "testdata/sample"][..],
+        &[
+            "testdata/sample",
+            "--node",
+            "alpha=testdata/sample",
+            "testdata/sample/access.log",
+        ][..],
+    ] {
+        let mut a = vec!["report", "--format", "json"];
+        a.extend_from_slice(args);
+        let r = baton_json(&a);
+        assert_eq!(r["files"].as_array().unwrap().len(), n_files, "{args:?}");
+        assert_eq!(r["totals"], alone["totals"], "{args:?}");
+        assert_eq!(incidents(&r), incidents(&alone), "{args:?}");
+        // The explicit --node wins over the plain argument's `local`.
+        assert_eq!(node_names(&r), ["alpha"], "{args:?}");
+        assert!(
+            r["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["node"] == "alpha")
+        );
+        assert_eq!(r["nodes"][0]["files"].as_u64().unwrap() as usize, n_files);
+    }
+    // A plain file given twice is read once too.
+    let twice = baton_json(&[
+        "stats",
+        "--format",
+        "json",
+        "testdata/sample/access.log",
+        "testdata/sample/access.log",
+    ]);
+    assert_eq!(twice["files"].as_array().unwrap().len(), 1);
+    // In a bundle, --node on one node's folder names it and takes nothing
+    // from the others.
+    let d = scratch("node-in-bundle");
+    copy_set("sample", &d.join("web1"));
+    copy_set("lab-segfault", &d.join("web2"));
+    let bundle = d.to_str().unwrap();
+    let plain = baton_json(&["report", "--format", "json", bundle]);
+    let named = baton_json(&[
+        "report",
+        "--format",
+        "json",
+        bundle,
+        "--node",
+        &format!("front={bundle}/web1"),
+    ]);
+    assert_eq!(node_names(&named), ["front", "web2"]);
+    assert_eq!(named["totals"], plain["totals"]);
+    assert_eq!(of_node(&named, "front"), of_node(&plain, "web1"));
+    assert_eq!(of_node(&named, "web2"), of_node(&plain, "web2"));
+    let _ = std::fs::remove_dir_all(&d);
+}
