@@ -40,6 +40,23 @@ fn key(i: &Incident) -> Key {
     }
 }
 
+/// PHP functions that block on a database or the network: a frame that
+/// calls one names what the workers waited on.
+const BLOCKING: [&str; 12] = [
+    "mysqli_query",
+    "mysqli_real_query",
+    "mysql_query",
+    "PDOStatement::execute",
+    "PDO::query",
+    "curl_exec",
+    "curl_multi_exec",
+    "curl_multi_select",
+    "file_get_contents",
+    "fsockopen",
+    "stream_socket_client",
+    "fread",
+];
+
 /// The function a frame calls: `curl_exec() /x/y.php:88` → `curl_exec`.
 fn call_name(frame: &str) -> String {
     let f = frame.split_whitespace().next().unwrap_or("");
@@ -143,7 +160,26 @@ fn one(
         .iter()
         .find_map(|x| x.2.culprits.first())
         .filter(|_| matches!(shared, Shared::Database | Shared::ExternalApi))
-        .map(|c| format!(" while waiting on `{}`", call_name(&c.frame)))
+        .map(|c| {
+            let f = call_name(&c.frame);
+            if BLOCKING.contains(&f.as_str()) {
+                format!(" while waiting on `{f}`")
+            } else {
+                // The deepest frame is the plugin's own function: name the
+                // kind of call and where, not that function as the wait.
+                let kind = if shared == Shared::Database {
+                    "a database call"
+                } else {
+                    "an external call"
+                };
+                format!(
+                    " while waiting in {kind} of {} `{}` (`{}`)",
+                    c.kind.replace('_', "-"),
+                    c.name,
+                    c.frame
+                )
+            }
+        })
         .unwrap_or_default();
     let mut evidence = vec![format!(
         "{what}: {} of {total_nodes} nodes failed within {}{waiting}, {} first at {}; {errors} gateway errors in all",
@@ -285,6 +321,43 @@ mod tests {
         assert_eq!(f.end, ts("2026-11-24T11:20:00Z"));
         assert!(f.evidence[0].contains("2 of 4 nodes failed within 40 s"));
         assert!(f.evidence[0].contains("mysqli_query"));
+    }
+
+    #[test]
+    fn a_plugins_own_function_is_not_named_as_the_wait() {
+        // The deepest frame of the culprit is the plugin's function (as in
+        // a real slowlog, where `mysqli_query` sits in wp-includes above it).
+        let own = |i: Incident| {
+            let mut i = db(i);
+            i.culprits[0].name = "woo-filter".into();
+            i.culprits[0].frame =
+                "get_filtered_ids() /var/www/html/wp-content/plugins/woo-filter/query.php:12"
+                    .into();
+            i
+        };
+        let a = own(inc(
+            1,
+            "web1",
+            Cause::Database,
+            "2026-11-24T11:17:00Z",
+            "2026-11-24T11:19:00Z",
+        ));
+        let b = own(inc(
+            2,
+            "web2",
+            Cause::Database,
+            "2026-11-24T11:17:20Z",
+            "2026-11-24T11:19:30Z",
+        ));
+        let f = &fleet(&[a, b], 2)[0];
+        assert!(
+            f.evidence[0].contains(
+                "while waiting in a database call of plugin `woo-filter` (`get_filtered_ids() "
+            ),
+            "{}",
+            f.evidence[0]
+        );
+        assert!(!f.evidence[0].contains("waiting on `get_filtered_ids`"));
     }
 
     #[test]
