@@ -111,7 +111,9 @@ pub struct Detected {
     pub envelope_offset: Option<i32>,
     /// nginx access lines and error entries in one stream, each read by
     /// its own parser ([`crate::mixed`]); `access` holds the access
-    /// variant and `format` is the one with more lines.
+    /// variant (none when the sample had no access line) and `format` is
+    /// the one with more lines in the sample. Every nginx stream in a
+    /// container envelope is mixed: its stdout and stderr share the log.
     pub mixed: bool,
 }
 
@@ -157,6 +159,16 @@ pub fn detect(sample: &[u8]) -> Detected {
     }
     wrapped.envelope = Some(env);
     wrapped.envelope_offset = crate::envelope::zone_hint(env, sample);
+    // A container's log holds whatever its streams carried: nginx's image
+    // sends the access log to stdout and the error log to stderr of one
+    // container, so error entries may first show up long after the sample
+    // (or access lines after a sample of startup notices). Each record of
+    // an nginx container's log is read by the format that parses it.
+    if matches!(wrapped.format, Format::NginxAccess | Format::NginxError) && !wrapped.mixed {
+        // With no access line in the sample, the first one read fixes
+        // the variant ([`crate::mixed::MixedParser`]).
+        wrapped.mixed = true;
+    }
     wrapped
 }
 

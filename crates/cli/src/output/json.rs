@@ -215,6 +215,7 @@ pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
             .summary
             .formats
             .iter()
+            .filter(|(_, n)| *n > 0)
             .map(|(k, n)| (Cow::Borrowed(k.as_str()), *n))
             .collect(),
     }
