@@ -115,6 +115,9 @@ pub struct Detected {
     /// the one with more lines in the sample. Every nginx stream in a
     /// container envelope is mixed: its stdout and stderr share the log.
     pub mixed: bool,
+    /// For one service of a `docker compose logs` stream: the lines this
+    /// input keeps ([`crate::envelope::services`], [`detect_service`]).
+    pub service: Option<crate::envelope::ServiceFilter>,
 }
 
 impl Detected {
@@ -139,6 +142,20 @@ pub const DETECT_BYTES: usize = 256 * 1024;
 /// when they parse at least as well as the lines as they are (a
 /// `docker logs -t` line also reads as a journal line, with nothing in it).
 pub fn detect(sample: &[u8]) -> Detected {
+    detect_for(sample, None)
+}
+
+/// [`detect`] of the lines of one compose service (`only`): what that
+/// container wrote, as its own input.
+pub fn detect_service(sample: &[u8], only: &crate::envelope::ServiceFilter) -> Detected {
+    let mut d = detect_for(sample, Some(only));
+    if d.envelope == Some(crate::envelope::Envelope::Compose) {
+        d.service = Some(only.clone());
+    }
+    d
+}
+
+fn detect_for(sample: &[u8], only: Option<&crate::envelope::ServiceFilter>) -> Detected {
     let sample = &sample[..sample.len().min(DETECT_BYTES)];
     let (plain, parsed, lines) = detect_plain(sample);
     let Some(env) = crate::envelope::sniff(sample) else {
@@ -149,7 +166,8 @@ pub fn detect(sample: &[u8]) -> Detected {
         Some(i) if sample.len() == DETECT_BYTES => &sample[..i + 1],
         _ => sample,
     };
-    let inner = crate::envelope::unwrap_sample(env, whole);
+    let only = only.filter(|_| env == crate::envelope::Envelope::Compose);
+    let inner = crate::envelope::unwrap_sample_for(env, whole, only);
     let (mut wrapped, inner_parsed, inner_lines) = detect_plain(&inner);
     // Shares of lines parsed, as rejoined partials make fewer inner lines.
     if wrapped.format == Format::Unknown
@@ -176,7 +194,11 @@ pub fn detect(sample: &[u8]) -> Detected {
 /// names an envelope, else the sample itself.
 pub fn inner_sample<'a>(sample: &'a [u8], detected: &Detected) -> std::borrow::Cow<'a, [u8]> {
     match detected.envelope {
-        Some(env) => std::borrow::Cow::Owned(crate::envelope::unwrap_sample(env, sample)),
+        Some(env) => std::borrow::Cow::Owned(crate::envelope::unwrap_sample_for(
+            env,
+            sample,
+            detected.service.as_ref(),
+        )),
         None => std::borrow::Cow::Borrowed(sample),
     }
 }

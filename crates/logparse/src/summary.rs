@@ -196,10 +196,11 @@ pub fn summarize(
                 Source::File(f) => Box::new(f),
                 Source::Stream(r) => r,
             };
-            Source::Stream(Box::new(crate::envelope::Unwrap::new(
+            Source::Stream(Box::new(crate::envelope::Unwrap::for_service(
                 inner,
                 env,
                 c.clone(),
+                detected.service.clone(),
             )))
         }
         _ => source,
