@@ -91,30 +91,28 @@ fn plan(
         )
     };
     let forced = input.path().and_then(|p| config.forced_format(p));
+    // A forced format names the lines inside any container envelope.
     let mut detected = match forced {
-        Some(f) if f != Format::NginxAccess => Detected {
-            format: f,
-            ..Detected::default()
-        },
-        _ => detect(&sample),
+        Some(f) => baton_logparse::detect::detect_as(&sample, f),
+        None => detect(&sample),
     };
     if let Some(custom) = custom {
         // --log-format (or the configuration's log_format) names the
         // access logs detection does not recognize.
         if detected.format == Format::Unknown || forced == Some(Format::NginxAccess) {
+            // The lines inside any container envelope are the access log.
+            let inside = baton_logparse::detect::detect_as(&sample, Format::NginxAccess);
             detected = Detected {
                 format: Format::NginxAccess,
                 access: Some(custom.clone()),
+                envelope: inside.envelope,
+                envelope_offset: inside.envelope_offset,
                 ..Detected::default()
             };
         }
     }
     if forced == Some(Format::NginxAccess) && detected.access.is_none() {
-        detected = Detected {
-            format: Format::NginxAccess,
-            access: Some(baton_logparse::AccessParser::default()),
-            ..Detected::default()
-        };
+        detected.access = Some(baton_logparse::AccessParser::default());
     }
     // A container envelope's lines are judged by what is inside them.
     let inner = baton_logparse::detect::inner_sample(&sample, &detected);
@@ -165,10 +163,13 @@ fn plan_all(
     input: Input,
     custom: Option<&baton_logparse::AccessParser>,
 ) -> Result<Vec<(Planned, Option<i32>)>, InputError> {
+    let forced = input.path().and_then(|p| config.forced_format(p)).is_some();
     let (mut p, offset) = plan(config, input, custom)?;
     p.container = crate::containers::name_from_path(&p.input);
+    // A forced format is the whole file's.
     if p.detected.envelope != Some(baton_logparse::envelope::Envelope::Compose)
         || p.input.read_once()
+        || forced
     {
         return Ok(vec![(p, offset)]);
     }

@@ -190,6 +190,36 @@ fn detect_for(sample: &[u8], only: Option<&crate::envelope::ServiceFilter>) -> D
     wrapped
 }
 
+/// What `--as FORMAT=PATH` reads: `format`, forced, with any container
+/// envelope still taken off (the format names the lines inside it). For
+/// `nginx-access`, the variant is the one the inner lines show (`None`:
+/// the caller's default). A journal or syslog file is never unwrapped: its
+/// lines are the format's own.
+pub fn detect_as(sample: &[u8], format: Format) -> Detected {
+    let sample = &sample[..sample.len().min(DETECT_BYTES)];
+    let env = match format {
+        Format::Journal | Format::Unknown => None,
+        _ => crate::envelope::sniff(sample),
+    };
+    let whole = match memchr::memrchr(b'\n', sample) {
+        Some(i) if sample.len() == DETECT_BYTES => &sample[..i + 1],
+        _ => sample,
+    };
+    let inner = match env {
+        Some(e) => std::borrow::Cow::Owned(crate::envelope::unwrap_sample(e, whole)),
+        None => std::borrow::Cow::Borrowed(whole),
+    };
+    Detected {
+        format,
+        access: (format == Format::NginxAccess)
+            .then(|| AccessParser::detect(&inner).map(|(p, _)| p))
+            .flatten(),
+        envelope: env,
+        envelope_offset: env.and_then(|e| crate::envelope::zone_hint(e, sample)),
+        ..Detected::default()
+    }
+}
+
 /// The sample detection judges: the container's lines when `detected`
 /// names an envelope, else the sample itself.
 pub fn inner_sample<'a>(sample: &'a [u8], detected: &Detected) -> std::borrow::Cow<'a, [u8]> {

@@ -531,3 +531,102 @@ fn container_logs_where_the_runtimes_keep_them() {
     };
     assert_eq!(strip(incidents(&root)), strip(want_incidents));
 }
+
+/// `--as FORMAT=PATH` names the lines inside the envelope: the envelope
+/// still comes off (forced nginx-access lines keep the variant they show,
+/// a forced compose log stays one input), and `--log-format` reads the
+/// access lines inside one too.
+#[test]
+fn forced_formats_are_read_inside_their_envelope() {
+    let dir = tempdir("forced");
+    let access = read("access.log");
+    let access = lines(&access);
+    let error = read("error.log");
+    let error = lines(&error);
+    std::fs::write(dir.join("a.log"), wrap(Env::DockerJson, &access, "stdout")).unwrap();
+    std::fs::write(dir.join("e.log"), wrap(Env::Cri, &error, "stderr")).unwrap();
+    std::fs::write(dir.join("c.log"), wrap(Env::ComposeT, &error, "stderr")).unwrap();
+    // A custom format detection does not know, in a json-file envelope.
+    let custom: Vec<Vec<u8>> = [
+        "10.0.0.1|24/Nov/2026:11:16:55 +0000|GET /slow.php HTTP/1.1|502",
+        "10.0.0.2|24/Nov/2026:11:16:56 +0000|GET / HTTP/1.1|200",
+    ]
+    .iter()
+    .map(|l| l.as_bytes().to_vec())
+    .collect();
+    let custom: Vec<&[u8]> = custom.iter().map(Vec::as_slice).collect();
+    std::fs::write(dir.join("x.log"), wrap(Env::DockerJson, &custom, "stdout")).unwrap();
+    let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    let (a, e, c, x) = (p("a.log"), p("e.log"), p("c.log"), p("x.log"));
+    let v = baton_json(&[
+        "stats",
+        "--format",
+        "json",
+        "--as",
+        &format!("nginx-access={a}"),
+        "--as",
+        &format!("nginx-error={e}"),
+        "--as",
+        &format!("nginx-error={c}"),
+        &a,
+        &e,
+        &c,
+    ]);
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "{v}");
+    for (f, (format, kind, n)) in files.iter().zip([
+        ("nginx-access", "docker-json", access.len()),
+        ("nginx-error", "cri", error.len()),
+        ("nginx-error", "compose", error.len()),
+    ]) {
+        assert_eq!(f["format"], format, "{f}");
+        assert_eq!(f["envelope"]["kind"], kind, "{f}");
+        assert_eq!(
+            (f["lines"].as_u64(), f["skipped"].as_u64()),
+            (Some(n as u64), Some(0)),
+            "{f}"
+        );
+    }
+    let plain = baton_json(&[
+        "stats",
+        "--format",
+        "json",
+        "testdata/sample/access.log",
+        "testdata/sample/error.log",
+    ]);
+    assert_eq!(files[0]["variant"], plain["files"][0]["variant"]);
+    assert_eq!(v["access"], plain["access"]);
+    let twice: u64 = plain["upstream_errors"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap() * 2)
+        .sum();
+    let got: u64 = v["upstream_errors"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(got, twice, "the error log twice: {}", v["upstream_errors"]);
+    let v = baton_json(&[
+        "stats",
+        "--format",
+        "json",
+        "--log-format",
+        "$remote_addr|$time_local|$request|$status",
+        &x,
+    ]);
+    let f = &v["files"][0];
+    assert_eq!(
+        (f["format"].as_str(), f["variant"].as_str()),
+        (Some("nginx-access"), Some("custom")),
+        "{f}"
+    );
+    assert_eq!(f["envelope"]["kind"], "docker-json");
+    assert_eq!(f["skipped"], 0);
+    assert_eq!(
+        v["access"]["status"],
+        serde_json::json!({"200": 1, "502": 1})
+    );
+}
