@@ -630,3 +630,42 @@ fn forced_formats_are_read_inside_their_envelope() {
         serde_json::json!({"200": 1, "502": 1})
     );
 }
+
+/// The `journald` log driver: each record's `MESSAGE` is the container's
+/// own line, its identifier the container's short ID. nginx's error entry
+/// is an nginx error record, php-fpm's line a php-fpm record (json and
+/// export forms).
+#[test]
+fn journald_driver_records_are_the_containers_lines() {
+    let dir = tempdir("journald");
+    let nginx = r#"2026/11/24 11:17:00 [error] 29#29: *7 connect() to unix:/run/php/php-fpm.sock failed (111: Connection refused) while connecting to upstream, client: 172.18.0.1, server: _, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php-fpm.sock:\", host: \"localhost\""#;
+    let fpm = "[24-Nov-2026 11:17:01] WARNING: [pool www] child 132 exited on signal 9 (SIGKILL) after 1017.285544 seconds from start";
+    let json = format!(
+        "{{\"__REALTIME_TIMESTAMP\":\"1795519020000000\",\"_HOSTNAME\":\"web1\",\"SYSLOG_IDENTIFIER\":\"4f1d2c3b4f1d\",\"CONTAINER_NAME\":\"shop-nginx-1\",\"CONTAINER_ID\":\"4f1d2c3b4f1d\",\"CONTAINER_TAG\":\"4f1d2c3b4f1d\",\"_COMM\":\"dockerd\",\"PRIORITY\":\"3\",\"MESSAGE\":\"{nginx}\"}}\n\
+         {{\"__REALTIME_TIMESTAMP\":\"1795519021000000\",\"_HOSTNAME\":\"web1\",\"SYSLOG_IDENTIFIER\":\"a0b1c2d3a0b1\",\"CONTAINER_NAME\":\"shop-php-fpm-1\",\"CONTAINER_ID\":\"a0b1c2d3a0b1\",\"_COMM\":\"dockerd\",\"PRIORITY\":\"3\",\"MESSAGE\":\"{fpm}\"}}\n"
+    );
+    std::fs::write(dir.join("journal.json"), &json).unwrap();
+    let export = format!(
+        "__CURSOR=s=1\n__REALTIME_TIMESTAMP=1795519020000000\n_HOSTNAME=web1\nSYSLOG_IDENTIFIER=4f1d2c3b4f1d\nCONTAINER_NAME=shop-nginx-1\nCONTAINER_ID=4f1d2c3b4f1d\n_COMM=dockerd\nMESSAGE={}\n\n\
+         __CURSOR=s=2\n__REALTIME_TIMESTAMP=1795519021000000\n_HOSTNAME=web1\nSYSLOG_IDENTIFIER=a0b1c2d3a0b1\nCONTAINER_ID=a0b1c2d3a0b1\n_COMM=dockerd\nMESSAGE={fpm}\n\n",
+        nginx.replace("\\\"", "\"")
+    );
+    std::fs::write(dir.join("journal.export"), &export).unwrap();
+    for name in ["journal.json", "journal.export"] {
+        let p = dir.join(name);
+        let v = baton_json(&["stats", "--format", "json", p.to_str().unwrap()]);
+        let f = &v["files"][0];
+        assert_eq!(f["format"], "journal", "{name}: {f}");
+        assert_eq!(f["skipped"], 0, "{name}: {f}");
+        assert_eq!(
+            v["upstream_errors"],
+            serde_json::json!({"connect_refused": 1}),
+            "{name}"
+        );
+        assert_eq!(
+            v["fpm"]["child_signals"],
+            serde_json::json!({"SIGKILL": 1}),
+            "{name}"
+        );
+    }
+}
