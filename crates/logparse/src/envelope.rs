@@ -128,9 +128,9 @@ pub struct Wrapped<'a> {
 
 /// An RFC 3339 time followed by one space at the start of `line`
 /// (`2017-05-10T06:50:00.434167704Z `, `2016-10-06T00:17:09.669794202+00:00 `),
-/// with the rest of the line. The offset must be `Z` or `±HH:MM`, as
+/// with the rest of the line (the time as written: [`prefix`] reads it). The offset must be `Z` or `±HH:MM`, as
 /// Docker, Kubernetes and the CRI runtimes write it.
-fn rfc3339_prefix(line: &[u8]) -> Option<(Timestamp, &[u8])> {
+fn rfc3339_token(line: &[u8]) -> Option<(&[u8], &[u8])> {
     if line.len() < 21 || line[10] != b'T' || line[4] != b'-' {
         return None;
     }
@@ -141,10 +141,15 @@ fn rfc3339_prefix(line: &[u8]) -> Option<(Timestamp, &[u8])> {
         || (token.len() > 6
             && token[token.len() - 3] == b':'
             && matches!(token[token.len() - 6], b'+' | b'-'));
-    if !zone_ok {
+    let digits = |r: std::ops::Range<usize>| token[r].iter().all(u8::is_ascii_digit);
+    if !zone_ok
+        || token.len() < 20
+        || !(digits(0..4) && digits(5..7) && digits(8..10) && token[7] == b'-')
+        || !(digits(11..13) && token[13] == b':' && digits(14..16) && token[16] == b':')
+    {
         return None;
     }
-    Some((parse_iso8601(token)?, &line[sp + 1..]))
+    Some((token, &line[sp + 1..]))
 }
 
 /// Skips ANSI colour sequences (`ESC [ ... m`) at the start of `b`.
@@ -160,12 +165,27 @@ fn skip_ansi(mut b: &[u8]) -> &[u8] {
 
 /// Takes one line apart as `envelope`; `None` when it is not such a line.
 pub fn unwrap_line(envelope: Envelope, line: &[u8]) -> Option<Wrapped<'_>> {
+    unwrap_timed(envelope, line, true)
+}
+
+/// An RFC 3339 prefix, its time read only when `timed`.
+fn prefix(line: &[u8], timed: bool) -> Option<(Option<Timestamp>, &[u8])> {
+    let (token, rest) = rfc3339_token(line)?;
+    if !timed {
+        return Some((None, rest));
+    }
+    Some((Some(parse_iso8601(token)?), rest))
+}
+
+/// [`unwrap_line`], reading the envelope's time only when `timed` (the
+/// reader does not: only the sample's times tell the zone).
+fn unwrap_timed(envelope: Envelope, line: &[u8], timed: bool) -> Option<Wrapped<'_>> {
     match envelope {
-        Envelope::DockerJson => docker_json(line),
+        Envelope::DockerJson => docker_json(line, timed),
         Envelope::Timestamped => {
-            let (time, rest) = rfc3339_prefix(line)?;
+            let (time, rest) = prefix(line, timed)?;
             Some(Wrapped {
-                time: Some(time),
+                time,
                 stream: Stream::Unknown,
                 partial: false,
                 name: b"",
@@ -173,7 +193,7 @@ pub fn unwrap_line(envelope: Envelope, line: &[u8]) -> Option<Wrapped<'_>> {
             })
         }
         Envelope::Cri => {
-            let (time, rest) = rfc3339_prefix(line)?;
+            let (time, rest) = prefix(line, timed)?;
             let sp = memchr(b' ', rest)?;
             let stream = Stream::of(&rest[..sp])?;
             let rest = &rest[sp + 1..];
@@ -193,7 +213,7 @@ pub fn unwrap_line(envelope: Envelope, line: &[u8]) -> Option<Wrapped<'_>> {
                 return None;
             }
             Some(Wrapped {
-                time: Some(time),
+                time,
                 stream,
                 partial,
                 name: b"",
@@ -223,8 +243,8 @@ pub fn unwrap_line(envelope: Envelope, line: &[u8]) -> Option<Wrapped<'_>> {
                 [b' ', r @ ..] => skip_ansi(r),
                 _ => return None,
             };
-            let (time, message) = match rfc3339_prefix(rest) {
-                Some((t, m)) => (Some(t), m),
+            let (time, message) = match prefix(rest, timed) {
+                Some((t, m)) => (t, m),
                 None => (None, rest),
             };
             Some(Wrapped {
@@ -240,14 +260,14 @@ pub fn unwrap_line(envelope: Envelope, line: &[u8]) -> Option<Wrapped<'_>> {
 
 /// A `json-file` line: `log`, `stream` and `time` members (`attrs` and
 /// others are let be).
-fn docker_json(line: &[u8]) -> Option<Wrapped<'_>> {
+fn docker_json(line: &[u8], timed: bool) -> Option<Wrapped<'_>> {
     let mut m = Members::new(line).ok()?;
     let (mut log, mut stream, mut time) = (None, Stream::Unknown, None);
     while let Some((key, value)) = m.next_member().ok()? {
         match (key, value) {
             (b"log", Value::Str(s)) => log = Some(s),
             (b"stream", Value::Str(s)) => stream = Stream::of(s).unwrap_or(Stream::Unknown),
-            (b"time", Value::Str(s)) => time = parse_iso8601(s),
+            (b"time", Value::Str(s)) if timed => time = parse_iso8601(s),
             _ => {}
         }
     }
@@ -426,7 +446,7 @@ impl Unwrapper {
     /// Unwraps one physical line (without its line end) into `out`, each
     /// container line ending in `\n`.
     pub fn line(&mut self, envelope: Envelope, line: &[u8], out: &mut Vec<u8>) -> Unwrapped {
-        let Some(w) = unwrap_line(envelope, trim_cr(line)) else {
+        let Some(w) = unwrap_timed(envelope, trim_cr(line), false) else {
             if self.only.as_ref().is_some_and(|f| !f.keeps(None)) {
                 return Unwrapped::Other;
             }

@@ -76,9 +76,14 @@ impl RecordParser for MixedParser {
     type Record<'a> = MixedRecord<'a>;
     const MULTILINE: bool = true;
 
-    /// An error entry's first line, or an access line.
+    /// An error entry's first line. Every other line starts a record too
+    /// unless it continues an entry's open FastCGI payload, which
+    /// [`MixedParser::continues`] decides (with a trial parse of the line
+    /// as an access line only there): an access line is parsed once, and
+    /// chunks are cut before error entries (or, past the scan's limit,
+    /// at any line).
     fn is_record_start(&self, line: &[u8]) -> bool {
-        is_entry_start(line) || self.is_access(line)
+        is_entry_start(line)
     }
 
     /// Only an error entry's open FastCGI payload goes on (never onto an
