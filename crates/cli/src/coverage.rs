@@ -32,7 +32,17 @@ pub fn witnesses(stats: &Stats, window: &Window) -> Vec<Witness> {
     let mut out = Vec::new();
     for (format, label) in WITNESSES {
         let mut range = TimeRange::default();
-        for f in stats.files.iter().filter(|f| f.summary.format == format) {
+        // A mixed stream (a container's stdout and stderr) witnesses as
+        // both of the nginx logs it holds.
+        let holds = |s: &baton_logparse::FileSummary| {
+            s.format == format
+                || match format {
+                    Format::NginxAccess => s.access.as_ref().is_some_and(|a| a.requests > 0),
+                    Format::NginxError => s.error.as_ref().is_some_and(|e| e.entries > 0),
+                    _ => false,
+                }
+        };
+        for f in stats.files.iter().filter(|f| holds(&f.summary)) {
             range.merge(f.summary.range());
         }
         let (Some(first), Some(last)) = (range.first, range.last) else {

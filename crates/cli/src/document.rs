@@ -35,6 +35,10 @@ pub struct StatsFile {
     pub tz_source: Option<String>,
     /// The node (machine) it belongs to (`local` when there is one).
     pub node: String,
+    /// The container whose log it is (`files[].container`): the compose
+    /// service, the Docker container's name from its `config.v2.json`, or
+    /// `NAMESPACE/POD/CONTAINER` from a `/var/log/pods` path.
+    pub container: Option<String>,
 }
 
 /// Everything `baton stats` reports.

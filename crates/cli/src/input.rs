@@ -178,6 +178,11 @@ impl Walk {
             }
         }
         paths.sort();
+        // A Docker container's directory holds the runtime's own files
+        // beside its log: they are no logs, and are left out of walks.
+        if crate::containers::is_docker_dir(dir, &paths) {
+            paths.retain(|p| !crate::containers::is_docker_own_file(p));
+        }
         self.stack.push(canon);
         for p in paths {
             let link = fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
@@ -329,8 +334,7 @@ pub fn rotation_base(path: &Path) -> String {
         if let Some((b, n)) = base.rsplit_once('.')
             && !b.is_empty()
             && !n.is_empty()
-            && n.len() <= 6
-            && n.bytes().all(|c| c.is_ascii_digit())
+            && ((n.len() <= 6 && n.bytes().all(|c| c.is_ascii_digit())) || kubelet_stamp(n))
         {
             base = b;
         }
@@ -347,6 +351,12 @@ pub fn rotation_base(path: &Path) -> String {
     }
 }
 
+/// The kubelet's rotation stamp, `YYYYMMDD-HHMMSS` (`0.log.20231106-210949`).
+fn kubelet_stamp(n: &str) -> bool {
+    let b = n.as_bytes();
+    b.len() == 15 && b[8] == b'-' && b[..8].iter().chain(&b[9..]).all(|c| c.is_ascii_digit())
+}
+
 /// Where a file stands in logrotate's naming, oldest first: the highest
 /// `.N` is the oldest, a `-YYYYMMDD` date orders by date, the live file
 /// (no suffix) is the newest. Only for sets whose times cannot say.
@@ -359,11 +369,17 @@ pub fn rotation_rank(path: &Path) -> (bool, u64, std::cmp::Reverse<u64>) {
     let number = name
         .rsplit_once('.')
         .and_then(|(_, n)| n.parse::<u64>().ok().filter(|_| n.len() <= 6));
-    let date = name
-        .rsplit_once('-')
-        .map(|(_, d)| d.split('.').next().unwrap_or(d))
-        .filter(|d| (8..=14).contains(&d.len()))
-        .and_then(|d| d.parse::<u64>().ok());
+    // The kubelet's `.YYYYMMDD-HHMMSS`: a date and time.
+    let stamp = name
+        .rsplit_once('.')
+        .filter(|(_, n)| kubelet_stamp(n))
+        .and_then(|(_, n)| n.replace('-', "").parse::<u64>().ok());
+    let date = stamp.or_else(|| {
+        name.rsplit_once('-')
+            .map(|(_, d)| d.split('.').next().unwrap_or(d))
+            .filter(|d| (8..=14).contains(&d.len()))
+            .and_then(|d| d.parse::<u64>().ok())
+    });
     let live = number.is_none() && date.is_none();
     (
         live,

@@ -25,6 +25,7 @@
 
 mod args;
 mod config;
+mod containers;
 mod coverage;
 mod document;
 mod events;

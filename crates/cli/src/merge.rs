@@ -563,6 +563,7 @@ fn stats_file(f: &FileDoc<'static>) -> StatsFile {
         compressed_bytes: f.compressed_bytes,
         tz_source: f.tz_source.as_ref().map(|s| s.to_string()),
         node: f.node.to_string(),
+        container: f.container.as_ref().map(|c| c.to_string()),
     }
 }
 

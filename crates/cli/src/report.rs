@@ -315,6 +315,7 @@ fn file_clock(files: &[StatsFile], i: usize) -> FileClock {
             p.parent().map(|d| d.to_path_buf()),
             crate::input::rotation_base(p),
             f.summary.format,
+            f.container.clone(),
         )
     };
     let me = key(f);

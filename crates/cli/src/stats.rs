@@ -46,6 +46,8 @@ struct Planned {
     mtime: Option<i64>,
     /// Its place in a rotated set, if it is one of several files of one log.
     set: Option<SetPlace>,
+    /// The container whose log it is, when its envelope or path says.
+    container: Option<String>,
 }
 
 /// A member's place in a rotated set: files of one log (same directory,
@@ -89,30 +91,28 @@ fn plan(
         )
     };
     let forced = input.path().and_then(|p| config.forced_format(p));
+    // A forced format names the lines inside any container envelope.
     let mut detected = match forced {
-        Some(f) if f != Format::NginxAccess => Detected {
-            format: f,
-            ..Detected::default()
-        },
-        _ => detect(&sample),
+        Some(f) => baton_logparse::detect::detect_as(&sample, f),
+        None => detect(&sample),
     };
     if let Some(custom) = custom {
         // --log-format (or the configuration's log_format) names the
         // access logs detection does not recognize.
         if detected.format == Format::Unknown || forced == Some(Format::NginxAccess) {
+            // The lines inside any container envelope are the access log.
+            let inside = baton_logparse::detect::detect_as(&sample, Format::NginxAccess);
             detected = Detected {
                 format: Format::NginxAccess,
                 access: Some(custom.clone()),
+                envelope: inside.envelope,
+                envelope_offset: inside.envelope_offset,
                 ..Detected::default()
             };
         }
     }
     if forced == Some(Format::NginxAccess) && detected.access.is_none() {
-        detected = Detected {
-            format: Format::NginxAccess,
-            access: Some(baton_logparse::AccessParser::default()),
-            ..Detected::default()
-        };
+        detected.access = Some(baton_logparse::AccessParser::default());
     }
     // A container envelope's lines are judged by what is inside them.
     let inner = baton_logparse::detect::inner_sample(&sample, &detected);
@@ -148,9 +148,69 @@ fn plan(
             yearless,
             mtime,
             set: None,
+            container: None,
         },
         offset,
     ))
+}
+
+/// [`plan`], with a `docker compose logs` file of several services split
+/// into one input per service (each container's lines are the log it
+/// is: nginx's beside php-fpm's, not one mixed file). Standard input is
+/// read once and stays whole.
+fn plan_all(
+    config: &Config,
+    input: Input,
+    custom: Option<&baton_logparse::AccessParser>,
+) -> Result<Vec<(Planned, Option<i32>)>, InputError> {
+    let forced = input.path().and_then(|p| config.forced_format(p)).is_some();
+    let (mut p, offset) = plan(config, input, custom)?;
+    p.container = crate::containers::name_from_path(&p.input);
+    // A forced format is the whole file's.
+    if p.detected.envelope != Some(baton_logparse::envelope::Envelope::Compose)
+        || p.input.read_once()
+        || forced
+    {
+        return Ok(vec![(p, offset)]);
+    }
+    let mut reader = p.input.open_decoded().map_err(|e| InputError {
+        path: p.input.display(),
+        reason: input::io_reason(&e),
+    })?;
+    let (sample, _) = input::read_sample_partial(&mut reader, DETECT_BYTES);
+    let services = baton_logparse::envelope::services(&sample);
+    if services.len() < 2 {
+        p.container = services
+            .first()
+            .map(|f| String::from_utf8_lossy(&f.name).into_owned());
+        return Ok(vec![(p, offset)]);
+    }
+    Ok(services
+        .into_iter()
+        .map(|only| {
+            let detected = baton_logparse::detect::detect_service(&sample, &only);
+            let inner = baton_logparse::detect::inner_sample(&sample, &detected);
+            let offset = detected
+                .access
+                .as_ref()
+                .and_then(|a| access_offset(&inner, a));
+            let yearless = matches!(detected.format, Format::Kernel | Format::Journal)
+                .then(|| first_yearless_date(&inner))
+                .flatten();
+            let planned = Planned {
+                input: p.input.clone(),
+                container: Some(String::from_utf8_lossy(&only.name).into_owned()),
+                detected,
+                stdin: None,
+                compression: p.compression,
+                stdin_count: None,
+                yearless,
+                mtime: p.mtime,
+                set: None,
+            };
+            (planned, offset)
+        })
+        .collect())
 }
 
 /// Reads every input and gathers the counts (and the events, with
@@ -161,10 +221,12 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
     let mut planned = Vec::new();
     let mut offsets = Vec::new();
     for i in inputs {
-        match plan(config, i, config.log_format.as_ref()) {
-            Ok((p, off)) => {
-                offsets.extend(off);
-                planned.push(p);
+        match plan_all(config, i, config.log_format.as_ref()) {
+            Ok(ps) => {
+                for (p, off) in ps {
+                    offsets.extend(off);
+                    planned.push(p);
+                }
             }
             Err(e) => errors.push(e),
         }
@@ -501,14 +563,21 @@ fn set_year(config: &Config, window: &TimeRange, s: &SetPlace) -> (i32, &'static
 /// [`input::yearless_order`]). Only when a member's times cannot say does
 /// logrotate's naming decide.
 fn rotated_sets(config: &Config, planned: Vec<Planned>) -> Vec<Planned> {
-    let mut groups: Vec<((PathBuf, String, Format), Vec<usize>)> = Vec::new();
+    type Key = (PathBuf, String, Format, Option<String>);
+    let mut groups: Vec<(Key, Vec<usize>)> = Vec::new();
     for (i, p) in planned.iter().enumerate() {
         let Some(path) = p.input.path() else { continue };
         if p.stdin.is_some() || p.detected.format == Format::Unknown {
             continue;
         }
         let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
-        let key = (dir, input::rotation_base(path), p.detected.format);
+        // Each container's lines of a compose log are a log of their own.
+        let key = (
+            dir,
+            input::rotation_base(path),
+            p.detected.format,
+            p.container.clone(),
+        );
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, members)) => members.push(i),
             None => groups.push((key, vec![i])),
@@ -696,6 +765,7 @@ fn read_one(
             .map(|c| c.get()),
         tz_source: None,
         node: String::new(),
+        container: p.container,
     };
     (Some(file), errors)
 }

@@ -111,8 +111,13 @@ pub struct Detected {
     pub envelope_offset: Option<i32>,
     /// nginx access lines and error entries in one stream, each read by
     /// its own parser ([`crate::mixed`]); `access` holds the access
-    /// variant and `format` is the one with more lines.
+    /// variant (none when the sample had no access line) and `format` is
+    /// the one with more lines in the sample. Every nginx stream in a
+    /// container envelope is mixed: its stdout and stderr share the log.
     pub mixed: bool,
+    /// For one service of a `docker compose logs` stream: the lines this
+    /// input keeps ([`crate::envelope::services`], [`detect_service`]).
+    pub service: Option<crate::envelope::ServiceFilter>,
 }
 
 impl Detected {
@@ -137,6 +142,20 @@ pub const DETECT_BYTES: usize = 256 * 1024;
 /// when they parse at least as well as the lines as they are (a
 /// `docker logs -t` line also reads as a journal line, with nothing in it).
 pub fn detect(sample: &[u8]) -> Detected {
+    detect_for(sample, None)
+}
+
+/// [`detect`] of the lines of one compose service (`only`): what that
+/// container wrote, as its own input.
+pub fn detect_service(sample: &[u8], only: &crate::envelope::ServiceFilter) -> Detected {
+    let mut d = detect_for(sample, Some(only));
+    if d.envelope == Some(crate::envelope::Envelope::Compose) {
+        d.service = Some(only.clone());
+    }
+    d
+}
+
+fn detect_for(sample: &[u8], only: Option<&crate::envelope::ServiceFilter>) -> Detected {
     let sample = &sample[..sample.len().min(DETECT_BYTES)];
     let (plain, parsed, lines) = detect_plain(sample);
     let Some(env) = crate::envelope::sniff(sample) else {
@@ -147,7 +166,8 @@ pub fn detect(sample: &[u8]) -> Detected {
         Some(i) if sample.len() == DETECT_BYTES => &sample[..i + 1],
         _ => sample,
     };
-    let inner = crate::envelope::unwrap_sample(env, whole);
+    let only = only.filter(|_| env == crate::envelope::Envelope::Compose);
+    let inner = crate::envelope::unwrap_sample_for(env, whole, only);
     let (mut wrapped, inner_parsed, inner_lines) = detect_plain(&inner);
     // Shares of lines parsed, as rejoined partials make fewer inner lines.
     if wrapped.format == Format::Unknown
@@ -157,14 +177,58 @@ pub fn detect(sample: &[u8]) -> Detected {
     }
     wrapped.envelope = Some(env);
     wrapped.envelope_offset = crate::envelope::zone_hint(env, sample);
+    // A container's log holds whatever its streams carried: nginx's image
+    // sends the access log to stdout and the error log to stderr of one
+    // container, so error entries may first show up long after the sample
+    // (or access lines after a sample of startup notices). Each record of
+    // an nginx container's log is read by the format that parses it.
+    if matches!(wrapped.format, Format::NginxAccess | Format::NginxError) && !wrapped.mixed {
+        // With no access line in the sample, the first one read fixes
+        // the variant ([`crate::mixed::MixedParser`]).
+        wrapped.mixed = true;
+    }
     wrapped
+}
+
+/// What `--as FORMAT=PATH` reads: `format`, forced, with any container
+/// envelope still taken off (the format names the lines inside it). For
+/// `nginx-access`, the variant is the one the inner lines show (`None`:
+/// the caller's default). A journal or syslog file is never unwrapped: its
+/// lines are the format's own.
+pub fn detect_as(sample: &[u8], format: Format) -> Detected {
+    let sample = &sample[..sample.len().min(DETECT_BYTES)];
+    let env = match format {
+        Format::Journal | Format::Unknown => None,
+        _ => crate::envelope::sniff(sample),
+    };
+    let whole = match memchr::memrchr(b'\n', sample) {
+        Some(i) if sample.len() == DETECT_BYTES => &sample[..i + 1],
+        _ => sample,
+    };
+    let inner = match env {
+        Some(e) => std::borrow::Cow::Owned(crate::envelope::unwrap_sample(e, whole)),
+        None => std::borrow::Cow::Borrowed(whole),
+    };
+    Detected {
+        format,
+        access: (format == Format::NginxAccess)
+            .then(|| AccessParser::detect(&inner).map(|(p, _)| p))
+            .flatten(),
+        envelope: env,
+        envelope_offset: env.and_then(|e| crate::envelope::zone_hint(e, sample)),
+        ..Detected::default()
+    }
 }
 
 /// The sample detection judges: the container's lines when `detected`
 /// names an envelope, else the sample itself.
 pub fn inner_sample<'a>(sample: &'a [u8], detected: &Detected) -> std::borrow::Cow<'a, [u8]> {
     match detected.envelope {
-        Some(env) => std::borrow::Cow::Owned(crate::envelope::unwrap_sample(env, sample)),
+        Some(env) => std::borrow::Cow::Owned(crate::envelope::unwrap_sample_for(
+            env,
+            sample,
+            detected.service.as_ref(),
+        )),
         None => std::borrow::Cow::Borrowed(sample),
     }
 }

@@ -128,9 +128,9 @@ pub struct Wrapped<'a> {
 
 /// An RFC 3339 time followed by one space at the start of `line`
 /// (`2017-05-10T06:50:00.434167704Z `, `2016-10-06T00:17:09.669794202+00:00 `),
-/// with the rest of the line. The offset must be `Z` or `±HH:MM`, as
+/// with the rest of the line (the time as written: [`prefix`] reads it). The offset must be `Z` or `±HH:MM`, as
 /// Docker, Kubernetes and the CRI runtimes write it.
-fn rfc3339_prefix(line: &[u8]) -> Option<(Timestamp, &[u8])> {
+fn rfc3339_token(line: &[u8]) -> Option<(&[u8], &[u8])> {
     if line.len() < 21 || line[10] != b'T' || line[4] != b'-' {
         return None;
     }
@@ -141,10 +141,15 @@ fn rfc3339_prefix(line: &[u8]) -> Option<(Timestamp, &[u8])> {
         || (token.len() > 6
             && token[token.len() - 3] == b':'
             && matches!(token[token.len() - 6], b'+' | b'-'));
-    if !zone_ok {
+    let digits = |r: std::ops::Range<usize>| token[r].iter().all(u8::is_ascii_digit);
+    if !zone_ok
+        || token.len() < 20
+        || !(digits(0..4) && digits(5..7) && digits(8..10) && token[7] == b'-')
+        || !(digits(11..13) && token[13] == b':' && digits(14..16) && token[16] == b':')
+    {
         return None;
     }
-    Some((parse_iso8601(token)?, &line[sp + 1..]))
+    Some((token, &line[sp + 1..]))
 }
 
 /// Skips ANSI colour sequences (`ESC [ ... m`) at the start of `b`.
@@ -160,12 +165,27 @@ fn skip_ansi(mut b: &[u8]) -> &[u8] {
 
 /// Takes one line apart as `envelope`; `None` when it is not such a line.
 pub fn unwrap_line(envelope: Envelope, line: &[u8]) -> Option<Wrapped<'_>> {
+    unwrap_timed(envelope, line, true)
+}
+
+/// An RFC 3339 prefix, its time read only when `timed`.
+fn prefix(line: &[u8], timed: bool) -> Option<(Option<Timestamp>, &[u8])> {
+    let (token, rest) = rfc3339_token(line)?;
+    if !timed {
+        return Some((None, rest));
+    }
+    Some((Some(parse_iso8601(token)?), rest))
+}
+
+/// [`unwrap_line`], reading the envelope's time only when `timed` (the
+/// reader does not: only the sample's times tell the zone).
+fn unwrap_timed(envelope: Envelope, line: &[u8], timed: bool) -> Option<Wrapped<'_>> {
     match envelope {
-        Envelope::DockerJson => docker_json(line),
+        Envelope::DockerJson => docker_json(line, timed),
         Envelope::Timestamped => {
-            let (time, rest) = rfc3339_prefix(line)?;
+            let (time, rest) = prefix(line, timed)?;
             Some(Wrapped {
-                time: Some(time),
+                time,
                 stream: Stream::Unknown,
                 partial: false,
                 name: b"",
@@ -173,7 +193,7 @@ pub fn unwrap_line(envelope: Envelope, line: &[u8]) -> Option<Wrapped<'_>> {
             })
         }
         Envelope::Cri => {
-            let (time, rest) = rfc3339_prefix(line)?;
+            let (time, rest) = prefix(line, timed)?;
             let sp = memchr(b' ', rest)?;
             let stream = Stream::of(&rest[..sp])?;
             let rest = &rest[sp + 1..];
@@ -193,7 +213,7 @@ pub fn unwrap_line(envelope: Envelope, line: &[u8]) -> Option<Wrapped<'_>> {
                 return None;
             }
             Some(Wrapped {
-                time: Some(time),
+                time,
                 stream,
                 partial,
                 name: b"",
@@ -223,8 +243,8 @@ pub fn unwrap_line(envelope: Envelope, line: &[u8]) -> Option<Wrapped<'_>> {
                 [b' ', r @ ..] => skip_ansi(r),
                 _ => return None,
             };
-            let (time, message) = match rfc3339_prefix(rest) {
-                Some((t, m)) => (Some(t), m),
+            let (time, message) = match prefix(rest, timed) {
+                Some((t, m)) => (t, m),
                 None => (None, rest),
             };
             Some(Wrapped {
@@ -240,14 +260,14 @@ pub fn unwrap_line(envelope: Envelope, line: &[u8]) -> Option<Wrapped<'_>> {
 
 /// A `json-file` line: `log`, `stream` and `time` members (`attrs` and
 /// others are let be).
-fn docker_json(line: &[u8]) -> Option<Wrapped<'_>> {
+fn docker_json(line: &[u8], timed: bool) -> Option<Wrapped<'_>> {
     let mut m = Members::new(line).ok()?;
     let (mut log, mut stream, mut time) = (None, Stream::Unknown, None);
     while let Some((key, value)) = m.next_member().ok()? {
         match (key, value) {
             (b"log", Value::Str(s)) => log = Some(s),
             (b"stream", Value::Str(s)) => stream = Stream::of(s).unwrap_or(Stream::Unknown),
-            (b"time", Value::Str(s)) => time = parse_iso8601(s),
+            (b"time", Value::Str(s)) if timed => time = parse_iso8601(s),
             _ => {}
         }
     }
@@ -313,6 +333,54 @@ pub struct EnvelopeCounts {
     pub unwrapped: AtomicU64,
 }
 
+/// Which lines of a `docker compose logs` stream one input keeps: one
+/// service's ([`Services`]), so that each container of a stack is read as
+/// the log it is (nginx's beside php-fpm's), not as one mixed file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceFilter {
+    /// The service kept (`shop-nginx-1`, `nginx_1`).
+    pub name: Vec<u8>,
+    /// Also keep the lines no other filter keeps: lines outside the
+    /// envelope and services not in `known` (first seen after the sample).
+    pub strays: bool,
+    /// Every service some filter keeps.
+    pub known: std::sync::Arc<[Vec<u8>]>,
+}
+
+impl ServiceFilter {
+    /// Whether a line of `service` (`None`: not in the envelope) is kept.
+    pub fn keeps(&self, service: Option<&[u8]>) -> bool {
+        match service {
+            Some(n) if n == self.name.as_slice() => true,
+            Some(n) => self.strays && !self.known.iter().any(|k| k.as_slice() == n),
+            None => self.strays,
+        }
+    }
+}
+
+/// The compose services of an enveloped sample, in the order they first
+/// appear; one filter per service, the first keeping the strays.
+pub fn services(sample: &[u8]) -> Vec<ServiceFilter> {
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    for (_, l) in Lines::new(sample) {
+        if let Some(w) = unwrap_line(Envelope::Compose, l)
+            && !names.iter().any(|n| n.as_slice() == w.name)
+        {
+            names.push(w.name.to_vec());
+        }
+    }
+    let known: std::sync::Arc<[Vec<u8>]> = names.clone().into();
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| ServiceFilter {
+            name,
+            strays: i == 0,
+            known: known.clone(),
+        })
+        .collect()
+}
+
 /// A snapshot of [`EnvelopeCounts`], for `baton stats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EnvelopeSummary {
@@ -349,18 +417,46 @@ const MAX_LINE: usize = 4 << 20;
 pub struct Unwrapper {
     pending: [Vec<u8>; 3],
     scratch: Vec<u8>,
+    only: Option<ServiceFilter>,
+}
+
+/// What [`Unwrapper::line`] did with one physical line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unwrapped {
+    /// An envelope line: its message went out (or waits, when partial).
+    Inside {
+        /// A partial piece, rejoined with the rest of its line.
+        partial: bool,
+    },
+    /// Not in the envelope: the line went out as it was.
+    Outside,
+    /// Another service's line, left to that service's input.
+    Other,
 }
 
 impl Unwrapper {
+    /// An unwrapper keeping only the lines `only` keeps.
+    pub fn for_service(only: Option<ServiceFilter>) -> Unwrapper {
+        Unwrapper {
+            only,
+            ..Unwrapper::default()
+        }
+    }
+
     /// Unwraps one physical line (without its line end) into `out`, each
-    /// container line ending in `\n`. Returns whether the line was in the
-    /// envelope and whether it was a partial.
-    pub fn line(&mut self, envelope: Envelope, line: &[u8], out: &mut Vec<u8>) -> (bool, bool) {
-        let Some(w) = unwrap_line(envelope, trim_cr(line)) else {
+    /// container line ending in `\n`.
+    pub fn line(&mut self, envelope: Envelope, line: &[u8], out: &mut Vec<u8>) -> Unwrapped {
+        let Some(w) = unwrap_timed(envelope, trim_cr(line), false) else {
+            if self.only.as_ref().is_some_and(|f| !f.keeps(None)) {
+                return Unwrapped::Other;
+            }
             out.extend_from_slice(line);
             out.push(b'\n');
-            return (false, false);
+            return Unwrapped::Outside;
         };
+        if self.only.as_ref().is_some_and(|f| !f.keeps(Some(w.name))) {
+            return Unwrapped::Other;
+        }
         let pending = &mut self.pending[w.stream.index()];
         let msg: &[u8] = match w.message {
             Message::Raw(m) => m,
@@ -372,13 +468,13 @@ impl Unwrapper {
         };
         if w.partial && pending.len() + msg.len() < MAX_LINE {
             pending.extend_from_slice(msg);
-            return (true, true);
+            return Unwrapped::Inside { partial: true };
         }
         out.extend_from_slice(pending);
         pending.clear();
         out.extend_from_slice(msg);
         out.push(b'\n');
-        (true, w.partial)
+        Unwrapped::Inside { partial: w.partial }
     }
 
     /// Ends the input: partials still waiting are lines of their own.
@@ -395,8 +491,17 @@ impl Unwrapper {
 
 /// The container's lines of an enveloped sample (for detection).
 pub fn unwrap_sample(envelope: Envelope, sample: &[u8]) -> Vec<u8> {
+    unwrap_sample_for(envelope, sample, None)
+}
+
+/// The lines of an enveloped sample that `only` keeps (all: `None`).
+pub fn unwrap_sample_for(
+    envelope: Envelope,
+    sample: &[u8],
+    only: Option<&ServiceFilter>,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(sample.len());
-    let mut u = Unwrapper::default();
+    let mut u = Unwrapper::for_service(only.cloned());
     // Lines as the reader cuts them: a `\r` stays on a line that passes
     // through.
     let body = sample.strip_suffix(b"\n").unwrap_or(sample);
@@ -429,10 +534,22 @@ pub struct Unwrap<R> {
 impl<R: Read> Unwrap<R> {
     /// Unwraps `inner`, counting into `counts`.
     pub fn new(inner: R, envelope: Envelope, counts: Arc<EnvelopeCounts>) -> Unwrap<R> {
+        Unwrap::for_service(inner, envelope, counts, None)
+    }
+
+    /// Unwraps the lines of `inner` that `only` keeps (all: `None`),
+    /// counting into `counts` (the lines left to other services are not
+    /// counted).
+    pub fn for_service(
+        inner: R,
+        envelope: Envelope,
+        counts: Arc<EnvelopeCounts>,
+        only: Option<ServiceFilter>,
+    ) -> Unwrap<R> {
         Unwrap {
             inner,
             envelope,
-            unwrapper: Unwrapper::default(),
+            unwrapper: Unwrapper::for_service(only),
             input: Vec::with_capacity(256 << 10),
             start: 0,
             output: Vec::with_capacity(256 << 10),
@@ -451,16 +568,22 @@ impl<R: Read> Unwrap<R> {
         while self.output.is_empty() {
             let rest = &self.input[self.start..];
             if self.passing {
+                // A line too long to unwrap is a stray: one service keeps it.
+                let mine = self.unwrapper.only.as_ref().is_none_or(|f| f.strays);
                 match memchr(b'\n', rest) {
                     Some(i) => {
-                        self.output.extend_from_slice(&rest[..=i]);
+                        if mine {
+                            self.output.extend_from_slice(&rest[..=i]);
+                            self.counts.physical.fetch_add(1, Ordering::Relaxed);
+                            self.counts.unwrapped.fetch_add(1, Ordering::Relaxed);
+                        }
                         self.start += i + 1;
                         self.passing = false;
-                        self.counts.physical.fetch_add(1, Ordering::Relaxed);
-                        self.counts.unwrapped.fetch_add(1, Ordering::Relaxed);
                     }
                     None => {
-                        self.output.extend_from_slice(rest);
+                        if mine {
+                            self.output.extend_from_slice(rest);
+                        }
                         self.start = self.input.len();
                     }
                 }
@@ -468,26 +591,22 @@ impl<R: Read> Unwrap<R> {
                 let (mut lines, mut partials, mut raw) = (0, 0, 0);
                 let mut at = 0;
                 while let Some(i) = memchr(b'\n', &rest[at..]) {
-                    let (inside, partial) =
-                        self.unwrapper
-                            .line(self.envelope, &rest[at..at + i], &mut self.output);
-                    lines += 1;
-                    partials += partial as u64;
-                    raw += !inside as u64;
+                    let u = self
+                        .unwrapper
+                        .line(self.envelope, &rest[at..at + i], &mut self.output);
+                    count(u, &mut lines, &mut partials, &mut raw);
                     at += i + 1;
                     if self.output.len() >= 128 << 10 {
                         break;
                     }
                 }
                 if self.eof && at < rest.len() {
-                    let (inside, partial) =
-                        self.unwrapper
-                            .line(self.envelope, &rest[at..], &mut self.output);
+                    let u = self
+                        .unwrapper
+                        .line(self.envelope, &rest[at..], &mut self.output);
                     // Every unwrapped line ends in `\n` (a partial still
                     // waiting may follow an unterminated last line).
-                    lines += 1;
-                    partials += partial as u64;
-                    raw += !inside as u64;
+                    count(u, &mut lines, &mut partials, &mut raw);
                     at = rest.len();
                 } else if at == 0 && rest.len() > MAX_LINE {
                     // A line too long to hold: its bytes go through.
@@ -525,6 +644,22 @@ impl<R: Read> Unwrap<R> {
             self.eof = n == 0;
         }
         Ok(())
+    }
+}
+
+/// Counts one physical line by what was done with it: another service's
+/// line is not this input's.
+fn count(u: Unwrapped, lines: &mut u64, partials: &mut u64, raw: &mut u64) {
+    match u {
+        Unwrapped::Inside { partial } => {
+            *lines += 1;
+            *partials += partial as u64;
+        }
+        Unwrapped::Outside => {
+            *lines += 1;
+            *raw += 1;
+        }
+        Unwrapped::Other => {}
     }
 }
 

@@ -184,6 +184,10 @@ pub struct JournalRecord<'a> {
     pub encoding: Encoding,
     /// Who wrote it.
     pub source: Source,
+    /// The container that wrote it (the `journald` log driver's
+    /// `CONTAINER_NAME`, else `CONTAINER_ID`; json and export forms);
+    /// empty when absent.
+    pub container: &'a [u8],
 }
 
 impl<'a> JournalRecord<'a> {
@@ -743,6 +747,7 @@ impl JournalParser {
             message,
             encoding: Encoding::Raw,
             source: Source::of(identifier),
+            container: b"",
         })
     }
 
@@ -796,6 +801,7 @@ impl JournalParser {
             message,
             encoding: Encoding::Raw,
             source: Source::of(identifier),
+            container: b"",
         })
     }
 
@@ -862,6 +868,15 @@ impl JournalParser {
             .map(|us| self.instant(us));
         let identifier = f.identifier.or(f.comm).unwrap_or(b"");
         let (message, encoding) = f.message.unwrap_or((b"", Encoding::Raw));
+        let container = f.container_name.or(f.container_id).unwrap_or(b"");
+        let mut source = Source::of(identifier);
+        // The `journald` log driver: the message is the container's own
+        // line, and its identifier the container's tag (its short ID by
+        // default). php-fpm's lines are told by their form; nginx's error
+        // entries are told in [`JournalRecord::event`] wherever they are.
+        if !container.is_empty() && source == Source::Other && split_fpm(message).is_some() {
+            source = Source::Fpm;
+        }
         JournalRecord {
             form,
             time,
@@ -881,7 +896,8 @@ impl JournalParser {
                 .map(|p| p as u8),
             message,
             encoding,
-            source: Source::of(identifier),
+            source,
+            container,
         }
     }
 }
@@ -995,6 +1011,8 @@ struct Fields<'a> {
     unit: Option<&'a [u8]>,
     about_unit: Option<&'a [u8]>,
     priority: Option<&'a [u8]>,
+    container_name: Option<&'a [u8]>,
+    container_id: Option<&'a [u8]>,
     message: Option<(&'a [u8], Encoding)>,
 }
 
@@ -1026,6 +1044,8 @@ impl<'a> Fields<'a> {
             b"_SYSTEMD_UNIT" => &mut self.unit,
             b"UNIT" | b"USER_UNIT" => &mut self.about_unit,
             b"PRIORITY" => &mut self.priority,
+            b"CONTAINER_NAME" => &mut self.container_name,
+            b"CONTAINER_ID" => &mut self.container_id,
             _ => return,
         };
         if text {
@@ -1203,6 +1223,7 @@ impl RecordParser for JournalParser {
                     message: rec,
                     encoding: Encoding::Raw,
                     source: Source::Other,
+                    container: b"",
                 })
             }
             Some(_) if is_export_key_line(head_line(rec)) => {

@@ -14,9 +14,14 @@ use crate::scan::Sink;
 use crate::time::Zone;
 
 /// Parses nginx access and error records of one stream.
+///
+/// The access lines' variant is the one detection recognized; when the
+/// sample held none (a container log starting with nginx's startup
+/// notices), the first line that one of [`AccessParser::VARIANTS`] reads
+/// fixes it, in that order (the more specific first).
 #[derive(Clone)]
 pub struct MixedParser {
-    access: AccessParser,
+    access: Option<AccessParser>,
     error: ErrorParser,
 }
 
@@ -33,33 +38,52 @@ pub enum MixedRecord<'a> {
 }
 
 impl MixedParser {
-    /// Access lines read by `access`, error entries placed in `zone`.
-    pub fn new(access: AccessParser, zone: Zone) -> MixedParser {
+    /// Access lines read by `access` (`None`: by the first variant that
+    /// reads one), error entries placed in `zone`.
+    pub fn new(access: Option<AccessParser>, zone: Zone) -> MixedParser {
         MixedParser {
             access,
             error: ErrorParser::new(zone),
         }
     }
 
-    /// The access-log variant (`combined`, ...).
-    pub fn access_variant(&self) -> &'static str {
-        self.access.variant()
+    /// The access-log variant (`combined`, ...), when known before reading.
+    pub fn access_variant(&self) -> Option<&'static str> {
+        self.access.as_ref().map(AccessParser::variant)
     }
 
     /// Whether `line` is an access line (a trial parse).
     fn is_access(&self, line: &[u8]) -> bool {
-        !line.first().is_none_or(|c| c.is_ascii_whitespace())
-            && self.access.clone().parse(line).is_ok()
+        if line.first().is_none_or(|c| c.is_ascii_whitespace()) {
+            return false;
+        }
+        match &self.access {
+            Some(p) => p.clone().parse(line).is_ok(),
+            None => variant_of(line).is_some(),
+        }
     }
+}
+
+/// The first built-in access variant that reads `line`.
+fn variant_of(line: &[u8]) -> Option<AccessParser> {
+    AccessParser::VARIANTS.iter().find_map(|name| {
+        let mut p = AccessParser::from_variant(name)?;
+        p.parse(line).is_ok().then_some(p)
+    })
 }
 
 impl RecordParser for MixedParser {
     type Record<'a> = MixedRecord<'a>;
     const MULTILINE: bool = true;
 
-    /// An error entry's first line, or an access line.
+    /// An error entry's first line. Every other line starts a record too
+    /// unless it continues an entry's open FastCGI payload, which
+    /// [`MixedParser::continues`] decides (with a trial parse of the line
+    /// as an access line only there): an access line is parsed once, and
+    /// chunks are cut before error entries (or, past the scan's limit,
+    /// at any line).
     fn is_record_start(&self, line: &[u8]) -> bool {
-        is_entry_start(line) || self.is_access(line)
+        is_entry_start(line)
     }
 
     /// Only an error entry's open FastCGI payload goes on (never onto an
@@ -72,7 +96,14 @@ impl RecordParser for MixedParser {
         if is_entry_start(rec) {
             return self.error.parse(rec).map(MixedRecord::Error);
         }
-        match self.access.parse(rec) {
+        if self.access.is_none() {
+            self.access = variant_of(rec);
+        }
+        let access = match &mut self.access {
+            Some(p) => p.parse(rec),
+            None => Err(SkipReason::Unrecognized),
+        };
+        match access {
             Ok(r) => Ok(MixedRecord::Access(r)),
             // Not an access line: the error parser says why it is no entry
             // either (an orphan continuation, say).

@@ -196,10 +196,11 @@ pub fn summarize(
                 Source::File(f) => Box::new(f),
                 Source::Stream(r) => r,
             };
-            Source::Stream(Box::new(crate::envelope::Unwrap::new(
+            Source::Stream(Box::new(crate::envelope::Unwrap::for_service(
                 inner,
                 env,
                 c.clone(),
+                detected.service.clone(),
             )))
         }
         _ => source,
@@ -222,7 +223,7 @@ fn summarize_plain(
 ) {
     let zone = time.zone;
     match (detected.format, &detected.access) {
-        (Format::NginxAccess | Format::NginxError, Some(p)) if detected.mixed => {
+        (Format::NginxAccess | Format::NginxError, p) if detected.mixed => {
             let p = crate::mixed::MixedParser::new(p.clone(), time.zone);
             let s = run(
                 source,
@@ -232,11 +233,19 @@ fn summarize_plain(
                 crate::mixed::MixedSummary::default,
                 out,
             );
-            out.variant = Some(p.access_variant());
+            out.variant = p.access_variant();
             out.formats = vec![
                 (Format::NginxAccess, s.access_lines),
                 (Format::NginxError, s.error_lines),
             ];
+            // The whole input decides which format has more lines.
+            if s.access_lines != s.error_lines {
+                out.format = if s.access_lines > s.error_lines {
+                    Format::NginxAccess
+                } else {
+                    Format::NginxError
+                };
+            }
             out.access = Some(s.access);
             out.error = Some(s.error);
         }

@@ -118,6 +118,8 @@ pub struct FileDoc<'a> {
     pub format: Cow<'a, str>,
     pub node: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<Cow<'a, str>>,
@@ -178,6 +180,7 @@ pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
         path: Cow::Borrowed(&f.path),
         format: Cow::Borrowed(f.summary.format.as_str()),
         node: Cow::Borrowed(&f.node),
+        container: f.container.as_deref().map(Cow::Borrowed),
         reason: f.summary.reason.as_deref().map(Cow::Borrowed),
         variant: f.summary.variant.map(Cow::Borrowed),
         lines: t.lines,
@@ -215,6 +218,7 @@ pub fn file_doc(f: &StatsFile) -> FileDoc<'_> {
             .summary
             .formats
             .iter()
+            .filter(|(_, n)| *n > 0)
             .map(|(k, n)| (Cow::Borrowed(k.as_str()), *n))
             .collect(),
     }

@@ -26,7 +26,10 @@ pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
             Some(v) => format!("{} ({v})", f.summary.format),
             None => f.summary.format.to_string(),
         };
-        writeln!(out, "{}  {format}", f.path)?;
+        match &f.container {
+            Some(c) => writeln!(out, "{}  {format}  container {c}", f.path)?,
+            None => writeln!(out, "{}  {format}", f.path)?,
+        }
         writeln!(
             out,
             "  lines {}  parsed {}  skipped {}  bytes {}",

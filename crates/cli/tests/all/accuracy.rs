@@ -1019,17 +1019,12 @@ fn witnesses_keep_the_diagnoses_and_add_their_evidence() {
 /// `baton-gen --container docker|cri|compose` writes the containers'
 /// streams (nginx's access and error logs, php-fpm's log) in the runtime's
 /// envelope: the same incidents, diagnoses and request count as the plain
-/// set of the same seed.
-///
-/// Ignored for now: it fails, and the failure is baton's. A container
-/// file holding nginx's stdout (access) and stderr (error) interleaved,
-/// as the json-file driver and containerd write it, is detected as
-/// `nginx-access` and its error lines are skipped (seed 4 with `cri` or
-/// `docker`: 395 skipped, no upstream errors, an `fpm_restart` incident
-/// becomes `unknown`); with `compose`, seed 7's first incident turns from
-/// `capacity` to `connectivity`. Run it with `--ignored`.
+/// set of the same seed. A json-file or CRI file holds one nginx
+/// container's stdout (access) and stderr (error) interleaved, and its
+/// first error entry may come long after detection's sample (seed 4: line
+/// 595); a compose log holds every service's lines (seed 7: nginx's and
+/// php-fpm's), each read as its own container's log.
 #[test]
-#[ignore = "baton reads a container's interleaved stdout/stderr as one format (see the doc comment)"]
 fn container_envelopes_give_the_plain_diagnoses() {
     let cases = [("docker", 3u64), ("cri", 4), ("compose", 7)];
     let run = |(runtime, seed): (&str, u64)| -> Vec<String> {

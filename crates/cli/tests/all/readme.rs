@@ -205,14 +205,15 @@ fn every_option_named_is_accepted() {
     let commands = ["report", "stats", "events"];
     let helps: Vec<(&str, BTreeSet<String>)> =
         commands.iter().map(|c| (*c, help_options(c))).collect();
-    // Lines about other tools (cargo, journalctl, pip, the generator) name
-    // their options.
+    // Lines about other tools (cargo, journalctl, pip, kubectl, the
+    // generator) name their options.
     let other_tool = |l: &str| {
         [
             "cargo ",
             "journalctl",
             "pip ",
             "tar ",
+            "kubectl ",
             "RUSTC_BOOTSTRAP",
             "built with",
             "scripts/",

@@ -144,6 +144,68 @@ fn the_reader_counts_what_it_unwraps() {
     assert_eq!((s.physical_lines, s.partials, s.not_enveloped), (4, 1, 1));
 }
 
+/// A compose stream of several services: one filter per service in
+/// the order they first appear, each reader keeps its service's lines
+/// (the first also the lines outside the envelope and services first seen
+/// after the sample), and together they keep every line once.
+#[test]
+fn compose_services_are_read_apart() {
+    let input: &[u8] = b"web-1  | 10.0.0.1 - - [04/Jun/2020:10:11:12 +0000] \"GET / HTTP/1.1\" 502 1 \"-\" \"-\"\n\
+php-1  | [04-Jun-2020 10:11:12] WARNING: [pool www] child 7 exited on signal 9 (SIGKILL) after 1.0 seconds from start\n\
+noise\n\
+web-1  | 10.0.0.2 - - [04/Jun/2020:10:11:13 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n\
+late-1 | hello\n";
+    // The sample: the first two lines only.
+    let sample = &input[..input
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(1)
+        .unwrap()
+        .0
+        + 1];
+    let filters = services(sample);
+    let names: Vec<&[u8]> = filters.iter().map(|f| f.name.as_slice()).collect();
+    assert_eq!(names, [&b"web-1"[..], b"php-1"]);
+    assert_eq!(
+        filters.iter().map(|f| f.strays).collect::<Vec<_>>(),
+        [true, false]
+    );
+    let read = |only: &ServiceFilter, step: usize| {
+        let counts = Arc::new(EnvelopeCounts::default());
+        let mut r =
+            Unwrap::for_service(input, Envelope::Compose, counts.clone(), Some(only.clone()));
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; step];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        (out, counts.summary(Envelope::Compose))
+    };
+    for step in [1, 7, 4096] {
+        let (web, ws) = read(&filters[0], step);
+        assert_eq!(
+            String::from_utf8(web).unwrap(),
+            "10.0.0.1 - - [04/Jun/2020:10:11:12 +0000] \"GET / HTTP/1.1\" 502 1 \"-\" \"-\"\nnoise\n10.0.0.2 - - [04/Jun/2020:10:11:13 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\nhello\n"
+        );
+        assert_eq!((ws.physical_lines, ws.not_enveloped), (4, 1));
+        let (php, ps) = read(&filters[1], step);
+        assert!(php.starts_with(b"[04-Jun-2020 10:11:12] WARNING:"));
+        assert_eq!(php.iter().filter(|b| **b == b'\n').count(), 1);
+        assert_eq!((ps.physical_lines, ps.not_enveloped), (1, 0));
+    }
+    // Each service's lines are detected as their own log.
+    let web = crate::detect::detect_service(sample, &filters[0]);
+    assert_eq!(web.format, Format::NginxAccess);
+    assert_eq!(web.service.as_ref(), Some(&filters[0]));
+    let php = crate::detect::detect_service(sample, &filters[1]);
+    assert_eq!(php.format, Format::FpmLog);
+}
+
 /// Wraps plain lines in `env`, each cut into pieces at `cuts` (for the
 /// envelopes that have partials).
 fn wrap(env: Envelope, lines: &[String], cuts: &[usize]) -> Vec<u8> {

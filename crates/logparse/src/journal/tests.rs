@@ -35,6 +35,7 @@ fn short_line() {
             message: b"[NOTICE] fpm is running, pid 3399",
             encoding: Encoding::Raw,
             source: Source::Fpm,
+            container: b"",
         }
     );
     let mut s = Vec::new();
@@ -109,6 +110,7 @@ fn rfc5424() {
             message: b"msg here",
             encoding: Encoding::Raw,
             source: Source::Other,
+            container: b"",
         }
     );
     let r = rec(b"<46>1 2017-04-27T07:50:47.381967+02:00 logserver rsyslogd - - [origin software=\"rsyslogd\" x-info=\"a]b\"] start");

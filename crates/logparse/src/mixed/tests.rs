@@ -12,7 +12,7 @@ const FASTCGI_REST: &str = r#"PHP message: PHP Warning:  y in /var/www/a.php on 
 fn scan(input: &str, chunk: usize) -> (MixedSummary, crate::scan::Tally) {
     let d = detect(input.as_bytes());
     assert!(d.mixed, "{d:?}");
-    let p = MixedParser::new(d.access.expect("access variant"), Zone::UTC);
+    let p = MixedParser::new(Some(d.access.expect("access variant")), Zone::UTC);
     let opts = ScanOptions {
         chunk_size: chunk,
         ..ScanOptions::default()

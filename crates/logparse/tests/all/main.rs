@@ -7,6 +7,7 @@ mod config;
 mod error_log;
 mod fpm_log;
 mod garbage;
+mod honesty;
 mod journal;
 mod kernel;
 mod long_lines;
