@@ -296,9 +296,76 @@ fn witnesses(c: &mut Criterion) {
     g.finish();
 }
 
+/// The access sample as Docker's json-file driver writes a container's
+/// stdout: one JSON object a line, the line escaped in `log`.
+fn docker_json(plain: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(plain.len() * 3 / 2);
+    for line in plain.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        out.extend_from_slice(b"{\"log\":\"");
+        for &b in line {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                b if b < 0x20 => out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+                b => out.push(b),
+            }
+        }
+        out.extend_from_slice(
+            b"\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-24T11:17:00.123456789Z\"}\n",
+        );
+    }
+    out
+}
+
+/// The same access lines plain and inside Docker's json-file envelope,
+/// each read as a stream the way `baton stats` reads a file (the envelope
+/// taken off by [`Unwrap`] on the reader, the lines parsed in parallel
+/// chunks): MB/s of the container's lines.
+fn envelope(c: &mut Criterion) {
+    use std::sync::Arc;
+
+    use baton_logparse::envelope::{Envelope, EnvelopeCounts, Unwrap};
+    use baton_logparse::scan::scan_reader;
+
+    let (plain, n) = repeat(ACCESS, 32 << 20);
+    let wrapped = docker_json(&plain);
+    let p = AccessParser::default();
+    let opts = ScanOptions::default();
+    let lines = ACCESS.iter().filter(|&&b| b == b'\n').count() as u64 * n as u64;
+    let read_plain = || scan_reader(&plain[..], &p, &opts, &AccessSummary::default).tally;
+    let read_wrapped = || {
+        let u = Unwrap::new(
+            &wrapped[..],
+            Envelope::DockerJson,
+            Arc::new(EnvelopeCounts::default()),
+        );
+        scan_reader(u, &p, &opts, &AccessSummary::default).tally
+    };
+    let (a, b) = (read_plain(), read_wrapped());
+    // The sample holds some malformed lines on purpose: the same ones are
+    // skipped inside the envelope.
+    assert_eq!(a.lines, lines);
+    assert!(a.parsed * 10 > lines * 9);
+    assert_eq!(
+        (b.lines, b.parsed, b.skipped()),
+        (a.lines, a.parsed, a.skipped())
+    );
+
+    let mut g = c.benchmark_group("envelope");
+    g.throughput(Throughput::Bytes(plain.len() as u64));
+    g.bench_function("access, plain stream", |bch| {
+        bch.iter(|| black_box(read_plain().parsed))
+    });
+    g.bench_function("access, docker json-file", |bch| {
+        bch.iter(|| black_box(read_wrapped().parsed))
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = framing, access, error, others, witnesses
+    targets = framing, access, error, others, witnesses, envelope
 }
 criterion_main!(benches);

@@ -279,3 +279,45 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+    /// Inputs past the reader's parallel threshold: batches of whole lines
+    /// are unwrapped in parallel pieces, a batch holding a partial serially;
+    /// either way the container's lines and the counts are those of the
+    /// serial unwrap, for any read size.
+    #[test]
+    fn big_inputs_unwrap_as_the_serial_reference(
+        lines in prop::collection::vec("[ -~é]{0,80}", 1..30),
+        cuts in prop::collection::vec(0usize..100, 30),
+        with_partials in any::<bool>(),
+        noise in any::<bool>(),
+        step in prop::sample::select(vec![1usize << 10, 64 << 10, 1 << 20]),
+    ) {
+        let cuts: Vec<usize> = if with_partials { cuts } else { vec![0; 30] };
+        for env in [Envelope::DockerJson, Envelope::Cri, Envelope::Timestamped] {
+            let mut one = wrap(env, &lines, &cuts);
+            if noise {
+                one.extend_from_slice(b"a line outside the envelope\n\n");
+            }
+            let wrapped = one.repeat((1_600_000 / one.len()).max(1) + 1);
+            let reference = unwrap_sample(env, &wrapped);
+            let (read, s) = read_all(env, &wrapped, step);
+            prop_assert!(read == reference, "{:?}: {} bytes read, {} expected", env, read.len(), reference.len());
+            prop_assert_eq!(s.physical_lines, crate::frame::count_lines(&wrapped));
+            let serial = {
+                let mut u = Unwrapper::default();
+                let (mut partials, mut raw) = (0u64, 0u64);
+                for l in wrapped.strip_suffix(b"\n").unwrap_or(&wrapped).split(|&b| b == b'\n') {
+                    match u.line(env, l, &mut Vec::new()) {
+                        Unwrapped::Inside { partial } => partials += partial as u64,
+                        Unwrapped::Outside => raw += 1,
+                        Unwrapped::Other => {}
+                    }
+                }
+                (partials, raw)
+            };
+            prop_assert_eq!((s.partials, s.not_enveloped), serial);
+        }
+    }
+}
