@@ -478,11 +478,6 @@ impl Unwrapper {
         Unwrapped::Inside { partial: w.partial }
     }
 
-    /// Whether no partial line is waiting for its rest.
-    fn idle(&self) -> bool {
-        self.pending.iter().all(Vec::is_empty)
-    }
-
     /// Ends the input: partials still waiting are lines of their own.
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         for p in &mut self.pending {
@@ -594,24 +589,6 @@ impl<R: Read> Unwrap<R> {
                     }
                 }
             } else {
-                // A batch of whole lines with no partial waiting: unwrapped
-                // in parallel pieces, as the serial loop below would.
-                let whole = memchr::memrchr(b'\n', rest).map_or(0, |i| i + 1);
-                if whole >= PARALLEL_MIN
-                    && self.unwrapper.only.is_none()
-                    && self.unwrapper.idle()
-                    && let Some((lines, raw)) =
-                        unwrap_parallel(self.envelope, &rest[..whole], &mut self.output)
-                {
-                    self.start += whole;
-                    self.counts.physical.fetch_add(lines, Ordering::Relaxed);
-                    self.counts.unwrapped.fetch_add(raw, Ordering::Relaxed);
-                    if self.output.is_empty() {
-                        continue;
-                    }
-                    break;
-                }
-                let rest = &self.input[self.start..];
                 let (mut lines, mut partials, mut raw) = (0, 0, 0);
                 let mut at = 0;
                 while let Some(i) = memchr(b'\n', &rest[at..]) {
@@ -653,13 +630,7 @@ impl<R: Read> Unwrap<R> {
             self.input.drain(..self.start);
             self.start = 0;
             let have = self.input.len();
-            // Bigger reads where the lines can be unwrapped in parallel.
-            let more = if self.unwrapper.only.is_none() {
-                2 << 20
-            } else {
-                256 << 10
-            };
-            self.input.resize(have + more, 0);
+            self.input.resize(have + (256 << 10), 0);
             let n = loop {
                 match self.inner.read(&mut self.input[have..]) {
                     Ok(n) => break n,
@@ -675,55 +646,6 @@ impl<R: Read> Unwrap<R> {
         }
         Ok(())
     }
-}
-
-/// Bytes of whole lines below which a batch is unwrapped serially.
-const PARALLEL_MIN: usize = 512 << 10;
-/// About how many bytes of lines each parallel piece unwraps.
-const PIECE: usize = 256 << 10;
-
-/// Unwraps `lines` (whole lines, each ending in `\n`) in parallel pieces
-/// cut at line ends, appending the container's lines to `out` in order:
-/// the lines and the envelope-less ones among them. `None`, with nothing
-/// written, when a piece holds a partial line: its rest may be in another
-/// piece, so the batch is for the serial reader.
-fn unwrap_parallel(envelope: Envelope, lines: &[u8], out: &mut Vec<u8>) -> Option<(u64, u64)> {
-    use rayon::prelude::*;
-    let mut pieces = Vec::new();
-    let mut s = 0;
-    while s < lines.len() {
-        let want = (s + PIECE).min(lines.len());
-        let e = match memchr(b'\n', &lines[want - 1..]) {
-            Some(i) => want + i,
-            None => lines.len(),
-        };
-        pieces.push(&lines[s..e]);
-        s = e;
-    }
-    let done: Vec<(Vec<u8>, u64, u64, u64)> = pieces
-        .par_iter()
-        .map(|piece| {
-            let mut u = Unwrapper::default();
-            let mut o = Vec::with_capacity(piece.len());
-            let (mut n, mut partials, mut raw) = (0, 0, 0);
-            let body = piece.strip_suffix(b"\n").unwrap_or(piece);
-            for l in body.split(|&b| b == b'\n') {
-                count(u.line(envelope, l, &mut o), &mut n, &mut partials, &mut raw);
-            }
-            (o, n, partials, raw)
-        })
-        .collect();
-    if done.iter().any(|d| d.2 > 0) {
-        return None;
-    }
-    out.reserve(done.iter().map(|d| d.0.len()).sum());
-    let (mut n, mut raw) = (0, 0);
-    for (o, k, _, r) in done {
-        out.extend_from_slice(&o);
-        n += k;
-        raw += r;
-    }
-    Some((n, raw))
 }
 
 /// Counts one physical line by what was done with it: another service's

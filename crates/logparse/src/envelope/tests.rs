@@ -282,10 +282,10 @@ proptest! {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
-    /// Inputs past the reader's parallel threshold: batches of whole lines
-    /// are unwrapped in parallel pieces, a batch holding a partial serially;
-    /// either way the container's lines and the counts are those of the
-    /// serial unwrap, for any read size.
+    /// Inputs of many reader buffers (1.6 MB), with and without partial
+    /// lines and lines outside the envelope: the reader gives the
+    /// container's lines and the counts of the line-by-line unwrap, for any
+    /// read size.
     #[test]
     fn big_inputs_unwrap_as_the_serial_reference(
         lines in prop::collection::vec("[ -~é]{0,80}", 1..30),
