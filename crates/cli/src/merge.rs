@@ -213,17 +213,8 @@ pub fn merge(docs: Vec<ReportIn>) -> Merged {
                 out.warnings.push(w);
             }
         }
-        let j = &mut out.joins;
-        j.gateway_errors += d.joins.gateway_errors;
-        j.matched_upstream_error += d.joins.matched_upstream_error;
-        j.unmatched_access += d.joins.unmatched_access;
-        j.unmatched_error_log += d.joins.unmatched_error_log;
-        let t = &mut out.totals;
-        t.requests += d.totals.requests;
-        t.gateway_errors += d.totals.gateway_errors;
-        t.status_502 += d.totals.status_502;
-        t.status_504 += d.totals.status_504;
-        t.edge_gateway_errors += d.totals.edge_gateway_errors;
+        out.joins.add(&d.joins);
+        out.totals.add(&d.totals);
         out.background.gateway_errors += d.background.gateway_errors;
         for f in &d.background.findings {
             let mut f = f.clone();
@@ -267,15 +258,7 @@ pub fn merge(docs: Vec<ReportIn>) -> Merged {
             last_of.insert(own.clone(), (end, last));
         }
         for m in &d.timeline {
-            let e = timeline.entry(m.t).or_insert_with(|| TimelineMinute {
-                t: m.t,
-                minute: m.minute,
-                ..TimelineMinute::default()
-            });
-            e.status_502 += m.status_502;
-            e.status_504 += m.status_504;
-            e.edge += m.edge;
-            e.requests += m.requests;
+            TimelineMinute::merge_into(&mut timeline, m);
         }
         for m in &d.marks {
             marks

@@ -277,17 +277,8 @@ pub fn combine(parts: Vec<NodeAnalysis>, window: baton_correlate::model::Window)
         let a = p.analysis;
         out.warnings
             .extend(a.warnings.into_iter().map(|w| format!("{}: {w}", p.name)));
-        let j = &mut out.joins;
-        j.gateway_errors += a.joins.gateway_errors;
-        j.matched_upstream_error += a.joins.matched_upstream_error;
-        j.unmatched_access += a.joins.unmatched_access;
-        j.unmatched_error_log += a.joins.unmatched_error_log;
-        let t = &mut out.totals;
-        t.requests += a.totals.requests;
-        t.gateway_errors += a.totals.gateway_errors;
-        t.status_502 += a.totals.status_502;
-        t.status_504 += a.totals.status_504;
-        t.edge_gateway_errors += a.totals.edge_gateway_errors;
+        out.joins.add(&a.joins);
+        out.totals.add(&a.totals);
         out.background.gateway_errors += a.background.gateway_errors;
         for mut f in a.background.findings {
             f.node = Some(p.name.clone());
@@ -299,15 +290,7 @@ pub fn combine(parts: Vec<NodeAnalysis>, window: baton_correlate::model::Window)
             incidents.push((start, k, i.id, i));
         }
         for m in a.timeline {
-            let e = timeline.entry(m.t).or_insert_with(|| TimelineMinute {
-                t: m.t,
-                minute: m.minute,
-                ..TimelineMinute::default()
-            });
-            e.status_502 += m.status_502;
-            e.status_504 += m.status_504;
-            e.edge += m.edge;
-            e.requests += m.requests;
+            TimelineMinute::merge_into(&mut timeline, &m);
         }
         for m in a.marks {
             marks

@@ -192,6 +192,16 @@ pub struct Joins {
     pub unmatched_error_log: u64,
 }
 
+impl Joins {
+    /// Adds another run's counts (another node, another window).
+    pub fn add(&mut self, o: &Joins) {
+        self.gateway_errors += o.gateway_errors;
+        self.matched_upstream_error += o.matched_upstream_error;
+        self.unmatched_access += o.unmatched_access;
+        self.unmatched_error_log += o.unmatched_error_log;
+    }
+}
+
 /// Totals over the whole window.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
@@ -206,6 +216,17 @@ pub struct Totals {
     pub status_504: u64,
     /// Edge gateway errors (Cloudflare).
     pub edge_gateway_errors: u64,
+}
+
+impl Totals {
+    /// Adds another run's totals (another node, another window).
+    pub fn add(&mut self, o: &Totals) {
+        self.requests += o.requests;
+        self.gateway_errors += o.gateway_errors;
+        self.status_502 += o.status_502;
+        self.status_504 += o.status_504;
+        self.edge_gateway_errors += o.edge_gateway_errors;
+    }
 }
 
 /// Request rates during an incident and outside incidents.
@@ -502,6 +523,21 @@ pub struct TimelineMinute {
     pub edge: u64,
     /// Requests in the access logs that minute.
     pub requests: u64,
+}
+
+impl TimelineMinute {
+    /// Adds `m`, the same minute of another run, into the minutes by start.
+    pub fn merge_into(minutes: &mut BTreeMap<i64, TimelineMinute>, m: &TimelineMinute) {
+        let e = minutes.entry(m.t).or_insert_with(|| TimelineMinute {
+            t: m.t,
+            minute: m.minute,
+            ..TimelineMinute::default()
+        });
+        e.status_502 += m.status_502;
+        e.status_504 += m.status_504;
+        e.edge += m.edge;
+        e.requests += m.requests;
+    }
 }
 
 /// FPM and kernel events per minute, for timelines.
