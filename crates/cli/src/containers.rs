@@ -11,12 +11,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::input::Input;
-
-/// The name of the container whose log `input` is, when its path is one
+/// The name of the container whose log is at `path`, when the path is one
 /// of the runtimes' (see the module docs).
-pub fn name_from_path(input: &Input) -> Option<String> {
-    let path = input.path()?;
+pub fn name_from_path(path: &Path) -> Option<String> {
     docker_name(path).or_else(|| pod_name(path))
 }
 

@@ -165,7 +165,7 @@ fn plan_all(
 ) -> Result<Vec<(Planned, Option<i32>)>, InputError> {
     let forced = input.path().and_then(|p| config.forced_format(p)).is_some();
     let (mut p, offset) = plan(config, input, custom)?;
-    p.container = crate::containers::name_from_path(&p.input);
+    p.container = p.input.path().and_then(crate::containers::name_from_path);
     // A forced format is the whole file's.
     if p.detected.envelope != Some(baton_logparse::envelope::Envelope::Compose)
         || p.input.read_once()

@@ -300,6 +300,11 @@ pub struct EvidenceRef {
     pub text: String,
 }
 
+/// An incident's `handoff` read back: one of the causes' handoffs.
+fn handoff_of<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    crate::statics::one_of(d, "handoff", Cause::ALL.iter().map(|c| c.handoff()))
+}
+
 fn empty_or_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
     let s = String::deserialize(d)?;
     if s.is_empty() {
@@ -347,7 +352,7 @@ pub struct Incident {
     /// How sure the verdict is, 0..1.
     pub confidence: f64,
     /// The failed handoff.
-    #[serde(deserialize_with = "crate::statics::handoff")]
+    #[serde(deserialize_with = "handoff_of")]
     pub handoff: crate::statics::Name,
     /// Request rates.
     pub request_rate: RequestRate,

@@ -5,8 +5,6 @@
 
 use serde::de::{Deserialize, Deserializer, Error};
 
-use crate::model::Cause;
-
 /// A fixed name of the model (`&'static str`), spelled as an alias so
 /// that serde's derive does not borrow it from the input.
 pub type Name = &'static str;
@@ -37,7 +35,9 @@ pub const CHECKS: [&str; 8] = [
     "request_id_missing",
 ];
 
-fn one_of<'de, D: Deserializer<'de>>(
+/// `d`'s string when it is one of `names` (as that `&'static str`), else
+/// an error naming `what`.
+pub(crate) fn one_of<'de, D: Deserializer<'de>>(
     d: D,
     what: &str,
     names: impl IntoIterator<Item = &'static str>,
@@ -47,11 +47,6 @@ fn one_of<'de, D: Deserializer<'de>>(
         .into_iter()
         .find(|n| *n == s)
         .ok_or_else(|| D::Error::custom(format!("unknown {what} {s:?}")))
-}
-
-/// An incident's `handoff`: one of the causes' handoffs.
-pub fn handoff<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    one_of(d, "handoff", Cause::ALL.iter().map(|c| c.handoff()))
 }
 
 /// A mark's `kind`.
