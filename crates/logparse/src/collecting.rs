@@ -15,6 +15,17 @@ use crate::nginx::error::{ErrorParser, ErrorRecord, UpstreamClass};
 use crate::nginx::summary::{AccessSummary, ErrorSummary};
 use crate::php_error::{PhpErrorParser, PhpErrorRecord, PhpErrorSummary};
 use crate::scan::Sink;
+use crate::time::Zone;
+
+/// Moves a later chunk's yearless times by the New Years before it (the
+/// `redating` of a journal or kernel summary).
+fn redate(events: &mut [Event], redating: Option<(u32, Zone)>) {
+    if let Some((years, zone)) = redating {
+        for e in events {
+            e.time = e.time.map(|t| crate::journal::shift_years(t, years, zone));
+        }
+    }
+}
 
 /// A summary sink that also keeps the events of interest (and, for access
 /// logs, the traffic per minute).
@@ -40,6 +51,20 @@ impl<S> Collecting<S> {
             collect,
             scratch: Vec::new(),
         }
+    }
+
+    /// Appends a later chunk whose summary merges through its own
+    /// [`Sink::append`]: the summary, then the events and traffic.
+    fn append_summary<P: crate::frame::RecordParser>(
+        &mut self,
+        mut later: Collecting<S>,
+        line_shift: u64,
+    ) where
+        S: Sink<P> + Default,
+    {
+        let summary = std::mem::take(&mut later.summary);
+        Sink::<P>::append(&mut self.summary, summary, line_shift);
+        self.append_events(later, line_shift);
     }
 
     pub(crate) fn append_events(&mut self, later: Collecting<S>, line_shift: u64) {
@@ -109,10 +134,8 @@ impl Sink<FpmLogParser> for Collecting<FpmSummary> {
         self.summary.record(r, loc);
     }
 
-    fn append(&mut self, mut later: Self, line_shift: u64) {
-        let summary = std::mem::take(&mut later.summary);
-        Sink::<FpmLogParser>::append(&mut self.summary, summary, line_shift);
-        self.append_events(later, line_shift);
+    fn append(&mut self, later: Self, line_shift: u64) {
+        self.append_summary::<FpmLogParser>(later, line_shift);
     }
 }
 
@@ -126,10 +149,8 @@ impl Sink<SlowlogParser> for Collecting<SlowlogSummary> {
         self.summary.record(r, loc);
     }
 
-    fn append(&mut self, mut later: Self, line_shift: u64) {
-        let summary = std::mem::take(&mut later.summary);
-        Sink::<SlowlogParser>::append(&mut self.summary, summary, line_shift);
-        self.append_events(later, line_shift);
+    fn append(&mut self, later: Self, line_shift: u64) {
+        self.append_summary::<SlowlogParser>(later, line_shift);
     }
 }
 
@@ -147,15 +168,8 @@ impl Sink<KernelParser> for Collecting<KernelSummary> {
     }
 
     fn append(&mut self, mut later: Self, line_shift: u64) {
-        // The later chunk's yearless times move by the New Years before it.
-        if let Some((years, zone)) = self.summary.redating(&later.summary) {
-            for e in &mut later.events {
-                e.time = e.time.map(|t| crate::journal::shift_years(t, years, zone));
-            }
-        }
-        let summary = std::mem::take(&mut later.summary);
-        Sink::<KernelParser>::append(&mut self.summary, summary, line_shift);
-        self.append_events(later, line_shift);
+        redate(&mut later.events, self.summary.redating(&later.summary));
+        self.append_summary::<KernelParser>(later, line_shift);
     }
 }
 
@@ -175,15 +189,8 @@ impl Sink<JournalParser> for Collecting<JournalSummary> {
     }
 
     fn append(&mut self, mut later: Self, line_shift: u64) {
-        // The later chunk's yearless times move by the New Years before it.
-        if let Some((years, zone)) = self.summary.redating(&later.summary) {
-            for e in &mut later.events {
-                e.time = e.time.map(|t| crate::journal::shift_years(t, years, zone));
-            }
-        }
-        let summary = std::mem::take(&mut later.summary);
-        Sink::<JournalParser>::append(&mut self.summary, summary, line_shift);
-        self.append_events(later, line_shift);
+        redate(&mut later.events, self.summary.redating(&later.summary));
+        self.append_summary::<JournalParser>(later, line_shift);
     }
 }
 
@@ -200,10 +207,8 @@ impl Sink<CloudflareParser> for Collecting<EdgeSummary> {
         self.summary.record(r, loc);
     }
 
-    fn append(&mut self, mut later: Self, line_shift: u64) {
-        let summary = std::mem::take(&mut later.summary);
-        Sink::<CloudflareParser>::append(&mut self.summary, summary, line_shift);
-        self.append_events(later, line_shift);
+    fn append(&mut self, later: Self, line_shift: u64) {
+        self.append_summary::<CloudflareParser>(later, line_shift);
     }
 }
 
@@ -220,10 +225,8 @@ impl Sink<PhpErrorParser> for Collecting<PhpErrorSummary> {
         self.summary.record(r, loc);
     }
 
-    fn append(&mut self, mut later: Self, line_shift: u64) {
-        let summary = std::mem::take(&mut later.summary);
-        Sink::<PhpErrorParser>::append(&mut self.summary, summary, line_shift);
-        self.append_events(later, line_shift);
+    fn append(&mut self, later: Self, line_shift: u64) {
+        self.append_summary::<PhpErrorParser>(later, line_shift);
     }
 }
 
@@ -235,9 +238,7 @@ impl Sink<MysqlSlowParser> for Collecting<MysqlSlowSummary> {
         self.summary.record(r, loc);
     }
 
-    fn append(&mut self, mut later: Self, line_shift: u64) {
-        let summary = std::mem::take(&mut later.summary);
-        Sink::<MysqlSlowParser>::append(&mut self.summary, summary, line_shift);
-        self.append_events(later, line_shift);
+    fn append(&mut self, later: Self, line_shift: u64) {
+        self.append_summary::<MysqlSlowParser>(later, line_shift);
     }
 }
