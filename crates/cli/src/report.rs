@@ -56,12 +56,7 @@ pub fn correlate(
     let files: Vec<FileClock> = (0..stats.files.len())
         .map(|i| file_clock(&stats.files, i))
         .collect();
-    // Events are large: one allocation, and each moved once into it.
-    let total = stats.files.iter().map(|f| f.summary.events.len()).sum();
-    let mut events = Vec::with_capacity(total);
-    for f in &mut stats.files {
-        events.append(&mut f.summary.events);
-    }
+    let mut events = gather_events(stats.files.iter_mut().map(|f| &mut f.summary.events));
     let shifts = clocks::align(&mut events, &files);
     let clock_warnings = clock_warnings(stats, &shifts);
     for (i, (f, c)) in stats.files.iter_mut().zip(&files).enumerate() {
@@ -114,24 +109,22 @@ pub fn correlate(
         .collect();
     let node_at = |file: u32| node_of.get(file as usize).copied().unwrap_or(0);
     let outside = |e: &Event| e.time.is_some_and(|t| !keep(t.unix_us));
-    let mut aside = Vec::new();
+    // Those outside the bounds dropped and those the correlator does not
+    // take set aside.
+    events.retain(|e| !outside(e));
+    let aside: Vec<Event> = events.extract_if(.., |e| !for_correlator(e)).collect();
     if inputs.len() == 1 {
-        // One node: the events stay where they are, those outside the
-        // bounds dropped and those the correlator does not take set aside.
-        events.retain(|e| !outside(e));
-        aside = events.extract_if(.., |e| !for_correlator(e)).collect();
+        // One node: the events stay where they are.
         inputs[0].events = events;
     } else {
-        for e in events {
-            if outside(&e) {
-                continue;
-            }
-            if for_correlator(&e) {
-                inputs[node_at(e.file)].events.push(e);
-            } else {
-                aside.push(e);
-            }
+        // Node by node, the vector shrunk after each: the events are held
+        // once, not once read and once more split.
+        for (k, input) in inputs.iter_mut().enumerate() {
+            input.events = events.extract_if(.., |e| node_at(e.file) == k).collect();
+            events.shrink_to_fit();
         }
+        // A file's node is always one of the names: nothing is left.
+        debug_assert!(events.is_empty());
     }
     let mut traffics: Vec<Traffic> = inputs.iter().map(|_| Traffic::default()).collect();
     let mut windows: Vec<TimeRange> = inputs.iter().map(|_| TimeRange::default()).collect();
@@ -257,10 +250,7 @@ pub fn correlate(
     }
     Correlated {
         analysis,
-        events: inputs
-            .iter_mut()
-            .flat_map(|i| std::mem::take(&mut i.events))
-            .collect(),
+        events: gather_events(inputs.iter_mut().map(|i| &mut i.events)),
         aside,
         nodes,
     }
@@ -282,6 +272,32 @@ fn node_config(stats: &Stats, node_of: &[usize], k: usize) -> baton_logparse::co
     facts.memory_bytes = stats.config.memory_bytes;
     facts.memory_source = stats.config.memory_source.clone();
     facts
+}
+
+/// The events of several vectors in one, in their order, never held twice:
+/// the largest vector is kept and grown (a large allocation grows in place,
+/// remapped rather than copied) and each other one freed once moved.
+fn gather_events<'a>(parts: impl Iterator<Item = &'a mut Vec<Event>>) -> Vec<Event> {
+    let mut parts: Vec<&mut Vec<Event>> = parts.collect();
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let Some(big) = (0..parts.len()).max_by_key(|&i| parts[i].len()) else {
+        return Vec::new();
+    };
+    let mut events = std::mem::take(parts[big]);
+    if events.len() == total {
+        return events;
+    }
+    events.reserve_exact(total - events.len());
+    for p in parts[big + 1..].iter_mut() {
+        events.append(&mut std::mem::take(*p));
+    }
+    // The parts before the largest go in front of it, in their order.
+    let mut front = Vec::with_capacity(total - events.len());
+    for p in parts[..big].iter_mut() {
+        front.append(&mut std::mem::take(*p));
+    }
+    events.splice(0..0, front);
+    events
 }
 
 /// What `clocks::align` needs to know of input `i`: its format, whether

@@ -221,10 +221,12 @@ impl Witnesses {
                     continue;
                 }
                 let g = &events[w.event];
-                let same = |a: &Option<Box<[u8]>>, b: &Option<Box<[u8]>>| match (a, b) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => true,
-                };
+                let same =
+                    |a: &Option<baton_logparse::event::Text>,
+                     b: &Option<baton_logparse::event::Text>| match (a, b) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => true,
+                    };
                 if !same(&e.client, &g.client) || !same(&e.path, &g.path) {
                     continue;
                 }

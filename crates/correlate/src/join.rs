@@ -293,7 +293,7 @@ fn find_near(
         })
 }
 
-fn same(a: &Option<Box<[u8]>>, b: &Option<Box<[u8]>>) -> bool {
+fn same(a: &Option<baton_logparse::event::Text>, b: &Option<baton_logparse::event::Text>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => a == b,
         _ => true,

@@ -194,7 +194,7 @@ impl Table {
     /// One event as a row.
     pub fn row(&self, e: &Event) -> Row {
         let source = self.sources.get(e.file as usize);
-        let text = |b: &Option<Box<[u8]>>| b.as_deref().map(escape);
+        let text = |b: &Option<baton_logparse::event::Text>| b.as_deref().map(escape);
         Row {
             time: e.time.map(utc),
             local_time: e.time.map(|t| self.zone.rfc3339(t)),

@@ -39,6 +39,8 @@ pub struct Collecting<S> {
     pub traffic: Option<Traffic>,
     pub(crate) collect: Collect,
     scratch: Vec<u8>,
+    /// One copy of each path, host, upstream... of this chunk's events.
+    interner: crate::text::Interner,
 }
 
 impl<S> Collecting<S> {
@@ -50,7 +52,33 @@ impl<S> Collecting<S> {
             traffic: None,
             collect,
             scratch: Vec::new(),
+            interner: crate::text::Interner::default(),
         }
+    }
+
+    /// Keeps an event, its repeated values (path, host, upstream, pool...)
+    /// shared with the chunk's earlier events.
+    pub(crate) fn keep(&mut self, mut e: Event) {
+        let i = &mut self.interner;
+        for t in [
+            &mut e.method,
+            &mut e.path,
+            &mut e.action,
+            &mut e.client,
+            &mut e.host,
+            &mut e.upstream,
+            &mut e.pool,
+            &mut e.plugin,
+            &mut e.process,
+            &mut e.object,
+            &mut e.frame,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            i.share(t);
+        }
+        self.events.push(e);
     }
 
     /// Appends a later chunk whose summary merges through its own
@@ -90,7 +118,7 @@ impl Sink<AccessParser> for Collecting<AccessSummary> {
     fn record_raw(&mut self, r: AccessRecord<'_>, loc: Loc, raw: &[u8]) {
         self.traffic.get_or_insert_with(Traffic::default).add(&r);
         if self.collect.all_requests || r.status.is_some_and(|s| s == 499 || s >= 500) {
-            self.events.push(event::from_access(&r, loc.line, raw));
+            self.keep(event::from_access(&r, loc.line, raw));
         }
         self.summary.record(r, loc);
     }
@@ -110,8 +138,9 @@ impl Sink<ErrorParser> for Collecting<ErrorSummary> {
     fn record_raw(&mut self, r: ErrorRecord<'_>, loc: Loc, raw: &[u8]) {
         if r.upstream_class != UpstreamClass::None || r.fastcgi_stderr {
             let collect = self.collect;
-            self.events
-                .extend(event::from_error(&r, loc.line, raw).filter(|e| collect.keeps(e)));
+            if let Some(e) = event::from_error(&r, loc.line, raw).filter(|e| collect.keeps(e)) {
+                self.keep(e);
+            }
         }
         self.summary.record(r, loc);
     }
@@ -129,8 +158,11 @@ impl Sink<FpmLogParser> for Collecting<FpmSummary> {
 
     fn record_raw(&mut self, r: FpmRecord<'_>, loc: Loc, raw: &[u8]) {
         let collect = self.collect;
-        self.events
-            .extend(event::from_fpm(&r.event, r.time, loc.line, raw).filter(|e| collect.keeps(e)));
+        if let Some(e) =
+            event::from_fpm(&r.event, r.time, loc.line, raw).filter(|e| collect.keeps(e))
+        {
+            self.keep(e);
+        }
         self.summary.record(r, loc);
     }
 
@@ -145,7 +177,7 @@ impl Sink<SlowlogParser> for Collecting<SlowlogSummary> {
     }
 
     fn record_raw(&mut self, r: SlowlogRecord<'_>, loc: Loc, raw: &[u8]) {
-        self.events.push(event::from_slowlog(&r, loc.line, raw));
+        self.keep(event::from_slowlog(&r, loc.line, raw));
         self.summary.record(r, loc);
     }
 
@@ -160,9 +192,10 @@ impl Sink<KernelParser> for Collecting<KernelSummary> {
     }
 
     fn record_raw(&mut self, r: KernelRecord<'_>, loc: Loc, raw: &[u8]) {
-        if r.is_kernel() {
-            self.events
-                .extend(event::from_kernel(&r.event, r.time, loc.line, raw));
+        if r.is_kernel()
+            && let Some(e) = event::from_kernel(&r.event, r.time, loc.line, raw)
+        {
+            self.keep(e);
         }
         self.summary.record(r, loc);
     }
@@ -181,9 +214,11 @@ impl Sink<JournalParser> for Collecting<JournalSummary> {
     fn record_raw(&mut self, r: JournalRecord<'_>, loc: Loc, raw: &[u8]) {
         let mut scratch = std::mem::take(&mut self.scratch);
         let collect = self.collect;
-        self.events.extend(
-            event::from_journal(&r, loc.line, raw, &mut scratch).filter(|e| collect.keeps(e)),
-        );
+        if let Some(e) =
+            event::from_journal(&r, loc.line, raw, &mut scratch).filter(|e| collect.keeps(e))
+        {
+            self.keep(e);
+        }
         self.scratch = scratch;
         self.summary.record(r, loc);
     }
@@ -202,7 +237,7 @@ impl Sink<CloudflareParser> for Collecting<EdgeSummary> {
     fn record_raw(&mut self, r: EdgeRecord<'_>, loc: Loc, raw: &[u8]) {
         let failed = r.is_gateway_error() || r.edge_status.is_some_and(|s| s >= 500);
         if self.collect.all_edge || self.collect.all_requests || failed {
-            self.events.push(event::from_edge(&r, loc.line, raw));
+            self.keep(event::from_edge(&r, loc.line, raw));
         }
         self.summary.record(r, loc);
     }
@@ -220,7 +255,7 @@ impl Sink<PhpErrorParser> for Collecting<PhpErrorSummary> {
     fn record_raw(&mut self, r: PhpErrorRecord<'_>, loc: Loc, raw: &[u8]) {
         let e = event::from_php_error(&r, loc.line, raw);
         if self.collect.keeps(&e) {
-            self.events.push(e);
+            self.keep(e);
         }
         self.summary.record(r, loc);
     }
@@ -233,7 +268,7 @@ impl Sink<PhpErrorParser> for Collecting<PhpErrorSummary> {
 impl Sink<MysqlSlowParser> for Collecting<MysqlSlowSummary> {
     fn record(&mut self, r: SlowEntry<'_>, loc: Loc) {
         if let SlowEntry::Query(q) = &r {
-            self.events.push(event::from_mysql_slow(q, loc.line));
+            self.keep(event::from_mysql_slow(q, loc.line));
         }
         self.summary.record(r, loc);
     }

@@ -26,7 +26,7 @@ use crate::php_error::PhpErrorRecord;
 use crate::time::Timestamp;
 
 /// Raw log bytes (not necessarily UTF-8; escape them to show them).
-pub type Text = Box<[u8]>;
+pub use crate::text::Text;
 
 /// How long an event's `text` (its first line) may be.
 pub const TEXT_MAX: usize = 300;

@@ -159,13 +159,15 @@ impl Sink<MixedParser> for Collecting<MixedSummary> {
             MixedRecord::Access(a) => {
                 self.traffic.get_or_insert_with(Traffic::default).add(a);
                 if collect.all_requests || a.status.is_some_and(|s| s == 499 || s >= 500) {
-                    self.events.push(event::from_access(a, loc.line, raw));
+                    self.keep(event::from_access(a, loc.line, raw));
                 }
             }
             MixedRecord::Error(e) => {
-                if e.upstream_class != UpstreamClass::None || e.fastcgi_stderr {
-                    self.events
-                        .extend(event::from_error(e, loc.line, raw).filter(|e| collect.keeps(e)));
+                if (e.upstream_class != UpstreamClass::None || e.fastcgi_stderr)
+                    && let Some(e) =
+                        event::from_error(e, loc.line, raw).filter(|e| collect.keeps(e))
+                {
+                    self.keep(e);
                 }
             }
         }

@@ -55,3 +55,157 @@ mod tests {
         assert_eq!(escape(b"caf\xc3"), r"caf\xc3");
     }
 }
+
+/// Log bytes an [`crate::Event`] keeps: one pointer wide (and so is an
+/// `Option<Text>`), shared: a clone is a reference count, not a copy; every
+/// empty `Text` is one shared empty value.
+///
+/// An event has a dozen text fields and a bad day has hundreds of
+/// thousands of events: a pointer each instead of a pointer and a length
+/// halves their share of every event, and values that repeat (paths, hosts,
+/// upstreams, pools, methods) are stored once per chunk read through an
+/// [`Interner`].
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text(std::sync::Arc<Box<[u8]>>);
+
+impl Text {
+    /// The bytes.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        static EMPTY: std::sync::OnceLock<Text> = std::sync::OnceLock::new();
+        EMPTY
+            .get_or_init(|| Text(std::sync::Arc::new(Box::default())))
+            .clone()
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl AsRef<[u8]> for Text {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for Text {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl From<&[u8]> for Text {
+    fn from(b: &[u8]) -> Text {
+        if b.is_empty() {
+            Text::default()
+        } else {
+            Text(std::sync::Arc::new(b.into()))
+        }
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Text {
+    fn from(b: &[u8; N]) -> Text {
+        Text::from(&b[..])
+    }
+}
+
+impl From<Vec<u8>> for Text {
+    fn from(b: Vec<u8>) -> Text {
+        if b.is_empty() {
+            Text::default()
+        } else {
+            Text(std::sync::Arc::new(b.into_boxed_slice()))
+        }
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text::from(s.as_bytes())
+    }
+}
+
+impl PartialEq<[u8]> for Text {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.as_bytes() == other
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", escape(self.as_bytes()))
+    }
+}
+
+/// One copy of each repeated value: a value seen before is handed back as
+/// the same shared [`Text`]. Kept per chunk read, so it is bounded by the
+/// distinct values of a chunk's events (and, past [`Interner::MAX`] of
+/// them, values are no longer remembered, only copied).
+#[derive(Debug, Default)]
+pub struct Interner {
+    seen: std::collections::HashSet<Text>,
+}
+
+impl Interner {
+    /// How many distinct values one interner remembers.
+    pub const MAX: usize = 4096;
+
+    /// The shared copy of `b`.
+    pub fn get(&mut self, b: &[u8]) -> Text {
+        if let Some(t) = self.seen.get(b) {
+            return t.clone();
+        }
+        let t = Text::from(b);
+        if self.seen.len() < Self::MAX {
+            self.seen.insert(t.clone());
+        }
+        t
+    }
+
+    /// `t`, or the shared copy of its bytes if one exists (and `t` becomes
+    /// the shared copy if not).
+    pub fn share(&mut self, t: &mut Text) {
+        if t.is_empty() {
+            return;
+        }
+        if let Some(s) = self.seen.get(t.as_bytes()) {
+            *t = s.clone();
+        } else if self.seen.len() < Self::MAX {
+            self.seen.insert(t.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn text_is_one_pointer_and_interning_shares() {
+        assert_eq!(std::mem::size_of::<Text>(), 8);
+        assert_eq!(std::mem::size_of::<Option<Text>>(), 8);
+        let mut i = Interner::default();
+        let a = i.get(b"/checkout/");
+        let b = i.get(b"/checkout/");
+        assert_eq!(a, b);
+        assert!(std::ptr::eq(a.as_bytes(), b.as_bytes()));
+        let mut c = Text::from(&b"/checkout/"[..]);
+        assert!(!std::ptr::eq(a.as_bytes(), c.as_bytes()));
+        i.share(&mut c);
+        assert!(std::ptr::eq(a.as_bytes(), c.as_bytes()));
+        assert!(Text::from(&b""[..]).is_empty());
+        assert_eq!(Text::default(), Text::from(Vec::new()));
+    }
+}

@@ -21,7 +21,7 @@ fn at(t: i64, kind: EventKind) -> Event {
     }
 }
 
-fn text(s: &str) -> Option<Box<[u8]>> {
+fn text(s: &str) -> Option<baton_logparse::event::Text> {
     Some(s.as_bytes().into())
 }
 
