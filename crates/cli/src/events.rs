@@ -53,6 +53,8 @@ pub fn gather(config: &Config, all: bool) -> Events {
             all_requests: all,
             all_edge: all,
             all_php: true,
+            // Every row carries its text.
+            defer_text: false,
         },
     );
     // The correlator reads what `baton report` reads; with --all the

@@ -37,6 +37,7 @@ mod output;
 mod progress;
 mod report;
 mod stats;
+mod texts;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -248,9 +248,11 @@ pub fn correlate(
             );
         }
     }
+    let events = gather_events(inputs.iter_mut().map(|i| &mut i.events));
+    crate::texts::fill(&mut analysis, &events, &input.files);
     Correlated {
         analysis,
-        events: gather_events(inputs.iter_mut().map(|i| &mut i.events)),
+        events,
         aside,
         nodes,
     }
@@ -423,6 +425,7 @@ pub fn build(config: &Config) -> Report {
         config,
         Collect {
             events: true,
+            defer_text: true,
             ..Collect::default()
         },
     );

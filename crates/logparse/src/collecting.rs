@@ -27,6 +27,18 @@ fn redate(events: &mut [Event], redating: Option<(u32, Zone)>) {
     }
 }
 
+/// Whether an event's text may be left in its file: requests and upstream
+/// errors (a bad day's bulk), unless they carry a PHP message (whose text
+/// the correlator reads).
+fn defers(e: &Event) -> bool {
+    use crate::event::EventKind as K;
+    matches!(
+        e.kind,
+        Some(K::Request | K::UpstreamError | K::UpstreamWarning | K::EdgeRequest)
+    ) && e.php_level.is_none()
+        && !e.fatal
+}
+
 /// A summary sink that also keeps the events of interest (and, for access
 /// logs, the traffic per minute).
 #[derive(Debug)]
@@ -56,9 +68,15 @@ impl<S> Collecting<S> {
         }
     }
 
-    /// Keeps an event, its repeated values (path, host, upstream, pool...)
-    /// shared with the chunk's earlier events.
-    pub(crate) fn keep(&mut self, mut e: Event) {
+    /// Keeps an event read from `raw` at `loc`, its repeated values (path,
+    /// host, upstream, pool...) shared with the chunk's earlier events, and
+    /// its text left to be read back when [`Collect::defer_text`] says so.
+    pub(crate) fn keep(&mut self, mut e: Event, loc: Loc, raw: &[u8]) {
+        e.offset = loc.offset;
+        if self.collect.defer_text && defers(&e) && *e.text == *event::first_line_of(raw) {
+            e.text_hash = event::text_hash(&e.text);
+            e.text = Default::default();
+        }
         let i = &mut self.interner;
         for t in [
             &mut e.method,
@@ -118,7 +136,7 @@ impl Sink<AccessParser> for Collecting<AccessSummary> {
     fn record_raw(&mut self, r: AccessRecord<'_>, loc: Loc, raw: &[u8]) {
         self.traffic.get_or_insert_with(Traffic::default).add(&r);
         if self.collect.all_requests || r.status.is_some_and(|s| s == 499 || s >= 500) {
-            self.keep(event::from_access(&r, loc.line, raw));
+            self.keep(event::from_access(&r, loc.line, raw), loc, raw);
         }
         self.summary.record(r, loc);
     }
@@ -139,7 +157,7 @@ impl Sink<ErrorParser> for Collecting<ErrorSummary> {
         if r.upstream_class != UpstreamClass::None || r.fastcgi_stderr {
             let collect = self.collect;
             if let Some(e) = event::from_error(&r, loc.line, raw).filter(|e| collect.keeps(e)) {
-                self.keep(e);
+                self.keep(e, loc, raw);
             }
         }
         self.summary.record(r, loc);
@@ -161,7 +179,7 @@ impl Sink<FpmLogParser> for Collecting<FpmSummary> {
         if let Some(e) =
             event::from_fpm(&r.event, r.time, loc.line, raw).filter(|e| collect.keeps(e))
         {
-            self.keep(e);
+            self.keep(e, loc, raw);
         }
         self.summary.record(r, loc);
     }
@@ -177,7 +195,7 @@ impl Sink<SlowlogParser> for Collecting<SlowlogSummary> {
     }
 
     fn record_raw(&mut self, r: SlowlogRecord<'_>, loc: Loc, raw: &[u8]) {
-        self.keep(event::from_slowlog(&r, loc.line, raw));
+        self.keep(event::from_slowlog(&r, loc.line, raw), loc, raw);
         self.summary.record(r, loc);
     }
 
@@ -195,7 +213,7 @@ impl Sink<KernelParser> for Collecting<KernelSummary> {
         if r.is_kernel()
             && let Some(e) = event::from_kernel(&r.event, r.time, loc.line, raw)
         {
-            self.keep(e);
+            self.keep(e, loc, raw);
         }
         self.summary.record(r, loc);
     }
@@ -217,7 +235,7 @@ impl Sink<JournalParser> for Collecting<JournalSummary> {
         if let Some(e) =
             event::from_journal(&r, loc.line, raw, &mut scratch).filter(|e| collect.keeps(e))
         {
-            self.keep(e);
+            self.keep(e, loc, raw);
         }
         self.scratch = scratch;
         self.summary.record(r, loc);
@@ -237,7 +255,7 @@ impl Sink<CloudflareParser> for Collecting<EdgeSummary> {
     fn record_raw(&mut self, r: EdgeRecord<'_>, loc: Loc, raw: &[u8]) {
         let failed = r.is_gateway_error() || r.edge_status.is_some_and(|s| s >= 500);
         if self.collect.all_edge || self.collect.all_requests || failed {
-            self.keep(event::from_edge(&r, loc.line, raw));
+            self.keep(event::from_edge(&r, loc.line, raw), loc, raw);
         }
         self.summary.record(r, loc);
     }
@@ -255,7 +273,7 @@ impl Sink<PhpErrorParser> for Collecting<PhpErrorSummary> {
     fn record_raw(&mut self, r: PhpErrorRecord<'_>, loc: Loc, raw: &[u8]) {
         let e = event::from_php_error(&r, loc.line, raw);
         if self.collect.keeps(&e) {
-            self.keep(e);
+            self.keep(e, loc, raw);
         }
         self.summary.record(r, loc);
     }
@@ -268,7 +286,7 @@ impl Sink<PhpErrorParser> for Collecting<PhpErrorSummary> {
 impl Sink<MysqlSlowParser> for Collecting<MysqlSlowSummary> {
     fn record(&mut self, r: SlowEntry<'_>, loc: Loc) {
         if let SlowEntry::Query(q) = &r {
-            self.keep(event::from_mysql_slow(q, loc.line));
+            self.keep(event::from_mysql_slow(q, loc.line), loc, b"");
         }
         self.summary.record(r, loc);
     }

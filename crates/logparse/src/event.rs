@@ -224,8 +224,14 @@ pub struct Event {
     /// A slow query's details ([`EventKind::MysqlSlowQuery`]), boxed to
     /// keep every other event small.
     pub query: Option<Box<QueryFields>>,
-    /// The record's first line, cut at [`TEXT_MAX`] bytes.
+    /// The record's first line, cut at [`TEXT_MAX`] bytes; empty when it
+    /// was not kept ([`Collect::defer_text`]): read it back at `offset`.
     pub text: Text,
+    /// Where the record starts in its input (decoded bytes).
+    pub offset: u64,
+    /// [`text_hash`] of the record's first line when `text` was not kept,
+    /// so that the line read back at `offset` can be checked (0 otherwise).
+    pub text_hash: u32,
 }
 
 /// What a slow-log query carries besides its time and duration.
@@ -284,10 +290,7 @@ fn text(b: &[u8]) -> Text {
 }
 
 fn first_line(raw: &[u8]) -> Text {
-    let end = memchr::memchr(b'\n', raw).unwrap_or(raw.len());
-    let line = &raw[..end];
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    line[..line.len().min(TEXT_MAX)].into()
+    first_line_of(raw).into()
 }
 
 /// A request line's parts: method, path (query stripped) and query.
@@ -736,6 +739,11 @@ pub struct Collect {
     /// errors: the ones that end a request, which the correlator reads;
     /// a site's notices and deprecations can outnumber its requests).
     pub all_php: bool,
+    /// Requests' and upstream errors' text (the bulk of a bad day's
+    /// events) is not kept when the input is a plain file, which can be
+    /// read again at the record's offset: only the lines a report cites
+    /// are ([`Event::text_hash`]). Other events keep theirs.
+    pub defer_text: bool,
 }
 
 impl Collect {
@@ -748,6 +756,26 @@ impl Collect {
             || e.fatal
             || e.php_level.is_some_and(|l| l <= PhpLevel::Parse)
     }
+}
+
+/// A 32-bit hash (FNV-1a) of a record's first line as an event's `text`
+/// holds it: what a line read back is checked against.
+pub fn text_hash(text: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in text {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    // 0 is "not deferred".
+    h.max(1)
+}
+
+/// An event's `text` as it is kept: a record's first line, cut at
+/// [`TEXT_MAX`] bytes (what a line read back at its offset is cut to).
+pub fn first_line_of(raw: &[u8]) -> &[u8] {
+    let end = memchr::memchr(b'\n', raw).unwrap_or(raw.len());
+    let line = &raw[..end];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    &line[..line.len().min(TEXT_MAX)]
 }
 
 /// How many paths each minute of [`Traffic`] keeps.

@@ -159,7 +159,7 @@ impl Sink<MixedParser> for Collecting<MixedSummary> {
             MixedRecord::Access(a) => {
                 self.traffic.get_or_insert_with(Traffic::default).add(a);
                 if collect.all_requests || a.status.is_some_and(|s| s == 499 || s >= 500) {
-                    self.keep(event::from_access(a, loc.line, raw));
+                    self.keep(event::from_access(a, loc.line, raw), loc, raw);
                 }
             }
             MixedRecord::Error(e) => {
@@ -167,7 +167,7 @@ impl Sink<MixedParser> for Collecting<MixedSummary> {
                     && let Some(e) =
                         event::from_error(e, loc.line, raw).filter(|e| collect.keeps(e))
                 {
-                    self.keep(e);
+                    self.keep(e, loc, raw);
                 }
             }
         }

@@ -185,6 +185,14 @@ pub fn summarize(
         reason: detected.reason.clone(),
         ..FileSummary::empty(detected.format)
     };
+    // Text can be read back at an offset only from a plain file: not from
+    // a stream, nor from inside an envelope.
+    let collect = Collect {
+        defer_text: collect.defer_text
+            && detected.envelope.is_none()
+            && matches!(source, Source::File(_)),
+        ..collect
+    };
     // A container envelope comes off first: the format's parser reads the
     // container's own lines.
     let counts = detected

@@ -1059,3 +1059,43 @@ fn container_envelopes_give_the_plain_diagnoses() {
     });
     assert!(all.is_empty(), "{}", all.join("\n"));
 }
+
+/// The evidence lines a report cites are the files' lines, word for word:
+/// requests' and upstream errors' text is not kept while reading plain
+/// files but read back at its offset (in a set large enough to be read in
+/// many parallel chunks), and every other line's was kept.
+#[test]
+fn cited_lines_are_the_files_lines() {
+    let dir = generate("cited", &["--messy", "--seed", "5", "--size", "24M"]);
+    let r = report(&dir, &[]);
+    let refs: Vec<&Value> = r["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(r["background"]["findings"].as_array().unwrap())
+        .flat_map(|x| x["evidence_refs"].as_array().unwrap())
+        .collect();
+    assert!(refs.len() > 20, "only {} evidence lines", refs.len());
+    let mut lines_of: std::collections::HashMap<String, Vec<Vec<u8>>> = Default::default();
+    let mut requests = 0;
+    for e in refs {
+        let file = e["file"].as_str().unwrap();
+        let lines = lines_of.entry(file.to_string()).or_insert_with(|| {
+            std::fs::read(file)
+                .unwrap()
+                .split(|&b| b == b'\n')
+                .map(|l| l.to_vec())
+                .collect()
+        });
+        let n = e["line"].as_u64().unwrap() as usize;
+        let line = &lines[n - 1];
+        let line = &line[..line.len().min(300)];
+        assert_eq!(
+            e["text"].as_str().unwrap(),
+            baton_logparse::text::escape(line),
+            "{file}:{n}"
+        );
+        requests += usize::from(file.ends_with("access.log") || file.ends_with("error.log"));
+    }
+    assert!(requests > 0, "no access or error log line was cited");
+}

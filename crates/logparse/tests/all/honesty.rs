@@ -71,6 +71,7 @@ fn events(bytes: &[u8], detected: &Detected) -> usize {
         // `php-fpm -tt` dump's NOTICE lines read as PHP messages of no
         // level).
         all_php: false,
+        defer_text: false,
     };
     let source = Source::Stream(Box::new(Cursor::new(bytes.to_vec())));
     summarize(source, detected, &time, &opts, collect)
