@@ -132,7 +132,7 @@ mod tests {
             &[
                 spot(0, b"first"),
                 spot(10, b"second"),
-                spot(17, long[..TEXT_MAX].as_bytes()),
+                spot(17, &long.as_bytes()[..TEXT_MAX]),
                 spot(10, b"other"),
             ],
         );
