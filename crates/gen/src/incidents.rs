@@ -190,6 +190,51 @@ pub struct Outage {
     pub phase: u8,
 }
 
+/// Which error a failing request of a [`Storm`] gets: `(error, weight)`.
+pub type Mix = &'static [(UpErr, u32)];
+
+/// A window in which a share of a route's background requests fail, each
+/// with an error drawn from `errs` (a failure-heavy day's long incidents,
+/// `crate::heavy`): the failures are drawn as the stream goes, so they
+/// cost no memory however many they are.
+pub struct Storm {
+    pub start: i64,
+    pub end: i64,
+    /// `Route::Php` or `Route::Api`.
+    pub route: Route,
+    /// The share of the route's requests in the window that fail.
+    pub share: f64,
+    pub errs: Mix,
+    pub incident: usize,
+}
+
+impl Storm {
+    /// The error of one failing request, from a uniform draw in `0..1`.
+    pub fn pick(&self, x: f64) -> UpErr {
+        let total: u32 = self.errs.iter().map(|e| e.1).sum();
+        let mut at = x * total as f64;
+        for &(e, w) in self.errs {
+            if at < w as f64 {
+                return e;
+            }
+            at -= w as f64;
+        }
+        self.errs[self.errs.len() - 1].0
+    }
+
+    /// The share of its failures that are gateway errors (502/504).
+    pub fn gateway_share(&self) -> f64 {
+        let total: u32 = self.errs.iter().map(|e| e.1).sum();
+        let gw: u32 = self
+            .errs
+            .iter()
+            .filter(|e| matches!(e.0.status(), 502 | 504))
+            .map(|e| e.1)
+            .sum();
+        gw as f64 / total as f64
+    }
+}
+
 /// What the generator knows about an incident besides its requests.
 #[derive(Default, Clone)]
 pub struct Known {
@@ -243,6 +288,8 @@ pub struct Plan {
     pub kern: Vec<(i64, Vec<u8>)>,
     pub edge_only: Vec<EdgeOnly>,
     pub outages: Vec<Outage>,
+    /// A failure-heavy day's storms (`crate::heavy`), in time order.
+    pub storms: Vec<Storm>,
     pub incidents: Vec<Incident>,
     /// Every slowlog trace written, for the witnesses derived from them
     /// (`crate::witness`); noting them draws nothing from the plan's rng.
@@ -275,6 +322,7 @@ impl Plan {
         self.kern.sort_by_key(|l| l.0);
         self.edge_only.sort_by_key(|l| l.t);
         self.outages.sort_by_key(|o| o.start);
+        self.storms.sort_by_key(|o| o.start);
     }
 }
 

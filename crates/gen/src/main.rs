@@ -12,6 +12,7 @@
 mod clock;
 mod container;
 mod fleet;
+mod heavy;
 mod incidents;
 mod logs;
 mod messy;
@@ -45,7 +46,8 @@ segfault_then_capacity, traffic_surge, campaign_widget. Incidents are spread \
 evenly, at least 10 min apart: 14 need 2h35m or more, 15 need 2h46m (--size stretches the time and lowers \
 the rate when needed).\n\nBackground: routine php-fpm child recycling and an occasional \
 `seems busy`, kernel firewall/perf lines, one OOM kill of mysqld far from any incident (when \
-a quiet stretch of 10 min or more exists), and a few isolated 502/504s."
+a quiet stretch of 10 min or more exists), and a few isolated 502/504s (one an hour or \
+more with --heavy)."
 )]
 struct Opts {
     /// PRNG seed.
@@ -93,6 +95,15 @@ struct Opts {
     /// in that order, spaced by the messy rules.
     #[arg(long)]
     messy: bool,
+    /// A failure-heavy day: 24 h in which about 1 % of the requests are
+    /// gateway errors (502/504), in 5 to 8 incidents of 30 to 90 min of
+    /// kinds drawn per seed (capacity, external_call, database, segfault,
+    /// oom_kill, backlog_full, buffer_config, slow_script, fatal_error),
+    /// each with its usual php-fpm, slowlog and kernel evidence, and about
+    /// one lone 502/504 an hour besides. --size sets the rate (the day
+    /// stays 24 h), else --rate does.
+    #[arg(long, conflicts_with_all = ["duration", "incidents", "messy", "nodes"])]
+    heavy: bool,
     /// Also write php-error.log: PHP's error_log (WordPress's debug.log
     /// form): background warnings, notices and deprecations, the fatal
     /// errors of the crash and timeout stories (memory exhausted, maximum
@@ -180,7 +191,7 @@ fn config(o: Opts) -> anyhow::Result<stream::Config> {
         .timestamp_millis();
     let zone = Zone::parse(&o.tz)?;
     let incidents = match o.incidents.as_deref() {
-        None if o.messy => Vec::new(),
+        None if o.messy || o.heavy => Vec::new(),
         None | Some("all") => Kind::ALL
             .into_iter()
             .filter(|&k| o.cloudflare || k != Kind::EdgeOnly)
@@ -237,6 +248,7 @@ fn config(o: Opts) -> anyhow::Result<stream::Config> {
         cloudflare: o.cloudflare,
         fpm_journal,
         messy: o.messy,
+        heavy: o.heavy,
         witnesses: witness::Witnesses {
             php_errors: o.php_errors,
             mysql_slow: o.mysql_slow,

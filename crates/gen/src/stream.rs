@@ -10,6 +10,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use crate::clock::{Stamp, Style, Zone, rfc3339};
+use crate::heavy;
 use crate::incidents::Known;
 use crate::incidents::{Builder, Kind, Plan};
 use crate::logs::{self, AccessFormat, Edge, Out, Req, Up, UpErr};
@@ -40,6 +41,10 @@ pub struct Config {
     /// The messy plan: drawn shapes, cascades, lone segfaults, background
     /// slow traces (see `crate::messy`).
     pub messy: bool,
+    /// A failure-heavy day (`crate::heavy`): 24 h, incidents drawn per
+    /// seed, about 1 % of the requests gateway errors; `size` sets the
+    /// rate instead of the duration.
+    pub heavy: bool,
     /// The other witnesses to write (`crate::witness`).
     pub witnesses: Witnesses,
     pub out: Option<PathBuf>,
@@ -127,6 +132,8 @@ struct World<'a> {
     php_fatal_nginx: u64,
     edge_count: EdgeCount,
     inc: Vec<IncCount>,
+    /// Each storm's credit (`World::storm_fails`).
+    storm_credit: Vec<f64>,
 }
 
 fn open(cfg: &Config, name: &str, on: bool) -> anyhow::Result<Out> {
@@ -202,6 +209,7 @@ impl<'a> World<'a> {
             php_fatal_nginx: 0,
             edge_count: EdgeCount::default(),
             inc: (0..n_inc).map(|_| IncCount::default()).collect(),
+            storm_credit: Vec::new(),
         })
     }
 
@@ -337,6 +345,24 @@ impl<'a> World<'a> {
         Ok(())
     }
 
+    /// Whether the next request of storm `i` fails: every request adds
+    /// `share` to the storm's credit and fails when the credit reaches 1,
+    /// so the failures are spread as evenly as the requests (a storm
+    /// stays one burst of errors at any rate).
+    fn storm_fails(&mut self, i: usize, share: f64) -> bool {
+        if self.storm_credit.len() <= i {
+            self.storm_credit.resize(i + 1, 0.5);
+        }
+        let c = &mut self.storm_credit[i];
+        *c += share;
+        if *c >= 1.0 {
+            *c -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Replaces the access line that starts at `start` by a malformed one.
     fn break_line(&mut self, start: usize) {
         let buf = &mut self.access.buf;
@@ -447,6 +473,26 @@ impl<'a> World<'a> {
             };
             up = Up::Err(e);
             incident = Some((o.incident, o.phase));
+        } else if spec.route != Route::Static
+            && let Some(i) = plan
+                .storms
+                .iter()
+                .position(|s| s.route == spec.route && s.start <= t && t < s.end)
+            && self.storm_fails(i, plan.storms[i].share)
+        {
+            let s = &plan.storms[i];
+            let e = s.pick(self.rng.unit());
+            status = e.status();
+            bytes = e.bytes();
+            rt = match e {
+                UpErr::TimedOut => 60_000 + self.rng.below(5),
+                UpErr::Reset | UpErr::Premature => self.rng.range(40, 3000),
+                UpErr::FatalClose | UpErr::Fatal500 => self.rng.range(800, 6_000),
+                UpErr::TooBig => self.rng.range(40, 400),
+                _ => self.rng.below(3),
+            };
+            up = Up::Err(e);
+            incident = Some((s.incident, 0));
         }
         let clients = std::mem::take(&mut self.clients);
         let c = &clients[ci];
@@ -585,6 +631,11 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
         );
     }
     let messy = cfg.messy || cfg.incidents.iter().any(|k| k.is_scenario());
+    if cfg.heavy && (messy || cfg.placed.is_some() || !cfg.incidents.is_empty()) {
+        anyhow::bail!(
+            "a failure-heavy day draws its own incidents: no messy plan, no incident list"
+        );
+    }
     let n = cfg.incidents.len();
     // The messy plan spaces its scenarios itself (and says when they do
     // not fit).
@@ -594,6 +645,12 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
         min_duration(n)
     };
     let (duration, rate) = match cfg.size {
+        // A failure-heavy day is a day: the size sets the rate.
+        Some(size) if cfg.heavy => (
+            heavy::DAY,
+            size as f64 / bytes_per_request(cfg)? / (heavy::DAY as f64 / 1000.0),
+        ),
+        None if cfg.heavy => (heavy::DAY, cfg.rate),
         Some(size) => {
             let per = bytes_per_request(cfg)?;
             let d = ((size as f64 / per / cfg.rate) * 1000.0).ceil() as i64;
@@ -619,6 +676,12 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
     };
     let (start, end) = (cfg.start, cfg.start + duration);
     let root = Rng::new(cfg.seed);
+    let day = cfg
+        .heavy
+        .then(|| heavy::draw(&mut root.fork(9), start, end));
+    let kinds: &[Kind] = day.as_ref().map_or(&cfg.incidents, |d| &d.kinds);
+    let placed = day.as_ref().map(|d| &d.windows).or(cfg.placed.as_ref());
+    let n = kinds.len();
     let mut plan = Plan::default();
     let mut bg = Known::default();
     let mut lone = Vec::new();
@@ -658,7 +721,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
         // long.
         let slot = duration / (n as i64 + 1);
         let len = (slot - MIN_GAP).clamp(MIN_LEN, 300_000);
-        windows = match &cfg.placed {
+        windows = match placed {
             Some(p) => p.clone(),
             None => (0..n)
                 .map(|i| {
@@ -679,7 +742,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
         if let Some(ids) = cfg.ids_seed {
             b.same_pids(Rng::new(ids).fork(4));
         }
-        for (i, &kind) in cfg.incidents.iter().enumerate() {
+        for (i, &kind) in kinds.iter().enumerate() {
             b.noise(quiet[i].0, quiet[i].1, &mut bg);
             b.add(kind, windows[i].0, windows[i].1);
         }
@@ -706,12 +769,14 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
     // 2 min from the mysqld OOM kill; in the messy plan 10 min from every
     // incident and 3 min from one another and the lone segfaults (never a
     // run that looks like a burst); a fleet's node keeps them 3 min apart
-    // too.
+    // too, and so does a failure-heavy day, which has one an hour.
     let margin = if messy { messy::BG_MARGIN } else { 240_000 };
     let mut placed_bg: Vec<i64> = lone.clone();
     let mut rng = root.fork(5);
     let n_bg = if duration < 120_000 {
         0
+    } else if cfg.heavy {
+        3 + duration / heavy::BACKGROUND_EVERY
     } else {
         3 + (duration / 7_200_000).min(20)
     };
@@ -723,7 +788,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
                 .iter()
                 .all(|&(s, e)| t < s - margin || t > e + margin)
                 && oom_at.iter().all(|&o| (t - o).abs() > 120_000)
-                && (!(messy || cfg.placed.is_some())
+                && (!(messy || placed.is_some())
                     || placed_bg.iter().all(|&o| (t - o).abs() > 180_000));
             far.then_some(t)
         });
@@ -748,6 +813,10 @@ pub fn run(cfg: &Config) -> anyhow::Result<Value> {
             edge: None,
             phase: 0,
         });
+    }
+    if let Some(d) = &day {
+        let lone_bg = (placed_bg.len() - lone.len()) as u64;
+        heavy::storms(&mut plan, d, cfg.seed, rate, duration, lone_bg);
     }
     // A request the plan made succeed cannot have while php-fpm was down
     // or refusing (a restart inside an incident, a permission window).
@@ -1131,6 +1200,7 @@ fn truth(
         "start": rfc3339(z, start),
         "end": rfc3339(z, end),
         "rate": rate,
+        "heavy": cfg.heavy,
         "witnesses": {
             "php_errors": cfg.witnesses.php_errors,
             "mysql_slow": cfg.witnesses.mysql_slow,

@@ -263,3 +263,76 @@ fn malformed_lines_are_the_skipped_lines() {
     assert_eq!(skipped, injected);
     assert_eq!(s.requests, t["totals"]["requests"].as_u64().unwrap());
 }
+
+fn unix_secs(v: &Value) -> i64 {
+    baton_logparse::time::parse_iso8601(v.as_str().unwrap().as_bytes())
+        .unwrap()
+        .unix_secs()
+}
+
+/// Issue 18: a failure-heavy day is 24 h with about 1 % of its requests
+/// gateway errors, as baton's own parser counts them, in 5 to 8 long
+/// incidents of distinct causes and an hourly background.
+#[test]
+fn a_failure_heavy_day_fails_one_request_in_a_hundred() {
+    for seed in ["3", "4"] {
+        let d = generate(
+            &format!("heavy-{seed}"),
+            &["--heavy", "--rate", "1", "--seed", seed],
+        );
+        check_counts(&d);
+        let t = truth(&d);
+        assert_eq!(t["heavy"], true);
+        assert_eq!(unix_secs(&t["end"]) - unix_secs(&t["start"]), 86_400);
+        let (s, _) = access(&d);
+        let status = s.status();
+        let gw = status.get(&502).copied().unwrap_or(0) + status.get(&504).copied().unwrap_or(0);
+        let share = gw as f64 / s.requests as f64;
+        assert!(
+            (0.005..=0.02).contains(&share),
+            "seed {seed}: {gw} gateway errors in {} requests",
+            s.requests
+        );
+        let incs = t["incidents"].as_array().unwrap();
+        assert!((5..=8).contains(&incs.len()), "seed {seed}: {}", incs.len());
+        let mut causes: Vec<&str> = incs.iter().map(|i| i["cause"].as_str().unwrap()).collect();
+        causes.sort_unstable();
+        causes.dedup();
+        assert_eq!(causes.len(), incs.len(), "seed {seed}: distinct causes");
+        let mut in_incidents = 0;
+        for i in incs {
+            // The first error to the last: most of the 30..90 min window.
+            let len = unix_secs(&i["end"]) - unix_secs(&i["start"]);
+            assert!((20 * 60..=90 * 60).contains(&len), "seed {seed}: {i}");
+            in_incidents += i["gateway_errors"].as_u64().unwrap();
+        }
+        let bg = t["background"]["gateway_errors"].as_u64().unwrap();
+        assert!(bg >= 24, "seed {seed}: {bg} lone gateway errors in 24 h");
+        assert_eq!(in_incidents + bg, gw, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_failure_heavy_day_takes_its_rate_from_the_size_and_its_seed() {
+    let args = ["--heavy", "--size", "4M", "--seed", "5"];
+    let a = generate("heavy-size-a", &args);
+    let b = generate("heavy-size-b", &args);
+    for f in FILES {
+        assert!(read(&a, f) == read(&b, f), "{f} differs for the same seed");
+    }
+    let t = truth(&a);
+    assert_eq!(unix_secs(&t["end"]) - unix_secs(&t["start"]), 86_400);
+    let bytes = read(&a, "access.log").len() as f64;
+    let want = 4.0 * (1 << 20) as f64;
+    assert!(
+        (bytes / want - 1.0).abs() < 0.1,
+        "{bytes} bytes for --size 4M"
+    );
+    // The day draws its own incidents.
+    let st = Command::new(env!("CARGO_BIN_EXE_baton-gen"))
+        .args(["--heavy", "--duration", "2h", "--out"])
+        .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("heavy-duration"))
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(2));
+}

@@ -334,6 +334,39 @@ fn the_php_fpm_journal_and_the_main_format_give_the_same_diagnoses() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Issue 18: a failure-heavy day (`baton-gen --heavy`: 24 h, about 1 %
+/// of the requests gateway errors in 5 to 8 long incidents, lone 502s and
+/// 504s every hour): every incident found, in order, with its diagnosis,
+/// span, counts and top path, the lone errors left in the background, and
+/// the exact counts in `stats`.
+#[test]
+fn a_failure_heavy_day_is_found_incident_by_incident() {
+    for seed in ["2", "3"] {
+        let dir = generate(
+            &format!("heavy-{seed}"),
+            &["--heavy", "--size", "20M", "--seed", seed],
+        );
+        let t = truth(&dir);
+        let status = &t["totals"]["status"];
+        let gw = status["502"].as_u64().unwrap_or(0) + status["504"].as_u64().unwrap_or(0);
+        let share = gw as f64 / t["totals"]["requests"].as_u64().unwrap() as f64;
+        assert!((0.005..=0.02).contains(&share), "seed {seed}: {share}");
+        let r = report(&dir, &[]);
+        let causes = |v: &Value| -> Vec<Value> {
+            v["incidents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["cause"].clone())
+                .collect()
+        };
+        assert_eq!(causes(&r), causes(&t), "seed {seed}");
+        check_incidents(&r, &t);
+        check_stats(&dir, &t);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 /// `secs` of an optional time.
 fn secs_opt(v: &Value) -> Option<i64> {
     v.as_str()
