@@ -278,8 +278,12 @@ fn node_config(stats: &Stats, node_of: &[usize], k: usize) -> baton_logparse::co
 
 /// The events of several vectors in one, in their order, never held twice:
 /// the largest vector is kept and grown (a large allocation grows in place,
-/// remapped rather than copied) and each other one freed once moved.
+/// remapped rather than copied, and its pages are touched only as they are
+/// filled), and each other one is moved in a piece at a time from its end,
+/// shrinking as it goes.
 fn gather_events<'a>(parts: impl Iterator<Item = &'a mut Vec<Event>>) -> Vec<Event> {
+    /// Events moved per piece (a megabyte or so).
+    const PIECE: usize = 4096;
     let mut parts: Vec<&mut Vec<Event>> = parts.collect();
     let total: usize = parts.iter().map(|p| p.len()).sum();
     let Some(big) = (0..parts.len()).max_by_key(|&i| parts[i].len()) else {
@@ -290,15 +294,19 @@ fn gather_events<'a>(parts: impl Iterator<Item = &'a mut Vec<Event>>) -> Vec<Eve
         return events;
     }
     events.reserve_exact(total - events.len());
-    for p in parts[big + 1..].iter_mut() {
-        events.append(&mut std::mem::take(*p));
+    // The parts after the largest, then those before it; rotated into
+    // their order at the end.
+    let before: usize = parts[..big].iter().map(|p| p.len()).sum();
+    let (front, back) = parts.split_at_mut(big);
+    for p in back[1..].iter_mut().chain(front.iter_mut()) {
+        p.reverse();
+        while !p.is_empty() {
+            let k = p.len().saturating_sub(PIECE);
+            events.extend(p.drain(k..).rev());
+            p.shrink_to_fit();
+        }
     }
-    // The parts before the largest go in front of it, in their order.
-    let mut front = Vec::with_capacity(total - events.len());
-    for p in parts[..big].iter_mut() {
-        front.append(&mut std::mem::take(*p));
-    }
-    events.splice(0..0, front);
+    events.rotate_right(before);
     events
 }
 

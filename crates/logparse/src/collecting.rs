@@ -51,20 +51,31 @@ pub struct Collecting<S> {
     pub traffic: Option<Traffic>,
     pub(crate) collect: Collect,
     scratch: Vec<u8>,
-    /// One copy of each path, host, upstream... of this chunk's events.
-    interner: crate::text::Interner,
+    /// One copy of each path, host, upstream... of the input's events,
+    /// shared by the sinks of all its chunks.
+    interner: std::sync::Arc<std::sync::Mutex<crate::text::Interner>>,
 }
 
 impl<S> Collecting<S> {
     /// Wraps a summary.
     pub fn new(summary: S, collect: Collect) -> Collecting<S> {
+        Collecting::sharing(summary, collect, &Default::default())
+    }
+
+    /// Wraps a summary, its events' repeated values shared with those of
+    /// every other sink given the same `interner` (the input's chunks).
+    pub fn sharing(
+        summary: S,
+        collect: Collect,
+        interner: &std::sync::Arc<std::sync::Mutex<crate::text::Interner>>,
+    ) -> Collecting<S> {
         Collecting {
             summary,
             events: Vec::new(),
             traffic: None,
             collect,
             scratch: Vec::new(),
-            interner: crate::text::Interner::default(),
+            interner: interner.clone(),
         }
     }
 
@@ -77,7 +88,12 @@ impl<S> Collecting<S> {
             e.text_hash = event::text_hash(&e.text);
             e.text = Default::default();
         }
-        let i = &mut self.interner;
+        // A poisoned lock only means another chunk's thread panicked
+        // mid-insert: the set is still a set.
+        let mut i = self
+            .interner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for t in [
             &mut e.method,
             &mut e.path,

@@ -358,7 +358,10 @@ where
     Collecting<S>: Sink<P>,
 {
     if collect.events {
-        let s = scan_source(source, parser, opts, &|| Collecting::new(new(), collect));
+        let interner = Default::default();
+        let s = scan_source(source, parser, opts, &|| {
+            Collecting::sharing(new(), collect, &interner)
+        });
         out.tally = s.tally;
         out.read_error = s.error;
         out.events = s.sink.events;

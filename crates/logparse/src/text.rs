@@ -63,7 +63,7 @@ mod tests {
 /// An event has a dozen text fields and a bad day has hundreds of
 /// thousands of events: a pointer each instead of a pointer and a length
 /// halves their share of every event, and values that repeat (paths, hosts,
-/// upstreams, pools, methods) are stored once per chunk read through an
+/// upstreams, pools, methods) are stored once per input through an
 /// [`Interner`].
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Text(std::sync::Arc<Box<[u8]>>);
@@ -150,17 +150,18 @@ impl std::fmt::Debug for Text {
 }
 
 /// One copy of each repeated value: a value seen before is handed back as
-/// the same shared [`Text`]. Kept per chunk read, so it is bounded by the
-/// distinct values of a chunk's events (and, past [`Interner::MAX`] of
-/// them, values are no longer remembered, only copied).
+/// the same shared [`Text`]. Kept per input read, bounded by
+/// [`Interner::MAX`] values: past them, values are no longer remembered,
+/// only copied.
 #[derive(Debug, Default)]
 pub struct Interner {
     seen: std::collections::HashSet<Text>,
 }
 
 impl Interner {
-    /// How many distinct values one interner remembers.
-    pub const MAX: usize = 4096;
+    /// How many distinct values one interner remembers (a few megabytes
+    /// at most).
+    pub const MAX: usize = 1 << 16;
 
     /// The shared copy of `b`.
     pub fn get(&mut self, b: &[u8]) -> Text {
