@@ -74,14 +74,18 @@ fn fpm(t: i64, kind: EventKind) -> Event {
 
 fn trace(t: i64, plugin: &str, call: CallKind, pid: u32) -> Event {
     Event {
+        detail: baton_logparse::event::Detail {
+            plugin: text(plugin),
+            frame: text(&format!(
+                "curl_exec() /var/www/html/wp-content/plugins/{plugin}/api.php:88"
+            )),
+            ..Default::default()
+        }
+        .boxed(),
         file: 3,
         pid: Some(pid),
-        plugin: text(plugin),
         code: Some(CodeKind::Plugin),
         call: Some(call),
-        frame: text(&format!(
-            "curl_exec() /var/www/html/wp-content/plugins/{plugin}/api.php:88"
-        )),
         ..fpm(t, EventKind::SlowlogTrace)
     }
 }
@@ -141,8 +145,12 @@ fn day() -> (Input, Vec<Cause>) {
                 for i in 0..30 {
                     let pid = 9000 + (h * 100 + i) as u32;
                     ev.push(Event {
+                        detail: baton_logparse::event::Detail {
+                            signal: Some("SIGSEGV".into()),
+                            ..Default::default()
+                        }
+                        .boxed(),
                         pid: Some(pid),
-                        signal: Some("SIGSEGV".into()),
                         ..fpm(t0 + i * 8, EventKind::FpmChildExit)
                     });
                     n += 1;

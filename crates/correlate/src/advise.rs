@@ -145,7 +145,11 @@ pub(crate) fn write(
     }
     for (pool, lines) in &by_pool {
         let m = lines[0];
-        let limit = ev[m].number.map(|n| format!(" ({n})")).unwrap_or_default();
+        let limit = ev[m]
+            .detail()
+            .number
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
         let pool = pool
             .map(|p| format!(" in pool {}", lossy(p)))
             .unwrap_or_default();
@@ -208,7 +212,7 @@ pub(crate) fn write(
         let cgroup = g
             .oom_php
             .iter()
-            .find_map(|&i| ev[i].object.as_deref())
+            .find_map(|&i| ev[i].detail().object.as_deref())
             .map(|c| format!(" at the memory limit of cgroup {}", lossy(c)))
             .unwrap_or_default();
         let how = if g.oom_php.is_empty() {
@@ -222,7 +226,7 @@ pub(crate) fn write(
         let sigs: BTreeSet<&str> = g
             .crash_exits
             .iter()
-            .filter_map(|&i| ev[i].signal.as_deref())
+            .filter_map(|&i| ev[i].detail().signal.as_deref())
             .collect();
         let sigs = if sigs.is_empty() {
             "a segfault".to_string()
@@ -425,7 +429,7 @@ pub(crate) fn write(
         let names: BTreeSet<String> = g
             .oom_other
             .iter()
-            .filter_map(|&i| ev[i].process.as_deref())
+            .filter_map(|&i| ev[i].detail().process.as_deref())
             .map(lossy)
             .collect();
         evidence.push(format!(
@@ -445,7 +449,7 @@ pub(crate) fn write(
         let objects: BTreeSet<String> = g
             .segv_kernel
             .iter()
-            .filter_map(|&i| ev[i].object.as_deref())
+            .filter_map(|&i| ev[i].detail().object.as_deref())
             .map(|o| lossy(o.split(|b| *b == b'[').next().unwrap_or(o)))
             .collect();
         let within = if objects.is_empty() {
@@ -577,7 +581,7 @@ fn next_steps(
     let cgroup = g
         .oom_php
         .iter()
-        .find_map(|&i| ev[i].object.as_deref())
+        .find_map(|&i| ev[i].detail().object.as_deref())
         .map(lossy);
     let mut s: Vec<String> = match d.cause {
         Cause::FpmRestart => vec![
@@ -647,7 +651,7 @@ fn next_steps(
             let objects: BTreeSet<String> = g
                 .segv_kernel
                 .iter()
-                .filter_map(|&i| ev[i].object.as_deref())
+                .filter_map(|&i| ev[i].detail().object.as_deref())
                 .map(|o| lossy(o.split(|b| *b == b'[').next().unwrap_or(o)))
                 .collect();
             let suspect = if objects.is_empty() {

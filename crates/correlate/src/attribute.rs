@@ -228,7 +228,7 @@ pub(crate) fn gather_one(
     g.timeout_pids = g.timeouts.iter().filter_map(|&i| ev[i].pid).collect();
     g.exits = take(idx.between(EventKind::FpmChildExit, from, to), claimed);
     for &x in &g.exits {
-        match ev[x].signal.as_deref() {
+        match ev[x].detail().signal.as_deref() {
             Some("SIGSEGV" | "SIGBUS" | "SIGABRT" | "SIGILL" | "SIGFPE") => g.crash_exits.push(x),
             Some("SIGKILL") => g.kill_exits.push(x),
             _ => {}

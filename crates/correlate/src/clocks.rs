@@ -136,11 +136,15 @@ impl Probe {
         match e.kind? {
             EventKind::UpstreamError => Some(Probe::Upstream),
             EventKind::FpmMaxChildren => Some(Probe::Saturation),
-            EventKind::FpmChildExit if e.signal.is_some() => Some(Probe::Crash),
+            EventKind::FpmChildExit if e.detail().signal.is_some() => Some(Probe::Crash),
             EventKind::FpmExecutionTimeout => Some(Probe::Crash),
             EventKind::FpmSlowRequest | EventKind::SlowlogTrace => Some(Probe::Slow),
             EventKind::KernelOomKill | EventKind::KernelSegfault => {
-                let php = e.process.as_deref().is_none_or(|p| p.starts_with(b"php"));
+                let php = e
+                    .detail()
+                    .process
+                    .as_deref()
+                    .is_none_or(|p| p.starts_with(b"php"));
                 php.then_some(Probe::Crash)
             }
             _ => None,
@@ -587,7 +591,7 @@ mod tests {
     }
 
     fn signal(mut e: Event) -> Event {
-        e.signal = Some("SIGSEGV".into());
+        e.detail_mut().signal = Some("SIGSEGV".into());
         e
     }
 
@@ -676,12 +680,12 @@ mod tests {
         for i in [0, 3, 6, 9] {
             // ...the kernel log (written at +02:00) is not.
             let mut k = untimed(2, T0 + 7200 + i * 60 - 1, 3600, EventKind::KernelOomKill);
-            k.process = Some(b"php-fpm8.2"[..].into());
+            k.detail_mut().process = Some(b"php-fpm8.2"[..].into());
             ev.push(k);
         }
         // A mysqld kill is no evidence either way.
         let mut m = untimed(2, T0 + 100, 3600, EventKind::KernelOomKill);
-        m.process = Some(b"mysqld"[..].into());
+        m.detail_mut().process = Some(b"mysqld"[..].into());
         ev.push(m);
         let files = [
             clock(Format::NginxAccess, true, 0),
@@ -714,7 +718,7 @@ mod tests {
         }
         // A kernel log with nothing telling follows the set.
         ev.push(untimed(3, T0 + 5000, 0, EventKind::KernelSegfault));
-        ev.last_mut().unwrap().process = Some(b"nginx"[..].into());
+        ev.last_mut().unwrap().detail_mut().process = Some(b"nginx"[..].into());
         let files = [
             clock(Format::NginxAccess, true, 0),
             clock(Format::NginxError, false, 1),

@@ -389,7 +389,7 @@ fn query_stall(f: &Facts) -> Option<QueryStall> {
     };
     let mut by: Vec<(u64, Vec<usize>, f64)> = Vec::new();
     for &i in &g.queries {
-        let d = f.ev[i].query.as_ref().map_or(0, |q| q.digest);
+        let d = f.ev[i].detail().query.as_ref().map_or(0, |q| q.digest);
         match by.iter_mut().find(|x| x.0 == d) {
             Some(x) => {
                 x.1.push(i);
@@ -402,7 +402,7 @@ fn query_stall(f: &Facts) -> Option<QueryStall> {
     let (_, events, total) = by.swap_remove(0);
     let all_total: f64 = g.queries.iter().map(|&i| secs(i)).sum();
     let first = &f.ev[events[0]];
-    let qf = first.query.as_deref();
+    let qf = first.detail().query.as_ref();
     let max = events.iter().map(|&i| secs(i)).fold(0.0, f64::max);
     let first_start = events
         .iter()
@@ -443,13 +443,13 @@ fn query_stall(f: &Facts) -> Option<QueryStall> {
         max,
         lock: events
             .iter()
-            .filter_map(|&i| f.ev[i].query.as_ref())
+            .filter_map(|&i| f.ev[i].detail().query.as_ref())
             .map(|q| q.lock_seconds)
             .filter(|s| s.is_finite())
             .sum(),
         rows_examined: events
             .iter()
-            .filter_map(|&i| f.ev[i].query.as_ref())
+            .filter_map(|&i| f.ev[i].detail().query.as_ref())
             .map(|q| q.rows_examined)
             .fold(0u64, u64::saturating_add),
         all: g.queries.len(),
@@ -549,7 +549,7 @@ fn latency_traces(f: &Facts) -> Option<Latency> {
         let scripts: BTreeSet<&[u8]> = g
             .slow
             .iter()
-            .filter_map(|&i| f.ev[i].object.as_deref())
+            .filter_map(|&i| f.ev[i].detail().object.as_deref())
             .collect();
         if scripts.len() == 1 {
             return Some(Latency {

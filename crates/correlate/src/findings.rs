@@ -147,7 +147,7 @@ fn php_fatals(
             if incidents.iter().any(tail_of) {
                 continue;
             }
-            let key = (us(e) / S, e.object.clone(), e.number);
+            let key = (us(e) / S, e.detail().object.clone(), e.detail().number);
             if seen.insert(key) {
                 lone.push(i);
             }
@@ -245,7 +245,7 @@ fn finding(
             pids.extend(ev[i].pid);
         }
         for &i in &g.segv_kernel {
-            if let Some(o) = ev[i].object.as_deref() {
+            if let Some(o) = ev[i].detail().object.as_deref() {
                 objects.insert(lossy(o.split(|b| *b == b'[').next().unwrap_or(o)));
             }
         }

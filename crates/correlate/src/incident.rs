@@ -122,7 +122,7 @@ pub(crate) fn incident(
             child_signals: {
                 let mut m = BTreeMap::new();
                 for &x in &g.exits {
-                    if let Some(s) = &ev[x].signal {
+                    if let Some(s) = &ev[x].detail().signal {
                         *m.entry(s.to_string()).or_default() += 1;
                     }
                 }
@@ -181,10 +181,15 @@ fn decisive_rank(cause: Cause, e: &baton_logparse::Event) -> u8 {
     let k = e.kind;
     let up = e.upstream_kind;
     let hit = match cause {
-        Cause::OomKill => k == Some(K::KernelOomKill) || e.signal.as_deref() == Some("SIGKILL"),
+        Cause::OomKill => {
+            k == Some(K::KernelOomKill) || e.detail().signal.as_deref() == Some("SIGKILL")
+        }
         Cause::Segfault => {
             k == Some(K::KernelSegfault)
-                || matches!(e.signal.as_deref(), Some("SIGSEGV" | "SIGBUS" | "SIGABRT"))
+                || matches!(
+                    e.detail().signal.as_deref(),
+                    Some("SIGSEGV" | "SIGBUS" | "SIGABRT")
+                )
         }
         Cause::FatalError => e.fatal,
         Cause::SocketPermission => up == Some(UpstreamKind::ConnectEacces),

@@ -111,12 +111,13 @@ pub(crate) fn join(idx: &Index, input: &Input, zone: Zone) -> Joined {
         .collect();
     let origin_failed: BTreeSet<&[u8]> = access_ge
         .iter()
-        .filter_map(|&i| ev[i].ray_id.as_deref())
+        .filter_map(|&i| ev[i].detail().ray_id.as_deref())
         .collect();
     for &i in &edge_ge {
         let e = &ev[i];
         let origin_ok = e.origin_status.is_none_or(|s| s < 500);
         let failed_here = e
+            .detail()
             .ray_id
             .as_deref()
             .is_some_and(|r| origin_failed.contains(r))

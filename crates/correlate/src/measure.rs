@@ -13,12 +13,15 @@ pub(crate) fn culprits(ev: &[Event], traces: &[usize]) -> Vec<Culprit> {
     let mut groups: BTreeMap<(String, String, &'static str), (u64, String)> = BTreeMap::new();
     for &t in traces {
         let e = &ev[t];
-        let (Some(code), Some(name), Some(call)) = (e.code, &e.plugin, e.call) else {
+        let (Some(code), Some(name), Some(call)) = (e.code, &e.detail().plugin, e.call) else {
             continue;
         };
         let g = groups
             .entry((code.as_str().to_owned(), lossy(name), call.as_str()))
-            .or_insert((0, e.frame.as_deref().map(lossy).unwrap_or_default()));
+            .or_insert((
+                0,
+                e.detail().frame.as_deref().map(lossy).unwrap_or_default(),
+            ));
         g.0 += 1;
     }
     let mut v: Vec<Culprit> = groups
@@ -42,16 +45,16 @@ pub(crate) fn fatal_culprits(ev: &[Event], fatal: &[usize]) -> Vec<Culprit> {
     use baton_logparse::fpm::slowlog::{attribute, wp_root_of};
     let mut groups: BTreeMap<(&'static str, String), (u64, String)> = BTreeMap::new();
     for &i in fatal {
-        let Some(file) = ev[i].object.as_deref() else {
+        let Some(file) = ev[i].detail().object.as_deref() else {
             continue;
         };
         // A PHP error log's entry names its culprit already (the file's,
         // else the innermost frame's plugin in its stack trace).
-        let (kind, name) = match (ev[i].code, ev[i].plugin.as_deref()) {
+        let (kind, name) = match (ev[i].code, ev[i].detail().plugin.as_deref()) {
             (Some(c), Some(p)) => (c, p),
             _ => attribute(file, wp_root_of(file)),
         };
-        let frame = match ev[i].number {
+        let frame = match ev[i].detail().number {
             Some(line) => format!("{}:{line}", lossy(file)),
             None => lossy(file),
         };

@@ -46,7 +46,10 @@ pub(crate) fn status_of(e: &Event) -> Option<u16> {
 
 /// A php-fpm process (kernel lines name the process).
 pub(crate) fn is_php(e: &Event) -> bool {
-    e.process.as_deref().is_some_and(|p| p.starts_with(b"php"))
+    e.detail()
+        .process
+        .as_deref()
+        .is_some_and(|p| p.starts_with(b"php"))
 }
 
 /// The latency cause of a call kind.

@@ -45,7 +45,7 @@ pub(crate) fn marks(idx: &Index) -> Vec<Mark> {
                 EventKind::FpmMaxChildren => "max_children",
                 EventKind::FpmRestart if e.step == Some(MasterStep::Start) => "restart",
                 EventKind::FpmReload if e.step == Some(MasterStep::Reload) => "reload",
-                EventKind::FpmChildExit if e.signal.is_some() => "child_signal",
+                EventKind::FpmChildExit if e.detail().signal.is_some() => "child_signal",
                 EventKind::FpmSlowRequest => "slow_request",
                 EventKind::FpmExecutionTimeout => "execution_timeout",
                 EventKind::KernelOomKill => "oom_kill",

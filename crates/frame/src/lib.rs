@@ -212,12 +212,12 @@ impl Table {
             upstream_kind: e.upstream_kind.map(|k| k.as_str()),
             pid: e.pid,
             pool: text(&e.pool),
-            signal: e.signal.as_deref().map(str::to_owned),
-            plugin: text(&e.plugin),
+            signal: e.detail().signal.as_deref().map(str::to_owned),
+            plugin: text(&e.detail().plugin),
             call: e.call.map(|c| c.as_str()),
             seconds: e.seconds.filter(|s| s.is_finite()),
-            ray_id: text(&e.ray_id),
-            request_id: text(&e.request_id),
+            ray_id: text(&e.detail().ray_id),
+            request_id: text(&e.detail().request_id),
             incident_id: self
                 .incidents
                 .id_at_node(e.time, source.map(|s| s.node.as_str())),
@@ -226,20 +226,25 @@ impl Table {
                 connection: e.connection,
                 upstream: text(&e.upstream),
                 origin_status: e.origin_status,
-                process: text(&e.process),
-                object: text(&e.object),
+                process: text(&e.detail().process),
+                object: text(&e.detail().object),
                 step: e.step.map(|s| s.as_str()),
                 fatal: e.fatal.then_some(true),
                 level: e.php_level.map(|l| l.as_str()),
-                number: e.number,
+                number: e.detail().number,
                 code: e.code.map(|c| c.as_str()),
-                frame: text(&e.frame),
-                lock_seconds: e.query.as_ref().map(|q| q.lock_seconds),
-                rows_examined: e.query.as_ref().map(|q| q.rows_examined),
-                rows_sent: e.query.as_ref().map(|q| q.rows_sent),
-                db: e.query.as_ref().and_then(|q| q.db.as_deref().map(escape)),
-                fingerprint: e.query.as_ref().map(|q| q.fingerprint.to_string()),
+                frame: text(&e.detail().frame),
+                lock_seconds: e.detail().query.as_ref().map(|q| q.lock_seconds),
+                rows_examined: e.detail().query.as_ref().map(|q| q.rows_examined),
+                rows_sent: e.detail().query.as_ref().map(|q| q.rows_sent),
+                db: e
+                    .detail()
+                    .query
+                    .as_ref()
+                    .and_then(|q| q.db.as_deref().map(escape)),
+                fingerprint: e.detail().query.as_ref().map(|q| q.fingerprint.to_string()),
                 table: e
+                    .detail()
                     .query
                     .as_ref()
                     .and_then(|q| q.table.as_deref().map(escape)),

@@ -45,12 +45,16 @@ pub(crate) fn sample_events() -> Vec<Event> {
             ..Event::default()
         },
         Event {
+            detail: baton_logparse::event::Detail {
+                number: Some(5),
+                ..Default::default()
+            }
+            .boxed(),
             time: at(990),
             file: 1,
             line: 9,
             kind: Some(EventKind::FpmMaxChildren),
             pool: Some(b"www".as_slice().into()),
-            number: Some(5),
             text: b"WARNING: [pool www] server reached pm.max_children setting (5)"
                 .as_slice()
                 .into(),

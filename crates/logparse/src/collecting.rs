@@ -102,15 +102,19 @@ impl<S> Collecting<S> {
             &mut e.host,
             &mut e.upstream,
             &mut e.pool,
-            &mut e.plugin,
-            &mut e.process,
-            &mut e.object,
-            &mut e.frame,
         ]
         .into_iter()
         .flatten()
         {
             i.share(t);
+        }
+        if let Some(d) = e.detail.as_deref_mut() {
+            for t in [&mut d.plugin, &mut d.process, &mut d.object, &mut d.frame]
+                .into_iter()
+                .flatten()
+            {
+                i.share(t);
+            }
         }
         self.events.push(e);
     }

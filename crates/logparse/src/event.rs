@@ -179,37 +179,19 @@ pub struct Event {
     pub pid: Option<u32>,
     /// The FPM pool.
     pub pool: Option<Text>,
-    /// The signal a child died on (`SIGSEGV`).
-    pub signal: Option<Box<str>>,
-    /// The culprit's plugin/theme slug or file (slowlog traces); the
-    /// plugin, mu-plugin or theme of a PHP message's file.
-    pub plugin: Option<Text>,
     /// Where the culprit lives (slowlog traces), or a PHP message's file
     /// (with `plugin`: only under `wp-content`).
     pub code: Option<CodeKind>,
     /// What the culprit was doing (slowlog traces).
     pub call: Option<CallKind>,
-    /// The culprit's frame as printed (slowlog traces).
-    pub frame: Option<Text>,
     /// A duration in seconds: `$request_time`, the elapsed time of a slow
     /// request, a child's uptime.
     pub seconds: Option<f64>,
-    /// Cloudflare Ray ID, without the colo suffix.
-    pub ray_id: Option<Text>,
-    /// `$request_id`.
-    pub request_id: Option<Text>,
     /// nginx's connection number (`$connection`, `*N`).
     pub connection: Option<u64>,
     /// The origin's status as the edge saw it (edge requests), or
     /// `$upstream_status` as written (requests).
     pub origin_status: Option<u16>,
-    /// A process name (kernel OOM victims and segfaulting processes).
-    pub process: Option<Text>,
-    /// The object a segfault happened in (`libphp.so`), the script of a
-    /// slow request, or the cgroup whose limit an OOM kill enforced
-    /// (`/system.slice/php8.2-fpm.service`), or the PHP file a PHP message
-    /// names.
-    pub object: Option<Text>,
     /// The FPM master's step (restart and reload events).
     pub step: Option<MasterStep>,
     /// A PHP fatal error, memory exhaustion or the execution time limit is
@@ -218,12 +200,6 @@ pub struct Event {
     /// The level of a PHP message (of its most severe one, for an nginx
     /// entry carrying several).
     pub php_level: Option<PhpLevel>,
-    /// A number the message carries: `pm.max_children`, an exit code, the
-    /// line of a PHP message's file.
-    pub number: Option<i64>,
-    /// A slow query's details ([`EventKind::MysqlSlowQuery`]), boxed to
-    /// keep every other event small.
-    pub query: Option<Box<QueryFields>>,
     /// The record's first line, cut at [`TEXT_MAX`] bytes; empty when it
     /// was not kept ([`Collect::defer_text`]): read it back at `offset`.
     pub text: Text,
@@ -232,6 +208,59 @@ pub struct Event {
     /// [`text_hash`] of the record's first line when `text` was not kept,
     /// so that the line read back at `offset` can be checked (0 otherwise).
     pub text_hash: u32,
+    /// What only some events carry (FPM, kernel, slowlog, PHP and query
+    /// details, request and Ray IDs): boxed, so that the bulk of a bad
+    /// day's events (requests and upstream errors) stays small. Read it
+    /// through [`Event::detail`].
+    pub detail: Option<Box<Detail>>,
+}
+
+/// The fields of an [`Event`] that only some kinds carry.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Detail {
+    /// The signal a child died on (`SIGSEGV`).
+    pub signal: Option<Box<str>>,
+    /// The culprit's plugin/theme slug or file (slowlog traces); the
+    /// plugin, mu-plugin or theme of a PHP message's file.
+    pub plugin: Option<Text>,
+    /// The culprit's frame as printed (slowlog traces).
+    pub frame: Option<Text>,
+    /// Cloudflare Ray ID, without the colo suffix.
+    pub ray_id: Option<Text>,
+    /// `$request_id`.
+    pub request_id: Option<Text>,
+    /// A process name (kernel OOM victims and segfaulting processes).
+    pub process: Option<Text>,
+    /// The object a segfault happened in (`libphp.so`), the script of a
+    /// slow request, or the cgroup whose limit an OOM kill enforced
+    /// (`/system.slice/php8.2-fpm.service`), or the PHP file a PHP message
+    /// names.
+    pub object: Option<Text>,
+    /// A number the message carries: `pm.max_children`, an exit code, the
+    /// line of a PHP message's file, an OOM victim's resident kilobytes.
+    pub number: Option<i64>,
+    /// A slow query's details ([`EventKind::MysqlSlowQuery`]).
+    pub query: Option<QueryFields>,
+}
+
+/// The detail of an event that has none.
+static NO_DETAIL: Detail = Detail {
+    signal: None,
+    plugin: None,
+    frame: None,
+    ray_id: None,
+    request_id: None,
+    process: None,
+    object: None,
+    number: None,
+    query: None,
+};
+
+impl Detail {
+    /// Boxed, or `None` when it holds nothing.
+    pub fn boxed(self) -> Option<Box<Detail>> {
+        (self != NO_DETAIL).then(|| Box::new(self))
+    }
 }
 
 /// What a slow-log query carries besides its time and duration.
@@ -254,6 +283,17 @@ pub struct QueryFields {
 }
 
 impl Event {
+    /// What only some kinds carry (all `None` when the event has none).
+    #[inline]
+    pub fn detail(&self) -> &Detail {
+        self.detail.as_deref().unwrap_or(&NO_DETAIL)
+    }
+
+    /// The detail, to set a field of it.
+    pub fn detail_mut(&mut self) -> &mut Detail {
+        self.detail.get_or_insert_with(Default::default)
+    }
+
     /// The contract's kind name.
     pub fn kind_str(&self) -> &'static str {
         self.kind.map_or("unknown", EventKind::as_str)
@@ -377,10 +417,14 @@ pub fn from_access(r: &AccessRecord<'_>, line: u64, raw: &[u8]) -> Event {
         host: r.host.or(r.server_name).map(text),
         upstream: r.upstream_addr.map(|u| text(u.raw())),
         seconds: r.request_time_ms.map(|ms| ms as f64 / 1000.0),
-        ray_id: r
-            .cf_ray
-            .map(|c| text(crate::cloudflare::ray_id_of_cf_ray(c))),
-        request_id: r.request_id.map(text),
+        detail: Detail {
+            ray_id: r
+                .cf_ray
+                .map(|c| text(crate::cloudflare::ray_id_of_cf_ray(c))),
+            request_id: r.request_id.map(text),
+            ..Detail::default()
+        }
+        .boxed(),
         connection: r.connection,
         origin_status: r
             .upstream_status
@@ -431,15 +475,15 @@ fn set_php(e: &mut Event, php: Option<&PhpMessage<'_>>) {
     let Some(file) = php.and_then(|p| p.file) else {
         return;
     };
-    e.object = Some(text(file));
-    e.number = php.and_then(|p| p.line).map(i64::from);
+    e.detail_mut().object = Some(text(file));
+    e.detail_mut().number = php.and_then(|p| p.line).map(i64::from);
     let (code, name) = attribute(file, wp_root_of(file));
     if matches!(
         code,
         CodeKind::Plugin | CodeKind::MuPlugin | CodeKind::Theme
     ) {
         e.code = Some(code);
-        e.plugin = Some(text(name));
+        e.detail_mut().plugin = Some(text(name));
     }
 }
 
@@ -454,10 +498,14 @@ pub fn from_php_error(r: &PhpErrorRecord<'_>, line: u64, raw: &[u8]) -> Event {
         kind: Some(EventKind::PhpMessage),
         php_level: Some(r.level),
         fatal: r.is_fatal(),
-        object: r.file.map(text),
-        number: r.line.map(i64::from),
+        detail: Detail {
+            object: r.file.map(text),
+            number: r.line.map(i64::from),
+            plugin: r.culprit.map(|c| text(c.1)),
+            ..Detail::default()
+        }
+        .boxed(),
         code: r.culprit.map(|c| c.0),
-        plugin: r.culprit.map(|c| text(c.1)),
         call: r.wp_db.map(|_| CallKind::Database),
         text: first_line(raw),
         ..Event::default()
@@ -485,15 +533,19 @@ pub fn from_mysql_slow(q: &SlowQuery<'_>, line: u64) -> Event {
         kind: Some(EventKind::MysqlSlowQuery),
         seconds: Some(q.query_time),
         call: Some(CallKind::Database),
-        query: Some(Box::new(QueryFields {
-            lock_seconds: q.lock_time,
-            rows_examined: q.rows_examined,
-            rows_sent: q.rows_sent,
-            db: q.db.map(text),
-            fingerprint: fingerprint_string(q.statement).into_boxed_str(),
-            digest: q.digest,
-            table: q.table().map(text),
-        })),
+        detail: Detail {
+            query: Some(QueryFields {
+                lock_seconds: q.lock_time,
+                rows_examined: q.rows_examined,
+                rows_sent: q.rows_sent,
+                db: q.db.map(text),
+                fingerprint: fingerprint_string(q.statement).into_boxed_str(),
+                digest: q.digest,
+                table: q.table().map(text),
+            }),
+            ..Detail::default()
+        }
+        .boxed(),
         text: first_line(q.statement.trim_ascii_start()),
         ..Event::default()
     }
@@ -518,26 +570,26 @@ pub fn from_fpm(
         FpmEvent::MaxChildrenReached { pool, limit } => {
             e.kind = Some(EventKind::FpmMaxChildren);
             e.pool = pool.map(text);
-            e.number = Some(*limit as i64);
+            e.detail_mut().number = Some(*limit as i64);
         }
         FpmEvent::SeemsBusy { pool, total, .. } => {
             e.kind = Some(EventKind::FpmSeemsBusy);
             e.pool = pool.map(text);
-            e.number = Some(*total as i64);
+            e.detail_mut().number = Some(*total as i64);
         }
         FpmEvent::ChildExited(c) => {
             match c.status {
                 ExitStatus::Code(0) => return None,
-                ExitStatus::Code(code) => e.number = Some(code as i64),
+                ExitStatus::Code(code) => e.detail_mut().number = Some(code as i64),
                 ExitStatus::Signal { number, name, .. } => {
                     let valid =
                         name.starts_with(b"SIG") && name.iter().all(u8::is_ascii_alphanumeric);
-                    e.signal = Some(match (valid, signal_name(number)) {
+                    e.detail_mut().signal = Some(match (valid, signal_name(number)) {
                         (true, _) => String::from_utf8_lossy(name).into(),
                         (false, Some(n)) => n.into(),
                         (false, None) => format!("SIG{number}").into(),
                     });
-                    e.number = Some(number as i64);
+                    e.detail_mut().number = Some(number as i64);
                 }
             }
             e.kind = Some(EventKind::FpmChildExit);
@@ -553,7 +605,7 @@ pub fn from_fpm(
             });
             e.pool = s.pool.map(text);
             e.pid = Some(s.pid);
-            e.object = Some(text(s.script));
+            e.detail_mut().object = Some(text(s.script));
             e.method = Some(text(s.method));
             let (path, query) = match memchr::memchr(b'?', s.uri) {
                 Some(q) => (&s.uri[..q], Some(&s.uri[q + 1..])),
@@ -605,11 +657,15 @@ pub fn from_slowlog(r: &SlowlogRecord<'_>, line: u64, raw: &[u8]) -> Event {
         kind: Some(EventKind::SlowlogTrace),
         pid: Some(r.pid),
         pool: Some(text(r.pool)),
-        plugin: c.map(|c| text(c.name)),
+        detail: Detail {
+            plugin: c.map(|c| text(c.name)),
+            frame: c.map(|c| text(c.frame)),
+            object: r.script_filename.map(text),
+            ..Detail::default()
+        }
+        .boxed(),
         code: c.map(|c| c.kind),
         call: c.map(|c| c.call),
-        frame: c.map(|c| text(c.frame)),
-        object: r.script_filename.map(text),
         text: first_line(raw),
         ..Event::default()
     }
@@ -632,18 +688,18 @@ pub fn from_kernel(
         KernelEvent::OomKill(k) => {
             e.kind = Some(EventKind::KernelOomKill);
             e.pid = Some(k.pid);
-            e.process = Some(text(k.process));
-            e.number = k.anon_rss_kb.map(|kb| kb as i64);
+            e.detail_mut().process = Some(text(k.process));
+            e.detail_mut().number = k.anon_rss_kb.map(|kb| kb as i64);
             // A cgroup limit (`oom_memcg=`), when the kill was one.
             let memcg = k.cgroup || k.constraint == Some(b"CONSTRAINT_MEMCG".as_slice());
-            e.object =
+            e.detail_mut().object =
                 memcg.then(|| text(k.oom_memcg.or(k.task_memcg).unwrap_or(b"memory cgroup")));
         }
         KernelEvent::Segfault(s) => {
             e.kind = Some(EventKind::KernelSegfault);
             e.pid = Some(s.pid);
-            e.process = Some(text(s.process));
-            e.object = s.object.map(text);
+            e.detail_mut().process = Some(text(s.process));
+            e.detail_mut().object = s.object.map(text);
         }
         _ => return None,
     }
@@ -667,7 +723,11 @@ pub fn from_edge(r: &EdgeRecord<'_>, line: u64, raw: &[u8]) -> Event {
         action: path.and_then(|p| ajax_action(p, query)).map(text),
         client: r.client_ip.map(text),
         host: r.host.map(text),
-        ray_id: r.ray_id.map(text),
+        detail: Detail {
+            ray_id: r.ray_id.map(text),
+            ..Detail::default()
+        }
+        .boxed(),
         seconds: r.origin_us.map(|us| us as f64 / 1e6),
         text: first_line(raw),
         ..Event::default()

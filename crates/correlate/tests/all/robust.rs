@@ -31,12 +31,18 @@ fn event() -> impl Strategy<Value = Event> {
     )
         .prop_map(
             |(t, k, status, up, pid, signal, path, seconds, (step, call, process))| Event {
+                detail: baton_logparse::event::Detail {
+                    signal: signal.map(Into::into),
+                    plugin: Some(b"p"[..].into()),
+                    process: process.map(|p| p.as_bytes().into()),
+                    ..Default::default()
+                }
+                .boxed(),
                 time: t.map(|t| Timestamp::from_unix(1_795_514_400 + t, 0)),
                 kind: Some(EventKind::ALL[k]),
                 status,
                 upstream_kind: up.map(|u| UpstreamKind::ALL[u]),
                 pid,
-                signal: signal.map(Into::into),
                 path: path.map(|p| p.as_bytes().into()),
                 client: Some(b"10.0.0.1"[..].into()),
                 seconds,
@@ -49,9 +55,7 @@ fn event() -> impl Strategy<Value = Event> {
                     ][step as usize],
                 ),
                 call: Some(CallKind::ALL[call as usize]),
-                plugin: Some(b"p"[..].into()),
                 code: Some(baton_logparse::fpm::slowlog::CodeKind::Plugin),
-                process: process.map(|p| p.as_bytes().into()),
                 ..Event::default()
             },
         )

@@ -68,22 +68,30 @@ fn fpm(t: i64, kind: EventKind) -> Event {
 
 fn child_exit(t: i64, pid: u32, signal: &str) -> Event {
     Event {
+        detail: baton_logparse::event::Detail {
+            signal: Some(signal.into()),
+            ..Default::default()
+        }
+        .boxed(),
         pid: Some(pid),
-        signal: Some(signal.into()),
         ..fpm(t, EventKind::FpmChildExit)
     }
 }
 
 fn trace(t: i64, plugin: &str, call: CallKind) -> Event {
     Event {
+        detail: baton_logparse::event::Detail {
+            plugin: text(plugin),
+            frame: text(&format!(
+                "curl_exec() /var/www/wp-content/plugins/{plugin}/api.php:88"
+            )),
+            ..Default::default()
+        }
+        .boxed(),
         file: 3,
         pid: Some(4242),
-        plugin: text(plugin),
         code: Some(CodeKind::Plugin),
         call: Some(call),
-        frame: text(&format!(
-            "curl_exec() /var/www/wp-content/plugins/{plugin}/api.php:88"
-        )),
         ..fpm(t, EventKind::SlowlogTrace)
     }
 }
@@ -371,8 +379,12 @@ fn resets_with_sigsegv_children_are_a_segfault_and_with_oom_kills_an_oom_kill() 
         // dmesg -T clocks drift: the kill is logged 3 minutes off, and the
         // pid joins it.
         ev.push(Event {
+            detail: baton_logparse::event::Detail {
+                process: text("php-fpm8.2"),
+                ..Default::default()
+            }
+            .boxed(),
             pid: Some(2000 + i),
-            process: text("php-fpm8.2"),
             file: 4,
             ..at(t + 180, EventKind::KernelOomKill)
         });
@@ -425,8 +437,12 @@ fn an_oom_kill_of_mysqld_is_memory_pressure_not_an_fpm_crash() {
         );
     }
     ev.push(Event {
+        detail: baton_logparse::event::Detail {
+            process: text("mysqld"),
+            ..Default::default()
+        }
+        .boxed(),
         pid: Some(812),
-        process: text("mysqld"),
         ..at(5, EventKind::KernelOomKill)
     });
     let i = &run(ev, full(), traffic(20, None)).incidents[0];
@@ -478,10 +494,14 @@ fn edge_errors_with_a_healthy_origin_are_edge_only() {
     let mut ev = Vec::new();
     for i in 0..10 {
         ev.push(Event {
+            detail: baton_logparse::event::Detail {
+                ray_id: text(&format!("8c0ffee{i:04}")),
+                ..Default::default()
+            }
+            .boxed(),
             status: Some(if i % 2 == 0 { 502 } else { 522 }),
             origin_status: if i % 2 == 0 { Some(200) } else { None },
             path: text("/"),
-            ray_id: text(&format!("8c0ffee{i:04}")),
             file: 5,
             ..at(i * 3, EventKind::EdgeRequest)
         });
@@ -960,14 +980,22 @@ fn capacity_names_the_pool_that_reached_its_limit_not_the_first_in_order() {
             ..fpm(-30, EventKind::FpmSeemsBusy)
         },
         Event {
+            detail: baton_logparse::event::Detail {
+                signal: None,
+                ..Default::default()
+            }
+            .boxed(),
             pid: Some(5001),
             pool: text("ondemand"),
-            signal: None,
             ..fpm(-20, EventKind::FpmChildExit)
         },
         Event {
+            detail: baton_logparse::event::Detail {
+                number: Some(20),
+                ..Default::default()
+            }
+            .boxed(),
             pool: text("www"),
-            number: Some(20),
             ..fpm(0, EventKind::FpmMaxChildren)
         },
     ];
@@ -996,18 +1024,26 @@ fn capacity_names_the_pool_that_reached_its_limit_not_the_first_in_order() {
 #[test]
 fn an_oom_kill_names_what_the_killed_pid_was_serving() {
     let slow = |t: i64, pid: u32, path: &str| Event {
+        detail: baton_logparse::event::Detail {
+            object: text(&format!("/var/www{path}")),
+            ..Default::default()
+        }
+        .boxed(),
         pid: Some(pid),
         path: text(path),
-        object: text(&format!("/var/www{path}")),
         ..fpm(t, EventKind::FpmSlowRequest)
     };
     let mut ev = vec![
         slow(-10, 6001, "/stall.php"),
         slow(-8, 6002, "/hog.php"),
         Event {
+            detail: baton_logparse::event::Detail {
+                process: text("php-fpm8.2"),
+                object: text("/system.slice/php8.2-fpm.service"),
+                ..Default::default()
+            }
+            .boxed(),
             pid: Some(6002),
-            process: text("php-fpm8.2"),
-            object: text("/system.slice/php8.2-fpm.service"),
             file: 4,
             ..at(4, EventKind::KernelOomKill)
         },
@@ -1365,18 +1401,22 @@ fn slow_query(t: i64, secs: f64, sql_fp: &str, table: &str, rows: u64) -> Event 
         (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
     });
     Event {
+        detail: baton_logparse::event::Detail {
+            query: Some(QueryFields {
+                lock_seconds: 0.0,
+                rows_examined: rows,
+                rows_sent: 10,
+                db: text("wordpress"),
+                fingerprint: sql_fp.into(),
+                digest,
+                table: text(table),
+            }),
+            ..Default::default()
+        }
+        .boxed(),
         file: 5,
         seconds: Some(secs),
         call: Some(CallKind::Database),
-        query: Some(Box::new(QueryFields {
-            lock_seconds: 0.0,
-            rows_examined: rows,
-            rows_sent: 10,
-            db: text("wordpress"),
-            fingerprint: sql_fp.into(),
-            digest,
-            table: text(table),
-        })),
         text: sql_fp.as_bytes().into(),
         ..at(t, EventKind::MysqlSlowQuery)
     }
@@ -1536,13 +1576,17 @@ fn a_fatal_error_incident_takes_its_plugin_from_the_php_error_log() {
     // plugin (the parser blames the innermost wp-content frame).
     for i in 0..8 {
         ev.push(Event {
+            detail: baton_logparse::event::Detail {
+                object: text("/var/www/html/wp-includes/class-wp-hook.php"),
+                number: Some(324),
+                plugin: text("acme-cache"),
+                ..Default::default()
+            }
+            .boxed(),
             file: 6,
             fatal: true,
             php_level: Some(baton_logparse::PhpLevel::Fatal),
-            object: text("/var/www/html/wp-includes/class-wp-hook.php"),
-            number: Some(324),
             code: Some(CodeKind::Plugin),
-            plugin: text("acme-cache"),
             text: b"[24-Nov-2026 10:00:00 UTC] PHP Fatal error:  Uncaught Error: Call to undefined function acme_missing_function() in /var/www/html/wp-includes/class-wp-hook.php:324".as_slice().into(),
             ..at(i * 6, EventKind::PhpMessage)
         });
@@ -1587,14 +1631,18 @@ fn a_fatal_error_incident_takes_its_plugin_from_the_php_error_log() {
 fn php_fatal(t: i64, slug: &str, line: i64) -> Event {
     let file = format!("/var/www/html/wp-content/plugins/{slug}/inc/sync.php");
     Event {
+        detail: baton_logparse::event::Detail {
+            object: text(&file),
+            number: Some(line),
+            plugin: text(slug),
+            ..Default::default()
+        }
+        .boxed(),
         file: 6,
         line: 100 + t.unsigned_abs(),
         fatal: true,
         php_level: Some(baton_logparse::PhpLevel::Fatal),
-        object: text(&file),
-        number: Some(line),
         code: Some(CodeKind::Plugin),
-        plugin: text(slug),
         text: format!("PHP Fatal error:  Uncaught TypeError: count(): Argument #1 must be of type Countable in {file}:{line}").into_bytes().into(),
         ..at(t, EventKind::PhpMessage)
     }

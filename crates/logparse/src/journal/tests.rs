@@ -425,7 +425,7 @@ fn carried_nginx_entries_and_fpm5_layout() {
     let r = rec(fpm5);
     let e = from_journal(&r, 1, fpm5, &mut s).unwrap();
     assert_eq!(e.kind, Some(EventKind::FpmChildExit));
-    assert_eq!(e.signal.as_deref(), Some("SIGTERM"));
+    assert_eq!(e.detail().signal.as_deref(), Some("SIGTERM"));
     assert_eq!(e.pid, Some(14226));
     assert_eq!(e.pool.as_deref(), Some(&b"www"[..]));
 

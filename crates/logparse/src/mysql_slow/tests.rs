@@ -314,7 +314,7 @@ fn events_are_logged_when_the_query_finished() {
     assert_eq!(e.time.unwrap().unix_us, 1_795_519_064_000_123);
     assert_eq!(e.start().unwrap().unix_us, 1_795_519_022_000_000);
     assert_eq!(e.seconds, Some(42.000123));
-    let f = e.query.as_deref().unwrap();
+    let f = e.detail().query.as_ref().unwrap();
     assert_eq!(
         &*f.fingerprint,
         "select option_name, option_value from wp_options where autoload = ?"

@@ -670,11 +670,11 @@ fn php_messages_are_counted_by_level_and_are_no_upstream_errors() {
     assert_eq!(f.kind, Some(EventKind::PhpMessage));
     assert_eq!(f.upstream_kind, None);
     assert_eq!(
-        f.object.as_deref(),
+        f.detail().object.as_deref(),
         Some(&b"/var/www/shop/public/wp-content/plugins/acme-shipping/src/Quote.php"[..])
     );
-    assert_eq!(f.number, Some(88));
-    assert_eq!(f.plugin.as_deref(), Some(&b"acme-shipping"[..]));
+    assert_eq!(f.detail().number, Some(88));
+    assert_eq!(f.detail().plugin.as_deref(), Some(&b"acme-shipping"[..]));
     assert_eq!(f.connection, Some(64));
     assert_eq!(f.path.as_deref(), Some(&b"/wp-admin/admin-ajax.php"[..]));
     assert_eq!(f.action.as_deref(), Some(&b"acme_quote"[..]));
@@ -683,12 +683,15 @@ fn php_messages_are_counted_by_level_and_are_no_upstream_errors() {
     // The warning of warn.php: its file is no plugin's.
     let w = &c.events[1];
     assert!(!w.fatal);
-    assert_eq!((w.number, w.plugin.as_deref()), (Some(3), None));
+    assert_eq!(
+        (w.detail().number, w.detail().plugin.as_deref()),
+        (Some(3), None)
+    );
     // The notice's file is core's; its deprecation (less severe) is counted
     // but not the event's.
     let n = &c.events[3];
-    assert_eq!(n.plugin, None);
-    assert_eq!(n.number, Some(6085));
+    assert_eq!(n.detail().plugin, None);
+    assert_eq!(n.detail().number, Some(6085));
     // By default only the messages that end a request are kept.
     let (c, _) = scan_slice(
         SHOP,

@@ -408,8 +408,8 @@ fn php_message_events_from_worker_output() {
         (
             fatal.pool.as_deref(),
             fatal.pid,
-            fatal.object.as_deref(),
-            fatal.number
+            fatal.detail().object.as_deref(),
+            fatal.detail().number
         ),
         (
             Some(&b"www"[..]),
@@ -436,14 +436,14 @@ fn php_message_events_from_worker_output() {
     assert_eq!((ev[0].line, ev[0].time, ev[0].pid), (11, None, None));
     assert!(ev[0].fatal && ev[1].fatal);
     assert_eq!(
-        (ev[0].plugin.as_deref(), ev[0].number),
+        (ev[0].detail().plugin.as_deref(), ev[0].detail().number),
         (Some(&b"shop-sync"[..]), Some(42))
     );
     assert_eq!(
         (
-            ev[1].plugin.as_deref(),
-            ev[1].object.as_deref(),
-            ev[1].number
+            ev[1].detail().plugin.as_deref(),
+            ev[1].detail().object.as_deref(),
+            ev[1].detail().number
         ),
         (
             None,
