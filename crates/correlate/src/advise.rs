@@ -383,14 +383,11 @@ pub(crate) fn write(
     }
     refs.extend(g.traces.first());
     if !g.fatal.is_empty() {
-        // nginx relays what PHP wrote to stderr; php-fpm logs it as worker
-        // output: the same errors, counted per log.
-        let (relayed, logged): (Vec<usize>, Vec<usize>) = g.fatal.iter().partition(|&&i| {
-            ev[i]
-                .text
-                .windows(22)
-                .any(|w| w == b"FastCGI sent in stderr")
-        });
+        // nginx relays what PHP wrote to stderr (`FastCGI sent in stderr`,
+        // on a connection: `*N`); php-fpm logs it as worker output: the
+        // same errors, counted per log.
+        let (relayed, logged): (Vec<usize>, Vec<usize>) =
+            g.fatal.iter().partition(|&&i| ev[i].connection.is_some());
         if !relayed.is_empty() {
             evidence.push(format!(
                 "nginx relayed {} (`FastCGI sent in stderr`) {}",

@@ -27,16 +27,17 @@ fn redate(events: &mut [Event], redating: Option<(u32, Zone)>) {
     }
 }
 
-/// Whether an event's text may be left in its file: requests and upstream
-/// errors (a bad day's bulk), unless they carry a PHP message (whose text
-/// the correlator reads).
+/// Whether an event's text may be left in its file: requests, upstream
+/// errors and warnings, and the PHP messages nginx relays (on a
+/// connection), a bad day's bulk: the correlator reads none of their text,
+/// and a report cites a few.
 fn defers(e: &Event) -> bool {
     use crate::event::EventKind as K;
-    matches!(
-        e.kind,
-        Some(K::Request | K::UpstreamError | K::UpstreamWarning | K::EdgeRequest)
-    ) && e.php_level.is_none()
-        && !e.fatal
+    match e.kind {
+        Some(K::Request | K::UpstreamError | K::UpstreamWarning | K::EdgeRequest) => true,
+        Some(K::PhpMessage) => e.connection.is_some(),
+        _ => false,
+    }
 }
 
 /// A summary sink that also keeps the events of interest (and, for access
