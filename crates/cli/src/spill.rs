@@ -43,9 +43,10 @@ pub const BUFFER_ROWS_VAR: &str = "BATON_EVENTS_BUFFER_ROWS";
 /// Room in the buffer past [`BUFFER_BYTES`] for the row that fills it.
 const SLACK: usize = 1 << 20;
 
-/// Runs merged at once (each holds a read buffer and a row); beyond that,
-/// groups of runs are first merged into longer runs.
-const FAN_IN: usize = 64;
+/// Runs merged at once (each holds a read buffer and a row: 8 MiB for
+/// 128); beyond that, some runs are first merged into a longer one. A
+/// 64 MiB buffer makes about 100 runs of a 4 GB access log.
+const FAN_IN: usize = 128;
 
 /// Read and write buffer of each run.
 const RUN_BUFFER: usize = 64 << 10;
@@ -213,10 +214,23 @@ impl Spill {
             },
         );
         drop(g);
-        inner.index.sort_by_key(|(k, _, _)| *k);
-        // Many runs: merged in groups until one merge can take them all.
+        if inner.runs.is_empty() {
+            // Everything fit: sorted where it is, nothing on disk.
+            inner.index.sort_by_key(|(k, _, _)| *k);
+        } else {
+            // The rest is a run too, so that the buffer is not held while
+            // the correlator runs and the rows are written.
+            if !inner.index.is_empty() {
+                inner.spill()?;
+            }
+            inner.buf = Vec::new();
+            inner.index = Vec::new();
+        }
+        // Many runs: as few as needed merged first, so that one merge
+        // takes the rest (and the disk holds little more than the rows).
         while inner.runs.len() > FAN_IN {
-            let group: Vec<PathBuf> = inner.runs.drain(..FAN_IN).collect();
+            let n = (inner.runs.len() - FAN_IN + 1).min(FAN_IN);
+            let group: Vec<PathBuf> = inner.runs.drain(..n).collect();
             let path = inner.next_run()?;
             merge_runs(&group, &path)?;
             for p in &group {

@@ -218,7 +218,7 @@ fn plan_all(
 /// Reads every input and gathers the counts (and the events, with
 /// `collect`: each event's `file` is its input's index in `files`).
 pub fn gather(config: &Config, collect: Collect) -> Stats {
-    gather_draining(config, collect, &|_, _, _| None).0
+    gather_draining(config, collect, ScanOptions::default(), &|_, _, _| None).0
 }
 
 /// Which drain, if any, takes the events of an input as they are read:
@@ -227,15 +227,17 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
 pub type DrainFor<'a> =
     dyn Fn(usize, &Detected, Zone) -> Option<Arc<dyn baton_logparse::summary::Drain>> + Sync + 'a;
 
-/// [`gather`], with the events of the inputs `drain_for` names handed to
-/// their drain as they are read (those it takes are not in the
-/// [`StatsFile`]s). Also returns, for each of `files`, its place in the
+/// [`gather`], scanning with the block and chunk sizes of `scan`, with
+/// the events of the inputs `drain_for` names handed to their drain as
+/// they are read (those it takes are not in the [`StatsFile`]s). Also
+/// returns, for each of `files`, its place in the
 /// reading order (inputs that could not be opened have none, so later
 /// ones move up in `files`: a drain's events take the `file` of that
 /// place in this list).
 pub fn gather_draining(
     config: &Config,
     collect: Collect,
+    scan: ScanOptions,
     drain_for: &DrainFor<'_>,
 ) -> (Stats, Vec<usize>) {
     let (inputs, mut errors) = input::expand(&config.paths);
@@ -272,7 +274,7 @@ pub fn gather_draining(
     }
     let opts = ScanOptions {
         progress: bar.as_ref().map(Bar::counter),
-        ..ScanOptions::default()
+        ..scan
     };
     let mut stats = Stats {
         zone,
