@@ -1,30 +1,52 @@
 //! `baton events`: every event of interest as one row of
 //! `baton.events.v1`, as JSON lines, CSV or Parquet.
 //!
-//! The events are gathered per file (with `--all`, every request too, so
-//! memory grows with the requests), run through the correlator as
+//! The events are gathered per file, run through the correlator as
 //! `baton report` does to tag them with their incident, sorted by time
-//! and written.
+//! and written. Memory does not grow with the requests (`--all`): the
+//! rows of access logs and Cloudflare logs that neither the correlator
+//! nor the clock check reads (requests that did not fail) leave the
+//! reading as they are read, into a sorter that spills sorted runs to the
+//! temporary directory when its buffer fills ([`crate::spill`]); they
+//! are merged back with the rest when the rows are written.
 
 use std::io::{IsTerminal as _, Write};
+use std::sync::Arc;
 
-use baton_frame::{Incidents, Source, Table, sort_events};
-use baton_logparse::{Collect, Event, EventKind};
+use baton_frame::{Incidents, Row, Source, Table, sort_events};
+use baton_logparse::summary::Drain;
+use baton_logparse::{Collect, Detected, Event, EventKind, Format, Zone};
 
 use crate::args::EventsFormat;
 use crate::config::{Config, EventsConfig, PartitionKey};
 use crate::exit::Exit;
 use crate::output;
+use crate::spill::{self, Key, Spill};
 use crate::stats::{self, Stats};
 
 /// The events, sorted, with what their rows need.
 pub struct Events {
     /// What was read (events moved out).
     pub stats: Stats,
-    /// Every event inside `--since`/`--until`, by time, file and line.
+    /// The events held in memory (those the correlator or the clock check
+    /// read, and every event of the inputs that are not set aside) inside
+    /// `--since`/`--until`, by time, file and line.
     pub events: Vec<Event>,
+    /// The rows set aside while reading, sorted (see [`Events::rows`]).
+    pub aside: spill::Sorted,
+    /// For each input's place in the reading order, its index in
+    /// [`Table::sources`] (`u32::MAX`: none).
+    pub places: Vec<u32>,
     /// Sources, zone and incidents for the rows.
     pub table: Table,
+}
+
+impl Events {
+    /// Every row, in order: by time (rows without one last), file and
+    /// line, as [`sort_events`] would sort all the events at once.
+    pub fn rows(&self) -> anyhow::Result<spill::Rows<'_>> {
+        self.aside.rows(&self.events, &self.places, &self.table)
+    }
 }
 
 /// What `baton report` sees by default: requests and edge requests only
@@ -44,9 +66,73 @@ fn of_interest(e: &Event) -> bool {
     }
 }
 
+/// Whether an input's events may be set aside as they are read: access
+/// logs (not mixed with an error log) and Cloudflare logs carry their own
+/// UTC offsets, so the clock check never re-reads their times, and one
+/// line is one event, so no two of their events share a line.
+fn sets_aside(d: &Detected) -> bool {
+    !d.mixed && matches!(d.format, Format::NginxAccess | Format::Cloudflare)
+}
+
+/// Takes the events of one input that only the rows need (not of interest
+/// to the correlator, no witness for the clock check) to the sorter as
+/// rows, dropping those outside `--since`/`--until` as the correlator
+/// would.
+struct Aside {
+    spill: Arc<Spill>,
+    /// The input's place in the reading order.
+    place: u32,
+    keep: Box<dyn Fn(i64) -> bool + Send + Sync>,
+    /// `--since` or `--until` given: rows without a time go.
+    bounded: bool,
+}
+
+impl Drain for Aside {
+    fn drain(&self, events: &mut Vec<Event>, from: usize) {
+        let rows: Vec<(Key, Row)> = events
+            .extract_if(from.., |e| {
+                !of_interest(e) && !baton_correlate::clocks::can_witness(e)
+            })
+            .filter(|e| match e.time {
+                Some(t) => (self.keep)(t.unix_us),
+                None => !self.bounded,
+            })
+            .map(|e| (Key::of(&e, self.place), Table::event_row(&e)))
+            .collect();
+        if !rows.is_empty() {
+            self.spill.push(rows);
+        }
+    }
+}
+
+/// How inputs are scanned for `baton events`: the chunks being parsed
+/// hold their events (with `--all`, about 1.5 KB per request) until
+/// they are merged in input order, a batch of 8 chunks per thread (or a
+/// block) at a time, so chunks and blocks a quarter of the default keep
+/// that near 25 MiB on 2 threads (output and speed are the same).
+const SCAN: baton_logparse::ScanOptions = baton_logparse::ScanOptions {
+    block_size: 2 << 20,
+    chunk_size: 256 << 10,
+    max_record: 1 << 20,
+    parallel: true,
+    progress: None,
+};
+
 /// Reads the inputs, correlates and sorts: the rows `baton events` writes.
-pub fn gather(config: &Config, all: bool) -> Events {
-    let mut stats = stats::gather(
+/// Fails when the rows that do not fit in memory cannot be spilled.
+pub fn gather(config: &Config, all: bool) -> anyhow::Result<Events> {
+    let bounded = config.since.is_some() || config.until.is_some();
+    let sorter = Arc::new(Spill::new(spill::Limits::from_env(), std::env::temp_dir()));
+    let drain_for = |place: usize, d: &Detected, zone: Zone| -> Option<Arc<dyn Drain>> {
+        let aside = Aside {
+            spill: sorter.clone(),
+            place: place as u32,
+            keep: Box::new(crate::report::in_bounds(config, zone)),
+            bounded,
+        };
+        sets_aside(d).then(|| Arc::new(aside) as Arc<dyn Drain>)
+    };
+    let (mut stats, read) = stats::gather_draining(
         config,
         Collect {
             events: true,
@@ -56,11 +142,24 @@ pub fn gather(config: &Config, all: bool) -> Events {
             // Every row carries its text.
             defer_text: false,
         },
+        SCAN,
+        &drain_for,
     );
+    let aside = sorter.finish()?;
+    if aside.runs() > 0 {
+        log::info!(
+            "the rows set aside did not fit in memory: merging {} sorted runs from {}",
+            aside.runs(),
+            std::env::temp_dir().display()
+        );
+    }
+    let mut places = vec![u32::MAX; read.iter().max().map_or(0, |m| m + 1)];
+    for (k, &place) in read.iter().enumerate() {
+        places[place] = k as u32;
+    }
     // The correlator reads what `baton report` reads; with --all the
     // requests that did not fail are set aside for the rows only.
     let c = crate::report::correlate(config, &mut stats, of_interest);
-    let bounded = config.since.is_some() || config.until.is_some();
     let mut events = c.events;
     events.extend(c.aside);
     // Rows without a time cannot be placed inside --since/--until.
@@ -81,11 +180,13 @@ pub fn gather(config: &Config, all: bool) -> Events {
         zone: stats.zone,
         incidents: Incidents::new(&c.analysis.incidents),
     };
-    Events {
+    Ok(Events {
         stats,
         events,
+        aside,
+        places,
         table,
-    }
+    })
 }
 
 /// Runs `baton events`.
@@ -119,7 +220,7 @@ pub fn run(config: &Config, e: &EventsConfig) -> anyhow::Result<Exit> {
             return Ok(Exit::Usage);
         }
     }
-    let ev = gather(config, e.all);
+    let ev = gather(config, e.all)?;
     if let (false, Some(dir)) = (e.partition.is_empty(), &config.output) {
         write_partitioned(dir, &e.partition, &ev)?;
         return Ok(finish(&ev));
@@ -149,25 +250,32 @@ fn finish(ev: &Events) -> Exit {
 /// The Hive partition directory of one row: `node=web1/date=2026-11-24`.
 /// A row without a time has date `__HIVE_DEFAULT_PARTITION__`, Hive's
 /// null, which DuckDB and Spark read as NULL.
-fn partition_of(keys: &[PartitionKey], table: &Table, e: &Event) -> std::path::PathBuf {
+fn partition_of(keys: &[PartitionKey], row: &Row) -> std::path::PathBuf {
     let mut p = std::path::PathBuf::new();
     for k in keys {
         p.push(match k {
             PartitionKey::Node => {
-                let node = table
-                    .sources
-                    .get(e.file as usize)
-                    .map_or(crate::nodes::LOCAL, |s| s.node.as_str());
+                let node = row.node.as_deref().unwrap_or(crate::nodes::LOCAL);
                 format!("node={}", hive_escape(node))
             }
-            PartitionKey::Date => match e.time {
-                // The UTC date, as the `time` column (UTC) shows it.
-                Some(t) => format!("date={}", &t.to_rfc3339_at(0)[..10]),
-                None => "date=__HIVE_DEFAULT_PARTITION__".to_string(),
-            },
+            PartitionKey::Date => format!("date={}", date_of(row)),
         });
     }
     p
+}
+
+/// A row's UTC date (as the `time` column shows it), or Hive's null.
+fn date_of(row: &Row) -> String {
+    match row.unix_us {
+        Some(us) => {
+            let t = baton_logparse::Timestamp {
+                unix_us: us,
+                offset_s: 0,
+            };
+            t.to_rfc3339_at(0)[..10].to_string()
+        }
+        None => "__HIVE_DEFAULT_PARTITION__".to_string(),
+    }
 }
 
 /// A partition value as a path component: letters, digits, `.`, `_` and
@@ -196,37 +304,107 @@ pub const PART_FILE: &str = "part-0.parquet";
 
 /// `--partition`: the rows of each partition, in the rows' order, as one
 /// Parquet file `DIR/KEY=VALUE/.../part-0.parquet`.
+///
+/// The rows come by time, so a date's partitions are complete once a
+/// later date comes: only the current date's are open (one per node),
+/// each holding at most one row group.
 fn write_partitioned(
     dir: &std::path::Path,
     keys: &[PartitionKey],
     ev: &Events,
 ) -> anyhow::Result<()> {
-    let mut parts: std::collections::BTreeMap<std::path::PathBuf, Vec<&Event>> =
-        std::collections::BTreeMap::new();
-    for e in &ev.events {
-        parts
-            .entry(partition_of(keys, &ev.table, e))
-            .or_default()
-            .push(e);
-    }
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::PathBuf;
     std::fs::create_dir_all(dir).map_err(|err| anyhow::anyhow!("-o {}: {err}", dir.display()))?;
-    for (sub, rows) in parts {
-        let d = dir.join(sub);
-        std::fs::create_dir_all(&d).map_err(|err| anyhow::anyhow!("{}: {err}", d.display()))?;
-        let path = d.join(PART_FILE);
-        let file = std::fs::File::create(&path)
-            .map_err(|err| anyhow::anyhow!("{}: {err}", path.display()))?;
-        let mut out = std::io::BufWriter::new(file);
-        write_parquet_rows(&mut out, rows, &ev.table)?;
-        out.flush()?;
+    let by_date = keys.contains(&PartitionKey::Date);
+    let mut open: BTreeMap<PathBuf, Part> = BTreeMap::new();
+    let mut done: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut date: Option<String> = None;
+    for row in ev.rows()? {
+        let row = row?;
+        if by_date {
+            let d = date_of(&row);
+            if date.as_ref() != Some(&d) {
+                for (sub, part) in std::mem::take(&mut open) {
+                    part.finish()?;
+                    done.insert(sub);
+                }
+                date = Some(d);
+            }
+        }
+        let sub = partition_of(keys, &row);
+        if !open.contains_key(&sub) {
+            // Rows in time order never come back to a finished date.
+            anyhow::ensure!(
+                !done.contains(&sub),
+                "--partition: the rows of {} are out of order",
+                sub.display()
+            );
+            let part = Part::create(&dir.join(&sub))?;
+            open.insert(sub.clone(), part);
+        }
+        if let Some(part) = open.get_mut(&sub) {
+            part.push(row)?;
+        }
+    }
+    for (_, part) in open {
+        part.finish()?;
     }
     Ok(())
 }
 
+/// One partition's Parquet file, being written.
+struct Part {
+    file: PartFile,
+    rows: ParquetRowsOf<PartFile>,
+}
+
+/// A partition's file, shared with its Parquet writer so that it can be
+/// flushed (and a failure seen) once the writer is done.
+#[derive(Clone)]
+struct PartFile(std::rc::Rc<std::cell::RefCell<std::io::BufWriter<std::fs::File>>>);
+
+impl Write for PartFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.borrow_mut().flush()
+    }
+}
+
+impl Part {
+    /// The partition directory `d` and its file.
+    fn create(d: &std::path::Path) -> anyhow::Result<Part> {
+        std::fs::create_dir_all(d).map_err(|err| anyhow::anyhow!("{}: {err}", d.display()))?;
+        let path = d.join(PART_FILE);
+        let file = std::fs::File::create(&path)
+            .map_err(|err| anyhow::anyhow!("{}: {err}", path.display()))?;
+        let file = PartFile(std::rc::Rc::new(std::cell::RefCell::new(
+            std::io::BufWriter::new(file),
+        )));
+        Ok(Part {
+            rows: parquet_rows(file.clone()),
+            file,
+        })
+    }
+
+    fn push(&mut self, row: Row) -> anyhow::Result<()> {
+        push_parquet(&mut self.rows, row)
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        finish_parquet(self.rows)?;
+        self.file.flush()?;
+        Ok(())
+    }
+}
+
 /// One JSON object per line, the columns in order.
 fn write_jsonl(out: &mut dyn Write, ev: &Events) -> anyhow::Result<()> {
-    for row in ev.table.rows(&ev.events) {
-        serde_json::to_writer(&mut *out, &row)?;
+    for row in ev.rows()? {
+        serde_json::to_writer(&mut *out, &row?)?;
         out.write_all(b"\n")?;
     }
     Ok(())
@@ -237,7 +415,8 @@ fn write_jsonl(out: &mut dyn Write, ev: &Events) -> anyhow::Result<()> {
 fn write_csv(out: &mut dyn Write, ev: &Events) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(baton_frame::COLUMNS).map_err(io_error)?;
-    for row in ev.table.rows(&ev.events) {
+    for row in ev.rows()? {
+        let row = row?;
         let texts = row.texts();
         w.write_record(texts.iter().map(|t| t.as_deref().unwrap_or("")))
             .map_err(io_error)?;
@@ -256,25 +435,48 @@ fn io_error(e: csv::Error) -> std::io::Error {
 }
 
 fn write_parquet(out: &mut dyn Write, ev: &Events) -> anyhow::Result<()> {
-    write_parquet_rows(out, &ev.events, &ev.table)
+    let mut w = parquet_rows(out);
+    for row in ev.rows()? {
+        push_parquet(&mut w, row?)?;
+    }
+    finish_parquet(w)
+}
+
+/// Rows being written as Parquet (nothing without the feature: `run`
+/// refuses Parquet then).
+#[cfg(feature = "parquet")]
+type ParquetRowsOf<W> = baton_frame::ParquetRows<W>;
+#[cfg(not(feature = "parquet"))]
+type ParquetRowsOf<W> = std::marker::PhantomData<W>;
+
+#[cfg(feature = "parquet")]
+fn parquet_rows<W: Write>(out: W) -> ParquetRowsOf<W> {
+    baton_frame::ParquetRows::new(out)
 }
 
 #[cfg(feature = "parquet")]
-fn write_parquet_rows<'a>(
-    out: &mut dyn Write,
-    rows: impl IntoIterator<Item = &'a Event>,
-    table: &Table,
-) -> anyhow::Result<()> {
-    baton_frame::write_parquet(rows, table, out).map_err(polars_error)?;
+fn push_parquet<W: Write>(w: &mut ParquetRowsOf<W>, row: Row) -> anyhow::Result<()> {
+    w.push(row).map_err(polars_error)
+}
+
+#[cfg(feature = "parquet")]
+fn finish_parquet<W: Write>(w: ParquetRowsOf<W>) -> anyhow::Result<()> {
+    w.finish().map_err(polars_error)?;
     Ok(())
 }
 
 #[cfg(not(feature = "parquet"))]
-fn write_parquet_rows<'a>(
-    _: &mut dyn Write,
-    _: impl IntoIterator<Item = &'a Event>,
-    _: &Table,
-) -> anyhow::Result<()> {
+fn parquet_rows<W: Write>(_: W) -> ParquetRowsOf<W> {
+    std::marker::PhantomData
+}
+
+#[cfg(not(feature = "parquet"))]
+fn push_parquet<W: Write>(_: &mut ParquetRowsOf<W>, _: Row) -> anyhow::Result<()> {
+    anyhow::bail!("--format parquet: built without Parquet support")
+}
+
+#[cfg(not(feature = "parquet"))]
+fn finish_parquet<W: Write>(_: ParquetRowsOf<W>) -> anyhow::Result<()> {
     anyhow::bail!("--format parquet: built without Parquet support")
 }
 

@@ -36,6 +36,7 @@ mod nodes;
 mod output;
 mod progress;
 mod report;
+mod spill;
 mod stats;
 mod texts;
 

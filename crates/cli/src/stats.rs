@@ -2,6 +2,7 @@
 
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -16,6 +17,7 @@ use baton_logparse::mysql_slow::MysqlSlowSummary;
 use baton_logparse::php_error::PhpErrorSummary;
 use baton_logparse::summary::{
     AccessSummary, ErrorSummary, Source, TimeConfig, TimeRange, access_offset, summarize,
+    summarize_draining,
 };
 use baton_logparse::{
     ByteCount, Collect, Compression, Detected, Format, ScanOptions, Timestamp, Zone, detect, time,
@@ -216,6 +218,28 @@ fn plan_all(
 /// Reads every input and gathers the counts (and the events, with
 /// `collect`: each event's `file` is its input's index in `files`).
 pub fn gather(config: &Config, collect: Collect) -> Stats {
+    gather_draining(config, collect, ScanOptions::default(), &|_, _, _| None).0
+}
+
+/// Which drain, if any, takes the events of an input as they are read:
+/// called with the input's place in the reading order, what it was
+/// detected as, and the zone of times without an offset.
+pub type DrainFor<'a> =
+    dyn Fn(usize, &Detected, Zone) -> Option<Arc<dyn baton_logparse::summary::Drain>> + Sync + 'a;
+
+/// [`gather`], scanning with the block and chunk sizes of `scan`, with
+/// the events of the inputs `drain_for` names handed to their drain as
+/// they are read (those it takes are not in the [`StatsFile`]s). Also
+/// returns, for each of `files`, its place in the
+/// reading order (inputs that could not be opened have none, so later
+/// ones move up in `files`: a drain's events take the `file` of that
+/// place in this list).
+pub fn gather_draining(
+    config: &Config,
+    collect: Collect,
+    scan: ScanOptions,
+    drain_for: &DrainFor<'_>,
+) -> (Stats, Vec<usize>) {
     let (inputs, mut errors) = input::expand(&config.paths);
     let bar = Bar::start(config.progress, input_size(&inputs));
     let mut planned = Vec::new();
@@ -250,7 +274,7 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
     }
     let opts = ScanOptions {
         progress: bar.as_ref().map(Bar::counter),
-        ..ScanOptions::default()
+        ..scan
     };
     let mut stats = Stats {
         zone,
@@ -284,7 +308,11 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
     let mut done: Vec<(usize, StatsFile)> = Vec::new();
     let read: Vec<_> = dated
         .into_par_iter()
-        .map(|(i, p)| (i, read_one(p, &time, None, &opts, bar.as_ref(), collect)))
+        .map(|(i, p)| {
+            let drain = drain_for(i, &p.detected, zone);
+            let f = read_one(p, &time, None, &opts, bar.as_ref(), collect, drain);
+            (i, f)
+        })
         .collect();
     for (i, (f, errs)) in read {
         stats.errors.extend(errs);
@@ -308,9 +336,10 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
                 year: Some(year.0),
                 boot_time: config.boot_time,
             };
+            let drain = drain_for(i, &p.detected, zone);
             (
                 i,
-                read_one(p, &time, Some(year), &opts, bar.as_ref(), collect),
+                read_one(p, &time, Some(year), &opts, bar.as_ref(), collect, drain),
             )
         })
         .collect();
@@ -323,6 +352,7 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
         bar.finish();
     }
     done.sort_by_key(|(i, _)| *i);
+    let places: Vec<usize> = done.iter().map(|(i, _)| *i).collect();
     // A rotated set's php-fpm events are one log's: the master's state
     // carries from one file to the next (a reload begun in `php-fpm.log.1`
     // completes in `php-fpm.log`).
@@ -410,7 +440,7 @@ pub fn gather(config: &Config, collect: Collect) -> Stats {
             "the kernel's OOM report (the machine's RAM)".to_string()
         });
     }
-    stats
+    (stats, places)
 }
 
 /// With nginx's configuration among the inputs and no `--log-format`, an
@@ -699,6 +729,7 @@ fn read_one(
     opts: &ScanOptions,
     bar: Option<&Bar>,
     collect: Collect,
+    drain: Option<Arc<dyn baton_logparse::summary::Drain>>,
 ) -> (Option<StatsFile>, Vec<InputError>) {
     let mut errors = Vec::new();
     let path = p.input.display();
@@ -745,7 +776,7 @@ fn read_one(
         }
         _ => opts,
     };
-    let mut summary = summarize(source, &p.detected, time, opts, collect);
+    let mut summary = summarize_draining(source, &p.detected, time, opts, collect, drain);
     if let Some(c) = &mut summary.config {
         c.name_file(&path);
     }

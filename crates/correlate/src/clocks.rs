@@ -241,6 +241,20 @@ impl Witnesses {
     }
 }
 
+/// Whether an event of an input with its own offsets can be a witness:
+/// an access log's gateway error or slow request, an edge gateway error.
+/// [`align`] reads nothing else of those inputs, so their other events
+/// need not be given to it.
+pub fn can_witness(e: &Event) -> bool {
+    match e.kind {
+        Some(EventKind::Request) => {
+            matches!(e.status, Some(502 | 504)) || e.seconds.is_some_and(|s| s >= SLOW_S)
+        }
+        Some(EventKind::EdgeRequest) => matches!(e.status, Some(502 | 504 | 520..=526)),
+        _ => false,
+    }
+}
+
 /// The witnesses and what they are.
 fn witnesses(events: &[Event], files: &[FileClock]) -> Option<(Witnesses, Reference)> {
     let clock = |e: &Event| files.get(e.file as usize);
@@ -255,7 +269,7 @@ fn witnesses(events: &[Event], files: &[FileClock]) -> Option<(Witnesses, Refere
             (Some(EventKind::Request), true) => {
                 let gateway = matches!(e.status, Some(502 | 504));
                 let slow = e.seconds.is_some_and(|s| s >= SLOW_S);
-                if gateway || slow {
+                if can_witness(e) {
                     let start = e
                         .seconds
                         .filter(|s| *s > 0.0)
@@ -270,9 +284,7 @@ fn witnesses(events: &[Event], files: &[FileClock]) -> Option<(Witnesses, Refere
                     });
                 }
             }
-            (Some(EventKind::EdgeRequest), true)
-                if matches!(e.status, Some(502 | 504 | 520..=526)) =>
-            {
+            (Some(EventKind::EdgeRequest), true) if can_witness(e) => {
                 edge.push(Witness {
                     start: Some(t.unix_us),
                     end: t.unix_us,

@@ -43,7 +43,7 @@ use baton_logparse::{Event, Format, Timestamp, Zone};
 #[cfg(feature = "polars")]
 mod polars_frame;
 #[cfg(feature = "polars")]
-pub use crate::polars_frame::{events_to_dataframe, write_parquet};
+pub use crate::polars_frame::{ParquetRows, events_to_dataframe, write_parquet};
 /// The polars this crate builds with (for its `DataFrame` and errors).
 #[cfg(feature = "polars")]
 pub use polars;
@@ -193,15 +193,25 @@ pub struct Table {
 impl Table {
     /// One event as a row.
     pub fn row(&self, e: &Event) -> Row {
-        let source = self.sources.get(e.file as usize);
+        let mut row = Table::event_row(e);
+        self.place(&mut row, e.file);
+        row
+    }
+
+    /// What a row takes from its event alone: its times, `file`, `node`,
+    /// `format` and `incident_id` are left empty for [`Table::place`] to
+    /// fill (`unix_us` is set). Rows made before the table is known (the
+    /// incidents come last) are made with this.
+    pub fn event_row(e: &Event) -> Row {
         let text = |b: &Option<baton_logparse::event::Text>| b.as_deref().map(escape);
         Row {
-            time: e.time.map(utc),
-            local_time: e.time.map(|t| self.zone.rfc3339(t)),
-            file: source.map(|s| s.path.clone()),
-            node: source.map(|s| s.node.clone()),
+            unix_us: e.time.map(|t| t.unix_us),
+            time: None,
+            local_time: None,
+            file: None,
+            node: None,
             line: e.line,
-            format: source.map(|s| s.format.as_str()),
+            format: None,
             kind: e.kind_str(),
             status: e.status,
             method: text(&e.method),
@@ -218,9 +228,7 @@ impl Table {
             seconds: e.seconds.filter(|s| s.is_finite()),
             ray_id: text(&e.detail().ray_id),
             request_id: text(&e.detail().request_id),
-            incident_id: self
-                .incidents
-                .id_at_node(e.time, source.map(|s| s.node.as_str())),
+            incident_id: None,
             message: escape(&e.text),
             fields: Fields {
                 connection: e.connection,
@@ -252,6 +260,25 @@ impl Table {
         }
     }
 
+    /// Fills in what a row of input `file` (an index of
+    /// [`Table::sources`]) takes from the table, from its `unix_us`: its
+    /// times, the input's path, node and format, and the incident.
+    pub fn place(&self, row: &mut Row, file: u32) {
+        let source = self.sources.get(file as usize);
+        let time = row.unix_us.map(|us| Timestamp {
+            unix_us: us,
+            offset_s: 0,
+        });
+        row.time = time.map(utc);
+        row.local_time = time.map(|t| self.zone.rfc3339(t));
+        row.file = source.map(|s| s.path.clone());
+        row.node = source.map(|s| s.node.clone());
+        row.format = source.map(|s| s.format.as_str());
+        row.incident_id = self
+            .incidents
+            .id_at_node(time, source.map(|s| s.node.as_str()));
+    }
+
     /// The events as rows, in the order given.
     pub fn rows<'a>(
         &'a self,
@@ -277,6 +304,10 @@ fn utc(t: Timestamp) -> String {
 /// bytes written `\n`, `\\`, `\xHH`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
+    /// Logged time, unix microseconds (not a column of its own: `time`
+    /// shows it; Parquet's `time` holds it).
+    #[serde(skip)]
+    pub unix_us: Option<i64>,
     /// Logged time, RFC 3339 in UTC.
     pub time: Option<String>,
     /// Logged time, RFC 3339 in the zone used.

@@ -43,8 +43,8 @@ struct Columns {
 }
 
 impl Columns {
-    fn push(&mut self, e: &Event, r: Row) {
-        self.time.push(e.time.map(|t| t.unix_us));
+    fn push(&mut self, r: Row) {
+        self.time.push(r.unix_us);
         self.local_time.push(r.local_time);
         self.file.push(r.file);
         self.node.push(r.node);
@@ -148,7 +148,7 @@ pub fn events_to_dataframe<'a>(
 ) -> PolarsResult<DataFrame> {
     let mut c = Columns::default();
     for e in events {
-        c.push(e, table.row(e));
+        c.push(table.row(e));
     }
     c.into_frame()
 }
@@ -162,25 +162,74 @@ pub fn write_parquet<'a, W: Write>(
     table: &Table,
     out: W,
 ) -> PolarsResult<u64> {
-    let mut events = events.into_iter().peekable();
-    let first = {
-        let mut c = Columns::default();
-        for e in events.by_ref().take(BATCH) {
-            c.push(e, table.row(e));
-        }
-        c.into_frame()?
-    };
-    let mut writer = ParquetWriter::new(out)
-        .with_compression(ParquetCompression::Zstd(None))
-        .batched(first.schema())?;
-    writer.write_batch(&first)?;
-    drop(first);
-    while events.peek().is_some() {
-        let mut c = Columns::default();
-        for e in events.by_ref().take(BATCH) {
-            c.push(e, table.row(e));
-        }
-        writer.write_batch(&c.into_frame()?)?;
+    let mut w = ParquetRows::new(out);
+    for e in events {
+        w.push(table.row(e))?;
     }
-    writer.finish()
+    w.finish()
+}
+
+/// Rows written as Parquet as they come, as [`write_parquet`] writes
+/// events: a row group per 65,536 rows, only one group's columns held at a
+/// time. The same rows give the same bytes whichever way they are written.
+pub struct ParquetRows<W: Write> {
+    /// Until the first group is written, the output; then the writer.
+    out: Option<W>,
+    writer: Option<BatchedWriter<W>>,
+    batch: Columns,
+    rows: usize,
+}
+
+impl<W: Write> ParquetRows<W> {
+    /// A writer of rows to `out`.
+    pub fn new(out: W) -> ParquetRows<W> {
+        ParquetRows {
+            out: Some(out),
+            writer: None,
+            batch: Columns::default(),
+            rows: 0,
+        }
+    }
+
+    /// Adds a row (a row group is written every 65,536).
+    pub fn push(&mut self, row: Row) -> PolarsResult<()> {
+        self.batch.push(row);
+        self.rows += 1;
+        if self.rows == BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the rows held as a row group (the first one starts the
+    /// file, with its schema).
+    fn flush(&mut self) -> PolarsResult<()> {
+        let frame = std::mem::take(&mut self.batch).into_frame()?;
+        self.rows = 0;
+        if self.writer.is_none()
+            && let Some(out) = self.out.take()
+        {
+            self.writer = Some(
+                ParquetWriter::new(out)
+                    .with_compression(ParquetCompression::Zstd(None))
+                    .batched(frame.schema())?,
+            );
+        }
+        if let Some(w) = &mut self.writer {
+            w.write_batch(&frame)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left and the file's footer; returns the bytes
+    /// written. No rows at all still give a file with the schema.
+    pub fn finish(mut self) -> PolarsResult<u64> {
+        if self.rows > 0 || self.writer.is_none() {
+            self.flush()?;
+        }
+        match self.writer {
+            Some(w) => w.finish(),
+            None => Ok(0),
+        }
+    }
 }

@@ -1,6 +1,11 @@
 //! Summaries that also keep the events of interest: every format's sink
 //! wrapped so that the records worth keeping become [`Event`]s as they are
 //! counted (and access logs' volume [`Traffic`]).
+//!
+//! A [`Drain`] can take the events out as soon as they are final, chunk
+//! by chunk, so that they do not accumulate per file.
+
+use std::sync::Arc;
 
 use crate::cloudflare::{CloudflareParser, EdgeRecord, EdgeSummary};
 use crate::event::{self, Collect, Event, Traffic};
@@ -40,6 +45,32 @@ fn defers(e: &Event) -> bool {
     }
 }
 
+/// Takes an input's events as soon as they are final: their line numbers
+/// absolute and their times settled (a later chunk's New Year redating
+/// done), one chunk of the input at a time.
+///
+/// [`crate::summary::summarize_draining`] calls it, from the thread that
+/// merges the input's chunks, for every event exactly once; the events it
+/// leaves in the vector stay in [`crate::summary::FileSummary::events`], in
+/// input order. Chunks come in input order, but several inputs may be
+/// read at once: a drain shared by inputs must tell them apart itself.
+pub trait Drain: Send + Sync {
+    /// Removes from `events[from..]` (the events new since the last call,
+    /// in input order) those it takes; `events[..from]` are the ones it
+    /// left before, and must stay.
+    fn drain(&self, events: &mut Vec<Event>, from: usize);
+}
+
+/// The drain of a root sink (a newtype for `Debug`).
+#[derive(Clone)]
+pub(crate) struct DrainTo(pub(crate) Arc<dyn Drain>);
+
+impl std::fmt::Debug for DrainTo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DrainTo(..)")
+    }
+}
+
 /// A summary sink that also keeps the events of interest (and, for access
 /// logs, the traffic per minute).
 #[derive(Debug)]
@@ -55,6 +86,12 @@ pub struct Collecting<S> {
     /// One copy of each path, host, upstream... of the input's events,
     /// shared by the sinks of all its chunks.
     interner: std::sync::Arc<std::sync::Mutex<crate::text::Interner>>,
+    /// Where the events of the chunks appended to this sink go once they
+    /// are final: set on the scan's root sink only (the one every other
+    /// chunk is appended to, in input order).
+    pub(crate) drain: Option<DrainTo>,
+    /// How many of `events` the drain has seen.
+    offered: usize,
 }
 
 impl<S> Collecting<S> {
@@ -77,6 +114,19 @@ impl<S> Collecting<S> {
             collect,
             scratch: Vec::new(),
             interner: interner.clone(),
+            drain: None,
+            offered: 0,
+        }
+    }
+
+    /// Hands the events the drain has not seen yet to it (a root sink's:
+    /// they are final).
+    pub(crate) fn offer(&mut self) {
+        if let Some(d) = &self.drain
+            && self.offered < self.events.len()
+        {
+            d.0.drain(&mut self.events, self.offered);
+            self.offered = self.events.len();
         }
     }
 
@@ -140,6 +190,8 @@ impl<S> Collecting<S> {
         for e in &mut self.events[start..] {
             e.line += line_shift;
         }
+        // The root sink's events are final now.
+        self.offer();
         match (&mut self.traffic, later.traffic) {
             (Some(t), Some(l)) => t.merge(&l),
             (t @ None, l) => *t = l,

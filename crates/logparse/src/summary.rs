@@ -24,7 +24,7 @@ use crate::time::Zone;
 
 pub use crate::time::TimeRange;
 
-pub use crate::collecting::Collecting;
+pub use crate::collecting::{Collecting, Drain};
 pub use crate::nginx::summary::{AccessSummary, ErrorSummary};
 
 /// Everything `baton stats` says about one input.
@@ -181,6 +181,21 @@ pub fn summarize(
     opts: &ScanOptions,
     collect: Collect,
 ) -> FileSummary {
+    summarize_draining(source, detected, time, opts, collect, None)
+}
+
+/// [`summarize`], with the events (when [`Collect::events`] asks for them)
+/// handed to `drain` chunk by chunk as they become final: those it takes
+/// never accumulate in [`FileSummary::events`], which keeps the rest.
+pub fn summarize_draining(
+    source: Source,
+    detected: &Detected,
+    time: &TimeConfig,
+    opts: &ScanOptions,
+    collect: Collect,
+    drain: Option<std::sync::Arc<dyn Drain>>,
+) -> FileSummary {
+    let drain = drain.map(crate::collecting::DrainTo);
     let mut out = FileSummary {
         reason: detected.reason.clone(),
         ..FileSummary::empty(detected.format)
@@ -213,7 +228,15 @@ pub fn summarize(
         }
         _ => source,
     };
-    summarize_plain(source, detected, time, opts, collect, &mut out);
+    summarize_plain(
+        source,
+        detected,
+        time,
+        opts,
+        collect,
+        drain.as_ref(),
+        &mut out,
+    );
     if let (Some(env), Some(c)) = (detected.envelope, counts) {
         out.envelope = Some(c.summary(env));
     }
@@ -227,9 +250,11 @@ fn summarize_plain(
     time: &TimeConfig,
     opts: &ScanOptions,
     collect: Collect,
+    drain: Option<&crate::collecting::DrainTo>,
     out: &mut FileSummary,
 ) {
     let zone = time.zone;
+    let collect = Gather { collect, drain };
     match (detected.format, &detected.access) {
         (Format::NginxAccess | Format::NginxError, p) if detected.mixed => {
             let p = crate::mixed::MixedParser::new(p.clone(), time.zone);
@@ -342,13 +367,21 @@ fn summarize_plain(
     }
 }
 
+/// What [`run`] collects, and where its final events go.
+#[derive(Clone, Copy)]
+struct Gather<'a> {
+    collect: Collect,
+    drain: Option<&'a crate::collecting::DrainTo>,
+}
+
 /// Scans `source` into a fresh `S`, collecting events into `out` when
-/// asked; the tally and any read error go to `out` too.
+/// asked (through the drain, if any); the tally and any read error go to
+/// `out` too.
 fn run<P, S>(
     source: Source,
     parser: &P,
     opts: &ScanOptions,
-    collect: Collect,
+    gather: Gather<'_>,
     new: fn() -> S,
     out: &mut FileSummary,
 ) -> S
@@ -357,11 +390,23 @@ where
     S: Sink<P>,
     Collecting<S>: Sink<P>,
 {
+    let collect = gather.collect;
     if collect.events {
+        // Every scan driver makes its root sink (the one the chunks are
+        // appended to, in input order) first: only that one drains. All of
+        // them share one interner.
+        let root = std::sync::atomic::AtomicBool::new(true);
         let interner = Default::default();
-        let s = scan_source(source, parser, opts, &|| {
-            Collecting::sharing(new(), collect, &interner)
-        });
+        let new_sink = || {
+            let mut c = Collecting::sharing(new(), collect, &interner);
+            if root.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                c.drain = gather.drain.cloned();
+            }
+            c
+        };
+        let mut s = scan_source(source, parser, opts, &new_sink);
+        // Events the root recorded itself (a scan of one chunk).
+        s.sink.offer();
         out.tally = s.tally;
         out.read_error = s.error;
         out.events = s.sink.events;

@@ -600,6 +600,118 @@ fn parquet_needs_a_file_on_a_terminal() {
     );
 }
 
+/// Issue 18: the inputs of the spill tests: every sample log and a
+/// Cloudflare log (both kinds of input whose rows are set aside).
+const SPILL_INPUTS: [&str; 7] = [
+    ACCESS,
+    ERROR,
+    "testdata/sample/php-fpm.log",
+    "testdata/sample/www-slow.log",
+    "testdata/sample/ondemand-slow.log",
+    "testdata/sample/kern-dmesg-T.log",
+    "testdata/cloudflare/handwritten/http_requests.jsonl",
+];
+
+/// `baton ARGS` with the temporary directory `tmp` and, when given, a
+/// sorter buffer of `rows` rows (spilling runs past that).
+fn baton_buffered(args: &[&str], rows: Option<usize>, tmp: &Path) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_baton"));
+    c.args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .env("TMPDIR", tmp)
+        .env_remove("BATON_EVENTS_BUFFER_ROWS");
+    if let Some(n) = rows {
+        c.env("BATON_EVENTS_BUFFER_ROWS", n.to_string());
+    }
+    c.output().expect("baton runs")
+}
+
+/// Issue 18: `events --all` writes every row in order: sorted by time
+/// (rows without one last), then input (in the order given), then line.
+#[test]
+fn all_rows_are_the_rows_sorted_by_time_file_and_line() {
+    let mut args = vec!["events", "--all", "--tz", "+01:00", "--year", "2026"];
+    args.extend(SPILL_INPUTS);
+    let rows = rows(ok(&baton(&args)));
+    let requests = rows.iter().filter(|r| r["kind"] == "request").count();
+    assert!(requests > 90, "{requests}");
+    assert!(rows.iter().any(|r| r["kind"] == "edge_request"));
+    let key = |r: &BTreeMap<String, Value>| {
+        let t = r["time"].as_str().map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .unwrap()
+                .timestamp_micros()
+        });
+        let file = SPILL_INPUTS
+            .iter()
+            .position(|p| r["file"] == *p)
+            .expect("an input's row");
+        (t.is_none(), t, file, r["line"].as_u64().unwrap())
+    };
+    let mut sorted = rows.clone();
+    sorted.sort_by_key(key);
+    assert_eq!(rows, sorted);
+}
+
+/// Issue 18: rows spilled to sorted runs (a buffer of a few rows) and
+/// merged back are byte for byte the rows sorted in memory, as JSON lines
+/// and CSV, with and without `--since`/`--until`; the runs are gone
+/// afterwards.
+#[test]
+fn spilled_rows_are_byte_for_byte_the_rows_sorted_in_memory() {
+    let tmp = tempdir("spill");
+    let bounds = [
+        "--since",
+        "2026-11-24T11:17:00Z",
+        "--until",
+        "2026-11-24T11:19:00Z",
+    ];
+    for format in ["jsonl", "csv"] {
+        for bounded in [false, true] {
+            let mut args = vec!["events", "--all", "--format", format, "--year", "2026"];
+            if bounded {
+                args.extend(bounds);
+            }
+            args.extend(SPILL_INPUTS);
+            let held = baton_buffered(&args, None, &tmp);
+            let held = ok(&held);
+            assert!(held.len() > 10_000, "{format}: {}", held.len());
+            for rows in [1, 7, 50] {
+                let spilled = baton_buffered(&args, Some(rows), &tmp);
+                assert!(
+                    ok(&spilled) == held,
+                    "{format}, bounded {bounded}, buffer of {rows} rows: the output differs"
+                );
+            }
+            let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+            assert!(left.is_empty(), "runs left behind: {left:?}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Issue 18: a temporary directory that cannot be written is an error
+/// (exit 3) that names it and `TMPDIR`, when rows must spill; when they
+/// fit in memory it is never touched.
+#[test]
+fn a_bad_temporary_directory_is_a_clear_error_only_when_rows_spill() {
+    let tmp = tempdir("bad-tmp");
+    let missing = tmp.join("missing");
+    let args = ["events", "--all", ACCESS, ERROR];
+    let out = baton_buffered(&args, Some(5), &missing);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(missing.to_str().unwrap()), "{err}");
+    assert!(err.contains("TMPDIR"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.stdout.is_empty(), "no partial output");
+    let fits = baton_buffered(&args, None, &missing);
+    assert_eq!(ok(&fits), ok(&baton(&args)));
+    assert!(!missing.exists());
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 #[cfg(feature = "parquet")]
 mod parquet {
     use super::*;
@@ -919,6 +1031,67 @@ mod parquet {
             from_jsonl.len(),
             got_dirs.len()
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    /// Issue 18: Parquet from rows spilled to sorted runs is byte for byte
+    /// the Parquet of the rows sorted in memory, as one file and as the
+    /// partitions of `--partition node,date`.
+    #[test]
+    fn spilled_parquet_is_byte_for_byte_the_parquet_held() {
+        let dir = tempdir("spill-parquet");
+        let tmp = dir.join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let bundle = three_node_bundle(&dir);
+        let mut inputs: Vec<&str> = SPILL_INPUTS.to_vec();
+        inputs.retain(|p| !p.contains("sample"));
+        let b = bundle.to_str().unwrap();
+        inputs.push(b);
+        let one = |name: &str, rows: Option<usize>| -> Vec<u8> {
+            let path = dir.join(name);
+            let mut args = vec!["events", "--all", "--format", "parquet", "-o"];
+            args.push(path.to_str().unwrap());
+            args.extend(&inputs);
+            ok(&baton_buffered(&args, rows, &tmp));
+            std::fs::read(&path).unwrap()
+        };
+        let held = one("held.parquet", None);
+        assert!(held.starts_with(b"PAR1"));
+        assert!(
+            one("spilled.parquet", Some(3)) == held,
+            "the Parquet differs"
+        );
+        let tree = |name: &str, rows: Option<usize>| -> BTreeMap<String, Vec<u8>> {
+            let parts = dir.join(name);
+            let mut args = vec!["events", "--all", "--partition", "node,date", "-o"];
+            args.push(parts.to_str().unwrap());
+            args.extend(&inputs);
+            ok(&baton_buffered(&args, rows, &tmp));
+            let mut files = BTreeMap::new();
+            let mut stack = vec![parts.clone()];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).unwrap() {
+                    let p = e.unwrap().path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else {
+                        let rel = p.strip_prefix(&parts).unwrap().display().to_string();
+                        files.insert(rel, std::fs::read(&p).unwrap());
+                    }
+                }
+            }
+            files
+        };
+        let held = tree("held", None);
+        assert!(held.len() >= 4, "{:?}", held.keys());
+        let spilled = tree("spilled", Some(2));
+        assert_eq!(
+            spilled.keys().collect::<Vec<_>>(),
+            held.keys().collect::<Vec<_>>()
+        );
+        for (k, v) in &held {
+            assert!(spilled[k] == *v, "{k} differs");
+        }
+        assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "runs left");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -4,6 +4,7 @@
 mod access;
 mod cloudflare;
 mod config;
+mod drain;
 mod error_log;
 mod fpm_log;
 mod garbage;
