@@ -130,6 +130,13 @@ impl<S> Collecting<S> {
         }
     }
 
+    /// Keeps a request as an event (out of line: the scan's loop stays
+    /// small).
+    #[inline(never)]
+    fn keep_access(&mut self, r: AccessRecord<'_>, loc: Loc, raw: &[u8]) {
+        self.keep(event::from_access(&r, loc.line, raw), loc, raw);
+    }
+
     /// Keeps an event read from `raw` at `loc`, its repeated values (path,
     /// host, upstream, pool...) shared with the chunk's earlier events, and
     /// its text left to be read back when [`Collect::defer_text`] says so.
@@ -205,11 +212,16 @@ impl Sink<AccessParser> for Collecting<AccessSummary> {
         self.record_raw(r, loc, b"");
     }
 
-    #[inline]
+    // Every request passes here: inlined into the scan, so that the
+    // record (700 bytes of fields) is never copied; the few kept as
+    // events are made out of line.
+    #[inline(always)]
     fn record_raw(&mut self, r: AccessRecord<'_>, loc: Loc, raw: &[u8]) {
-        self.traffic.get_or_insert_with(Traffic::default).add(&r);
+        self.traffic
+            .get_or_insert_with(Traffic::default)
+            .add_parts(r.time, r.status, r.path, r.query, r.request);
         if self.collect.all_requests || r.status.is_some_and(|s| s == 499 || s >= 500) {
-            self.keep(event::from_access(&r, loc.line, raw), loc, raw);
+            self.keep_access(r.clone(), loc, raw);
         }
         self.summary.record(r, loc);
     }
