@@ -1131,4 +1131,5 @@ fn cited_lines_are_the_files_lines() {
         requests += usize::from(file.ends_with("access.log") || file.ends_with("error.log"));
     }
     assert!(requests > 0, "no access or error log line was cited");
+    let _ = std::fs::remove_dir_all(&dir);
 }
