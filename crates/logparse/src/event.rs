@@ -846,9 +846,123 @@ pub const TOP_K: usize = 16;
 /// requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Traffic {
-    /// Per minute (unix seconds / 60).
+    /// Per minute (unix seconds / 60), complete once [`Traffic::finish`]
+    /// has run (the readers call it).
     pub minutes: BTreeMap<i64, Minute>,
-    last: Option<i64>,
+    /// The minute being counted: requests come in time order, so one
+    /// minute at a time is counted exactly, in a hash table larger than
+    /// what a minute keeps, and cut to its [`TOP_K`] busiest paths when
+    /// the next minute starts.
+    open: Option<Box<OpenMinute>>,
+}
+
+/// How many distinct paths the open minute counts exactly; more spill to
+/// the space-saving count of [`Minute`].
+const OPEN_MAX: usize = 256;
+
+/// The minute being counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OpenMinute {
+    minute: i64,
+    /// Counts and the paths past [`OPEN_MAX`] (space-saving).
+    rest: Minute,
+    /// Open addressing over `entries`: index + 1, 0 for empty.
+    slots: Vec<u32>,
+    entries: Vec<OpenEntry>,
+    /// The entries' path and action bytes.
+    bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OpenEntry {
+    hash: u64,
+    start: u32,
+    path_len: u32,
+    action_len: u32,
+    count: u64,
+}
+
+impl OpenMinute {
+    fn new(minute: i64) -> OpenMinute {
+        OpenMinute {
+            minute,
+            rest: Minute::default(),
+            slots: vec![0; OPEN_MAX * 2],
+            entries: Vec::with_capacity(OPEN_MAX),
+            bytes: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn add_path(&mut self, path: &[u8], action: &[u8]) {
+        let hash = key_hash(path, action);
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => break,
+                k => {
+                    let e = &mut self.entries[k as usize - 1];
+                    if e.hash == hash
+                        && e.path_len as usize == path.len()
+                        && e.action_len as usize == action.len()
+                    {
+                        e.count += 1;
+                        return;
+                    }
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        if self.entries.len() == OPEN_MAX {
+            self.rest.add_path(path, action, 1);
+            return;
+        }
+        self.entries.push(OpenEntry {
+            hash,
+            start: self.bytes.len() as u32,
+            path_len: path.len() as u32,
+            action_len: action.len() as u32,
+            count: 1,
+        });
+        self.bytes.extend_from_slice(path);
+        self.bytes.extend_from_slice(action);
+        self.slots[i] = self.entries.len() as u32;
+    }
+
+    /// The minute as kept: the busiest [`TOP_K`] of its exact counts with
+    /// the paths past [`OPEN_MAX`] merged in.
+    fn to_minute(&self) -> Minute {
+        let mut order: Vec<&OpenEntry> = self.entries.iter().collect();
+        // Stable: ties keep their first-seen order.
+        order.sort_by_key(|e| std::cmp::Reverse(e.count));
+        let mut m = Minute {
+            requests: self.rest.requests,
+            static_requests: self.rest.static_requests,
+            server_errors: self.rest.server_errors,
+            top: order
+                .into_iter()
+                .take(TOP_K)
+                .map(|e| {
+                    let p = e.start as usize;
+                    let a = p + e.path_len as usize;
+                    let mut c = PathCount::new(
+                        &self.bytes[p..a],
+                        &self.bytes[a..a + e.action_len as usize],
+                        e.count,
+                    );
+                    c.hash = e.hash;
+                    c
+                })
+                .collect(),
+        };
+        let rest = Minute {
+            top: self.rest.top.clone(),
+            ..Minute::default()
+        };
+        m.merge(&rest);
+        m
+    }
 }
 
 /// One minute of requests.
@@ -905,7 +1019,7 @@ impl PathCount {
 /// A fast, non-cryptographic hash of a path and an action, a word at a
 /// time (the counts need no protection from chosen collisions: a collision
 /// costs one byte comparison).
-fn key_hash(path: &[u8], action: &[u8]) -> u64 {
+pub(crate) fn key_hash(path: &[u8], action: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mut h = (path.len() as u64) << 32 | action.len() as u64;
     for part in [path, action] {
@@ -914,10 +1028,14 @@ fn key_hash(path: &[u8], action: &[u8]) -> u64 {
             let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
             h = (h.rotate_left(5) ^ w).wrapping_mul(K);
         }
-        let rest = words.remainder();
-        let mut tail = [0u8; 8];
-        tail[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+        // The last bytes, shifted in one at a time (a copy into a padded
+        // word costs a call to memmove).
+        let tail = words
+            .remainder()
+            .iter()
+            .enumerate()
+            .fold(0u64, |t, (i, &b)| t | u64::from(b) << (8 * i));
+        h = (h.rotate_left(5) ^ tail).wrapping_mul(K);
     }
     h
 }
@@ -1012,38 +1130,87 @@ impl Traffic {
         };
         let Some(t) = r.time else { return };
         let minute = t.unix_secs().div_euclid(60);
-        if self.last != Some(minute) {
-            self.last = Some(minute);
-        }
-        // Requests come in time order: the newest minute is the usual one.
-        let m = match self.minutes.last_entry() {
-            Some(e) if *e.key() == minute => e.into_mut(),
-            _ => self.minutes.entry(minute).or_default(),
+        let open = match &mut self.open {
+            Some(o) if o.minute == minute => o,
+            Some(o) if o.minute > minute => {
+                // A late request (logged out of order): counted straight
+                // into its minute.
+                let m = self.minutes.entry(minute).or_default();
+                Self::count(m, &r, |m, p, a| m.add_path(p, a, 1));
+                return;
+            }
+            _ => {
+                self.finish();
+                self.open.insert(Box::new(OpenMinute::new(minute)))
+            }
         };
+        Self::count_open(open, &r);
+    }
+
+    /// Counts a request into the open minute.
+    #[inline]
+    fn count_open(o: &mut OpenMinute, r: &Parts<'_>) {
+        o.rest.requests += 1;
+        if r.status.is_some_and(|s| s >= 500) {
+            o.rest.server_errors += 1;
+        }
+        let (path, query) = Self::path_of(r);
+        if is_static(path) {
+            o.rest.static_requests += 1;
+            return;
+        }
+        let action = ajax_action(path, query).unwrap_or(b"");
+        o.add_path(path, action);
+    }
+
+    /// Counts a request into a kept minute.
+    fn count(m: &mut Minute, r: &Parts<'_>, add: impl Fn(&mut Minute, &[u8], &[u8])) {
         m.requests += 1;
         if r.status.is_some_and(|s| s >= 500) {
             m.server_errors += 1;
         }
-        let (path, query) = match (r.path, r.request) {
+        let (path, query) = Self::path_of(r);
+        if is_static(path) {
+            m.static_requests += 1;
+            return;
+        }
+        let action = ajax_action(path, query).unwrap_or(b"");
+        add(m, path, action);
+    }
+
+    /// A request's path and query string.
+    #[inline]
+    fn path_of<'a>(r: &Parts<'a>) -> (&'a [u8], Option<&'a [u8]>) {
+        match (r.path, r.request) {
             (Some(p), _) => (p, r.query),
             (None, Some(req)) => {
                 let (_, p, q) = split_request_line(req);
                 (p.unwrap_or(b""), q)
             }
             (None, None) => (&b""[..], None),
-        };
-        if is_static(path) {
-            m.static_requests += 1;
-            return;
         }
-        let action = ajax_action(path, query).unwrap_or(b"");
-        m.add_path(path, action, 1);
+    }
+
+    /// Closes the open minute into [`Traffic::minutes`]: call it before
+    /// reading them (the readers do).
+    pub fn finish(&mut self) {
+        if let Some(o) = self.open.take() {
+            let m = o.to_minute();
+            self.minutes.entry(o.minute).or_default().merge(&m);
+        }
     }
 
     /// Adds another part's minutes (a later chunk, or another file).
     pub fn merge(&mut self, other: &Traffic) {
+        self.finish();
         for (k, m) in &other.minutes {
             self.minutes.entry(*k).or_default().merge(m);
+        }
+        if let Some(o) = &other.open {
+            self.minutes
+                .entry(o.minute)
+                .or_default()
+                .merge(&o.to_minute());
         }
     }
 

@@ -410,7 +410,10 @@ where
         out.tally = s.tally;
         out.read_error = s.error;
         out.events = s.sink.events;
-        out.traffic = s.sink.traffic;
+        out.traffic = s.sink.traffic.map(|mut t| {
+            t.finish();
+            t
+        });
         s.sink.summary
     } else {
         let s = scan_source(source, parser, opts, &new);

@@ -155,7 +155,32 @@ impl std::fmt::Debug for Text {
 /// only copied.
 #[derive(Debug, Default)]
 pub struct Interner {
-    seen: std::collections::HashSet<Text>,
+    seen: std::collections::HashSet<Text, BuildWordHasher>,
+}
+
+/// A fast hash of log bytes a word at a time (the interner needs no
+/// protection from chosen collisions: a collision costs a comparison).
+#[derive(Debug, Default, Clone, Copy)]
+struct BuildWordHasher;
+
+impl std::hash::BuildHasher for BuildWordHasher {
+    type Hasher = WordHasher;
+    fn build_hasher(&self) -> WordHasher {
+        WordHasher(0)
+    }
+}
+
+/// The hasher of [`BuildWordHasher`].
+#[derive(Debug)]
+struct WordHasher(u64);
+
+impl std::hash::Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 ^= crate::event::key_hash(bytes, b"");
+    }
 }
 
 impl Interner {
