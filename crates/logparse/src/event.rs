@@ -1250,6 +1250,70 @@ mod tests {
     }
 
     #[test]
+    fn the_open_minute_counts_exactly_and_late_requests_land_in_their_minute() {
+        let at = |s: i64| {
+            Some(Timestamp {
+                unix_us: s * 1_000_000,
+                offset_s: 0,
+            })
+        };
+        let mut t = Traffic::default();
+        // Minute 0: one hot path among 300 distinct ones (past the exact
+        // table's 256), a static asset and a 502.
+        for i in 0..1000 {
+            t.add_parts(at(i % 60), Some(200), Some(b"/hot"), None, None);
+        }
+        for i in 0..300 {
+            let p = format!("/p{i}");
+            t.add_parts(at(5), Some(200), Some(p.as_bytes()), None, None);
+        }
+        t.add_parts(at(6), Some(200), Some(b"/a.css"), None, None);
+        t.add_parts(at(7), Some(502), Some(b"/checkout/"), None, None);
+        // Minute 1 opens; then a late request of minute 0.
+        t.add_parts(
+            at(61),
+            Some(200),
+            Some(b"/wp-admin/admin-ajax.php"),
+            Some(b"action=x"),
+            None,
+        );
+        t.add_parts(at(59), Some(200), Some(b"/hot"), None, None);
+        t.add_parts(
+            at(62),
+            Some(200),
+            None,
+            None,
+            Some(b"GET /shop/?a=1 HTTP/1.1"),
+        );
+        t.finish();
+        let m0 = &t.minutes[&0];
+        assert_eq!(m0.requests, 1000 + 300 + 2 + 1);
+        assert_eq!((m0.static_requests, m0.server_errors), (1, 1));
+        assert_eq!(m0.top.len(), TOP_K);
+        assert_eq!((&m0.top[0].path[..], m0.top[0].count), (&b"/hot"[..], 1001));
+        let m1 = &t.minutes[&1];
+        assert_eq!(m1.requests, 2);
+        let keys: Vec<(&[u8], &[u8], u64)> = m1
+            .top
+            .iter()
+            .map(|p| (&p.path[..], &p.action[..], p.count))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                (&b"/wp-admin/admin-ajax.php"[..], &b"x"[..], 1),
+                (&b"/shop/"[..], &b""[..], 1)
+            ]
+        );
+        // Merging an unfinished part counts its open minute too.
+        let mut u = Traffic::default();
+        u.add_parts(at(125), Some(200), Some(b"/late"), None, None);
+        let mut v = Traffic::default();
+        v.merge(&u);
+        assert_eq!(v.minutes[&2].requests, 1);
+    }
+
+    #[test]
     fn space_saving_is_exact_for_few_paths_and_bounded_for_many() {
         let mut m = Minute::default();
         for i in 0..100u8 {
