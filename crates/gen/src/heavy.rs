@@ -17,11 +17,10 @@
 //! few minutes), and a request flood brings its own traffic, whatever the
 //! day's rate.
 
-use crate::incidents::{Kind, Mix, Plan, Storm};
+use crate::incidents::{Kind, MIN_GAP, Mix, Plan, Storm};
 use crate::logs::UpErr;
 use crate::model::{self, BOT_PATHS, HUMAN_PATHS, Route};
 use crate::rng::Rng;
-use crate::stream::MIN_GAP;
 
 /// How long a failure-heavy day is (ms).
 pub const DAY: i64 = 86_400_000;

@@ -326,6 +326,10 @@ impl Plan {
     }
 }
 
+/// Incidents are at least this far apart (last error of one to first of
+/// the next), in milliseconds.
+pub const MIN_GAP: i64 = 600_000;
+
 const EXT_PLUGIN: &str = "shipping-rates-live";
 const DB_PLUGIN: &str = "woo-product-filter";
 const FLOOD_ACTION: &str = "wpls_live_search";

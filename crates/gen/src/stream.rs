@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::clock::{Stamp, Style, Zone, rfc3339};
 use crate::heavy;
 use crate::incidents::Known;
-use crate::incidents::{Builder, Kind, Plan};
+use crate::incidents::{Builder, Kind, MIN_GAP, Plan};
 use crate::logs::{self, AccessFormat, Edge, Out, Req, Up, UpErr};
 use crate::messy;
 use crate::model::{self, BOT_PATHS, HUMAN_PATHS, REFERERS, Route};
@@ -59,9 +59,6 @@ pub struct Config {
 
 const MALFORMED: [&str; 4] = ["truncated", "binary", "invalid_utf8", "huge"];
 
-/// Incidents are at least this far apart (last error of one to first of
-/// the next).
-pub const MIN_GAP: i64 = 600_000;
 /// The shortest incident.
 const MIN_LEN: i64 = 20_000;
 /// Routine noise stays this far from an incident's window.
