@@ -139,8 +139,9 @@ pub fn gather(config: &Config, all: bool) -> anyhow::Result<Events> {
             all_requests: all,
             all_edge: all,
             all_php: true,
-            // Every row carries its text.
-            defer_text: false,
+            // Failed requests' and upstream errors' text is read back as
+            // their rows are written (the rows set aside keep theirs).
+            defer_text: true,
         },
         SCAN,
         &drain_for,

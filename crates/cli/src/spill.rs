@@ -377,6 +377,7 @@ impl Sorted {
             sources,
             heads: Vec::new(),
             heap: BinaryHeap::new(),
+            texts: crate::texts::Reader::default(),
         };
         rows.heads = (0..rows.sources.len()).map(|_| Head::Empty).collect();
         for i in 0..rows.sources.len() {
@@ -449,6 +450,8 @@ pub struct Rows<'a> {
     /// Each source with a head, by the head's key (ties: the lower
     /// source, so that the events come first).
     heap: BinaryHeap<Reverse<(Key, usize)>>,
+    /// The text of events that kept none, read back.
+    texts: crate::texts::Reader,
 }
 
 impl<'a> Rows<'a> {
@@ -493,7 +496,14 @@ impl<'a> Rows<'a> {
         };
         let row = match &self.heads[i] {
             Head::Empty => None,
-            Head::Event(e) => Some(self.table.row(e)),
+            Head::Event(e) => {
+                let mut row = self.table.row(e);
+                let path = self.table.sources.get(e.file as usize).map(|s| &s.path);
+                if let Some(text) = path.and_then(|p| self.texts.text(e, p)) {
+                    row.message = text;
+                }
+                Some(row)
+            }
             Head::Buffer(start, len) => {
                 let rec = &self.sorted.buf[*start..*start + *len];
                 Some(self.placed(rec, key)?)

@@ -86,32 +86,71 @@ fn read_lines(path: &str, spots: &[(u64, u32)]) -> Vec<Result<String, String>> {
         Ok(f) => f,
         Err(e) => return spots.iter().map(|_| Err(e.to_string())).collect(),
     };
-    // A line's text is cut at TEXT_MAX bytes: that and a line end suffice.
-    let mut buf = vec![0u8; TEXT_MAX + 2];
+    let mut buf = Vec::new();
     spots
         .iter()
-        .map(|&(offset, hash)| {
-            f.seek(SeekFrom::Start(offset)).map_err(|e| e.to_string())?;
-            let mut n = 0;
-            while n < buf.len() {
-                match f.read(&mut buf[n..]) {
-                    Ok(0) => break,
-                    Ok(k) => n += k,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e.to_string()),
-                }
-            }
-            let mut bytes = &buf[..n];
-            if offset == 0 {
-                bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-            }
-            let line = first_line_of(bytes);
-            if text_hash(line) != hash {
-                return Err("the file changed since it was read".to_string());
-            }
-            Ok(escape(line))
-        })
+        .map(|&(offset, hash)| read_line(&mut f, &mut buf, offset, hash))
         .collect()
+}
+
+/// The first line at `offset` of `f`, checked against `hash`, escaped.
+fn read_line(
+    f: &mut std::fs::File,
+    buf: &mut Vec<u8>,
+    offset: u64,
+    hash: u32,
+) -> Result<String, String> {
+    // A line's text is cut at TEXT_MAX bytes: that and a line end suffice.
+    buf.resize(TEXT_MAX + 2, 0);
+    f.seek(SeekFrom::Start(offset)).map_err(|e| e.to_string())?;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let mut bytes = &buf[..n];
+    if offset == 0 {
+        bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    }
+    let line = first_line_of(bytes);
+    if text_hash(line) != hash {
+        return Err("the file changed since it was read".to_string());
+    }
+    Ok(escape(line))
+}
+
+/// Reads back the text of events that did not keep it, one at a time, its
+/// files kept open: the rows of `baton events` (failed requests and
+/// upstream errors, in time order across files).
+#[derive(Debug, Default)]
+pub struct Reader {
+    open: HashMap<u32, Result<std::fs::File, String>>,
+    buf: Vec<u8>,
+}
+
+impl Reader {
+    /// `e`'s text, escaped, when it was not kept (`None` when it was):
+    /// read at its offset in `path`, its input.
+    pub fn text(&mut self, e: &Event, path: &str) -> Option<String> {
+        if e.text_hash == 0 || !e.text.is_empty() {
+            return None;
+        }
+        let f = self
+            .open
+            .entry(e.file)
+            .or_insert_with(|| std::fs::File::open(path).map_err(|e| e.to_string()));
+        Some(
+            match f {
+                Ok(f) => read_line(f, &mut self.buf, e.offset, e.text_hash),
+                Err(why) => Err(why.clone()),
+            }
+            .unwrap_or_else(|why| format!("(this line could not be read again: {why})")),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -32,14 +32,17 @@ fn redate(events: &mut [Event], redating: Option<(u32, Zone)>) {
     }
 }
 
-/// Whether an event's text may be left in its file: requests, upstream
-/// errors and warnings, and the PHP messages nginx relays (on a
+/// Whether an event's text may be left in its file: failed requests,
+/// upstream errors and warnings, and the PHP messages nginx relays (on a
 /// connection), a bad day's bulk: the correlator reads none of their text,
-/// and a report cites a few.
+/// a report cites a few, and `baton events` reads them back row by row.
 fn defers(e: &Event) -> bool {
     use crate::event::EventKind as K;
     match e.kind {
-        Some(K::Request | K::UpstreamError | K::UpstreamWarning | K::EdgeRequest) => true,
+        // Failed ones only: `baton events --all` writes the rest out as it
+        // reads (with their text).
+        Some(K::Request | K::EdgeRequest) => e.status.is_some_and(|s| s == 499 || s >= 500),
+        Some(K::UpstreamError | K::UpstreamWarning) => true,
         Some(K::PhpMessage) => e.connection.is_some(),
         _ => false,
     }
