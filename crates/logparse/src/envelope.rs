@@ -18,6 +18,10 @@
 //! time, and a `line` of an enveloped input is a line the container wrote
 //! (its partials rejoined; [`EnvelopeCounts`] says how many there were).
 //!
+//! A regular file's envelope comes off inside the parallel scan instead
+//! ([`crate::scan::scan_file_unwrapped`]): each segment's worker unwraps
+//! its own lines with an [`Unwrapper`], with the results of [`Unwrap`].
+//!
 //! The envelope's time is an instant in UTC: set beside the offset-less
 //! time of the line inside it (nginx's error log, php-fpm's log) it tells
 //! that line's zone ([`zone_hint`]).
@@ -326,7 +330,19 @@ fn unescape_string(
             return None;
         }
         let out_before = out.len();
-        let used = crate::journal::unescape_one(s, i, out);
+        // The escapes Docker writes most, decoded here; the others as
+        // `json_unescape` decodes them.
+        let used = match s[i + 1] {
+            c @ (b'"' | b'\\' | b'/') => {
+                out.push(c);
+                2
+            }
+            b'n' => {
+                out.push(b'\n');
+                2
+            }
+            _ => crate::journal::unescape_one(s, i, out),
+        };
         let kind = match (used, s[i + 1]) {
             (2, k @ (b'n' | b'r')) => k,
             _ => 0,
