@@ -1,15 +1,72 @@
 #![no_main]
 //! Container envelopes: unwrapping never panics, accounts for every
-//! physical line, reads the same whatever the read size, and a plain input
+//! physical line, reads the same whatever the read size, a plain input
 //! wrapped in CRI or json-file with its lines cut anywhere unwraps to
-//! itself.
+//! itself, the one-pass reader of Docker's json-file lines reads what the
+//! member-by-member one reads, and the parallel segment scan gives what the
+//! stream reader gives (records, lines, offsets, skips, counts).
 
 use std::io::Read;
 use std::sync::Arc;
 
-use baton_logparse::envelope::{Envelope, EnvelopeCounts, Unwrap, unwrap_sample};
-use baton_logparse::frame::count_lines;
+use baton_logparse::envelope::{
+    Envelope, EnvelopeCounts, ServiceFilter, Unwrap, unwrap_sample, unwrap_sample_for,
+};
+use baton_logparse::frame::{Loc, RecordParser, count_lines};
+use baton_logparse::mixed::MixedParser;
+use baton_logparse::scan::{ScanOptions, Sink, scan_reader, scan_slice_unwrapped};
+use baton_logparse::{AccessParser, Zone};
 use libfuzzer_sys::fuzz_target;
+
+/// Every record a scan gives, where it stands, and its bytes.
+#[derive(Debug, Default, PartialEq)]
+struct Records(Vec<(Loc, Vec<u8>)>);
+
+impl<P: RecordParser> Sink<P> for Records {
+    fn record(&mut self, _: P::Record<'_>, loc: Loc) {
+        self.0.push((loc, Vec::new()));
+    }
+
+    fn record_raw(&mut self, _: P::Record<'_>, loc: Loc, raw: &[u8]) {
+        self.0.push((loc, raw.to_vec()));
+    }
+
+    fn append(&mut self, later: Records, line_shift: u64) {
+        self.0.extend(later.0.into_iter().map(|(mut loc, raw)| {
+            loc.line += line_shift;
+            (loc, raw)
+        }));
+    }
+
+    fn shift_offsets(&mut self, shift: u64) {
+        for (loc, _) in &mut self.0 {
+            loc.offset += shift;
+        }
+    }
+}
+
+/// `data` scanned through the stream reader and through the parallel
+/// segment scan (segments of 8 KiB) gives the same.
+fn scans_agree(env: Envelope, data: &[u8]) {
+    let parser = MixedParser::new(Some(AccessParser::default()), Zone::UTC);
+    let opts = ScanOptions {
+        chunk_size: 4096,
+        ..ScanOptions::default()
+    };
+    let serial_counts = Arc::new(EnvelopeCounts::default());
+    let serial = scan_reader(
+        Unwrap::new(data, env, serial_counts.clone()),
+        &parser,
+        &opts,
+        &Records::default,
+    );
+    let counts = Arc::new(EnvelopeCounts::default());
+    let parallel =
+        scan_slice_unwrapped(data, env, None, &counts, &parser, &opts, &Records::default);
+    assert_eq!(serial.tally, parallel.tally, "{env:?}");
+    assert_eq!(serial.sink, parallel.sink, "{env:?}");
+    assert_eq!(serial_counts.summary(env), counts.summary(env), "{env:?}");
+}
 
 fn read_all(env: Envelope, data: &[u8], step: usize) -> (Vec<u8>, u64) {
     let counts = Arc::new(EnvelopeCounts::default());
@@ -39,6 +96,24 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(lines, count_lines(data), "{env:?}");
         // The sample unwrapper agrees.
         assert_eq!(unwrap_sample(env, data), one, "{env:?}");
+    }
+    // A filter that keeps every line turns the one-pass json-file reader
+    // off.
+    let all = ServiceFilter {
+        name: Vec::new(),
+        strays: true,
+        known: Vec::new().into(),
+    };
+    assert_eq!(
+        unwrap_sample(Envelope::DockerJson, data),
+        unwrap_sample_for(Envelope::DockerJson, data, Some(&all))
+    );
+    // Several segments' worth of the input, cut a different way each time.
+    if !data.is_empty() {
+        let big = data.repeat(20_000 / data.len() + 1);
+        for env in Envelope::ALL {
+            scans_agree(env, &big[step..]);
+        }
     }
     // Round trip: the printable lines of `data`, cut at `step`.
     let plain: Vec<&[u8]> = data

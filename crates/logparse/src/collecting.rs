@@ -194,6 +194,14 @@ impl<S> Collecting<S> {
         self.append_events(later, line_shift);
     }
 
+    /// Adds `shift` to the offsets of the events kept (summaries keep
+    /// none).
+    pub(crate) fn shift_event_offsets(&mut self, shift: u64) {
+        for e in &mut self.events {
+            e.offset += shift;
+        }
+    }
+
     pub(crate) fn append_events(&mut self, later: Collecting<S>, line_shift: u64) {
         let start = self.events.len();
         self.events.extend(later.events);
@@ -229,6 +237,10 @@ impl Sink<AccessParser> for Collecting<AccessSummary> {
         self.summary.record(r, loc);
     }
 
+    fn shift_offsets(&mut self, shift: u64) {
+        self.shift_event_offsets(shift);
+    }
+
     fn append(&mut self, later: Self, line_shift: u64) {
         self.summary.merge(&later.summary);
         self.append_events(later, line_shift);
@@ -249,6 +261,10 @@ impl Sink<ErrorParser> for Collecting<ErrorSummary> {
             }
         }
         self.summary.record(r, loc);
+    }
+
+    fn shift_offsets(&mut self, shift: u64) {
+        self.shift_event_offsets(shift);
     }
 
     fn append(&mut self, later: Self, line_shift: u64) {
@@ -272,6 +288,10 @@ impl Sink<FpmLogParser> for Collecting<FpmSummary> {
         self.summary.record(r, loc);
     }
 
+    fn shift_offsets(&mut self, shift: u64) {
+        self.shift_event_offsets(shift);
+    }
+
     fn append(&mut self, later: Self, line_shift: u64) {
         self.append_summary::<FpmLogParser>(later, line_shift);
     }
@@ -285,6 +305,10 @@ impl Sink<SlowlogParser> for Collecting<SlowlogSummary> {
     fn record_raw(&mut self, r: SlowlogRecord<'_>, loc: Loc, raw: &[u8]) {
         self.keep(event::from_slowlog(&r, loc.line, raw), loc, raw);
         self.summary.record(r, loc);
+    }
+
+    fn shift_offsets(&mut self, shift: u64) {
+        self.shift_event_offsets(shift);
     }
 
     fn append(&mut self, later: Self, line_shift: u64) {
@@ -304,6 +328,10 @@ impl Sink<KernelParser> for Collecting<KernelSummary> {
             self.keep(e, loc, raw);
         }
         self.summary.record(r, loc);
+    }
+
+    fn shift_offsets(&mut self, shift: u64) {
+        self.shift_event_offsets(shift);
     }
 
     fn append(&mut self, mut later: Self, line_shift: u64) {
@@ -329,6 +357,10 @@ impl Sink<JournalParser> for Collecting<JournalSummary> {
         self.summary.record(r, loc);
     }
 
+    fn shift_offsets(&mut self, shift: u64) {
+        self.shift_event_offsets(shift);
+    }
+
     fn append(&mut self, mut later: Self, line_shift: u64) {
         redate(&mut later.events, self.summary.redating(&later.summary));
         self.append_summary::<JournalParser>(later, line_shift);
@@ -346,6 +378,10 @@ impl Sink<CloudflareParser> for Collecting<EdgeSummary> {
             self.keep(event::from_edge(&r, loc.line, raw), loc, raw);
         }
         self.summary.record(r, loc);
+    }
+
+    fn shift_offsets(&mut self, shift: u64) {
+        self.shift_event_offsets(shift);
     }
 
     fn append(&mut self, later: Self, line_shift: u64) {
@@ -366,6 +402,10 @@ impl Sink<PhpErrorParser> for Collecting<PhpErrorSummary> {
         self.summary.record(r, loc);
     }
 
+    fn shift_offsets(&mut self, shift: u64) {
+        self.shift_event_offsets(shift);
+    }
+
     fn append(&mut self, later: Self, line_shift: u64) {
         self.append_summary::<PhpErrorParser>(later, line_shift);
     }
@@ -377,6 +417,10 @@ impl Sink<MysqlSlowParser> for Collecting<MysqlSlowSummary> {
             self.keep(event::from_mysql_slow(q, loc.line), loc, b"");
         }
         self.summary.record(r, loc);
+    }
+
+    fn shift_offsets(&mut self, shift: u64) {
+        self.shift_event_offsets(shift);
     }
 
     fn append(&mut self, later: Self, line_shift: u64) {

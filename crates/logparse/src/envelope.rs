@@ -18,6 +18,10 @@
 //! time, and a `line` of an enveloped input is a line the container wrote
 //! (its partials rejoined; [`EnvelopeCounts`] says how many there were).
 //!
+//! A regular file's envelope comes off inside the parallel scan instead
+//! ([`crate::scan::scan_file_unwrapped`]): each segment's worker unwraps
+//! its own lines with an [`Unwrapper`], with the results of [`Unwrap`].
+//!
 //! The envelope's time is an instant in UTC: set beside the offset-less
 //! time of the line inside it (nginx's error log, php-fpm's log) it tells
 //! that line's zone ([`zone_hint`]).
@@ -31,6 +35,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use memchr::memchr;
 
+use crate::bytes::{Byte, Byte2};
 use crate::frame::{Lines, trim_cr};
 use crate::journal::json_unescape;
 use crate::json::{Members, Value};
@@ -290,6 +295,120 @@ fn docker_json(line: &[u8], timed: bool) -> Option<Wrapped<'_>> {
     })
 }
 
+/// An escape [`unescape_string`] decoded: where it stands in the string,
+/// what it was (`n` for `\n`, `r` for `\r`, 0 for any other), and how
+/// long the output was before it.
+#[derive(Debug, Clone, Copy)]
+struct Escape {
+    start: usize,
+    end: usize,
+    kind: u8,
+    out_before: usize,
+}
+
+/// Decodes the inside of a JSON string that starts at `s[0]` onto `out`,
+/// in the same pass that finds its closing quote (as
+/// [`json_unescape`] decodes it, and the member reader finds its end).
+/// Returns the quote's index and the last two escapes, or `None` when the
+/// string does not end in `s`.
+#[inline]
+fn unescape_string(
+    s: &[u8],
+    quote_or_escape: &Byte2,
+    out: &mut Vec<u8>,
+) -> Option<(usize, [Option<Escape>; 2])> {
+    let mut last: [Option<Escape>; 2] = [None, None];
+    let mut i = 0;
+    loop {
+        let j = quote_or_escape.find(&s[i..])?;
+        out.extend_from_slice(&s[i..i + j]);
+        i += j;
+        if s[i] == b'"' {
+            return Some((i, last));
+        }
+        if i + 1 >= s.len() {
+            return None;
+        }
+        let out_before = out.len();
+        // The escapes Docker writes most, decoded here; the others as
+        // `json_unescape` decodes them.
+        let used = match s[i + 1] {
+            c @ (b'"' | b'\\' | b'/') => {
+                out.push(c);
+                2
+            }
+            b'n' => {
+                out.push(b'\n');
+                2
+            }
+            _ => crate::journal::unescape_one(s, i, out),
+        };
+        let kind = match (used, s[i + 1]) {
+            (2, k @ (b'n' | b'r')) => k,
+            _ => 0,
+        };
+        last = [
+            last[1],
+            Some(Escape {
+                start: i,
+                end: i + used,
+                kind,
+                out_before,
+            }),
+        ];
+        i += used;
+    }
+}
+
+/// A `json-file` line as Docker writes it,
+/// `{"log":"...","stream":"stdout","time":"..."}`, its message decoded
+/// onto `out` in one pass: the stream, and whether the message is
+/// partial. Exactly what [`docker_json`] and [`json_unescape`] give for
+/// such a line (its final `\n`, and a `\r` before it, are not part of the
+/// message); `None`, with `out` as it was, for any other shape, which
+/// they then read.
+#[inline]
+fn docker_json_fast(
+    line: &[u8],
+    quote_or_escape: &Byte2,
+    out: &mut Vec<u8>,
+) -> Option<(Stream, bool)> {
+    let rest = line.strip_prefix(br#"{"log":""#)?;
+    let o = out.len();
+    let read = unescape_string(rest, quote_or_escape, out).and_then(|(q, last)| {
+        let t = rest[q + 1..].strip_prefix(br#","stream":""#)?;
+        let (stream, t) = if let Some(t) = t.strip_prefix(br#"stdout""#) {
+            (Stream::Stdout, t)
+        } else {
+            (Stream::Stderr, t.strip_prefix(br#"stderr""#)?)
+        };
+        let t = t.strip_prefix(br#","time":""#)?;
+        let e = quote_or_escape.find(t)?;
+        let t = t[e..].strip_prefix(br#""}"#)?;
+        if !t.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
+            return None;
+        }
+        Some((q, last, stream))
+    });
+    let Some((q, [before, last], stream)) = read else {
+        out.truncate(o);
+        return None;
+    };
+    match last {
+        Some(n) if n.kind == b'n' && n.end == q => {
+            out.truncate(n.out_before);
+            if let Some(r) = before
+                && r.kind == b'r'
+                && r.end == n.start
+            {
+                out.truncate(r.out_before);
+            }
+            Some((stream, false))
+        }
+        _ => Some((stream, true)),
+    }
+}
+
 /// Whether `s` ends inside an escape: an odd run of backslashes.
 fn ends_in_escape(s: &[u8]) -> bool {
     s.iter().rev().take_while(|c| **c == b'\\').count() % 2 == 1
@@ -409,16 +528,31 @@ impl EnvelopeCounts {
 
 /// Longest line or rejoined partial held in memory; past it, the bytes go
 /// through as they are (the scan driver then skips them as `too_long`).
-const MAX_LINE: usize = 4 << 20;
+pub(crate) const MAX_LINE: usize = 4 << 20;
 
 /// Takes one line apart and appends the container's line(s) to `out`:
 /// what [`Unwrap`] does per line, with the partials of each stream kept in
 /// `pending`.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone)]
 pub struct Unwrapper {
     pending: [Vec<u8>; 3],
     scratch: Vec<u8>,
     only: Option<ServiceFilter>,
+    /// The ends of lines, and of JSON strings.
+    newline: Byte,
+    quote_or_escape: Byte2,
+}
+
+impl Default for Unwrapper {
+    fn default() -> Unwrapper {
+        Unwrapper {
+            pending: Default::default(),
+            scratch: Vec::new(),
+            only: None,
+            newline: Byte::new(b'\n'),
+            quote_or_escape: Byte2::new(b'"', b'\\'),
+        }
+    }
 }
 
 /// What [`Unwrapper::line`] did with one physical line.
@@ -447,6 +581,14 @@ impl Unwrapper {
     /// Unwraps one physical line (without its line end) into `out`, each
     /// container line ending in `\n`.
     pub fn line(&mut self, envelope: Envelope, line: &[u8], out: &mut Vec<u8>) -> Unwrapped {
+        if envelope == Envelope::DockerJson && self.only.is_none() {
+            let o = out.len();
+            if let Some((stream, partial)) =
+                docker_json_fast(trim_cr(line), &self.quote_or_escape, out)
+            {
+                return self.place(stream, partial, o, out);
+            }
+        }
         let Some(w) = unwrap_timed(envelope, trim_cr(line), false) else {
             if self.only.as_ref().is_some_and(|f| !f.keeps(None)) {
                 return Unwrapped::Other;
@@ -478,6 +620,61 @@ impl Unwrapper {
         Unwrapped::Inside { partial: w.partial }
     }
 
+    /// Places a message decoded onto `out[o..]`: kept back with the
+    /// pieces before it when partial, else given out after them.
+    #[inline]
+    fn place(&mut self, stream: Stream, partial: bool, o: usize, out: &mut Vec<u8>) -> Unwrapped {
+        let pending = &mut self.pending[stream.index()];
+        if partial && pending.len() + (out.len() - o) < MAX_LINE {
+            pending.extend_from_slice(&out[o..]);
+            out.truncate(o);
+            return Unwrapped::Inside { partial: true };
+        }
+        if !pending.is_empty() {
+            self.scratch.clear();
+            self.scratch.extend_from_slice(&out[o..]);
+            out.truncate(o);
+            out.extend_from_slice(pending);
+            pending.clear();
+            out.extend_from_slice(&self.scratch);
+        }
+        out.push(b'\n');
+        Unwrapped::Inside { partial }
+    }
+
+    /// Unwraps the physical lines of `buf` into `out` as [`Unwrap`] does:
+    /// each line ending in `\n`, and at the end of the input (`eof`) an
+    /// unterminated last line too, then the partials still waiting.
+    pub(crate) fn lines(
+        &mut self,
+        envelope: Envelope,
+        buf: &[u8],
+        eof: bool,
+        out: &mut Vec<u8>,
+    ) -> LineCounts {
+        let mut c = LineCounts::default();
+        let mut at = 0;
+        let newline = self.newline;
+        while let Some(i) = newline.find(&buf[at..]) {
+            let u = self.line(envelope, &buf[at..at + i], out);
+            count(u, &mut c.physical, &mut c.partials, &mut c.unwrapped);
+            at += i + 1;
+        }
+        if eof {
+            if at < buf.len() {
+                let u = self.line(envelope, &buf[at..], out);
+                count(u, &mut c.physical, &mut c.partials, &mut c.unwrapped);
+            }
+            self.finish(out);
+        }
+        c
+    }
+
+    /// Whether no partial is waiting for the rest of its line.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.pending.iter().all(Vec::is_empty)
+    }
+
     /// Ends the input: partials still waiting are lines of their own.
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         for p in &mut self.pending {
@@ -488,6 +685,88 @@ impl Unwrapper {
             }
         }
     }
+}
+
+/// What [`Unwrapper::lines`] counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct LineCounts {
+    /// Physical lines (of this input: not another service's).
+    pub physical: u64,
+    /// Partial pieces.
+    pub partials: u64,
+    /// Lines outside the envelope.
+    pub unwrapped: u64,
+}
+
+impl LineCounts {
+    /// Adds these counts to `counts`.
+    pub(crate) fn add_to(self, counts: &EnvelopeCounts) {
+        counts.physical.fetch_add(self.physical, Ordering::Relaxed);
+        counts.partials.fetch_add(self.partials, Ordering::Relaxed);
+        counts
+            .unwrapped
+            .fetch_add(self.unwrapped, Ordering::Relaxed);
+    }
+}
+
+/// A line of an enveloped input, as [`segment_start`] needs to know the
+/// line before a cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineKind {
+    /// An envelope line that ends its stream's line.
+    Ends,
+    /// A partial piece.
+    Partial,
+    /// A line outside the envelope.
+    Outside,
+}
+
+/// What kind of line `line` (without its `\n`) is.
+pub(crate) fn line_kind(envelope: Envelope, line: &[u8]) -> LineKind {
+    match unwrap_timed(envelope, trim_cr(line), false) {
+        Some(w) if w.partial => LineKind::Partial,
+        Some(_) => LineKind::Ends,
+        None => LineKind::Outside,
+    }
+}
+
+/// Whether `envelope` has partial lines (a `json-file` `log` without its
+/// final `\n`, a CRI `P` line).
+pub(crate) fn has_partials(envelope: Envelope) -> bool {
+    matches!(envelope, Envelope::DockerJson | Envelope::Cri)
+}
+
+/// Whether a segment of an enveloped input that starts at the line `rest`
+/// begins with (`rest` runs on to the end of the bytes at hand), unwrapped
+/// by an [`Unwrapper`] of its own, gives out a line from the lines at
+/// hand: that first line goes into `first`, with its `\n`.
+///
+/// Whether partials wait at the cut is not known here: the scan cuts only
+/// after a line that is no partial piece ([`line_kind`]), and finds out
+/// about the other streams' partials when it appends the segments in
+/// order (and then unwraps the segment before and this one again, as
+/// one).
+pub(crate) fn segment_start(
+    envelope: Envelope,
+    only: Option<&ServiceFilter>,
+    rest: &[u8],
+    first: &mut Vec<u8>,
+) -> bool {
+    first.clear();
+    let mut u = Unwrapper::for_service(only.cloned());
+    let mut at = 0;
+    while let Some(nl) = memchr(b'\n', &rest[at..]) {
+        u.line(envelope, &rest[at..at + nl], first);
+        if !first.is_empty() {
+            return true;
+        }
+        if !has_partials(envelope) {
+            // The line was another service's.
+            return false;
+        }
+        at += nl + 1;
+    }
+    false
 }
 
 /// The container's lines of an enveloped sample (for detection).
@@ -558,6 +837,20 @@ impl<R: Read> Unwrap<R> {
             passing: false,
             eof: false,
             counts,
+        }
+    }
+
+    /// Unwraps `inner`, which starts where an earlier reader left
+    /// `unwrapper` (with the partials it kept, and its service filter).
+    pub(crate) fn resume(
+        inner: R,
+        envelope: Envelope,
+        counts: Arc<EnvelopeCounts>,
+        unwrapper: Unwrapper,
+    ) -> Unwrap<R> {
+        Unwrap {
+            unwrapper,
+            ..Unwrap::for_service(inner, envelope, counts, None)
         }
     }
 

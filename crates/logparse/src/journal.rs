@@ -1076,49 +1076,55 @@ pub fn json_unescape(s: &[u8], out: &mut Vec<u8>) {
         };
         out.extend_from_slice(&s[i..i + j]);
         i += j;
-        let Some(&c) = s.get(i + 1) else {
-            out.push(b'\\');
-            return;
-        };
-        let simple = match c {
-            b'"' => Some(b'"'),
-            b'\\' => Some(b'\\'),
-            b'/' => Some(b'/'),
-            b'b' => Some(8),
-            b'f' => Some(12),
-            b'n' => Some(b'\n'),
-            b'r' => Some(b'\r'),
-            b't' => Some(b'\t'),
-            _ => None,
-        };
-        if let Some(b) = simple {
-            out.push(b);
-            i += 2;
-            continue;
-        }
-        if c == b'u'
-            && let Some(hi) = hex4(&s[i + 2..])
-        {
-            let mut used = 6;
-            let mut cp = hi;
-            if (0xD800..0xDC00).contains(&hi)
-                && s.get(i + 6) == Some(&b'\\')
-                && s.get(i + 7) == Some(&b'u')
-                && let Some(lo) = hex4(&s[i + 8..])
-                && (0xDC00..0xE000).contains(&lo)
-            {
-                cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                used = 12;
-            }
-            let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
-            let mut buf = [0u8; 4];
-            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-            i += used;
-            continue;
-        }
-        out.push(b'\\');
-        i += 1;
+        i += unescape_one(s, i, out);
     }
+}
+
+/// Decodes the escape that starts at `s[i]` (a `\`) onto `out`, and says
+/// how many bytes it took: 2 (`\n`), 6 (`\u00e9`), 12 (a surrogate pair),
+/// or 1 for a malformed escape, whose `\` is kept as written.
+#[inline]
+pub(crate) fn unescape_one(s: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
+    let Some(&c) = s.get(i + 1) else {
+        out.push(b'\\');
+        return 1;
+    };
+    let simple = match c {
+        b'"' => Some(b'"'),
+        b'\\' => Some(b'\\'),
+        b'/' => Some(b'/'),
+        b'b' => Some(8),
+        b'f' => Some(12),
+        b'n' => Some(b'\n'),
+        b'r' => Some(b'\r'),
+        b't' => Some(b'\t'),
+        _ => None,
+    };
+    if let Some(b) = simple {
+        out.push(b);
+        return 2;
+    }
+    if c == b'u'
+        && let Some(hi) = hex4(&s[i + 2..])
+    {
+        let mut used = 6;
+        let mut cp = hi;
+        if (0xD800..0xDC00).contains(&hi)
+            && s.get(i + 6) == Some(&b'\\')
+            && s.get(i + 7) == Some(&b'u')
+            && let Some(lo) = hex4(&s[i + 8..])
+            && (0xDC00..0xE000).contains(&lo)
+        {
+            cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+            used = 12;
+        }
+        let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+        return used;
+    }
+    out.push(b'\\');
+    1
 }
 
 /// Decodes a JSON array of byte values (`[91,78]`) into `out`; values that

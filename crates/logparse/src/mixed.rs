@@ -174,6 +174,10 @@ impl Sink<MixedParser> for Collecting<MixedSummary> {
         self.summary.record(r, loc);
     }
 
+    fn shift_offsets(&mut self, shift: u64) {
+        self.shift_event_offsets(shift);
+    }
+
     fn append(&mut self, mut later: Self, line_shift: u64) {
         let summary = std::mem::take(&mut later.summary);
         Sink::<MixedParser>::append(&mut self.summary, summary, line_shift);

@@ -23,6 +23,10 @@ use crate::bytes::Byte;
 use crate::error::{Error, SkipReason};
 use crate::frame::{Loc, RecordParser, last_boundary, next_boundary, trim_cr};
 
+mod enveloped;
+
+pub use enveloped::{scan_file_unwrapped, scan_slice_unwrapped};
+
 /// How many skipped lines of each reason keep their text as samples.
 pub const SAMPLES_PER_REASON: usize = 3;
 /// How many bytes of a skipped line a sample keeps.
@@ -50,6 +54,17 @@ pub trait Sink<P: RecordParser>: Send + Sized {
     /// Line numbers kept by `later` are relative to its chunk: add
     /// `line_shift` to them.
     fn append(&mut self, later: Self, line_shift: u64);
+
+    /// Adds `shift` to the byte offsets ([`Loc::offset`]) this sink keeps:
+    /// its chunk was parsed before its place in the input was known (a
+    /// segment of an enveloped file, unwrapped and parsed in parallel with
+    /// the segments before it; see [`scan_file_unwrapped`]). Sinks that
+    /// keep offsets must say so here; the others keep the default, which
+    /// does nothing.
+    #[inline]
+    fn shift_offsets(&mut self, shift: u64) {
+        let _ = shift;
+    }
 }
 
 impl<P: RecordParser> Sink<P> for () {
@@ -213,10 +228,26 @@ where
     P: RecordParser,
     S: Sink<P>,
 {
+    scan_chunk_at(buf, base_offset, base_offset == 0, parser, opts, sink)
+}
+
+/// [`scan_chunk`], told whether the chunk starts its input (`first`).
+fn scan_chunk_at<P, S>(
+    buf: &[u8],
+    base_offset: u64,
+    first: bool,
+    parser: &mut P,
+    opts: &ScanOptions,
+    sink: &mut S,
+) -> Tally
+where
+    P: RecordParser,
+    S: Sink<P>,
+{
     let max_record = opts.max_record();
     // A byte order mark before an input's first line (a log saved by a
     // Windows editor) is no part of its record; detection ignores it too.
-    let bom = if base_offset == 0 && buf.starts_with(BOM) {
+    let bom = if first && buf.starts_with(BOM) {
         BOM.len()
     } else {
         0

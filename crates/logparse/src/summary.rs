@@ -5,9 +5,11 @@
 //! the number of lines.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use crate::cloudflare::{CloudflareParser, EdgeSummary};
 use crate::detect::{Detected, Format};
+use crate::envelope::{Envelope, EnvelopeCounts, ServiceFilter, Unwrap};
 use crate::error::Error;
 use crate::event::{Collect, Event, Traffic};
 use crate::fpm::slowlog::{SlowlogParser, SlowlogSummary};
@@ -140,8 +142,36 @@ pub enum Source {
     Stream(Box<dyn Read + Send>),
 }
 
+/// What the scan reads: a source, or a regular file whose container
+/// envelope comes off inside the parallel scan.
+enum Feed {
+    Plain(Source),
+    Enveloped {
+        file: std::fs::File,
+        envelope: Envelope,
+        only: Option<ServiceFilter>,
+        counts: Arc<EnvelopeCounts>,
+    },
+}
+
+impl Feed {
+    /// The feed as one stream of the container's lines.
+    fn into_reader(self) -> Box<dyn Read + Send> {
+        match self {
+            Feed::Plain(Source::File(f)) => Box::new(f),
+            Feed::Plain(Source::Stream(r)) => r,
+            Feed::Enveloped {
+                file,
+                envelope,
+                only,
+                counts,
+            } => Box::new(Unwrap::for_service(file, envelope, counts, only)),
+        }
+    }
+}
+
 fn scan_source<P, S, F>(
-    source: Source,
+    feed: Feed,
     parser: &P,
     opts: &ScanOptions,
     new_sink: &F,
@@ -151,9 +181,23 @@ where
     S: Sink<P>,
     F: Fn() -> S + Sync,
 {
-    match source {
-        Source::File(f) => crate::scan::scan_file(&f, parser, opts, new_sink),
-        Source::Stream(r) => scan_reader(r, parser, opts, new_sink),
+    match feed {
+        Feed::Plain(Source::File(f)) => crate::scan::scan_file(&f, parser, opts, new_sink),
+        Feed::Plain(Source::Stream(r)) => scan_reader(r, parser, opts, new_sink),
+        Feed::Enveloped {
+            file,
+            envelope,
+            only,
+            counts,
+        } => crate::scan::scan_file_unwrapped(
+            &file,
+            envelope,
+            only.as_ref(),
+            &counts,
+            parser,
+            opts,
+            new_sink,
+        ),
     }
 }
 
@@ -209,27 +253,25 @@ pub fn summarize_draining(
         ..collect
     };
     // A container envelope comes off first: the format's parser reads the
-    // container's own lines.
+    // container's own lines. A regular file's comes off in the parallel
+    // scan, a stream's on its reader.
     let counts = detected
         .envelope
-        .map(|_| std::sync::Arc::new(crate::envelope::EnvelopeCounts::default()));
-    let source = match (detected.envelope, &counts) {
-        (Some(env), Some(c)) => {
-            let inner: Box<dyn Read + Send> = match source {
-                Source::File(f) => Box::new(f),
-                Source::Stream(r) => r,
-            };
-            Source::Stream(Box::new(crate::envelope::Unwrap::for_service(
-                inner,
-                env,
-                c.clone(),
-                detected.service.clone(),
-            )))
-        }
-        _ => source,
+        .map(|_| Arc::new(EnvelopeCounts::default()));
+    let feed = match (detected.envelope, &counts, source) {
+        (Some(envelope), Some(c), Source::File(file)) => Feed::Enveloped {
+            file,
+            envelope,
+            only: detected.service.clone(),
+            counts: c.clone(),
+        },
+        (Some(env), Some(c), Source::Stream(inner)) => Feed::Plain(Source::Stream(Box::new(
+            Unwrap::for_service(inner, env, c.clone(), detected.service.clone()),
+        ))),
+        (_, _, source) => Feed::Plain(source),
     };
     summarize_plain(
-        source,
+        feed,
         detected,
         time,
         opts,
@@ -243,9 +285,9 @@ pub fn summarize_draining(
     out
 }
 
-/// [`summarize`] once any envelope is off.
+/// [`summarize`] once any envelope is off (or set to come off).
 fn summarize_plain(
-    source: Source,
+    source: Feed,
     detected: &Detected,
     time: &TimeConfig,
     opts: &ScanOptions,
@@ -350,11 +392,7 @@ fn summarize_plain(
             ));
         }
         (Format::NginxConfig | Format::FpmConfig, _) => {
-            let reader: Box<dyn Read> = match source {
-                Source::File(f) => Box::new(f),
-                Source::Stream(r) => r,
-            };
-            let (parsed, err) = crate::config::read(reader, detected.format);
+            let (parsed, err) = crate::config::read(source.into_reader(), detected.format);
             out.tally = parsed.tally().clone();
             out.read_error = err;
             out.config = Some(parsed);
@@ -378,7 +416,7 @@ struct Gather<'a> {
 /// asked (through the drain, if any); the tally and any read error go to
 /// `out` too.
 fn run<P, S>(
-    source: Source,
+    source: Feed,
     parser: &P,
     opts: &ScanOptions,
     gather: Gather<'_>,

@@ -321,3 +321,262 @@ proptest! {
         }
     }
 }
+
+/// Lines of a mixed nginx stream: access lines, error entries, a FastCGI
+/// entry open over two lines, and lines of no format.
+const MIXED_LINES: [&str; 7] = [
+    r#"10.0.0.1 - - [10/May/2017:06:50:00 +0000] "GET / HTTP/1.1" 502 157 "-" "curl/7.88.1""#,
+    r#"10.0.0.2 - - [10/May/2017:06:50:01 +0000] "GET /a?q=\"x\" HTTP/1.1" 200 12 "-" "Mozilla/5.0""#,
+    r#"2017/05/10 06:50:00 [error] 23#23: *1 connect() to unix:/run/php/php7.0-fpm.sock failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, server: _, request: "GET / HTTP/1.1", upstream: "fastcgi://unix:/run/php/php7.0-fpm.sock:", host: "a""#,
+    r#"2017/05/10 06:50:01 [error] 23#23: *2 FastCGI sent in stderr: "PHP message: PHP Warning:  x in /var/www/a.php on line 3"#,
+    r#"PHP message: PHP Warning:  y in /var/www/a.php on line 4" while reading response header from upstream, client: 10.0.0.1, server: _, request: "GET / HTTP/1.1", upstream: "fastcgi://unix:/run/php/php7.0-fpm.sock:", host: "a""#,
+    "not a log line",
+    "",
+];
+
+/// Every record a scan gives, with where it stands and its bytes.
+#[derive(Debug, Default, PartialEq)]
+struct Records(Vec<(crate::frame::Loc, Vec<u8>)>);
+
+impl<P: crate::frame::RecordParser> crate::scan::Sink<P> for Records {
+    fn record(&mut self, _: P::Record<'_>, loc: crate::frame::Loc) {
+        self.0.push((loc, Vec::new()));
+    }
+
+    fn record_raw(&mut self, _: P::Record<'_>, loc: crate::frame::Loc, raw: &[u8]) {
+        self.0.push((loc, raw.to_vec()));
+    }
+
+    fn append(&mut self, later: Records, line_shift: u64) {
+        self.0.extend(later.0.into_iter().map(|(mut loc, raw)| {
+            loc.line += line_shift;
+            (loc, raw)
+        }));
+    }
+
+    fn shift_offsets(&mut self, shift: u64) {
+        for (loc, _) in &mut self.0 {
+            loc.offset += shift;
+        }
+    }
+}
+
+/// One physical line of an enveloped stream: `piece` of the container's
+/// line, on `stream`, the line's last piece or not.
+fn envelope_line(env: Envelope, stderr: bool, piece: &str, last: bool, out: &mut Vec<u8>) {
+    let stream = if stderr { "stderr" } else { "stdout" };
+    match env {
+        Envelope::DockerJson => {
+            let text = format!("{piece}{}", if last { "\n" } else { "" });
+            let esc = serde_json::to_string(&text).unwrap();
+            out.extend_from_slice(
+                format!(
+                    "{{\"log\":{esc},\"stream\":\"{stream}\",\"time\":\"2026-11-24T11:17:00.1Z\"}}\n"
+                )
+                .as_bytes(),
+            );
+        }
+        Envelope::Cri => {
+            let tag = if last { "F" } else { "P" };
+            out.extend_from_slice(
+                format!("2026-11-24T11:17:00.1Z {stream} {tag} {piece}\n").as_bytes(),
+            );
+        }
+        Envelope::Timestamped => {
+            out.extend_from_slice(format!("2026-11-24T11:17:00.1Z {piece}\n").as_bytes())
+        }
+        Envelope::Compose => {
+            let name = if stderr { "php-1" } else { "web-1" };
+            out.extend_from_slice(format!("{name}  | {piece}\n").as_bytes());
+        }
+    }
+}
+
+/// A mixed stream in `env`: line `picks[i]` of [`MIXED_LINES`] on the
+/// stream `picks[i] / 8 % 2`, cut in two at `cuts[i]` where the envelope
+/// has partials, its last piece sometimes written after the next line
+/// (of the other stream), and sometimes a line outside the envelope.
+fn mixed_enveloped(env: Envelope, picks: &[usize], cuts: &[usize]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut held: Option<(bool, String)> = None;
+    for (i, &pick) in picks.iter().enumerate() {
+        let line = MIXED_LINES[pick % MIXED_LINES.len()];
+        let stderr = pick / 8 % 2 == 1;
+        let cut = cuts[i % cuts.len()] % (line.len() + 1);
+        let partials = matches!(env, Envelope::DockerJson | Envelope::Cri);
+        if pick % 31 == 30 {
+            out.extend_from_slice(b"a line outside the envelope\r\n");
+        }
+        let held_now = held.take();
+        if partials && cut > 0 && cut < line.len() {
+            envelope_line(env, stderr, &line[..cut], false, &mut out);
+            if pick % 5 == 0 && held_now.is_none() {
+                held = Some((stderr, line[cut..].to_string()));
+            } else {
+                envelope_line(env, stderr, &line[cut..], true, &mut out);
+            }
+        } else {
+            envelope_line(env, stderr, line, true, &mut out);
+        }
+        if let Some((s, rest)) = held_now {
+            envelope_line(env, s, &rest, true, &mut out);
+        }
+    }
+    // A partial piece may be left waiting at the end.
+    if let Some((s, rest)) = held {
+        envelope_line(env, s, &rest, false, &mut out);
+    }
+    out
+}
+
+/// The records, tally and envelope counts of `input` scanned through the
+/// stream reader ([`Unwrap`]) and through the parallel segment scan.
+fn both_ways<P: crate::frame::RecordParser>(
+    env: Envelope,
+    only: Option<&ServiceFilter>,
+    input: &[u8],
+    parser: &P,
+    chunk: usize,
+) -> [(Records, crate::scan::Tally, EnvelopeSummary); 2] {
+    let opts = crate::scan::ScanOptions {
+        chunk_size: chunk,
+        ..crate::scan::ScanOptions::default()
+    };
+    let serial = {
+        let counts = Arc::new(EnvelopeCounts::default());
+        let r = Unwrap::for_service(input, env, counts.clone(), only.cloned());
+        let s = crate::scan::scan_reader(r, parser, &opts, &Records::default);
+        assert!(s.error.is_none());
+        (s.sink, s.tally, counts.summary(env))
+    };
+    let parallel = {
+        let counts = Arc::new(EnvelopeCounts::default());
+        let s = crate::scan::scan_slice_unwrapped(
+            input,
+            env,
+            only,
+            &counts,
+            parser,
+            &opts,
+            &Records::default,
+        );
+        assert!(s.error.is_none());
+        (s.sink, s.tally, counts.summary(env))
+    };
+    [serial, parallel]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// Issue 19: an enveloped input unwrapped inside the parallel segment
+    /// scan gives what the stream reader gives (the same records at the
+    /// same lines and offsets, the same skips, the same envelope counts),
+    /// for any segment size, with partial lines across segment ends, the
+    /// streams' partials interleaved, lines outside the envelope, and a
+    /// partial left waiting at the end.
+    #[test]
+    fn parallel_unwrap_equals_the_stream_reader(
+        picks in prop::collection::vec(0usize..64, 50..400),
+        cuts in prop::collection::vec(0usize..400, 1..40),
+        chunk in prop::sample::select(vec![4096usize, 5000, 9000, 1 << 20]),
+    ) {
+        let mixed = crate::mixed::MixedParser::new(
+        Some(crate::nginx::access::AccessParser::default()),
+        crate::time::Zone::UTC,
+    );
+        let access = crate::nginx::access::AccessParser::default();
+        for env in Envelope::ALL {
+            let input = mixed_enveloped(env, &picks, &cuts);
+            let [a, b] = both_ways(env, None, &input, &mixed, chunk);
+            prop_assert_eq!(&a.1, &b.1, "{:?}: tally", env);
+            prop_assert_eq!(&a.2, &b.2, "{:?}: envelope counts", env);
+            prop_assert!(a.0 == b.0, "{:?}: records differ", env);
+            let [a, b] = both_ways(env, None, &input, &access, chunk);
+            prop_assert_eq!(&a.1, &b.1, "{:?}: tally (access)", env);
+            prop_assert!(a.0 == b.0, "{:?}: records differ (access)", env);
+        }
+        // Each compose service read apart.
+        let input = mixed_enveloped(Envelope::Compose, &picks, &cuts);
+        for only in services(&input) {
+            let [a, b] = both_ways(Envelope::Compose, Some(&only), &input, &mixed, chunk);
+            prop_assert_eq!(&a.1, &b.1, "{:?}: tally", only);
+            prop_assert_eq!(&a.2, &b.2, "{:?}: envelope counts", only);
+            prop_assert!(a.0 == b.0, "{:?}: records differ", only);
+        }
+    }
+}
+
+/// A physical line longer than [`MAX_LINE`] ends the parallel scan: the
+/// rest is read as a stream, with the same results.
+#[test]
+fn a_huge_line_hands_the_rest_to_the_stream_reader() {
+    let mut input = mixed_enveloped(Envelope::Cri, &(0..2000).collect::<Vec<_>>(), &[0, 30, 7]);
+    input.extend_from_slice(b"2026-11-24T11:17:00.1Z stdout F ");
+    input.extend(std::iter::repeat_n(b'x', MAX_LINE + 100));
+    input.push(b'\n');
+    let tail = mixed_enveloped(Envelope::Cri, &(0..500).collect::<Vec<_>>(), &[3]);
+    input.extend_from_slice(&tail);
+    let mixed = crate::mixed::MixedParser::new(
+        Some(crate::nginx::access::AccessParser::default()),
+        crate::time::Zone::UTC,
+    );
+    let [a, b] = both_ways(Envelope::Cri, None, &input, &mixed, 4096);
+    assert_eq!(a.1, b.1);
+    assert_eq!(a.2, b.2);
+    assert!(a.0 == b.0);
+    assert_eq!(a.1.skipped_for(crate::error::SkipReason::TooLong), 1);
+}
+
+/// A filter that keeps every line: the unwrapper then reads `json-file`
+/// lines member by member, never by the one-pass reader of Docker's shape.
+fn keep_all() -> ServiceFilter {
+    ServiceFilter {
+        name: Vec::new(),
+        strays: true,
+        known: Vec::new().into(),
+    }
+}
+
+proptest! {
+    /// The one-pass reader of Docker's `json-file` shape gives what the
+    /// member-by-member reader gives: the same message (escapes, a final
+    /// `\n` and `\r\n` that may be escaped themselves, surrogates cut
+    /// short), stream and partial flag, and lines of any other shape.
+    #[test]
+    fn docker_lines_read_in_one_pass_as_member_by_member(
+        logs in prop::collection::vec(
+            prop::collection::vec(
+                prop::sample::select(vec![
+                    r"\n", r"\r", r"\\", r#"\""#, r"\", "n", "r", "x", r"\u00e9",
+                    r"\uD83D", r"\uDE00", r"\u12", r"\u", "é", " ", "\"",
+                ]),
+                0..10,
+            ),
+            1..8,
+        ),
+        streams in prop::collection::vec(prop::sample::select(vec!["stdout", "stderr", "console"]), 8),
+        tails in prop::collection::vec(prop::sample::select(vec![
+            "\"}", "\"} \t", "\"}\r", "\"},", "\"", "\\\"}", "\",\"x\":1}",
+        ]), 8),
+    ) {
+        let mut input = Vec::new();
+        for (i, log) in logs.iter().enumerate() {
+            let log = log.concat();
+            input.extend_from_slice(
+                format!(
+                    "{{\"log\":\"{log}\",\"stream\":\"{}\",\"time\":\"2026-11-24T11:17:00.1Z{}\n",
+                    streams[i], tails[i]
+                )
+                .as_bytes(),
+            );
+        }
+        let fast = unwrap_sample(Envelope::DockerJson, &input);
+        let members = unwrap_sample_for(Envelope::DockerJson, &input, Some(&keep_all()));
+        prop_assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&members),
+            "{}",
+            String::from_utf8_lossy(&input)
+        );
+    }
+}
