@@ -81,7 +81,7 @@ struct Burst {
 }
 
 /// The dominant mode of a set of gateway errors.
-fn dominant(members: &[usize], class: &HashMap<usize, PhaseClass>) -> Option<Mode> {
+fn dominant(members: &[usize], class: &crate::join::ByIndex<PhaseClass>) -> Option<Mode> {
     let mut n: Vec<(Mode, usize)> = Vec::new();
     for m in members {
         if let Some(c) = class.get(m) {
@@ -100,7 +100,7 @@ fn dominant(members: &[usize], class: &HashMap<usize, PhaseClass>) -> Option<Mod
 pub(crate) fn segment<'e>(
     idx: &Index,
     gateway: &[usize],
-    class: &HashMap<usize, PhaseClass>,
+    class: &crate::join::ByIndex<PhaseClass>,
     upstream: &dyn Fn(usize) -> Option<&'e [u8]>,
     window_s: f64,
 ) -> Segments {
@@ -298,7 +298,7 @@ pub(crate) fn segment<'e>(
 fn refine<'e>(
     idx: &Index,
     chain: Vec<usize>,
-    class: &HashMap<usize, PhaseClass>,
+    class: &crate::join::ByIndex<PhaseClass>,
     upstream: &dyn Fn(usize) -> Option<&'e [u8]>,
 ) -> Vec<Vec<usize>> {
     let ev = idx.ev;
@@ -365,7 +365,7 @@ pub(crate) struct PhaseRun {
 /// Cuts an episode into phases: runs of one failure mode, short runs
 /// (fewer than [`MIN_ERRORS`]) folded into their neighbour; a load run
 /// split once where pure timeouts turn into a saturated pool (or back).
-pub(crate) fn phases(members: &[usize], class: &HashMap<usize, PhaseClass>) -> Vec<PhaseRun> {
+pub(crate) fn phases(members: &[usize], class: &crate::join::ByIndex<PhaseClass>) -> Vec<PhaseRun> {
     if members.is_empty() {
         return Vec::new();
     }
@@ -534,7 +534,7 @@ mod tests {
     use super::*;
     use PhaseClass::*;
 
-    fn classes(v: &[PhaseClass]) -> (Vec<usize>, HashMap<usize, PhaseClass>) {
+    fn classes(v: &[PhaseClass]) -> (Vec<usize>, crate::join::ByIndex<PhaseClass>) {
         let m: Vec<usize> = (0..v.len()).collect();
         (m, v.iter().copied().enumerate().collect())
     }
