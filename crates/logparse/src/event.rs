@@ -514,7 +514,7 @@ pub fn from_php_error(r: &PhpErrorRecord<'_>, line: u64, raw: &[u8]) -> Event {
 
 /// A slow-log query as an event ([`EventKind::MysqlSlowQuery`]): logged
 /// when it finished (its start plus `Query_time`, which is `seconds`), its
-/// statement's first line as the text, the rest in [`Event::query`]. A
+/// statement's first line as the text, the rest in [`Detail::query`]. A
 /// query with no time at all (no `SET timestamp`, no `# Time:` before it)
 /// has none.
 pub fn from_mysql_slow(q: &SlowQuery<'_>, line: u64) -> Event {
