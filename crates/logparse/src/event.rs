@@ -1136,7 +1136,9 @@ impl Traffic {
                 // A late request (logged out of order): counted straight
                 // into its minute.
                 let m = self.minutes.entry(minute).or_default();
-                Self::count(m, &r, |m, p, a| m.add_path(p, a, 1));
+                if let Some((path, action)) = Self::count(m, &r) {
+                    m.add_path(path, action, 1);
+                }
                 return;
             }
             _ => {
@@ -1150,21 +1152,16 @@ impl Traffic {
     /// Counts a request into the open minute.
     #[inline]
     fn count_open(o: &mut OpenMinute, r: &Parts<'_>) {
-        o.rest.requests += 1;
-        if r.status.is_some_and(|s| s >= 500) {
-            o.rest.server_errors += 1;
+        if let Some((path, action)) = Self::count(&mut o.rest, r) {
+            o.add_path(path, action);
         }
-        let (path, query) = Self::path_of(r);
-        if is_static(path) {
-            o.rest.static_requests += 1;
-            return;
-        }
-        let action = ajax_action(path, query).unwrap_or(b"");
-        o.add_path(path, action);
     }
 
-    /// Counts a request into a kept minute.
-    fn count(m: &mut Minute, r: &Parts<'_>, add: impl Fn(&mut Minute, &[u8], &[u8])) {
+    /// Counts a request into `m`'s requests, 5xx and static assets, and
+    /// gives the path and admin-ajax action of a dynamic one, for its
+    /// path count.
+    #[inline]
+    fn count<'a>(m: &mut Minute, r: &Parts<'a>) -> Option<(&'a [u8], &'a [u8])> {
         m.requests += 1;
         if r.status.is_some_and(|s| s >= 500) {
             m.server_errors += 1;
@@ -1172,10 +1169,9 @@ impl Traffic {
         let (path, query) = Self::path_of(r);
         if is_static(path) {
             m.static_requests += 1;
-            return;
+            return None;
         }
-        let action = ajax_action(path, query).unwrap_or(b"");
-        add(m, path, action);
+        Some((path, ajax_action(path, query).unwrap_or(b"")))
     }
 
     /// A request's path and query string.
