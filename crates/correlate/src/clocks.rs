@@ -32,6 +32,7 @@
 //! neighbours). Work is bounded: at most [`MAX_PROBES`] events per log are
 //! scored, and the witnesses are a subset of the events already held.
 
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 use baton_logparse::{Event, EventKind, Format};
@@ -422,8 +423,10 @@ fn score(events: &[Event], w: &Witnesses, probes: &[(usize, Probe)]) -> Scores {
             .iter()
             .all(|&(i, _)| events[i].time.is_none_or(|t| t.offset_s == o))
     };
-    let by_offset = candidates()
-        .filter(|o| !uniform(*o))
+    let candidates: Vec<i32> = candidates().filter(|o| !uniform(*o)).collect();
+    // Each candidate offset scored apart: in parallel, in order.
+    let by_offset = candidates
+        .into_par_iter()
         .map(|o| {
             let n = probes
                 .iter()

@@ -46,9 +46,10 @@ pub(crate) fn incident(
             .filter(|&&i| status_of(&ev[i]) == Some(s))
             .count() as u64
     };
+    let fatal = fatal_culprits(ev, &g.fatal);
     let mut culprits_ = culprits(ev, &g.traces);
     if culprits_.is_empty() {
-        culprits_ = fatal_culprits(ev, &g.fatal);
+        culprits_ = fatal.clone();
     }
     let (ma, mb) = ((b.start / S).div_euclid(60), (b.end / S).div_euclid(60));
     let rate = cx.background.request_rate(ma, mb);
@@ -67,7 +68,7 @@ pub(crate) fn incident(
     };
     let decision = decide(&facts);
     // A fatal error names its code in the message, not in a trace.
-    let culprits_ = match fatal_culprits(ev, &g.fatal) {
+    let culprits_ = match fatal {
         f if decision.cause == Cause::FatalError && !f.is_empty() => f,
         // Slow code does not refuse connections: a connectivity
         // incident's culprits bear on it only when latency contributes.

@@ -6,6 +6,8 @@
 
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
+
 use baton_logparse::nginx::error::UpstreamKind;
 use baton_logparse::{Event, EventKind, Zone};
 
@@ -228,48 +230,69 @@ fn match_access(
     // maps of lists: 16 bytes an upstream error, on a day with hundreds of
     // thousands of them.
     let mut used = vec![false; upstream.len()];
-    let mut by_conn: Vec<(u64, u32)> = Vec::new();
-    let mut by_key: Vec<(u64, u32)> = Vec::new();
-    let mut wild: Vec<usize> = Vec::new();
-    for (p, &u) in upstream.iter().enumerate() {
-        let x = &ev[u];
-        if let Some(c) = x.connection {
-            by_conn.push((c, p as u32));
+    // Filed by connection only when an access line has one to look up.
+    let by_conn_of = || {
+        if access_ge.iter().all(|&g| ev[g].connection.is_none()) {
+            return Vec::new();
         }
-        match (x.client.as_deref(), x.path.as_deref()) {
-            (Some(c), Some(path)) => by_key.push((key_hash(c, path), p as u32)),
-            _ => wild.push(p),
+        let mut v: Vec<(u64, u32)> = upstream
+            .iter()
+            .enumerate()
+            .filter_map(|(p, &u)| Some((ev[u].connection?, p as u32)))
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    // The hashes read every client and path, one cache miss after
+    // another: both sides are hashed in parallel, each straight into a
+    // vector of its exact size (those without a key get `NONE`, sorted
+    // last and cut).
+    const NONE: (u64, u32) = (u64::MAX, u32::MAX);
+    let key_of = |e: &Event| Some(key_hash(e.client.as_deref()?, e.path.as_deref()?));
+    let filed_by_key = |of: &[usize]| {
+        let mut v: Vec<(u64, u32)> = of
+            .par_iter()
+            .enumerate()
+            .map(|(p, &u)| key_of(&ev[u]).map_or(NONE, |k| (k, p as u32)))
+            .collect();
+        v.par_sort_unstable();
+        while v.last() == Some(&NONE) {
+            v.pop();
         }
+        v
+    };
+    let by_key_of = || filed_by_key(upstream);
+    let keys_of = || filed_by_key(access_ge);
+    let ((by_conn, by_key), keys) = rayon::join(|| rayon::join(by_conn_of, by_key_of), keys_of);
+    let wild: Vec<usize> = (0..upstream.len())
+        .filter(|&p| {
+            let x = &ev[upstream[p]];
+            x.client.is_none() || x.path.is_none()
+        })
+        .collect();
+    // Each access gateway error's entries in `by_key`, found by walking
+    // both lists in key order (a binary search each would miss the cache
+    // at every step on a bad day).
+    let mut keyed_at = vec![(0u32, 0u32); access_ge.len()];
+    let mut lo = 0;
+    for (k, j) in keys {
+        while lo < by_key.len() && by_key[lo].0 < k {
+            lo += 1;
+        }
+        let n = by_key[lo..].iter().take_while(|e| e.0 == k).count();
+        keyed_at[j as usize] = (lo as u32, (lo + n) as u32);
     }
-    by_conn.sort_unstable();
-    by_key.sort_unstable();
-    // The positions filed under `k`, in time order.
-    let filed = |v: &[(u64, u32)], k: u64| -> Vec<usize> {
-        let lo = v.partition_point(|e| e.0 < k);
-        v[lo..]
-            .iter()
-            .take_while(|e| e.0 == k)
-            .map(|e| e.1 as usize)
-            .collect()
-    };
-    let time = |p: usize| us(&ev[upstream[p]]);
-    // The first unused position of `list` logged within [from, to].
-    let first_free = |list: &[usize], used: &[bool], from: i64, to: i64| {
-        let lo = list.partition_point(|&p| time(p) < from);
-        list[lo..]
-            .iter()
-            .copied()
-            .take_while(|&p| time(p) <= to)
-            .find(|&p| !used[p])
-    };
+    // Upstream errors' times, by position.
+    let times: Vec<i64> = upstream.iter().map(|&u| us(&ev[u])).collect();
+    let time = |p: usize| times[p];
     let mut out = Vec::with_capacity(access_ge.len());
-    for &g in access_ge {
+    for (j, &g) in access_ge.iter().enumerate() {
         let e = &ev[g];
         let t = us(e);
         let span = e.seconds.map_or(0, |s| (s * 1e6) as i64);
         let mut found = None;
         if let Some(c) = e.connection {
-            found = filed(&by_conn, c).into_iter().find(|&p| {
+            found = filed(&by_conn, c).iter().map(|e| e.1 as usize).find(|&p| {
                 let tu = time(p);
                 !used[p]
                     && tu >= t.saturating_sub(span).saturating_sub(JOIN_S * S)
@@ -280,12 +303,21 @@ fn match_access(
             let (from, to) = (t - JOIN_S * S, t + JOIN_S * S);
             found = match (e.client.as_deref(), e.path.as_deref()) {
                 (Some(c), Some(path)) => {
-                    let mut list = filed(&by_key, key_hash(c, path));
-                    list.retain(|&p| {
-                        let x = &ev[upstream[p]];
-                        x.client.as_deref() == Some(c) && x.path.as_deref() == Some(path)
-                    });
-                    let keyed = first_free(&list, &used, from, to);
+                    // The first unused one logged within [from, to] with
+                    // this client and path (the hash may collide).
+                    let (a, b) = keyed_at[j];
+                    let list = &by_key[a as usize..b as usize];
+                    let lo = list.partition_point(|e| time(e.1 as usize) < from);
+                    let keyed = list[lo..]
+                        .iter()
+                        .map(|e| e.1 as usize)
+                        .take_while(|&p| time(p) <= to)
+                        .find(|&p| {
+                            let x = &ev[upstream[p]];
+                            !used[p]
+                                && x.client.as_deref() == Some(c)
+                                && x.path.as_deref() == Some(path)
+                        });
                     let lo = wild.partition_point(|&p| time(p) < from);
                     let any = wild[lo..]
                         .iter()
@@ -303,7 +335,7 @@ fn match_access(
                 // An access line without client or path: any upstream
                 // error that agrees on what both have.
                 _ => {
-                    let lo = upstream.partition_point(|&u| us(&ev[u]) < from);
+                    let lo = times.partition_point(|&t| t < from);
                     (lo..upstream.len())
                         .take_while(|&p| time(p) <= to)
                         .find(|&p| {
@@ -325,6 +357,14 @@ fn match_access(
         .map(|(&i, _)| (i, ()))
         .collect();
     (matched, out)
+}
+
+/// The entries of sorted `v` filed under `k`: their positions, in time
+/// order.
+fn filed(v: &[(u64, u32)], k: u64) -> &[(u64, u32)] {
+    let lo = v.partition_point(|e| e.0 < k);
+    let n = v[lo..].iter().take_while(|e| e.0 == k).count();
+    &v[lo..lo + n]
 }
 
 /// The first unused upstream error within [`JOIN_S`] of `t + shift` with

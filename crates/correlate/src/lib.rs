@@ -37,6 +37,7 @@ mod segment;
 pub mod statics;
 mod timeline;
 
+use rayon::prelude::*;
 use std::collections::BTreeSet;
 
 use baton_logparse::summary::TimeRange;
@@ -93,9 +94,10 @@ pub fn analyze(input: &Input, opts: &Options) -> Analysis {
         },
         trace_bg: &trace_bg,
     };
+    // Each episode is judged on its own: in parallel, in order.
     let incidents: Vec<Incident> = segments
         .episodes
-        .iter()
+        .par_iter()
         .zip(&bounds)
         .zip(&gathered)
         .enumerate()

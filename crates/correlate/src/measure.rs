@@ -43,7 +43,9 @@ pub(crate) fn culprits(ev: &[Event], traces: &[usize]) -> Vec<Culprit> {
 /// (no call kind: a fatal error is no blocking call, so `call` is empty).
 pub(crate) fn fatal_culprits(ev: &[Event], fatal: &[usize]) -> Vec<Culprit> {
     use baton_logparse::fpm::slowlog::{attribute, wp_root_of};
-    let mut groups: BTreeMap<(&'static str, String), (u64, String)> = BTreeMap::new();
+    // Grouped by the bytes first (a bad day has thousands of fatal
+    // errors), then by the name as printed: (count, first entry).
+    let mut by_bytes: BTreeMap<(&'static str, &[u8]), (u64, usize)> = BTreeMap::new();
     for &i in fatal {
         let Some(file) = ev[i].detail().object.as_deref() else {
             continue;
@@ -54,23 +56,30 @@ pub(crate) fn fatal_culprits(ev: &[Event], fatal: &[usize]) -> Vec<Culprit> {
             (Some(c), Some(p)) => (c, p),
             _ => attribute(file, wp_root_of(file)),
         };
-        let frame = match ev[i].detail().number {
-            Some(line) => format!("{}:{line}", lossy(file)),
-            None => lossy(file),
-        };
-        groups
-            .entry((kind.as_str(), lossy(name)))
-            .or_insert((0, frame))
-            .0 += 1;
+        by_bytes.entry((kind.as_str(), name)).or_insert((0, i)).0 += 1;
+    }
+    let mut groups: BTreeMap<(&'static str, String), (u64, usize)> = BTreeMap::new();
+    for ((kind, name), (n, first)) in by_bytes {
+        let g = groups.entry((kind, lossy(name))).or_insert((0, first));
+        g.0 += n;
+        g.1 = g.1.min(first);
     }
     let mut v: Vec<Culprit> = groups
         .into_iter()
-        .map(|((kind, name), (traces, frame))| Culprit {
-            kind: kind.to_owned(),
-            name,
-            call: None,
-            traces,
-            frame,
+        .map(|((kind, name), (traces, first))| {
+            // The group's first entry names the frame.
+            let d = ev[first].detail();
+            let file = d.object.as_deref().unwrap_or_default();
+            Culprit {
+                kind: kind.to_owned(),
+                name,
+                call: None,
+                traces,
+                frame: match d.number {
+                    Some(line) => format!("{}:{line}", lossy(file)),
+                    None => lossy(file),
+                },
+            }
         })
         .collect();
     v.sort_by_key(|c| std::cmp::Reverse(c.traces));

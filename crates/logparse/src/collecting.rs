@@ -136,8 +136,8 @@ impl<S> Collecting<S> {
     /// Keeps a request as an event (out of line: the scan's loop stays
     /// small).
     #[inline(never)]
-    fn keep_access(&mut self, r: AccessRecord<'_>, loc: Loc, raw: &[u8]) {
-        self.keep(event::from_access(&r, loc.line, raw), loc, raw);
+    fn keep_access(&mut self, r: &AccessRecord<'_>, loc: Loc, raw: &[u8]) {
+        self.keep(event::from_access(r, loc.line, raw), loc, raw);
     }
 
     /// Keeps an event read from `raw` at `loc`, its repeated values (path,
@@ -231,10 +231,10 @@ impl Sink<AccessParser> for Collecting<AccessSummary> {
         self.traffic
             .get_or_insert_with(Traffic::default)
             .add_parts(r.time, r.status, r.path, r.query, r.request);
+        self.summary.count(r.status, r.time);
         if self.collect.all_requests || r.status.is_some_and(|s| s == 499 || s >= 500) {
-            self.keep_access(r.clone(), loc, raw);
+            self.keep_access(&event::access_fields(&r), loc, raw);
         }
-        self.summary.record(r, loc);
     }
 
     fn shift_offsets(&mut self, shift: u64) {

@@ -57,16 +57,25 @@ impl AccessSummary {
     }
 }
 
+impl AccessSummary {
+    /// Counts a request from what the summary reads of it: its status
+    /// and time.
+    #[inline(always)]
+    pub(crate) fn count(&mut self, status: Option<u16>, time: Option<crate::Timestamp>) {
+        self.requests += 1;
+        if let Some(c) = status.and_then(|s| self.status.get_mut(s as usize)) {
+            *c += 1;
+        }
+        if let Some(t) = time {
+            self.range.add(t);
+        }
+    }
+}
+
 impl Sink<AccessParser> for AccessSummary {
     #[inline]
     fn record(&mut self, r: AccessRecord<'_>, _loc: Loc) {
-        self.requests += 1;
-        if let Some(c) = r.status.and_then(|s| self.status.get_mut(s as usize)) {
-            *c += 1;
-        }
-        if let Some(t) = r.time {
-            self.range.add(t);
-        }
+        self.count(r.status, r.time);
     }
 
     fn append(&mut self, later: AccessSummary, _line_shift: u64) {
