@@ -5,13 +5,13 @@
 //! never reaches back past the previous episode's end, so what explained
 //! the previous incident is not repeated as evidence of the next.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use baton_logparse::event::MasterStep;
 use baton_logparse::nginx::error::UpstreamKind;
 use baton_logparse::{Event, EventKind};
 
-use crate::index::{Index, S, us};
+use crate::index::{Index, IndexSet, S, us};
 use crate::join::Joined;
 use crate::names::{is_php, lossy};
 use crate::segment::Episode;
@@ -162,9 +162,9 @@ pub(crate) fn gather(
     joined: &Joined,
     episodes: &[Episode],
     bounds: &[Bounds],
-) -> (Vec<Gathered>, HashSet<usize>) {
-    let mut claimed: HashSet<usize> = HashSet::new();
-    let none = HashSet::new();
+) -> (Vec<Gathered>, IndexSet) {
+    let mut claimed = IndexSet::default();
+    let none = IndexSet::default();
     let g = episodes
         .iter()
         .zip(bounds)
@@ -180,13 +180,13 @@ pub(crate) fn gather_one(
     joined: &Joined,
     members: &[usize],
     b: Bounds,
-    claimed: &mut HashSet<usize>,
-    exclude: &HashSet<usize>,
+    claimed: &mut IndexSet,
+    exclude: &IndexSet,
 ) -> Gathered {
     let ev = idx.ev;
     let (from, to) = (b.from, b.to);
     let mut g = Gathered::default();
-    let take = |v: &[usize], claimed: &mut HashSet<usize>| -> Vec<usize> {
+    let take = |v: &[usize], claimed: &mut IndexSet| -> Vec<usize> {
         v.iter()
             .copied()
             .filter(|i| !exclude.contains(i) && claimed.insert(*i))
@@ -268,7 +268,7 @@ pub(crate) fn gather_one(
 
     // Kernel: in the window, or near it when the pid is a child that died
     // in the episode (dmesg -T clocks drift; raw dmesg has no clock).
-    let near = |k: EventKind, claimed: &mut HashSet<usize>| -> Vec<usize> {
+    let near = |k: EventKind, claimed: &mut IndexSet| -> Vec<usize> {
         let by_pid = |i: usize| ev[i].pid.is_some_and(|p| dead.contains(&p));
         let mut v: Vec<usize> = idx
             .between(k, from - KERNEL_DRIFT_S * S, to + KERNEL_DRIFT_S * S)

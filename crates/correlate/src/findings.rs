@@ -14,7 +14,7 @@ use baton_logparse::{Event, EventKind};
 
 use crate::attribute::{Bounds, Gathered, SLACK_S, gather_one};
 use crate::decide::{Deaths, Facts, TraceBackground, decide};
-use crate::index::{Index, S, us};
+use crate::index::{Index, IndexSet, S, us};
 use crate::input::Coverage;
 use crate::join::Joined;
 use crate::measure::{culprits, fatal_culprits};
@@ -31,7 +31,7 @@ pub(crate) fn findings(
     idx: &Index,
     joined: &Joined,
     background: &[usize],
-    claimed: &HashSet<usize>,
+    claimed: &IndexSet,
     window_s: u32,
     cov: Coverage,
     trace_bg: &TraceBackground,
@@ -53,7 +53,7 @@ pub(crate) fn findings(
             to: t + SLACK_S * S,
             recovery: t + w,
         };
-        let mut scratch = HashSet::new();
+        let mut scratch = IndexSet::default();
         let g = gather_one(idx, joined, &[m], b, &mut scratch, claimed);
         let mut cul = culprits(ev, &g.traces);
         if cul.is_empty() {
@@ -75,7 +75,7 @@ pub(crate) fn findings(
         by_cause.entry(d.cause).or_default().push((m, g));
     }
     // Fatal errors behind lone gateway errors are in their finding already.
-    let used: HashSet<usize> = by_cause
+    let used: IndexSet = by_cause
         .values()
         .flatten()
         .flat_map(|(_, g)| g.fatal.iter().copied())
@@ -120,8 +120,8 @@ const TAIL_S: i64 = 300;
 /// that incident's tail, not background.
 fn php_fatals(
     idx: &Index,
-    claimed: &HashSet<usize>,
-    used: &HashSet<usize>,
+    claimed: &IndexSet,
+    used: &IndexSet,
     incidents: &[Incident],
     files: &[String],
 ) -> Option<Finding> {

@@ -879,15 +879,26 @@ impl Collect {
     }
 }
 
-/// A 32-bit hash (FNV-1a) of a record's first line as an event's `text`
-/// holds it: what a line read back is checked against.
+/// A 32-bit hash of a record's first line as an event's `text` holds it:
+/// what a line read back is checked against. Eight bytes a step (a bad
+/// day hashes every failed request's line; a byte at a time cost more
+/// than counting the traffic).
 pub fn text_hash(text: &[u8]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in text {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = text.len() as u64;
+    let mut words = text.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
     }
+    let tail = words
+        .remainder()
+        .iter()
+        .enumerate()
+        .fold(0u64, |t, (i, &b)| t | u64::from(b) << (8 * i));
+    h = (h.rotate_left(5) ^ tail).wrapping_mul(K);
     // 0 is "not deferred".
-    h.max(1)
+    ((h ^ h >> 29) as u32).max(1)
 }
 
 /// An event's `text` as it is kept: a record's first line, cut at
