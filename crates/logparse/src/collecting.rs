@@ -137,7 +137,23 @@ impl<S> Collecting<S> {
     /// small).
     #[inline(never)]
     fn keep_access(&mut self, r: &AccessRecord<'_>, loc: Loc, raw: &[u8]) {
-        self.keep(event::from_access(r, loc.line, raw), loc, raw);
+        // What `keep` would do with `from_access`'s event, without making
+        // the texts it would then drop: shared values straight from the
+        // interner, the line's text left in the file when it is deferred
+        // (a request's text is always its first line).
+        let defer = self.collect.defer_text && r.status.is_some_and(|s| s == 499 || s >= 500);
+        let mut e = {
+            let mut i = self
+                .interner
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            event::from_access_in(r, loc.line, raw, !defer, &mut |b| i.text(b))
+        };
+        e.offset = loc.offset;
+        if defer {
+            e.text_hash = event::text_hash(event::first_line_of(raw));
+        }
+        self.events.push(e);
     }
 
     /// Keeps an event read from `raw` at `loc`, its repeated values (path,

@@ -458,6 +458,20 @@ pub fn access_fields<'a>(r: &AccessRecord<'a>) -> AccessRecord<'a> {
 
 /// An access-log record as an event.
 pub fn from_access(r: &AccessRecord<'_>, line: u64, raw: &[u8]) -> Event {
+    from_access_in(r, line, raw, true, &mut text)
+}
+
+/// An access-log record as an event, its repeated values (method, path,
+/// action, client, host, upstream) made by `make` (an
+/// [`crate::text::Interner`]'s shared copies), and its text kept only when
+/// `keep_text` says so.
+pub(crate) fn from_access_in(
+    r: &AccessRecord<'_>,
+    line: u64,
+    raw: &[u8],
+    keep_text: bool,
+    make: &mut dyn FnMut(&[u8]) -> Text,
+) -> Event {
     let (method, path, query) = match (r.method, r.path, r.request) {
         (m, Some(p), _) => (m, Some(p), r.query),
         (m, None, Some(req)) => {
@@ -471,12 +485,12 @@ pub fn from_access(r: &AccessRecord<'_>, line: u64, raw: &[u8]) -> Event {
         line,
         kind: Some(EventKind::Request),
         status: r.status,
-        method: method.map(text),
-        path: path.map(text),
-        action: path.and_then(|p| ajax_action(p, query)).map(text),
-        client: r.remote_addr.map(text),
-        host: r.host.or(r.server_name).map(text),
-        upstream: r.upstream_addr.map(|u| text(u.raw())),
+        method: method.map(&mut *make),
+        path: path.map(&mut *make),
+        action: path.and_then(|p| ajax_action(p, query)).map(&mut *make),
+        client: r.remote_addr.map(&mut *make),
+        host: r.host.or(r.server_name).map(&mut *make),
+        upstream: r.upstream_addr.map(|u| make(u.raw())),
         seconds: r.request_time_ms.map(|ms| ms as f64 / 1000.0),
         detail: Detail {
             ray_id: r
@@ -491,7 +505,11 @@ pub fn from_access(r: &AccessRecord<'_>, line: u64, raw: &[u8]) -> Event {
             .upstream_status
             .and_then(|u| u.iter().last())
             .and_then(|s| std::str::from_utf8(s).ok()?.trim().parse().ok()),
-        text: first_line(raw),
+        text: if keep_text {
+            first_line(raw)
+        } else {
+            Text::default()
+        },
         ..Event::default()
     }
 }

@@ -188,6 +188,23 @@ impl Interner {
     /// at most).
     pub const MAX: usize = 1 << 16;
 
+    /// The shared copy of `b`, made (and remembered) if there is none
+    /// yet: as [`Interner::share`] of a new text, without making one
+    /// when the bytes are known.
+    pub fn text(&mut self, b: &[u8]) -> Text {
+        if b.is_empty() {
+            return Text::from(b);
+        }
+        if let Some(s) = self.seen.get(b) {
+            return s.clone();
+        }
+        let t = Text::from(b);
+        if self.seen.len() < Self::MAX {
+            self.seen.insert(t.clone());
+        }
+        t
+    }
+
     /// `t`, or the shared copy of its bytes if one exists (and `t` becomes
     /// the shared copy if not).
     pub fn share(&mut self, t: &mut Text) {
