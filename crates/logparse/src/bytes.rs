@@ -36,38 +36,6 @@ impl Byte {
     }
 }
 
-/// Finds the first of two bytes, with the best routine chosen at
-/// construction.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Byte2 {
-    needles: (u8, u8),
-    #[cfg(target_arch = "x86_64")]
-    avx2: Option<memchr::arch::x86_64::avx2::memchr::Two>,
-}
-
-impl Byte2 {
-    /// A finder of `a` and `b`.
-    #[inline]
-    pub(crate) fn new(a: u8, b: u8) -> Byte2 {
-        Byte2 {
-            needles: (a, b),
-            #[cfg(target_arch = "x86_64")]
-            avx2: memchr::arch::x86_64::avx2::memchr::Two::new(a, b),
-        }
-    }
-
-    /// The index of the first of the two bytes in `h`: what
-    /// `memchr::memchr2` gives.
-    #[inline(always)]
-    pub(crate) fn find(&self, h: &[u8]) -> Option<usize> {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(two) = &self.avx2 {
-            return two.find(h);
-        }
-        memchr::memchr2(self.needles.0, self.needles.1, h)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,10 +55,6 @@ mod tests {
                     let s = h.get(from..).unwrap_or(&[]);
                     assert_eq!(Byte::new(b'\n').find(s), memchr::memchr(b'\n', s));
                     assert_eq!(Byte::new(b'c').find(s), memchr::memchr(b'c', s));
-                    assert_eq!(
-                        Byte2::new(b'c', b'\n').find(s),
-                        memchr::memchr2(b'c', b'\n', s)
-                    );
                 }
             }
         }

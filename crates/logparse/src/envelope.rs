@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use memchr::memchr;
 
-use crate::bytes::{Byte, Byte2};
+use crate::bytes::Byte;
 use crate::frame::{Lines, trim_cr};
 use crate::journal::json_unescape;
 use crate::json::{Members, Value};
@@ -306,46 +306,163 @@ struct Escape {
     out_before: usize,
 }
 
+/// The index of the first quote, backslash or line end in `c` (16 when
+/// there is none): one SSE2 compare per needle.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn first_special(c: &[u8; 16]) -> usize {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
+    };
+    let x = u128::from_le_bytes(*c);
+    // SAFETY: these intrinsics only require SSE2, which this code is
+    // compiled for (`target_feature = "sse2"`, part of every x86-64 CPU);
+    // they take and give values, no pointers.
+    let m = unsafe {
+        let v = _mm_set_epi64x((x >> 64) as i64, x as i64);
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let escape = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        let newline = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8));
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, escape), newline))
+    };
+    // Bit 16 stops the count at 16 when no byte is one of them.
+    (m as u32 | 1 << 16).trailing_zeros() as usize
+}
+
+/// The index of the first quote, backslash or line end in `c` (16 when
+/// there is none), a word at a time.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn first_special(c: &[u8; 16]) -> usize {
+    first_special_words(c)
+}
+
+/// [`first_special`] without SIMD: two words of eight bytes.
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2", not(test)),
+    allow(dead_code)
+)]
+#[inline(always)]
+fn first_special_words(c: &[u8; 16]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // The high bit of each byte of `x` that is a needle, and no other bit.
+    // Exact: for `t = x ^ needle`, `(t & 0x7f) + 0x7f` sets a byte's high
+    // bit (and never carries out of the byte) exactly when its low seven
+    // bits are not all zero.
+    let specials = |x: u64| {
+        let nonzero = |t: u64| (t & LOW7).wrapping_add(LOW7) | t;
+        let quote = nonzero(x ^ (ONES * b'"' as u64));
+        let escape = nonzero(x ^ (ONES * b'\\' as u64));
+        let newline = nonzero(x ^ (ONES * b'\n' as u64));
+        !(quote & escape & newline) & !LOW7
+    };
+    let x = u128::from_le_bytes(*c);
+    let (lo, hi) = (specials(x as u64), specials((x >> 64) as u64));
+    if lo != 0 {
+        lo.trailing_zeros() as usize / 8
+    } else {
+        (8 + hi.trailing_zeros() / 8).min(16) as usize
+    }
+}
+
+/// Copies `s[r..]` onto `out` up to the first quote, backslash or line
+/// end, and says where that is (`s.len()` when there is none): 16 bytes
+/// a time, with no search restarted per call.
+#[inline(always)]
+fn copy_plain(s: &[u8], mut r: usize, out: &mut Vec<u8>) -> usize {
+    while let Some(c) = s.get(r..).and_then(<[u8]>::first_chunk::<16>) {
+        let k = first_special(c);
+        out.extend_from_slice(c);
+        if k < 16 {
+            out.truncate(out.len() - 16 + k);
+            return r + k;
+        }
+        r += 16;
+    }
+    while let Some(&c) = s.get(r) {
+        if matches!(c, b'"' | b'\\' | b'\n') {
+            return r;
+        }
+        out.push(c);
+        r += 1;
+    }
+    r
+}
+
+/// The index of the first quote, backslash or line end in `s`.
+#[inline(always)]
+fn find_special(s: &[u8]) -> Option<usize> {
+    let mut r = 0;
+    while let Some(c) = s.get(r..).and_then(<[u8]>::first_chunk::<16>) {
+        let k = first_special(c);
+        if k < 16 {
+            return Some(r + k);
+        }
+        r += 16;
+    }
+    let k = s[r..]
+        .iter()
+        .position(|c| matches!(c, b'"' | b'\\' | b'\n'))?;
+    Some(r + k)
+}
+
 /// Decodes the inside of a JSON string that starts at `s[0]` onto `out`,
 /// in the same pass that finds its closing quote (as
 /// [`json_unescape`] decodes it, and the member reader finds its end).
 /// Returns the quote's index and the last two escapes, or `None` when the
-/// string does not end in `s`.
+/// string does not end in `s` or a line end comes first (`s` may run on
+/// past its line: the lines after it are not read).
 #[inline]
-fn unescape_string(
-    s: &[u8],
-    quote_or_escape: &Byte2,
-    out: &mut Vec<u8>,
-) -> Option<(usize, [Option<Escape>; 2])> {
+fn unescape_string(s: &[u8], out: &mut Vec<u8>) -> Option<(usize, [Option<Escape>; 2])> {
     let mut last: [Option<Escape>; 2] = [None, None];
     let mut i = 0;
     loop {
-        let j = quote_or_escape.find(&s[i..])?;
-        out.extend_from_slice(&s[i..i + j]);
-        i += j;
-        if s[i] == b'"' {
-            return Some((i, last));
-        }
-        if i + 1 >= s.len() {
-            return None;
+        i = copy_plain(s, i, out);
+        match s.get(i) {
+            Some(b'"') => return Some((i, last)),
+            Some(b'\\') => {}
+            _ => return None,
         }
         let out_before = out.len();
         // The escapes Docker writes most, decoded here; the others as
-        // `json_unescape` decodes them.
-        let used = match s[i + 1] {
-            c @ (b'"' | b'\\' | b'/') => {
+        // `json_unescape` decodes them. A `\` that ends the line ends no
+        // string.
+        let next = s.get(i + 1).copied();
+        // An escaped quote first: the one access lines hold most.
+        if next == Some(b'"') {
+            out.push(b'"');
+            last = [
+                last[1],
+                Some(Escape {
+                    start: i,
+                    end: i + 2,
+                    kind: 0,
+                    out_before,
+                }),
+            ];
+            i += 2;
+            continue;
+        }
+        let (used, kind) = match next {
+            None | Some(b'\n') => return None,
+            Some(c @ (b'\\' | b'/')) => {
                 out.push(c);
-                2
+                (2, 0)
             }
-            b'n' => {
+            Some(b'n') => {
                 out.push(b'\n');
-                2
+                (2, b'n')
             }
-            _ => crate::journal::unescape_one(s, i, out),
-        };
-        let kind = match (used, s[i + 1]) {
-            (2, k @ (b'n' | b'r')) => k,
-            _ => 0,
+            Some(b'r') => {
+                out.push(b'\r');
+                (2, b'r')
+            }
+            Some(b't') => {
+                out.push(b'\t');
+                (2, 0)
+            }
+            Some(_) => (crate::journal::unescape_one(s, i, out), 0),
         };
         last = [
             last[1],
@@ -361,21 +478,23 @@ fn unescape_string(
 }
 
 /// A `json-file` line as Docker writes it,
-/// `{"log":"...","stream":"stdout","time":"..."}`, its message decoded
-/// onto `out` in one pass: the stream, and whether the message is
-/// partial. Exactly what [`docker_json`] and [`json_unescape`] give for
-/// such a line (its final `\n`, and a `\r` before it, are not part of the
-/// message); `None`, with `out` as it was, for any other shape, which
-/// they then read.
+/// `{"log":"...","stream":"stdout","time":"..."}`, at the start of `line`,
+/// its message decoded onto `out` in one pass: the stream, whether the
+/// message is partial, and how many bytes of `line` the envelope line
+/// took (`end` is given the bytes after its `"}` and says how many of them
+/// are the line's too, or `None` when they do not end it). Exactly what
+/// [`docker_json`] and [`json_unescape`] give for such a line (its final
+/// `\n`, and a `\r` before it, are not part of the message); `None`, with
+/// `out` as it was, for any other shape, which they then read.
 #[inline]
 fn docker_json_fast(
     line: &[u8],
-    quote_or_escape: &Byte2,
     out: &mut Vec<u8>,
-) -> Option<(Stream, bool)> {
+    end: impl Fn(&[u8]) -> Option<usize>,
+) -> Option<(Stream, bool, usize)> {
     let rest = line.strip_prefix(br#"{"log":""#)?;
     let o = out.len();
-    let read = unescape_string(rest, quote_or_escape, out).and_then(|(q, last)| {
+    let read = unescape_string(rest, out).and_then(|(q, last)| {
         let t = rest[q + 1..].strip_prefix(br#","stream":""#)?;
         let (stream, t) = if let Some(t) = t.strip_prefix(br#"stdout""#) {
             (Stream::Stdout, t)
@@ -383,14 +502,11 @@ fn docker_json_fast(
             (Stream::Stderr, t.strip_prefix(br#"stderr""#)?)
         };
         let t = t.strip_prefix(br#","time":""#)?;
-        let e = quote_or_escape.find(t)?;
-        let t = t[e..].strip_prefix(br#""}"#)?;
-        if !t.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
-            return None;
-        }
-        Some((q, last, stream))
+        let t = t[find_special(t)?..].strip_prefix(br#""}"#)?;
+        let taken = line.len() - t.len() + end(t)?;
+        Some((q, last, stream, taken))
     });
-    let Some((q, [before, last], stream)) = read else {
+    let Some((q, [before, last], stream, taken)) = read else {
         out.truncate(o);
         return None;
     };
@@ -403,9 +519,26 @@ fn docker_json_fast(
             {
                 out.truncate(r.out_before);
             }
-            Some((stream, false))
+            Some((stream, false, taken))
         }
-        _ => Some((stream, true)),
+        _ => Some((stream, true, taken)),
+    }
+}
+
+/// What may follow a `json-file` line's `"}` on its own line: blanks.
+fn blank_to_end(t: &[u8]) -> Option<usize> {
+    t.iter()
+        .all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+        .then_some(t.len())
+}
+
+/// The line end right after a `json-file` line's `"}` (`\n`, `\r\n`):
+/// its length.
+fn line_end(t: &[u8]) -> Option<usize> {
+    match t {
+        [b'\n', ..] => Some(1),
+        [b'\r', b'\n', ..] => Some(2),
+        _ => None,
     }
 }
 
@@ -540,7 +673,6 @@ pub struct Unwrapper {
     only: Option<ServiceFilter>,
     /// The ends of lines, and of JSON strings.
     newline: Byte,
-    quote_or_escape: Byte2,
 }
 
 impl Default for Unwrapper {
@@ -550,7 +682,6 @@ impl Default for Unwrapper {
             scratch: Vec::new(),
             only: None,
             newline: Byte::new(b'\n'),
-            quote_or_escape: Byte2::new(b'"', b'\\'),
         }
     }
 }
@@ -583,9 +714,7 @@ impl Unwrapper {
     pub fn line(&mut self, envelope: Envelope, line: &[u8], out: &mut Vec<u8>) -> Unwrapped {
         if envelope == Envelope::DockerJson && self.only.is_none() {
             let o = out.len();
-            if let Some((stream, partial)) =
-                docker_json_fast(trim_cr(line), &self.quote_or_escape, out)
-            {
+            if let Some((stream, partial, _)) = docker_json_fast(trim_cr(line), out, blank_to_end) {
                 return self.place(stream, partial, o, out);
             }
         }
@@ -655,7 +784,22 @@ impl Unwrapper {
         let mut c = LineCounts::default();
         let mut at = 0;
         let newline = self.newline;
-        while let Some(i) = newline.find(&buf[at..]) {
+        // Docker's own lines are taken whole, their ends found as their
+        // messages are decoded; any other line as `line` takes it.
+        let docker = envelope == Envelope::DockerJson && self.only.is_none();
+        loop {
+            if docker {
+                let o = out.len();
+                if let Some((stream, partial, n)) = docker_json_fast(&buf[at..], out, line_end) {
+                    let u = self.place(stream, partial, o, out);
+                    count(u, &mut c.physical, &mut c.partials, &mut c.unwrapped);
+                    at += n;
+                    continue;
+                }
+            }
+            let Some(i) = newline.find(&buf[at..]) else {
+                break;
+            };
             let u = self.line(envelope, &buf[at..at + i], out);
             count(u, &mut c.physical, &mut c.partials, &mut c.unwrapped);
             at += i + 1;

@@ -541,7 +541,10 @@ proptest! {
     /// The one-pass reader of Docker's `json-file` shape gives what the
     /// member-by-member reader gives: the same message (escapes, a final
     /// `\n` and `\r\n` that may be escaped themselves, surrogates cut
-    /// short), stream and partial flag, and lines of any other shape.
+    /// short), stream and partial flag, and lines of any other shape; and
+    /// so does the reader of a whole buffer, which finds the lines' ends
+    /// as it decodes them (runs of 16 bytes and more, `\r\n` line ends,
+    /// an unterminated last line).
     #[test]
     fn docker_lines_read_in_one_pass_as_member_by_member(
         logs in prop::collection::vec(
@@ -549,6 +552,7 @@ proptest! {
                 prop::sample::select(vec![
                     r"\n", r"\r", r"\\", r#"\""#, r"\", "n", "r", "x", r"\u00e9",
                     r"\uD83D", r"\uDE00", r"\u12", r"\u", "é", " ", "\"",
+                    "GET /index.php?p=1 HTTP/1.1", "0123456789abcdef", "Mozilla/5.0 (X11)",
                 ]),
                 0..10,
             ),
@@ -556,19 +560,24 @@ proptest! {
         ),
         streams in prop::collection::vec(prop::sample::select(vec!["stdout", "stderr", "console"]), 8),
         tails in prop::collection::vec(prop::sample::select(vec![
-            "\"}", "\"} \t", "\"}\r", "\"},", "\"", "\\\"}", "\",\"x\":1}",
+            "\"}", "\"} \t", "\"}\r", "\"},", "\"", "\\\"}", "\",\"x\":1}", "\"}\"",
         ]), 8),
+        ends in prop::collection::vec(prop::sample::select(vec!["\n", "\r\n", "\n\n"]), 8),
+        unterminated in any::<bool>(),
     ) {
         let mut input = Vec::new();
         for (i, log) in logs.iter().enumerate() {
             let log = log.concat();
             input.extend_from_slice(
                 format!(
-                    "{{\"log\":\"{log}\",\"stream\":\"{}\",\"time\":\"2026-11-24T11:17:00.1Z{}\n",
-                    streams[i], tails[i]
+                    "{{\"log\":\"{log}\",\"stream\":\"{}\",\"time\":\"2026-11-24T11:17:00.1Z{}{}",
+                    streams[i], tails[i], ends[i]
                 )
                 .as_bytes(),
             );
+        }
+        if unterminated {
+            input.pop();
         }
         let fast = unwrap_sample(Envelope::DockerJson, &input);
         let members = unwrap_sample_for(Envelope::DockerJson, &input, Some(&keep_all()));
@@ -578,5 +587,85 @@ proptest! {
             "{}",
             String::from_utf8_lossy(&input)
         );
+        let mut whole = Vec::new();
+        let counts = Unwrapper::default().lines(Envelope::DockerJson, &input, true, &mut whole);
+        prop_assert_eq!(
+            String::from_utf8_lossy(&whole),
+            String::from_utf8_lossy(&members),
+            "{}",
+            String::from_utf8_lossy(&input)
+        );
+        let physical = input.split(|&b| b == b'\n').count() as u64
+            - u64::from(input.last() == Some(&b'\n'));
+        prop_assert_eq!(counts.physical, physical);
     }
+}
+
+proptest! {
+    /// The word-at-a-time copy stops at the first quote, backslash or line
+    /// end, wherever it falls in its 16 bytes, and copies what is before.
+    #[test]
+    fn plain_runs_end_at_the_first_special_byte(
+        s in prop::collection::vec(
+            prop::sample::select(b"abcdefghijklmnopqrstuvwxyz0123 \x80\xa2\xdc\x7f\x00\"\\\n".to_vec()),
+            0..100,
+        ),
+        from in 0usize..100,
+    ) {
+        let from = from.min(s.len());
+        let mut out = b"before".to_vec();
+        let end = copy_plain(&s, from, &mut out);
+        let want = s[from..]
+            .iter()
+            .position(|c| matches!(c, b'"' | b'\\' | b'\n'))
+            .map_or(s.len(), |p| from + p);
+        prop_assert_eq!(end, want);
+        prop_assert_eq!(&out[..6], b"before");
+        prop_assert_eq!(&out[6..], &s[from..want]);
+        prop_assert_eq!(find_special(&s[from..]), (want < s.len()).then_some(want - from));
+        if let Some(c) = s.get(from..).and_then(<[u8]>::first_chunk::<16>) {
+            prop_assert_eq!(first_special_words(c), first_special(c));
+            prop_assert_eq!(first_special(c), (want - from).min(16));
+        }
+    }
+}
+
+/// A line as Docker writes it is read by the one-pass reader (not handed
+/// to the member-by-member one), its escapes in either half of a word.
+#[test]
+fn docker_lines_take_the_fast_path() {
+    let line = br#"{"log":"172.17.0.1 - - [24/Nov/2026:11:17:00 +0000] \"GET /wp-login.php?x=\\u0041 HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 \\\"X\\\"\"\r\n","stream":"stderr","time":"2026-11-24T11:17:00.123456789Z"}"#;
+    let want = "172.17.0.1 - - [24/Nov/2026:11:17:00 +0000] \"GET /wp-login.php?x=\\u0041 HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 \\\"X\\\"\"";
+    let mut out = Vec::new();
+    assert_eq!(
+        docker_json_fast(line, &mut out, blank_to_end),
+        Some((Stream::Stderr, false, line.len()))
+    );
+    assert_eq!(String::from_utf8_lossy(&out), want);
+    let mut buf = line.to_vec();
+    buf.extend_from_slice(b"\n{\"log\":\"next");
+    out.clear();
+    assert_eq!(
+        docker_json_fast(&buf, &mut out, line_end),
+        Some((Stream::Stderr, false, line.len() + 1))
+    );
+    assert_eq!(String::from_utf8_lossy(&out), want);
+    // Partial, and cut by a line end inside the string.
+    out.clear();
+    let partial = br#"{"log":"abc\\n","stream":"stdout","time":"2026-11-24T11:17:00Z"}"#;
+    assert_eq!(
+        docker_json_fast(partial, &mut out, blank_to_end),
+        Some((Stream::Stdout, true, partial.len()))
+    );
+    assert_eq!(out, b"abc\\n");
+    out.clear();
+    assert_eq!(
+        docker_json_fast(
+            b"{\"log\":\"abc\ndef\",\"stream\":\"stdout\"",
+            &mut out,
+            line_end
+        ),
+        None
+    );
+    assert!(out.is_empty());
 }
