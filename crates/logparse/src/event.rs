@@ -902,19 +902,7 @@ impl Collect {
 /// day hashes every failed request's line; a byte at a time cost more
 /// than counting the traffic).
 pub fn text_hash(text: &[u8]) -> u32 {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = text.len() as u64;
-    let mut words = text.chunks_exact(8);
-    for w in &mut words {
-        let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-    }
-    let tail = words
-        .remainder()
-        .iter()
-        .enumerate()
-        .fold(0u64, |t, (i, &b)| t | u64::from(b) << (8 * i));
-    h = (h.rotate_left(5) ^ tail).wrapping_mul(K);
+    let h = mix_words(text.len() as u64, text, 0x9e37_79b9_7f4a_7c15);
     // 0 is "not deferred".
     ((h ^ h >> 29) as u32).max(1)
 }
@@ -1114,23 +1102,26 @@ impl PathCount {
 /// costs one byte comparison).
 pub(crate) fn key_hash(path: &[u8], action: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h = (path.len() as u64) << 32 | action.len() as u64;
-    for part in [path, action] {
-        let mut words = part.chunks_exact(8);
-        for w in &mut words {
-            let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        // The last bytes, shifted in one at a time (a copy into a padded
-        // word costs a call to memmove).
-        let tail = words
-            .remainder()
-            .iter()
-            .enumerate()
-            .fold(0u64, |t, (i, &b)| t | u64::from(b) << (8 * i));
-        h = (h.rotate_left(5) ^ tail).wrapping_mul(K);
+    let h = (path.len() as u64) << 32 | action.len() as u64;
+    mix_words(mix_words(h, path, K), action, K)
+}
+
+/// `h` with `bytes` mixed in eight at a time (multiplier `k`), the last
+/// ones shifted into one word (a copy into a padded word costs a call to
+/// memmove).
+#[inline]
+fn mix_words(mut h: u64, bytes: &[u8], k: u64) -> u64 {
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+        h = (h.rotate_left(5) ^ w).wrapping_mul(k);
     }
-    h
+    let tail = words
+        .remainder()
+        .iter()
+        .enumerate()
+        .fold(0u64, |t, (i, &b)| t | u64::from(b) << (8 * i));
+    (h.rotate_left(5) ^ tail).wrapping_mul(k)
 }
 
 impl Minute {
