@@ -27,6 +27,7 @@ use crate::time::Timestamp;
 
 /// Raw log bytes (not necessarily UTF-8; escape them to show them).
 pub use crate::text::Text;
+use crate::text::mix_words;
 
 /// How long an event's `text` (its first line) may be.
 pub const TEXT_MAX: usize = 300;
@@ -1104,24 +1105,6 @@ pub(crate) fn key_hash(path: &[u8], action: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let h = (path.len() as u64) << 32 | action.len() as u64;
     mix_words(mix_words(h, path, K), action, K)
-}
-
-/// `h` with `bytes` mixed in eight at a time (multiplier `k`), the last
-/// ones shifted into one word (a copy into a padded word costs a call to
-/// memmove).
-#[inline]
-fn mix_words(mut h: u64, bytes: &[u8], k: u64) -> u64 {
-    let mut words = bytes.chunks_exact(8);
-    for w in &mut words {
-        let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-        h = (h.rotate_left(5) ^ w).wrapping_mul(k);
-    }
-    let tail = words
-        .remainder()
-        .iter()
-        .enumerate()
-        .fold(0u64, |t, (i, &b)| t | u64::from(b) << (8 * i));
-    (h.rotate_left(5) ^ tail).wrapping_mul(k)
 }
 
 impl Minute {

@@ -170,6 +170,24 @@ impl std::hash::BuildHasher for BuildWordHasher {
     }
 }
 
+/// `h` with `bytes` mixed in eight at a time (multiplier `k`), the last
+/// ones shifted into one word (a copy into a padded word costs a call to
+/// memmove).
+#[inline]
+pub(crate) fn mix_words(mut h: u64, bytes: &[u8], k: u64) -> u64 {
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+        h = (h.rotate_left(5) ^ w).wrapping_mul(k);
+    }
+    let tail = words
+        .remainder()
+        .iter()
+        .enumerate()
+        .fold(0u64, |t, (i, &b)| t | u64::from(b) << (8 * i));
+    (h.rotate_left(5) ^ tail).wrapping_mul(k)
+}
+
 /// The hasher of [`BuildWordHasher`].
 #[derive(Debug)]
 struct WordHasher(u64);
@@ -179,7 +197,8 @@ impl std::hash::Hasher for WordHasher {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        self.0 ^= crate::event::key_hash(bytes, b"");
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        self.0 ^= mix_words((bytes.len() as u64) << 32, bytes, K);
     }
 }
 
