@@ -1182,7 +1182,7 @@ impl Traffic {
     /// a record, given apart so that the scan never needs the record's
     /// address (and never copies it). A request of the open minute (almost
     /// every one: logs are in time order) is counted in line; the others
-    /// go through [`Traffic::add_elsewhere`].
+    /// are counted out of line.
     #[inline(always)]
     pub fn add_parts(
         &mut self,
