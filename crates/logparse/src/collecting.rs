@@ -32,6 +32,12 @@ fn redate(events: &mut [Event], redating: Option<(u32, Zone)>) {
     }
 }
 
+/// Whether a request failed as far as the events go: a 5xx, or a 499 (the
+/// client gave up waiting). Only those are kept, unless every request is.
+pub(crate) fn failed(status: Option<u16>) -> bool {
+    status.is_some_and(|s| s == 499 || s >= 500)
+}
+
 /// Whether an event's text may be left in its file: failed requests,
 /// upstream errors and warnings, and the PHP messages nginx relays (on a
 /// connection), a bad day's bulk: the correlator reads none of their text,
@@ -41,7 +47,7 @@ fn defers(e: &Event) -> bool {
     match e.kind {
         // Failed ones only: `baton events --all` writes the rest out as it
         // reads (with their text).
-        Some(K::Request | K::EdgeRequest) => e.status.is_some_and(|s| s == 499 || s >= 500),
+        Some(K::Request | K::EdgeRequest) => failed(e.status),
         Some(K::UpstreamError | K::UpstreamWarning) => true,
         Some(K::PhpMessage) => e.connection.is_some(),
         _ => false,
@@ -141,7 +147,7 @@ impl<S> Collecting<S> {
         // the texts it would then drop: shared values straight from the
         // interner, the line's text left in the file when it is deferred
         // (a request's text is always its first line).
-        let defer = self.collect.defer_text && r.status.is_some_and(|s| s == 499 || s >= 500);
+        let defer = self.collect.defer_text && failed(r.status);
         let mut e = {
             let mut i = self
                 .interner
@@ -248,7 +254,7 @@ impl Sink<AccessParser> for Collecting<AccessSummary> {
             .get_or_insert_with(Traffic::default)
             .add_parts(r.time, r.status, r.path, r.query, r.request);
         self.summary.count(r.status, r.time);
-        if self.collect.all_requests || r.status.is_some_and(|s| s == 499 || s >= 500) {
+        if self.collect.all_requests || failed(r.status) {
             self.keep_access(&event::access_fields(&r), loc, raw);
         }
     }

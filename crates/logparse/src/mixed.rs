@@ -158,7 +158,7 @@ impl Sink<MixedParser> for Collecting<MixedSummary> {
         match &r {
             MixedRecord::Access(a) => {
                 self.traffic.get_or_insert_with(Traffic::default).add(a);
-                if collect.all_requests || a.status.is_some_and(|s| s == 499 || s >= 500) {
+                if collect.all_requests || crate::collecting::failed(a.status) {
                     self.keep(event::from_access(a, loc.line, raw), loc, raw);
                 }
             }
