@@ -58,7 +58,7 @@ fn of_interest(e: &Event) -> bool {
         return false;
     }
     match e.kind {
-        Some(EventKind::Request) => e.status.is_some_and(|s| s == 499 || s >= 500),
+        Some(EventKind::Request) => baton_logparse::collecting::failed(e.status),
         Some(EventKind::EdgeRequest) => e
             .status
             .is_some_and(|s| s >= 500 || baton_logparse::cloudflare::is_gateway_status(s)),

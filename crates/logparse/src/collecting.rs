@@ -34,7 +34,7 @@ fn redate(events: &mut [Event], redating: Option<(u32, Zone)>) {
 
 /// Whether a request failed as far as the events go: a 5xx, or a 499 (the
 /// client gave up waiting). Only those are kept, unless every request is.
-pub(crate) fn failed(status: Option<u16>) -> bool {
+pub fn failed(status: Option<u16>) -> bool {
     status.is_some_and(|s| s == 499 || s >= 500)
 }
 
