@@ -2,7 +2,9 @@
 //! first gateway error (a reload, a master restart, a kernel message, a
 //! startup failure), nearest first. Routine lines (a child recycled every
 //! few minutes) are not changes: a kind of line counts only when it was
-//! seen at most twice in the hour before.
+//! seen at most twice in the hour before. nginx's own upstream warnings
+//! (`upstream server temporarily disabled`) are not changes either: they
+//! follow from the failures they count, they do not cause them.
 
 use baton_logparse::EventKind;
 use baton_logparse::event::MasterStep;
@@ -27,7 +29,6 @@ pub(crate) fn changes(idx: &Index, files: &[String], first: i64, floor: i64) -> 
         EventKind::FpmOther,
         EventKind::KernelOomKill,
         EventKind::KernelSegfault,
-        EventKind::UpstreamWarning,
     ];
     for k in kinds {
         let before = idx.between(k, first - 3600 * S, first);

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use baton_logparse::{Event, Traffic};
+use baton_logparse::{Event, EventKind, Traffic};
 
 use crate::model::{Culprit, RequestRate, TopPath};
 use crate::names::lossy;
@@ -41,11 +41,24 @@ pub(crate) fn culprits(ev: &[Event], traces: &[usize]) -> Vec<Culprit> {
 
 /// PHP fatal errors grouped by the plugin or theme of the file they name
 /// (no call kind: a fatal error is no blocking call, so `call` is empty).
+/// One error reaches up to three logs (nginx relaying PHP's stderr,
+/// php-fpm's worker output, PHP's own error log): a culprit's count is
+/// the most any one of them shows, not their sum.
 pub(crate) fn fatal_culprits(ev: &[Event], fatal: &[usize]) -> Vec<Culprit> {
     use baton_logparse::fpm::slowlog::{attribute, wp_root_of};
+    /// Which log saw it: nginx (on a connection), PHP's log, php-fpm's.
+    fn witness(e: &Event) -> usize {
+        match (e.kind, e.connection) {
+            (Some(EventKind::PhpMessage), Some(_)) => 0,
+            (Some(EventKind::PhpMessage), None) => 1,
+            _ => 2,
+        }
+    }
+    /// Counts per witness and the first entry.
+    type Seen = ([u64; 3], usize);
     // Grouped by the bytes first (a bad day has thousands of fatal
-    // errors), then by the name as printed: (count, first entry).
-    let mut by_bytes: BTreeMap<(&'static str, &[u8]), (u64, usize)> = BTreeMap::new();
+    // errors), then by the name as printed.
+    let mut by_bytes: BTreeMap<(&'static str, &[u8]), Seen> = BTreeMap::new();
     for &i in fatal {
         let Some(file) = ev[i].detail().object.as_deref() else {
             continue;
@@ -56,14 +69,22 @@ pub(crate) fn fatal_culprits(ev: &[Event], fatal: &[usize]) -> Vec<Culprit> {
             (Some(c), Some(p)) => (c, p),
             _ => attribute(file, wp_root_of(file)),
         };
-        by_bytes.entry((kind.as_str(), name)).or_insert((0, i)).0 += 1;
+        by_bytes
+            .entry((kind.as_str(), name))
+            .or_insert(([0; 3], i))
+            .0[witness(&ev[i])] += 1;
     }
-    let mut groups: BTreeMap<(&'static str, String), (u64, usize)> = BTreeMap::new();
+    let mut groups: BTreeMap<(&'static str, String), Seen> = BTreeMap::new();
     for ((kind, name), (n, first)) in by_bytes {
-        let g = groups.entry((kind, lossy(name))).or_insert((0, first));
-        g.0 += n;
+        let g = groups.entry((kind, lossy(name))).or_insert(([0; 3], first));
+        for (a, b) in g.0.iter_mut().zip(n) {
+            *a += b;
+        }
         g.1 = g.1.min(first);
     }
+    let groups = groups
+        .into_iter()
+        .map(|(k, (n, first))| (k, (n.into_iter().max().unwrap_or(0), first)));
     let mut v: Vec<Culprit> = groups
         .into_iter()
         .map(|((kind, name), (traces, first))| {

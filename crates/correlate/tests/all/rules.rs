@@ -914,6 +914,14 @@ fn a_reload_just_before_the_first_error_is_named_as_what_changed() {
             Some(UpstreamKind::ConnectEacces),
         );
     }
+    // nginx marking the upstream failed is a consequence, logged as the
+    // failures begin: not a change.
+    ev.push(Event {
+        text: b"upstream server temporarily disabled while connecting to upstream"
+            .as_slice()
+            .into(),
+        ..at(-1, EventKind::UpstreamWarning)
+    });
     let i = &run(ev, full(), traffic(20, None)).incidents[0];
     assert_eq!(i.changes.len(), 1, "{:?}", i.changes);
     assert_eq!(i.changes[0].seconds_before_first_error, 40);
@@ -1591,6 +1599,23 @@ fn a_fatal_error_incident_takes_its_plugin_from_the_php_error_log() {
             ..at(i * 6, EventKind::PhpMessage)
         });
     }
+    // php-fpm logged the same eight in its worker output: one error seen
+    // twice is counted once.
+    for i in 0..8 {
+        ev.push(Event {
+            detail: baton_logparse::event::Detail {
+                object: text("/var/www/html/wp-content/plugins/acme-cache/acme-cache.php"),
+                number: Some(88),
+                ..Default::default()
+            }
+            .boxed(),
+            file: 2,
+            fatal: true,
+            php_level: Some(baton_logparse::PhpLevel::Fatal),
+            text: b"WARNING: [pool www] child 31, said into stderr: \"PHP Fatal error:  Uncaught Error: Call to undefined function acme_missing_function()\"".as_slice().into(),
+            ..at(i * 6, EventKind::FpmOther)
+        });
+    }
     // nginx relays nothing: premature closes only.
     for i in 0..8 {
         failure(
@@ -1606,6 +1631,7 @@ fn a_fatal_error_incident_takes_its_plugin_from_the_php_error_log() {
     let i = only(&a);
     assert_eq!((i.verdict, i.cause), (Verdict::Crash, Cause::FatalError));
     assert_eq!(i.culprits[0].name, "acme-cache", "{:#?}", i.culprits);
+    assert_eq!(i.culprits[0].traces, 8, "{:#?}", i.culprits);
     // Its fatal errors are its evidence, not a background finding too.
     assert!(
         a.background.findings.is_empty(),
@@ -1618,7 +1644,8 @@ fn a_fatal_error_incident_takes_its_plugin_from_the_php_error_log() {
         .filter(|m| m.kind == "php_fatal")
         .map(|m| m.count)
         .sum();
-    assert_eq!(marked, 8);
+    // The timeline marks the lines each log wrote.
+    assert_eq!(marked, 16);
     assert!(
         i.next_steps[0].contains("acme-cache"),
         "{:#?}",

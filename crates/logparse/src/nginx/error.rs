@@ -635,7 +635,17 @@ impl ErrorParser {
             (Some(Phase::SendingToClient) | None, _) => false,
             _ => true,
         };
-        if !(upstream_phase || r.raw_context.is_some_and(|c| self.has_upstream(c))) {
+        // While sending to client, the request's `upstream:` key alone does
+        // not make a failed handoff: a client that went away (`writev()
+        // failed (32: Broken pipe)`) or a WAF denying the response (a
+        // ModSecurity phase 4 403) is logged with it. nginx's own words say
+        // when the upstream failed (`upstream prematurely closed
+        // connection while sending to client`).
+        let context_counts =
+            r.phase != Some(Phase::SendingToClient) || self.finders.upstream.find(words).is_some();
+        if !(upstream_phase
+            || context_counts && r.raw_context.is_some_and(|c| self.has_upstream(c)))
+        {
             return;
         }
         r.upstream_class = match r.level {

@@ -268,6 +268,28 @@ fn premature_close_while_sending_to_client() {
     );
 }
 
+/// A client that went away and a WAF denying the response are logged while
+/// sending to client with the request's `upstream:`; neither is a failed
+/// handoff (a 502 nobody saw), where the upstream closing early is.
+#[test]
+fn sending_to_client_is_upstream_only_when_nginx_says_the_upstream_failed() {
+    let gone = br#"2026/11/24 11:20:19 [error] 6155#6155: *5 writev() failed (32: Broken pipe) while sending to client, client: 10.0.0.7, server: shop.example.test, request: "GET /big.csv HTTP/1.1", upstream: "fastcgi://unix:/run/php/php8.2-fpm.sock:", host: "shop.example.test""#;
+    let r = full(gone);
+    assert_eq!((r.errno, r.phase), (Some(32), Some(Phase::SendingToClient)));
+    assert_eq!(r.upstream_class, UpstreamClass::None);
+    // testdata/nginx-error/crowdsec/modsecurity-logs-nginx, line 8 (phase 4:
+    // the response body, after the upstream answered).
+    let waf = std::fs::read(
+        "../../testdata/nginx-error/crowdsec/modsecurity-logs-nginx/modsecurity-logs-nginx.log",
+    )
+    .expect("crowdsec sample");
+    let line = waf.split(|&b| b == b'\n').nth(7).expect("line 8");
+    assert!(line.windows(23).any(|w| w == b"Access denied with code"));
+    let r = full(line);
+    assert_eq!(r.phase, Some(Phase::SendingToClient));
+    assert_eq!(r.upstream_class, UpstreamClass::None);
+}
+
 #[test]
 fn reset_by_peer_ipv6_client_and_referrer() {
     let l = br#"2026/11/24 11:20:19 [error] 6155#6155: *5 recv() failed (104: Connection reset by peer) while reading response header from upstream, client: ::1, server: shop.example.test, request: "GET /crash.php?menu=main HTTP/1.1", upstream: "fastcgi://unix:/tmp/lab/php-fpm-www.sock:", host: "[::1]:8080", referrer: "https://shop.example.test/menu""#;
@@ -861,8 +883,12 @@ fn naive<'a>(
         Some(Phase::SendingToClient) | None => false,
         _ => true,
     };
+    // Sending to client, the context's upstream counts only when the words
+    // name the upstream.
+    let context_counts =
+        phase != Some(Phase::SendingToClient) || naive_find(words, b"upstream").is_some();
     // FastCGI stderr is PHP's, never an upstream error.
-    let class = if fastcgi || !(upstream_phase || context.upstream.is_some()) {
+    let class = if fastcgi || !(upstream_phase || context_counts && context.upstream.is_some()) {
         UpstreamClass::None
     } else {
         match level {
