@@ -10,16 +10,15 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use baton_logparse::{Event, EventKind};
+use baton_logparse::EventKind;
 
 use crate::attribute::{Bounds, Gathered, SLACK_S, gather_one};
 use crate::decide::{Deaths, Facts, TraceBackground, decide};
-use crate::index::{Index, IndexSet, S, us};
+use crate::index::{Index, IndexSet, S, evidence_ref, us};
 use crate::input::Coverage;
 use crate::join::Joined;
 use crate::measure::{culprits, fatal_culprits};
-use crate::model::{Cause, EvidenceRef, Finding, Incident, PathCount, RequestRate, Verdict};
-use baton_logparse::text::escape;
+use crate::model::{Cause, Finding, Incident, PathCount, RequestRate, Verdict};
 
 use crate::names::{lossy, plural, status_of};
 
@@ -330,15 +329,6 @@ fn finding(
             .map(|i| evidence_ref(idx, files, &ev[i]))
             .collect(),
         next_steps: steps(cause),
-    }
-}
-
-pub(crate) fn evidence_ref(idx: &Index, files: &[String], e: &Event) -> EvidenceRef {
-    EvidenceRef {
-        file: files.get(e.file as usize).cloned().unwrap_or_default(),
-        line: e.line,
-        time: idx.at(e.time),
-        text: escape(&e.text),
     }
 }
 

@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
+use baton_logparse::text::escape;
 use baton_logparse::{Event, EventKind, Timestamp, Zone};
+
+use crate::model::EvidenceRef;
 
 /// Microseconds in a second.
 pub(crate) const S: i64 = 1_000_000;
@@ -112,5 +115,16 @@ impl<'a> Index<'a> {
             unix_us: t,
             offset_s: 0,
         })
+    }
+}
+
+/// An event's line as evidence: its input's path (`files` by the event's
+/// file index), line number, time in the report's zone and text.
+pub(crate) fn evidence_ref(idx: &Index, files: &[String], e: &Event) -> EvidenceRef {
+    EvidenceRef {
+        file: files.get(e.file as usize).cloned().unwrap_or_default(),
+        line: e.line,
+        time: idx.at(e.time),
+        text: escape(&e.text),
     }
 }
