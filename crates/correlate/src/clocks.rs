@@ -256,65 +256,82 @@ pub fn can_witness(e: &Event) -> bool {
     }
 }
 
-/// The witnesses and what they are.
+/// The witnesses and what they are. The events are read in parallel (a
+/// bad day holds hundreds of thousands), the witnesses kept in their order.
 fn witnesses(events: &[Event], files: &[FileClock]) -> Option<(Witnesses, Reference)> {
+    /// Which list a witness goes to.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum From {
+        Access,
+        Edge,
+        Errors,
+    }
     let clock = |e: &Event| files.get(e.file as usize);
-    let mut access = Vec::new();
-    let mut edge = Vec::new();
-    let mut errors = Vec::new();
-    for (i, e) in events.iter().enumerate() {
-        let (Some(t), Some(c)) = (e.time, clock(e)) else {
-            continue;
-        };
-        match (e.kind, c.own_offset) {
-            (Some(EventKind::Request), true) => {
-                let gateway = matches!(e.status, Some(502 | 504));
-                let slow = e.seconds.is_some_and(|s| s >= SLOW_S);
-                if can_witness(e) {
+    let found: Vec<(From, Witness)> = events
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let (t, c) = (e.time?, clock(e)?);
+            match (e.kind, c.own_offset) {
+                (Some(EventKind::Request), true) if can_witness(e) => {
+                    let gateway = matches!(e.status, Some(502 | 504));
+                    let slow = e.seconds.is_some_and(|s| s >= SLOW_S);
                     let start = e
                         .seconds
                         .filter(|s| *s > 0.0)
                         .and_then(|_| e.start())
                         .map(|s| s.unix_us.max(t.unix_us.saturating_sub(MAX_SPAN_US)));
-                    access.push(Witness {
-                        start,
-                        end: t.unix_us,
-                        gateway,
-                        slow,
-                        event: i,
-                    });
+                    Some((
+                        From::Access,
+                        Witness {
+                            start,
+                            end: t.unix_us,
+                            gateway,
+                            slow,
+                            event: i,
+                        },
+                    ))
                 }
+                (Some(EventKind::EdgeRequest), true) if can_witness(e) => Some((
+                    From::Edge,
+                    Witness {
+                        start: Some(t.unix_us),
+                        end: t.unix_us,
+                        gateway: true,
+                        slow: false,
+                        event: i,
+                    },
+                )),
+                (Some(EventKind::UpstreamError), false) if c.format == Format::NginxError => {
+                    Some((
+                        From::Errors,
+                        Witness {
+                            start: None,
+                            end: t.unix_us,
+                            gateway: true,
+                            slow: false,
+                            event: i,
+                        },
+                    ))
+                }
+                _ => None,
             }
-            (Some(EventKind::EdgeRequest), true) if can_witness(e) => {
-                edge.push(Witness {
-                    start: Some(t.unix_us),
-                    end: t.unix_us,
-                    gateway: true,
-                    slow: false,
-                    event: i,
-                });
-            }
-            (Some(EventKind::UpstreamError), false) if c.format == Format::NginxError => {
-                errors.push(Witness {
-                    start: None,
-                    end: t.unix_us,
-                    gateway: true,
-                    slow: false,
-                    event: i,
-                });
-            }
-            _ => {}
-        }
-    }
-    if !access.is_empty() {
-        Some((Witnesses::new(access), Reference::AccessLog))
-    } else if !edge.is_empty() {
-        Some((Witnesses::new(edge), Reference::Edge))
-    } else if !errors.is_empty() {
-        Some((Witnesses::new(errors), Reference::ErrorLog))
-    } else {
-        None
-    }
+        })
+        .collect();
+    // The access log if it has any, else the edge's, else the error log.
+    let (from, reference) = [
+        (From::Access, Reference::AccessLog),
+        (From::Edge, Reference::Edge),
+        (From::Errors, Reference::ErrorLog),
+    ]
+    .into_iter()
+    .find(|(f, _)| found.iter().any(|(g, _)| g == f))?;
+    let list = found
+        .into_iter()
+        .filter(|(f, _)| *f == from)
+        .map(|(_, w)| w)
+        .collect();
+    Some((Witnesses::new(list), reference))
 }
 
 /// What the scores of one log say.
@@ -462,19 +479,36 @@ pub fn align(events: &mut [Event], files: &[FileClock]) -> Vec<Shift> {
             && c.format != Format::Unknown
             && !(reference == Reference::ErrorLog && c.format == Format::NginxError)
     };
-    // The telling events of each group of offset-less inputs.
+    // The telling events of each group of offset-less inputs (read in
+    // parallel, kept in order), and how many timed events each has.
     let mut groups: BTreeMap<u32, Vec<(usize, Probe)>> = BTreeMap::new();
     let mut timed: BTreeMap<u32, usize> = BTreeMap::new();
-    for (i, e) in events.iter().enumerate() {
-        let Some(c) = files.get(e.file as usize).filter(|c| checked(c)) else {
-            continue;
-        };
-        if e.time.is_none() {
-            continue;
-        }
-        *timed.entry(c.group).or_default() += 1;
-        if let Some(p) = Probe::of(e) {
-            groups.entry(c.group).or_default().push((i, p));
+    /// A run of one file's events: the file, its timed events, its probes.
+    type Run = (u32, usize, Vec<(usize, Probe)>);
+    let per_file: Vec<Run> = events
+        .par_iter()
+        .enumerate()
+        .fold(Vec::new, |mut acc: Vec<Run>, (i, e)| {
+            if e.time.is_none() || !files.get(e.file as usize).is_some_and(checked) {
+                return acc;
+            }
+            // Runs of one file's events: one entry a run.
+            if acc.last().is_none_or(|r| r.0 != e.file) {
+                acc.push((e.file, 0, Vec::new()));
+            }
+            if let Some(run) = acc.last_mut() {
+                run.1 += 1;
+                run.2.extend(Probe::of(e).map(|p| (i, p)));
+            }
+            acc
+        })
+        .flatten()
+        .collect();
+    for (file, n, probes) in per_file {
+        let group = files[file as usize].group;
+        *timed.entry(group).or_default() += n;
+        if !probes.is_empty() {
+            groups.entry(group).or_default().extend(probes);
         }
     }
     let mut verdicts: BTreeMap<u32, (Verdict, Scores)> = BTreeMap::new();

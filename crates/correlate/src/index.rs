@@ -52,28 +52,52 @@ pub(crate) struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn new(ev: &'a [Event], zone: Zone) -> Index<'a> {
-        let mut by_kind: HashMap<EventKind, Vec<usize>> = HashMap::new();
-        let mut untimed_kernel = Vec::new();
-        for (i, e) in ev.iter().enumerate() {
-            match (e.kind, e.time) {
-                (Some(k), Some(_)) => by_kind.entry(k).or_default().push(i),
-                (Some(EventKind::KernelOomKill | EventKind::KernelSegfault), None) => {
-                    untimed_kernel.push(i)
-                }
-                _ => {}
-            }
+        use rayon::prelude::*;
+        /// Each kind's timed events (by index) and the untimed kernel lines.
+        #[derive(Default)]
+        struct Filed {
+            by_kind: HashMap<EventKind, Vec<usize>>,
+            untimed_kernel: Vec<usize>,
         }
+        // Filed in parallel: a bad day holds hundreds of thousands of
+        // events, and the order is settled by the sort below.
+        let filed = ev
+            .par_iter()
+            .enumerate()
+            .fold(Filed::default, |mut f, (i, e)| {
+                match (e.kind, e.time) {
+                    (Some(k), Some(_)) => f.by_kind.entry(k).or_default().push(i),
+                    (Some(EventKind::KernelOomKill | EventKind::KernelSegfault), None) => {
+                        f.untimed_kernel.push(i)
+                    }
+                    _ => {}
+                }
+                f
+            })
+            .reduce(Filed::default, |mut a, b| {
+                for (k, v) in b.by_kind {
+                    a.by_kind.entry(k).or_default().extend(v);
+                }
+                a.untimed_kernel.extend(b.untimed_kernel);
+                a
+            });
+        let Filed {
+            mut by_kind,
+            mut untimed_kernel,
+        } = filed;
+        untimed_kernel.sort_unstable();
         // Sorted by keys read once each (a sort reading them from the
-        // events would miss the cache at every comparison on a bad day).
-        for v in by_kind.values_mut() {
+        // events would miss the cache at every comparison on a bad day),
+        // the kinds in parallel.
+        by_kind.par_iter_mut().for_each(|(_, v)| {
             let mut keyed: Vec<(i64, u32, u64, u32)> = v
                 .iter()
                 .map(|&i| (us(&ev[i]), ev[i].file, ev[i].line, i as u32))
                 .collect();
-            keyed.sort_unstable();
+            keyed.par_sort_unstable();
             v.clear();
             v.extend(keyed.into_iter().map(|k| k.3 as usize));
-        }
+        });
         Index {
             ev,
             by_kind,
