@@ -483,3 +483,66 @@ fn an_assumed_zone_is_a_warning_naming_the_fix() {
     assert!(!with_tz["warnings"].to_string().contains("were read as UTC"));
     assert_eq!(r["totals"]["status_502"], 5);
 }
+
+/// The sample's own evidence, read from its logs (issue 16):
+/// - #2's failing socket is php-fpm-www.sock and its dying www pids ran
+///   stall.php (www-slow.log:50-66: 3 traces) and hog.php (:70); the
+///   report-builder traces of pool ondemand (ondemand-slow.log) are no
+///   culprit of it, and only one www trace (pid 31718 at 11:17:39) is in
+///   report-builder;
+/// - #2 rests on pid 32570's OOM kill: kern-dmesg-T.log:87, its SIGKILL
+///   php-fpm.log:97 and the /hog.php 502 it was serving, access.log:75;
+/// - #3's 5 refused connects went to 127.0.0.1:9999, :9998, :9997, :9996
+///   and [::1]:9995 (error.log:105-121), one each.
+#[test]
+fn the_sample_cites_its_own_culprits_deaths_and_addresses() {
+    let r = json(&baton(&["report", "--format", "json", "testdata/sample"]));
+    let two = &r["incidents"][1];
+    let culprits: Vec<(String, u64)> = two["culprits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["traces"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        culprits,
+        [
+            ("/var/www/shop/public/stall.php".to_owned(), 3),
+            ("/var/www/shop/public/hog.php".to_owned(), 1),
+            ("report-builder".to_owned(), 1),
+        ]
+    );
+    let refs: Vec<(String, u64)> = two["evidence_refs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["file"].as_str().unwrap().to_owned(),
+                x["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refs[..4],
+        [
+            ("testdata/sample/kern-dmesg-T.log".to_owned(), 87),
+            ("testdata/sample/php-fpm.log".to_owned(), 97),
+            ("testdata/sample/access.log".to_owned(), 75),
+            ("testdata/sample/access.log".to_owned(), 71),
+        ],
+        "{refs:?}"
+    );
+    let evidence = r["incidents"][2]["evidence"].to_string();
+    assert!(
+        evidence.contains(
+            "nginx logged 5 upstream errors `connect_refused` to 127.0.0.1:9999 (1), 127.0.0.1:9998 (1), 127.0.0.1:9997 (1), 127.0.0.1:9996 (1), [::1]:9995 (1) at "
+        ),
+        "{evidence}"
+    );
+}
