@@ -12,11 +12,12 @@ use crate::attribute::{Gathered, paths_of};
 use crate::decide::{Deaths, Decision, QueryStall};
 use crate::input::Coverage;
 use crate::measure::Flood;
-use crate::model::{Cause, Incident, Verdict};
+use crate::model::{AT_CGROUP_LIMIT, Cause, Incident, NO_KERNEL_LOG, Verdict};
 use crate::names::{lossy, plural, trim_upstream};
 
 /// Writes the evidence sentences and next steps; returns the events to
-/// cite, most telling first.
+/// cite, most telling first, and how many of the first ones the verdict
+/// rests on (a crash's own deaths), to be kept first in that order.
 pub(crate) fn write(
     inc: &mut Incident,
     g: &Gathered,
@@ -25,7 +26,7 @@ pub(crate) fn write(
     flood: Option<&Flood>,
     fmt: &dyn Fn(Option<Timestamp>) -> String,
     cov: Coverage,
-) -> Vec<usize> {
+) -> (Vec<usize>, usize) {
     let mut refs: Vec<usize> = Vec::new();
     let mut evidence = Vec::new();
     let span = |v: &[usize]| -> String {
@@ -119,11 +120,7 @@ pub(crate) fn write(
             .copied()
             .filter(|&i| ev[i].upstream_kind == Some(**k))
             .collect();
-        let upstream = of_kind
-            .iter()
-            .find_map(|&i| ev[i].upstream.as_deref())
-            .map(|u| format!(" to {}", lossy(trim_upstream(u))))
-            .unwrap_or_default();
+        let upstream = addresses(ev, &of_kind);
         evidence.push(format!(
             "nginx logged {} `{}`{upstream} {}",
             plural(**n as usize, "upstream error", "upstream errors"),
@@ -213,10 +210,10 @@ pub(crate) fn write(
             .oom_php
             .iter()
             .find_map(|&i| ev[i].detail().object.as_deref())
-            .map(|c| format!(" at the memory limit of cgroup {}", lossy(c)))
+            .map(|c| format!(" {AT_CGROUP_LIMIT}{}", lossy(c)))
             .unwrap_or_default();
         let how = if g.oom_php.is_empty() {
-            "on SIGKILL (no kernel log to tell an OOM kill)".to_string()
+            format!("on SIGKILL ({NO_KERNEL_LOG})")
         } else {
             format!("OOM-killed by the kernel{cgroup}")
         };
@@ -381,7 +378,7 @@ pub(crate) fn write(
             r
         ));
     }
-    refs.extend(g.traces.first());
+    refs.extend(g.own_traces(ev).first());
     if !g.fatal.is_empty() {
         // nginx relays what PHP wrote to stderr (`FastCGI sent in stderr`,
         // on a connection: `*N`); php-fpm logs it as worker output: the
@@ -485,16 +482,167 @@ pub(crate) fn write(
         ));
         refs.extend(g.edge.first());
     }
-    // The first gateway error itself.
-    let mut cited = vec![];
+    // A crash's own deaths first, then the first gateway error itself.
+    let mut cited = match d.cause {
+        Cause::OomKill | Cause::Segfault => own_deaths(d.cause, g, ev),
+        _ => Vec::new(),
+    };
+    let mut seen = BTreeSet::new();
+    cited.retain(|i| seen.insert(*i));
+    let decisive = cited.len();
     cited.extend(g.origin.first().or(g.edge.first()));
     cited.extend(refs);
     let mut seen = BTreeSet::new();
     cited.retain(|i| seen.insert(*i));
 
     inc.evidence = evidence;
-    inc.next_steps = next_steps(inc, d, g, ev, cov);
-    cited
+    let more = death_steps(d, g, ev, &deaths, fmt);
+    inc.next_steps = next_steps(inc, d, g, ev, cov, flood, more);
+    (cited, decisive)
+}
+
+/// The lines a crash verdict rests on, per death of its own kind (at
+/// most three): the kernel's line of that pid, the child's exit, and the
+/// failed request the pid was serving (the pid join that names its path);
+/// then the kernel lines of pids with no exit logged.
+fn own_deaths(cause: Cause, g: &Gathered, ev: &[Event]) -> Vec<usize> {
+    let (kernel, exits): (&[usize], Vec<usize>) = if cause == Cause::OomKill {
+        let oom = g.oom_kill_exits(ev);
+        let exits = if oom.is_empty() && g.oom_php.is_empty() {
+            g.kills(ev)
+        } else {
+            oom
+        };
+        (&g.oom_php, exits)
+    } else {
+        (&g.segv_kernel, g.crash_exits.clone())
+    };
+    let mut v = Vec::new();
+    for &x in exits.iter().take(3) {
+        let pid = ev[x].pid;
+        v.extend(
+            kernel
+                .iter()
+                .copied()
+                .filter(|&k| pid.is_some() && ev[k].pid == pid),
+        );
+        v.push(x);
+        v.extend(served(g, ev, x));
+    }
+    v.extend(kernel.iter().take(3));
+    v
+}
+
+/// The failed request a dead child was serving: the gateway error on the
+/// path its pid was serving nearest to its exit.
+fn served(g: &Gathered, ev: &[Event], exit: usize) -> Option<usize> {
+    let path = ev[exit].pid.and_then(|p| g.pid_paths.get(&p))?;
+    let t = ev[exit].time.map_or(0, |t| t.unix_us);
+    g.origin
+        .iter()
+        .copied()
+        .filter(|&m| ev[m].path.as_deref() == Some(path.as_slice()))
+        .min_by_key(|&m| (ev[m].time.map_or(i64::MAX, |x| x.unix_us) - t).unsigned_abs())
+}
+
+/// `pid 31718 at 2026-...` for each of a few exits, with what it served.
+fn pids_at(
+    g: &Gathered,
+    ev: &[Event],
+    exits: &[usize],
+    fmt: &dyn Fn(Option<Timestamp>) -> String,
+) -> String {
+    let each: Vec<String> = exits
+        .iter()
+        .take(3)
+        .map(|&x| {
+            let pid = ev[x]
+                .pid
+                .map(|p| format!("pid {p}"))
+                .unwrap_or("a pid".into());
+            let path = ev[x]
+                .pid
+                .and_then(|p| g.pid_paths.get(&p))
+                .map(|p| format!(" (serving {})", lossy(p)))
+                .unwrap_or_default();
+            format!("{pid} at {}{path}", fmt(ev[x].time))
+        })
+        .collect();
+    let more = exits.len().saturating_sub(3);
+    if more > 0 {
+        format!("{} and {more} more", each.join("; "))
+    } else {
+        each.join("; ")
+    }
+}
+
+/// A next step for each way workers died besides the cause's own: a
+/// segfault, a SIGKILL from outside, a request cut at
+/// `request_terminate_timeout`.
+fn death_steps(
+    d: &Decision,
+    g: &Gathered,
+    ev: &[Event],
+    deaths: &Deaths,
+    fmt: &dyn Fn(Option<Timestamp>) -> String,
+) -> Vec<String> {
+    let kinds = [deaths.oom, deaths.segv, deaths.outside, deaths.terminated]
+        .iter()
+        .filter(|n| **n > 0)
+        .count();
+    let mut v = Vec::new();
+    if deaths.segv > 0 && d.cause != Cause::Segfault && kinds >= 2 {
+        let objects: BTreeSet<String> = g
+            .segv_kernel
+            .iter()
+            .filter_map(|&i| ev[i].detail().object.as_deref())
+            .map(|o| lossy(o.split(|b| *b == b'[').next().unwrap_or(o)))
+            .collect();
+        let suspect = if objects.is_empty() {
+            "the extension or opcache named in the kernel's `segfault at ... in X.so` line"
+                .to_string()
+        } else {
+            objects.into_iter().collect::<Vec<_>>().join(", ")
+        };
+        let sigs: BTreeSet<&str> = g
+            .crash_exits
+            .iter()
+            .filter_map(|&i| ev[i].detail().signal.as_deref())
+            .collect();
+        let sigs = if sigs.is_empty() {
+            "a segfault".to_string()
+        } else {
+            sigs.into_iter().collect::<Vec<_>>().join("/")
+        };
+        let who = if g.crash_exits.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", pids_at(g, ev, &g.crash_exits, fmt))
+        };
+        v.push(format!(
+            "Workers also died on {sigs}{who}. Treat it as a bug, not noise: get a core dump (`rlimit_core = unlimited` in the pool, systemd-coredump), check {suspect} (update or disable it, opcache included) and recent package changes."
+        ));
+    }
+    let outside = g.outside_kills(ev);
+    if deaths.outside > 0 && !outside.is_empty() {
+        v.push(format!(
+            "Find what sent SIGKILL to {}, with no OOM line: a person's `kill -9`, a watchdog or health check, a deploy or config-management script (`journalctl` and the audit log around that time).",
+            pids_at(g, ev, &outside, fmt)
+        ));
+    }
+    let cut: Vec<usize> = g
+        .exits
+        .iter()
+        .copied()
+        .filter(|&i| ev[i].pid.is_some_and(|p| g.timeout_pids.contains(&p)))
+        .collect();
+    if deaths.terminated > 0 && kinds >= 2 && !cut.is_empty() {
+        v.push(format!(
+            "php-fpm cut {} at `request_terminate_timeout`: find why that request ran so long (its slowlog trace), and compare `request_terminate_timeout` with nginx's `fastcgi_read_timeout`: below it, php-fpm kills the worker mid-request and nginx answers 502; a little above it, nginx answers 504 first and the worker is still reclaimed.",
+            pids_at(g, ev, &cut, fmt)
+        ));
+    }
+    v
 }
 
 fn next_steps(
@@ -503,6 +651,8 @@ fn next_steps(
     g: &Gathered,
     ev: &[Event],
     cov: Coverage,
+    flood: Option<&Flood>,
+    deaths: Vec<String>,
 ) -> Vec<String> {
     let path = inc
         .top_paths
@@ -520,12 +670,14 @@ fn next_steps(
     let named = culprit
         .map(|c| format!("{} `{}` ({})", c.kind.replace('_', "-"), c.name, c.frame))
         .unwrap_or_else(|| "the code in the slowest traces".into());
-    // The pool that reached its limit, else the pool of the episode's own
-    // FPM lines.
+    // The pool that reached its limit, else a pool its failures involve
+    // (its socket's, its dying or slow pids'), else the pool of the
+    // episode's own FPM lines.
     let pool = g
         .max_children
         .iter()
         .find_map(|&i| ev[i].pool.as_deref())
+        .or_else(|| g.failing_pools(ev).into_iter().next())
         .map(lossy)
         .or_else(|| inc.pools.first().cloned())
         .map(|p| format!("pool `{p}`"))
@@ -615,8 +767,24 @@ fn next_steps(
             format!("The listen queue of {pool} overflowed (errno 11) with no `max_children` line: check `pm` (a static pool never logs max_children) and the pool's `listen.backlog` (php-fpm's default is 511; older setups have 128 or less) against the kernel's cap `net.core.somaxconn`."),
             "Raising the backlog only buys queueing time: the workers are still too few or too slow. Size `pm.max_children` from memory per worker and find what made requests slow first.".into(),
         ],
-        Cause::RequestFlood => vec![
-            if inc.top_paths.first().and_then(|p| p.action.as_deref()) == Some("heartbeat") {
+        Cause::RequestFlood => {
+            // The path that carried the rise, else the one failing most.
+            let (path, action) = match flood {
+                Some(f) => (
+                    match &f.action {
+                        Some(a) => format!("{} (action={a})", f.path),
+                        None => f.path.clone(),
+                    },
+                    f.action.as_deref(),
+                ),
+                None => (path.clone(), inc.top_paths.first().and_then(|p| p.action.as_deref())),
+            };
+            let ajax = match flood {
+                Some(f) => f.path.ends_with("admin-ajax.php"),
+                None => ajax,
+            };
+            vec![
+            if action == Some("heartbeat") {
                 "Lengthen the WordPress Heartbeat interval or limit it to the post editor (Heartbeat API settings or a plugin that controls it).".into()
             } else if ajax {
                 format!("Name the plugin that registers {path} and throttle it (a polling widget, a live search, a bot); admin-ajax answers are per-user POSTs, so rate-limit them rather than cache them.")
@@ -625,7 +793,8 @@ fn next_steps(
             },
             format!("Rate-limit {path} in nginx (`limit_req`), and move WP-Cron to a real cron job if wp-cron.php is involved."),
             "Do not just raise pm.max_children: the flood would fill it again.".into(),
-        ],
+        ]
+        }
         Cause::ExternalCall => vec![
             format!("Set a short timeout on the outbound call in {named}, cache its responses, or move it to a background job; disable the plugin if it cannot wait."),
             "Do not raise pm.max_children or nginx timeouts: that turns 502s into slower 504s and ties up more workers.".into(),
@@ -720,6 +889,7 @@ fn next_steps(
             s.push(x.to_string());
         }
     }
+    s.extend(deaths);
     if d.cause != Cause::OomKill && !g.oom_other.is_empty() {
         s.push("Another process was OOM-killed on the host: check the host's memory budget (mysqld, caches) before adding PHP workers.".into());
     }
@@ -818,6 +988,49 @@ fn query_step(q: &QueryStall) -> String {
             "{:.0} s{on}: `EXPLAIN` it, and check the database server's load, buffer pool and disk I/O at the time.",
             q.max
         )
+    }
+}
+
+/// How many addresses an evidence sentence names before `and N more`.
+const ADDRESSES_SHOWN: usize = 5;
+
+/// ` to unix:/run/php/www.sock` for one address; for several, each with
+/// its count, most first (then in logged order), cut to a handful:
+/// ` to 127.0.0.1:9999 (3), 127.0.0.1:9998 (1)`.
+fn addresses(ev: &[Event], errors: &[usize]) -> String {
+    let mut by: Vec<(&[u8], usize)> = Vec::new();
+    for &i in errors {
+        let Some(u) = ev[i].upstream.as_deref() else {
+            continue;
+        };
+        let u = trim_upstream(u);
+        match by.iter_mut().find(|x| x.0 == u) {
+            Some(x) => x.1 += 1,
+            None => by.push((u, 1)),
+        }
+    }
+    // Stable: equal counts keep their logged order.
+    by.sort_by_key(|x| std::cmp::Reverse(x.1));
+    match by.as_slice() {
+        [] => String::new(),
+        [(u, _)] => format!(" to {}", lossy(u)),
+        _ => {
+            let shown = if by.len() > ADDRESSES_SHOWN {
+                ADDRESSES_SHOWN - 1
+            } else {
+                by.len()
+            };
+            let each: Vec<String> = by[..shown]
+                .iter()
+                .map(|(u, n)| format!("{} ({n})", lossy(u)))
+                .collect();
+            let rest = by.len() - shown;
+            let mut s = format!(" to {}", each.join(", "));
+            if rest > 0 {
+                s.push_str(&format!(" and {rest} more"));
+            }
+            s
+        }
     }
 }
 

@@ -109,6 +109,61 @@ impl Gathered {
             .collect()
     }
 
+    /// The pools the episode's failures involve: of the pool that reached
+    /// its limit, of the children that died on a signal or hit
+    /// `request_terminate_timeout`, of the slow requests on a path that
+    /// failed, and of the sockets nginx failed on when their name carries
+    /// a pool's (`php-fpm-www.sock`). Empty when none can be told.
+    pub fn failing_pools<'e>(&self, ev: &'e [Event]) -> BTreeSet<&'e [u8]> {
+        let failed_paths: BTreeSet<&[u8]> = self
+            .origin
+            .iter()
+            .filter_map(|&m| ev[m].path.as_deref())
+            .collect();
+        let mut set: BTreeSet<&[u8]> = self
+            .max_children
+            .iter()
+            .chain(&self.crash_exits)
+            .chain(&self.kill_exits)
+            .chain(&self.timeouts)
+            .chain(self.slow.iter().filter(|&&i| {
+                ev[i]
+                    .path
+                    .as_deref()
+                    .is_some_and(|p| failed_paths.contains(p))
+            }))
+            .filter_map(|&i| ev[i].pool.as_deref())
+            .collect();
+        let known: BTreeSet<&[u8]> = self.pools(ev).into_iter().collect();
+        for &u in &self.upstream {
+            let Some(sock) = ev[u].upstream.as_deref() else {
+                continue;
+            };
+            let name = sock.rsplit(|b| *b == b'/').next().unwrap_or(sock);
+            for word in name.split(|b| !b.is_ascii_alphanumeric() && *b != b'_') {
+                if let Some(p) = known.get(word) {
+                    set.insert(*p);
+                }
+            }
+        }
+        set
+    }
+
+    /// The slow traces of the pools the failures involve
+    /// ([`Gathered::failing_pools`]), with those whose pool is not said;
+    /// every trace when no pool can be told.
+    pub fn own_traces(&self, ev: &[Event]) -> Vec<usize> {
+        let pools = self.failing_pools(ev);
+        if pools.is_empty() {
+            return self.traces.clone();
+        }
+        self.traces
+            .iter()
+            .copied()
+            .filter(|&i| ev[i].pool.as_deref().is_none_or(|p| pools.contains(p)))
+            .collect()
+    }
+
     /// The pools of the episode's own FPM lines.
     pub fn pools<'e>(&self, ev: &'e [Event]) -> Vec<&'e [u8]> {
         let set: BTreeSet<&[u8]> = self
@@ -256,20 +311,33 @@ pub(crate) fn gather_one(
         .collect();
     g.queries = take(&running, claimed);
 
-    // What the dying children were serving.
-    let dead: BTreeSet<u32> = g.exits.iter().filter_map(|&i| ev[i].pid).collect();
+    // What the dying children were serving: the last path their pid
+    // was seen on before it died (a child serves many requests).
+    let dead: BTreeMap<u32, i64> = g
+        .exits
+        .iter()
+        .filter_map(|&i| Some((ev[i].pid?, us(&ev[i]))))
+        .collect();
+    let mut seen: BTreeMap<u32, (bool, i64)> = BTreeMap::new();
     for &i in g.slow.iter().chain(&g.timeouts).chain(&g.traces) {
         if let (Some(p), Some(path)) = (ev[i].pid, ev[i].path.as_deref())
-            && dead.contains(&p)
+            && let Some(&died) = dead.get(&p)
         {
-            g.pid_paths.entry(p).or_insert_with(|| path.to_vec());
+            // Lines up to its death rank by time; a later line (a clock
+            // off) only when nothing came before.
+            let t = us(&ev[i]);
+            let rank = (t <= died, if t <= died { t } else { -t });
+            if seen.get(&p).is_none_or(|r| rank > *r) {
+                seen.insert(p, rank);
+                g.pid_paths.insert(p, path.to_vec());
+            }
         }
     }
 
     // Kernel: in the window, or near it when the pid is a child that died
     // in the episode (dmesg -T clocks drift; raw dmesg has no clock).
     let near = |k: EventKind, claimed: &mut IndexSet| -> Vec<usize> {
-        let by_pid = |i: usize| ev[i].pid.is_some_and(|p| dead.contains(&p));
+        let by_pid = |i: usize| ev[i].pid.is_some_and(|p| dead.contains_key(&p));
         let mut v: Vec<usize> = idx
             .between(k, from - KERNEL_DRIFT_S * S, to + KERNEL_DRIFT_S * S)
             .iter()

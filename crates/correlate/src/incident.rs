@@ -46,7 +46,9 @@ pub(crate) fn incident(
             .count() as u64
     };
     let fatal = fatal_culprits(ev, &g.fatal);
-    let mut culprits_ = culprits(ev, &g.traces);
+    // Only the traces of the pools that failed: the slow code of a pool
+    // whose socket held explains none of these errors.
+    let mut culprits_ = culprits(ev, &g.own_traces(ev));
     if culprits_.is_empty() {
         culprits_ = fatal.clone();
     }
@@ -146,7 +148,7 @@ pub(crate) fn incident(
             prev_end.map_or(i64::MIN, |e| e + 1),
         ),
     };
-    let mut refs = advise::write(
+    let (mut refs, decisive) = advise::write(
         &mut incident,
         g,
         ev,
@@ -156,16 +158,18 @@ pub(crate) fn incident(
         cx.input.coverage,
     );
     crate::config_checks::evidence::apply(&mut incident, &cx.input.config, cx.input.coverage.edge);
-    // The first gateway error (what users saw), then the lines the verdict
-    // rests on, then the rest.
-    let first = refs.first().copied();
-    refs.sort_by_key(|&i| {
+    // A crash's own deaths, then the first gateway error (what users
+    // saw), then the lines the verdict rests on, then the rest.
+    let mut rest = refs.split_off(decisive);
+    let first = rest.first().copied();
+    rest.sort_by_key(|&i| {
         if Some(i) == first {
             0
         } else {
             1 + decisive_rank(decision.cause, &ev[i])
         }
     });
+    refs.extend(rest);
     incident.evidence_refs = refs
         .into_iter()
         .filter(|&i| ev[i].time.is_some())

@@ -44,7 +44,7 @@ use baton_logparse::summary::TimeRange;
 
 pub use crate::config_checks::{ConfigFinding, Severity};
 pub use crate::input::{Coverage, Input, Options};
-pub use crate::model::{Analysis, Cause, FleetIncident, Incident, Shared, Verdict};
+pub use crate::model::{Analysis, Cause, Death, FleetIncident, Incident, Shared, Verdict};
 
 use crate::index::{Index, S};
 use crate::model::{Background, Totals, Window};

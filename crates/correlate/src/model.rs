@@ -386,6 +386,102 @@ pub struct Incident {
     pub changes: Vec<Change>,
 }
 
+/// How a worker died, as an incident's headline names it
+/// ([`Incident::deaths`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Death {
+    /// Killed by the kernel's OOM killer; `cgroup` when at a cgroup's
+    /// memory limit (a service's `MemoryMax`) rather than the box's RAM.
+    OomKill {
+        /// The kill enforced a cgroup's limit.
+        cgroup: bool,
+    },
+    /// Exited on a crash signal (`SIGSEGV`, `SIGBUS`, `SIGABRT`, ...).
+    Crash(String),
+    /// SIGKILLed with no OOM line though the kernel log was read: killed
+    /// from outside (a person, a watchdog, a deploy script).
+    KilledFromOutside,
+    /// SIGKILLed with no kernel log to tell whether it was an OOM kill.
+    Sigkill,
+    /// Cut at `request_terminate_timeout` (a SIGTERM, or a SIGKILL, after
+    /// `execution timed out`).
+    TerminateTimeout,
+}
+
+impl Death {
+    /// How the headline says it: `OOM-killed (cgroup)`, `SIGSEGV`,
+    /// `SIGKILL from outside`, `request_terminate_timeout`.
+    pub fn words(&self) -> String {
+        match self {
+            Death::OomKill { cgroup: true } => "OOM-killed (cgroup)".into(),
+            Death::OomKill { cgroup: false } => "OOM-killed".into(),
+            Death::Crash(signal) => signal.clone(),
+            Death::KilledFromOutside => "SIGKILL from outside".into(),
+            Death::Sigkill => "SIGKILL (no kernel log)".into(),
+            Death::TerminateTimeout => "request_terminate_timeout".into(),
+        }
+    }
+}
+
+/// The evidence sentence's words for an OOM kill at a cgroup's limit;
+/// [`Incident::deaths`] reads them back.
+pub(crate) const AT_CGROUP_LIMIT: &str = "at the memory limit of cgroup ";
+/// The evidence sentence's words for a SIGKILL no kernel log can explain.
+pub(crate) const NO_KERNEL_LOG: &str = "no kernel log to tell an OOM kill";
+
+/// The signals a worker crashes on.
+const CRASH_SIGNALS: [&str; 5] = ["SIGSEGV", "SIGBUS", "SIGABRT", "SIGILL", "SIGFPE"];
+
+impl Incident {
+    /// How its workers died, each way with its count, in the order OOM
+    /// kills, crash signals, kills from outside, terminate timeouts.
+    ///
+    /// Counted from [`Incident::fpm`] alone (and its evidence sentences
+    /// for the cgroup and a missing kernel log), so a report read back
+    /// from JSON tells the same: a SIGTERM after an execution timeout is
+    /// a terminate timeout (so is a SIGKILL after one left over), and a
+    /// SIGKILL that no kernel OOM kill explains was sent from outside.
+    pub fn deaths(&self) -> Vec<(u64, Death)> {
+        let f = &self.fpm;
+        let sig = |s: &str| f.child_signals.get(s).copied().unwrap_or(0);
+        let by_term = f.execution_timeouts.min(sig("SIGTERM"));
+        let by_kill = (f.execution_timeouts - by_term).min(sig("SIGKILL"));
+        let kills = sig("SIGKILL") - by_kill;
+        let said = |w: &str| self.evidence.iter().any(|e| e.contains(w));
+        let mut v = Vec::new();
+        if f.oom_kills > 0 {
+            let cgroup = said(AT_CGROUP_LIMIT);
+            v.push((f.oom_kills, Death::OomKill { cgroup }));
+        }
+        for s in CRASH_SIGNALS {
+            v.push((sig(s), Death::Crash(s.to_owned())));
+        }
+        if f.oom_kills == 0 && said(NO_KERNEL_LOG) {
+            v.push((kills, Death::Sigkill));
+        } else {
+            v.push((kills.saturating_sub(f.oom_kills), Death::KilledFromOutside));
+        }
+        v.push((by_term + by_kill, Death::TerminateTimeout));
+        v.retain(|(n, _)| *n > 0);
+        v
+    }
+
+    /// `4 workers died: 1 OOM-killed (cgroup), 1 SIGSEGV, ...` when its
+    /// workers died more than one way; `None` otherwise.
+    pub fn deaths_words(&self) -> Option<String> {
+        let d = self.deaths();
+        if d.len() < 2 {
+            return None;
+        }
+        let n: u64 = d.iter().map(|x| x.0).sum();
+        let each: Vec<String> = d
+            .iter()
+            .map(|(c, k)| format!("{c} {}", k.words()))
+            .collect();
+        Some(format!("{n} workers died: {}", each.join(", ")))
+    }
+}
+
 /// How gateway errors failed during one phase of an incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -545,6 +545,7 @@ fn incident(r: &Report, i: &Incident, bands: &[Band]) -> Markup {
                 strong.cause { (i.cause.as_str()) }
                 span.handoff { (i.handoff) }
                 @if let Some(c) = culprit_line(i) { span.culprit { "culprit: " (clean(&c)) } }
+                @if let Some(d) = i.deaths_words() { " " span.deaths { "— " (d) } }
                 br;
                 span.when { (when(i.start, i.end, &zone)) }
                 " · " (num("gateway_errors", i.gateway_errors)) " " (noun(i.gateway_errors, "gateway error", "gateway errors"))

@@ -144,9 +144,14 @@ fn incident(out: &mut dyn Write, p: &Paint, a: &Analysis, i: &Incident) -> io::R
         .as_deref()
         .map(|n| format!("{} ", p.bold(&format!("[{n}]"))))
         .unwrap_or_default();
+    // Workers that died several ways: each way with its count.
+    let deaths = i
+        .deaths_words()
+        .map(|d| format!(" — {d}"))
+        .unwrap_or_default();
     writeln!(
         out,
-        "{} {node}{} {}{what}  {}",
+        "{} {node}{} {}{what}  {}{deaths}",
         p.bold(&format!("#{}", i.id)),
         p.verdict(i.verdict),
         p.bold(i.cause.as_str()),

@@ -666,3 +666,21 @@ fn generated_scenario_page_matches_the_json_report() {
     assert!(causes.len() >= 10, "{causes:?}");
     same_as_json(&html, &json);
 }
+
+/// The sample's #2 lost workers four ways (pid 32570 OOM-killed at its
+/// cgroup's limit, 31660 on SIGSEGV, 31718 SIGKILLed with no OOM line,
+/// 32543 cut at request_terminate_timeout): its heading says so, with
+/// the count of each; #1 lost none.
+#[test]
+fn an_incident_heading_names_each_way_its_workers_died() {
+    let (html, _) = reports("testdata/sample");
+    let two = section(&html, 2);
+    let summary = &two[..two.find("</summary>").unwrap()];
+    assert!(
+        summary.contains(
+            "<span class=\"deaths\">— 4 workers died: 1 OOM-killed (cgroup), 1 SIGSEGV, 1 SIGKILL from outside, 1 request_terminate_timeout</span>"
+        ),
+        "{summary}"
+    );
+    assert!(!section(&html, 1).contains("class=\"deaths\""));
+}

@@ -231,12 +231,30 @@ fn the_json_document_has_the_contract_keys_in_order() {
     ] {
         assert!(r["joins"][key].is_u64(), "{key}");
     }
+    // A crash cites its own deaths first: child 6091's SIGSEGV
+    // (php-fpm.log:4; the raw dmesg lines carry no clock), then the first
+    // 502 (access log line 2).
     let r0 = &i["evidence_refs"][0];
-    assert_eq!(
-        r0["file"],
-        "testdata/lab-segfault/access.upstream_timing.log"
+    assert_eq!(r0["file"], "testdata/lab-segfault/php-fpm.log");
+    assert_eq!(r0["line"], 4);
+    let cited: Vec<(String, u64)> = i["evidence_refs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["file"].as_str().unwrap().to_owned(),
+                x["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        cited.contains(&(
+            "testdata/lab-segfault/access.upstream_timing.log".to_owned(),
+            2
+        )),
+        "{cited:?}"
     );
-    assert_eq!(r0["line"], 2);
 }
 
 #[test]
@@ -404,8 +422,19 @@ fn the_sample_names_its_own_pool_path_and_upstream() {
     let evidence = |i: usize| r["incidents"][i]["evidence"].to_string();
     assert!(steps(0).contains("pool `www`"), "{}", steps(0));
     assert!(!steps(0).contains("ondemand"), "{}", steps(0));
-    assert!(steps(1).contains("/hog.php"), "{}", steps(1));
-    assert!(!steps(1).contains("/stall.php"), "{}", steps(1));
+    // The OOM step names what the OOM-killed pid ran; the SIGSEGV and
+    // the outside SIGKILL, whose pids ran /stall.php, have steps of their
+    // own.
+    let oom_step = r["incidents"][1]["next_steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .find(|s| s.starts_with("Do not raise pm.max_children"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(oom_step.contains("/hog.php"), "{oom_step}");
+    assert!(!oom_step.contains("/stall.php"), "{oom_step}");
     assert!(
         steps(1).contains("/system.slice/php8.2-fpm.service"),
         "{}",
@@ -453,4 +482,67 @@ fn an_assumed_zone_is_a_warning_naming_the_fix() {
     ]));
     assert!(!with_tz["warnings"].to_string().contains("were read as UTC"));
     assert_eq!(r["totals"]["status_502"], 5);
+}
+
+/// The sample's own evidence, read from its logs (issue 16):
+/// - #2's failing socket is php-fpm-www.sock and its dying www pids ran
+///   stall.php (www-slow.log:50-66: 3 traces) and hog.php (:70); the
+///   report-builder traces of pool ondemand (ondemand-slow.log) are no
+///   culprit of it, and only one www trace (pid 31718 at 11:17:39) is in
+///   report-builder;
+/// - #2 rests on pid 32570's OOM kill: kern-dmesg-T.log:87, its SIGKILL
+///   php-fpm.log:97 and the /hog.php 502 it was serving, access.log:75;
+/// - #3's 5 refused connects went to 127.0.0.1:9999, :9998, :9997, :9996
+///   and [::1]:9995 (error.log:105-121), one each.
+#[test]
+fn the_sample_cites_its_own_culprits_deaths_and_addresses() {
+    let r = json(&baton(&["report", "--format", "json", "testdata/sample"]));
+    let two = &r["incidents"][1];
+    let culprits: Vec<(String, u64)> = two["culprits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["traces"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        culprits,
+        [
+            ("/var/www/shop/public/stall.php".to_owned(), 3),
+            ("/var/www/shop/public/hog.php".to_owned(), 1),
+            ("report-builder".to_owned(), 1),
+        ]
+    );
+    let refs: Vec<(String, u64)> = two["evidence_refs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["file"].as_str().unwrap().to_owned(),
+                x["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refs[..4],
+        [
+            ("testdata/sample/kern-dmesg-T.log".to_owned(), 87),
+            ("testdata/sample/php-fpm.log".to_owned(), 97),
+            ("testdata/sample/access.log".to_owned(), 75),
+            ("testdata/sample/access.log".to_owned(), 71),
+        ],
+        "{refs:?}"
+    );
+    let evidence = r["incidents"][2]["evidence"].to_string();
+    assert!(
+        evidence.contains(
+            "nginx logged 5 upstream errors `connect_refused` to 127.0.0.1:9999 (1), 127.0.0.1:9998 (1), 127.0.0.1:9997 (1), 127.0.0.1:9996 (1), [::1]:9995 (1) at "
+        ),
+        "{evidence}"
+    );
 }

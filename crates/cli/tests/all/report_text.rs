@@ -64,3 +64,31 @@ fn a_zone_nothing_said_is_reported_as_assumed() {
     assert!(!text.contains("0 requests"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The sample's #2 lost 4 workers 4 ways (testdata/sample): pid 32570
+/// OOM-killed at cgroup /system.slice/php8.2-fpm.service's limit
+/// (kern-dmesg-T.log:87), pid 31660 on SIGSEGV (php-fpm.log:78), pid
+/// 31718 on SIGKILL with no OOM line (php-fpm.log:84), pid 32543 on
+/// SIGTERM after `execution timed out` (php-fpm.log:90-91). Its headline
+/// says so; #1 and #3 lost no worker and say nothing of deaths.
+#[test]
+fn a_crash_whose_workers_died_several_ways_says_so_in_its_headline() {
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/sample");
+    let text = report(&[sample]);
+    let heads: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(heads.len(), 3, "{text}");
+    assert!(
+        heads[1].starts_with("#2 CRASH oom_kill  confidence "),
+        "{}",
+        heads[1]
+    );
+    assert!(
+        heads[1].ends_with(
+            ", php-fpm worker — 4 workers died: 1 OOM-killed (cgroup), 1 SIGSEGV, 1 SIGKILL from outside, 1 request_terminate_timeout"
+        ),
+        "{}",
+        heads[1]
+    );
+    assert!(!heads[0].contains("died"), "{}", heads[0]);
+    assert!(!heads[2].contains("died"), "{}", heads[2]);
+}

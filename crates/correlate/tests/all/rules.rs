@@ -1889,3 +1889,295 @@ fn a_lone_error_of_the_same_mode_just_after_an_incident_is_its_end() {
     assert_eq!(i.end.unix_secs(), T0 + 240);
     assert_eq!(a.background.gateway_errors, 1);
 }
+
+// Two targets in the window: each cause names the one its own evidence
+// points at (issue 16).
+
+/// `failure`, with nginx's upstream error sent to `upstream`.
+fn failure_to(
+    out: &mut Vec<Event>,
+    t: i64,
+    status: u16,
+    path: &str,
+    client: usize,
+    kind: UpstreamKind,
+    upstream: &str,
+) {
+    let n = out.len();
+    failure(out, t, status, path, client, Some(kind));
+    out[n + 1].upstream = text(upstream);
+}
+
+fn slow_in(t: i64, pool: &str, pid: u32, path: &str) -> Event {
+    Event {
+        pid: Some(pid),
+        path: text(path),
+        pool: text(pool),
+        ..fpm(t, EventKind::FpmSlowRequest)
+    }
+}
+
+#[test]
+fn a_refused_connect_names_each_address_with_its_count() {
+    let mut ev = Vec::new();
+    // Three refused connects to :9001, one to :9002.
+    for i in 0..4 {
+        let to = if i == 2 {
+            "fastcgi://127.0.0.1:9002"
+        } else {
+            "fastcgi://127.0.0.1:9001"
+        };
+        failure_to(
+            &mut ev,
+            i,
+            502,
+            "/",
+            i as usize,
+            UpstreamKind::ConnectRefused,
+            to,
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!(i.cause, Cause::FpmDown);
+    assert!(
+        i.evidence.iter().any(|e| e.starts_with(
+            "nginx logged 4 upstream errors `connect_refused` to 127.0.0.1:9001 (3), 127.0.0.1:9002 (1) "
+        )),
+        "{:#?}",
+        i.evidence
+    );
+    let steps = i.next_steps.join("\n");
+    assert!(
+        steps.contains("`127.0.0.1:9001` (3 errors), `127.0.0.1:9002` (1 error)"),
+        "{steps}"
+    );
+
+    // Seven addresses, one error each: a handful named, the rest counted.
+    let mut ev = Vec::new();
+    for i in 0..7 {
+        failure_to(
+            &mut ev,
+            i,
+            502,
+            "/",
+            i as usize,
+            UpstreamKind::ConnectRefused,
+            &format!("fastcgi://10.0.1.{i}:9000"),
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let said = only(&a).evidence.join("\n");
+    assert!(
+        said.contains(
+            "`connect_refused` to 10.0.1.0:9000 (1), 10.0.1.1:9000 (1), 10.0.1.2:9000 (1), 10.0.1.3:9000 (1) and 3 more "
+        ),
+        "{said}"
+    );
+}
+
+#[test]
+fn backlog_full_names_the_pool_of_its_socket_not_the_first_in_order() {
+    // Pool `ondemand` is slow on a path that never failed; pool `www`,
+    // whose socket overflowed, is slow on the failing path.
+    let mut ev = vec![
+        slow_in(-20, "ondemand", 7001, "/report/"),
+        slow_in(-15, "ondemand", 7002, "/report/"),
+        slow_in(-10, "www", 7101, "/shop/"),
+    ];
+    for i in 0..20 {
+        failure_to(
+            &mut ev,
+            i * 4,
+            502,
+            "/shop/",
+            i as usize,
+            UpstreamKind::ConnectEagain,
+            "fastcgi://unix:/run/php/php-fpm-www.sock:",
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Capacity, Cause::BacklogFull)
+    );
+    assert!(
+        i.next_steps[0].starts_with("The listen queue of pool `www` overflowed"),
+        "{:#?}",
+        i.next_steps
+    );
+    assert!(!i.next_steps.join("\n").contains("ondemand"));
+}
+
+#[test]
+fn a_slow_plugin_is_named_from_the_failing_pools_traces_only() {
+    let mut ev = Vec::new();
+    // Pool www (the failing socket's) blocks in acme-shipping; pool
+    // ondemand, more often, in big-report, while its socket answers.
+    for i in 0..30 {
+        ev.push(trace(i * 6 - 55, "acme-shipping", CallKind::ExternalCall));
+    }
+    for i in 0..40 {
+        ev.push(Event {
+            pool: text("ondemand"),
+            pid: Some(4343),
+            ..trace(i * 4 - 55, "big-report", CallKind::ExternalCall)
+        });
+    }
+    for i in 0..24 {
+        failure_to(
+            &mut ev,
+            i * 5,
+            504,
+            "/checkout/",
+            i as usize,
+            UpstreamKind::TimedOut,
+            "fastcgi://unix:/run/php/php-fpm-www.sock:",
+        );
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Latency, Cause::ExternalCall)
+    );
+    assert_eq!(i.culprits.len(), 1, "{:#?}", i.culprits);
+    assert_eq!(i.culprits[0].name, "acme-shipping");
+    assert_eq!(i.culprits[0].traces, 30);
+    let steps = i.next_steps.join("\n");
+    assert!(steps.contains("plugin `acme-shipping`"), "{steps}");
+    assert!(!steps.contains("big-report"), "{steps}");
+}
+
+#[test]
+fn a_flood_names_the_path_that_carried_the_rise_not_the_most_failing() {
+    let mut ev = Vec::new();
+    ev.push(fpm(0, EventKind::FpmMaxChildren));
+    // Most gateway errors land on /shop/ (its requests queue behind the
+    // flood); /wp-login.php carries the rise.
+    for i in 0..60 {
+        let path = if i % 3 == 0 {
+            "/wp-login.php"
+        } else {
+            "/shop/"
+        };
+        let kind = if i % 2 == 0 {
+            UpstreamKind::ConnectEagain
+        } else {
+            UpstreamKind::TimedOut
+        };
+        let status = if i % 2 == 0 { 502 } else { 504 };
+        failure(&mut ev, i * 2, status, path, i as usize, Some(kind));
+    }
+    let t = traffic(20, Some(("/wp-login.php", "", 900, 0, 120)));
+    let a = run(ev, full(), t);
+    let i = only(&a);
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Capacity, Cause::RequestFlood)
+    );
+    assert_eq!(i.top_paths[0].path, "/shop/");
+    assert!(
+        i.next_steps[0].starts_with("Name what drives /wp-login.php "),
+        "{:#?}",
+        i.next_steps
+    );
+    assert!(
+        i.next_steps[1].starts_with("Rate-limit /wp-login.php in nginx"),
+        "{:#?}",
+        i.next_steps
+    );
+}
+
+#[test]
+fn workers_that_died_several_ways_are_each_named_with_a_step() {
+    // pid 8001: OOM-killed at a cgroup's limit while serving /hog.php;
+    // pid 8002: SIGSEGV; pid 8003: SIGKILL with no OOM line; pid 8004:
+    // cut at request_terminate_timeout.
+    let mut ev = vec![
+        slow_in(-5, "www", 8001, "/hog.php"),
+        slow_in(-5, "www", 8002, "/stall.php"),
+        Event {
+            detail: baton_logparse::event::Detail {
+                process: text("php-fpm8.2"),
+                object: text("/system.slice/php8.2-fpm.service"),
+                ..Default::default()
+            }
+            .boxed(),
+            pid: Some(8001),
+            file: 4,
+            line: 500,
+            ..at(9, EventKind::KernelOomKill)
+        },
+        child_exit(2, 8002, "SIGSEGV"),
+        child_exit(4, 8003, "SIGKILL"),
+        Event {
+            pid: Some(8004),
+            path: text("/stall.php"),
+            ..fpm(6, EventKind::FpmExecutionTimeout)
+        },
+        child_exit(6, 8004, "SIGTERM"),
+        child_exit(9, 8001, "SIGKILL"),
+    ];
+    for (k, (t, path)) in [
+        (0, "/stall.php"),
+        (2, "/stall.php"),
+        (4, "/"),
+        (6, "/stall.php"),
+        (9, "/hog.php"),
+        (9, "/"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        failure(&mut ev, t, 502, path, k, Some(UpstreamKind::ResetByPeer));
+    }
+    let a = run(ev, full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!(i.cause, Cause::OomKill);
+    assert_eq!(
+        i.deaths_words().as_deref(),
+        Some(
+            "4 workers died: 1 OOM-killed (cgroup), 1 SIGSEGV, 1 SIGKILL from outside, 1 request_terminate_timeout"
+        )
+    );
+    let steps = i.next_steps.join("\n");
+    assert!(
+        steps.contains("Workers also died on SIGSEGV: pid 8002 at 2026-11-24T10:00:02+00:00 (serving /stall.php)"),
+        "{steps}"
+    );
+    assert!(steps.contains("core dump"), "{steps}");
+    assert!(
+        steps.contains(
+            "Find what sent SIGKILL to pid 8003 at 2026-11-24T10:00:04+00:00, with no OOM line"
+        ),
+        "{steps}"
+    );
+    assert!(
+        steps.contains("php-fpm cut pid 8004 at 2026-11-24T10:00:06+00:00 (serving /stall.php) at `request_terminate_timeout`"),
+        "{steps}"
+    );
+    assert!(steps.contains("`fastcgi_read_timeout`"), "{steps}");
+
+    // The verdict's own death first: the kernel's OOM line of pid 8001,
+    // its SIGKILL, the /hog.php request it was serving; then the first
+    // gateway error.
+    let lines: Vec<(&str, u64)> = i
+        .evidence_refs
+        .iter()
+        .map(|r| (r.file.as_str(), r.line))
+        .collect();
+    // Eight FPM and kernel events come first, then two lines per
+    // failure: the first 502 is access.log:9, the /hog.php one (the fifth)
+    // access.log:17.
+    assert_eq!(lines[0], ("kern.log", 500), "{lines:?}");
+    assert_eq!(lines[1].0, "php-fpm.log", "{lines:?}");
+    assert!(
+        i.evidence_refs[1]
+            .time
+            .is_some_and(|t| t.unix_us == (T0 + 9) * 1_000_000)
+    );
+    assert_eq!(lines[2], ("access.log", 17), "{lines:?}");
+    assert_eq!(lines[3], ("access.log", 9), "{lines:?}");
+}
