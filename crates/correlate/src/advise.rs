@@ -1050,3 +1050,243 @@ fn call_words(c: Cause) -> &'static str {
         _ => "PHP itself",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TopPath;
+    use crate::testkit::{T0, blank_incident, child_exit, fpm, kernel, numbered, text, upstream};
+    use baton_logparse::EventKind;
+
+    fn full() -> Coverage {
+        Coverage {
+            access: true,
+            error: true,
+            fpm: true,
+            slowlog: true,
+            kernel: true,
+            edge: false,
+        }
+    }
+
+    /// Times as seconds from T0: `T+12`.
+    fn fmt(t: Option<Timestamp>) -> String {
+        t.map(|t| format!("T{:+}", t.unix_secs() - T0))
+            .unwrap_or_default()
+    }
+
+    fn decision(cause: Cause) -> Decision {
+        Decision {
+            cause,
+            contributing: Vec::new(),
+            confidence: 0.9,
+            latency: None,
+            queries: None,
+        }
+    }
+
+    fn path(p: &str, count: u64) -> TopPath {
+        TopPath {
+            path: p.into(),
+            count,
+            action: None,
+        }
+    }
+
+    /// An upstream error of `kind` on socket `sock`.
+    fn on(t: i64, kind: UpstreamKind, sock: &str) -> Event {
+        Event {
+            upstream: text(&format!("fastcgi://unix:{sock}:")),
+            ..upstream(t, kind, "/checkout/", 1)
+        }
+    }
+
+    #[test]
+    fn a_full_pool_s_steps_name_its_pool_and_its_top_path() {
+        let ev = numbered(vec![
+            Event {
+                pool: text("shop"),
+                detail: baton_logparse::event::Detail {
+                    number: Some(40),
+                    ..Default::default()
+                }
+                .boxed(),
+                ..fpm(-2, EventKind::FpmMaxChildren)
+            },
+            on(10, UpstreamKind::ConnectEagain, "/run/php/shop.sock"),
+            on(12, UpstreamKind::ConnectEagain, "/run/php/shop.sock"),
+        ]);
+        let g = Gathered {
+            max_children: vec![0],
+            upstream: vec![1, 2],
+            up_kinds: [(UpstreamKind::ConnectEagain, 2)].into_iter().collect(),
+            ..Gathered::default()
+        };
+        let mut inc = blank_incident(Cause::MaxChildren, 10, 60);
+        inc.gateway_errors = 12;
+        inc.status_502 = 12;
+        inc.top_paths = vec![path("/checkout/", 9), path("/cart/", 3)];
+        write(
+            &mut inc,
+            &g,
+            &ev,
+            &decision(Cause::MaxChildren),
+            None,
+            &fmt,
+            full(),
+        );
+        assert!(inc.evidence[0].starts_with("12 gateway errors (502 x 12) from "));
+        assert!(inc.evidence[0].ends_with("; 9 of 12 on /checkout/"));
+        assert!(inc.evidence.contains(
+            &"nginx logged 2 upstream errors `connect_eagain` to unix:/run/php/shop.sock between T+10 and T+12"
+                .to_string()
+        ));
+        assert!(
+            inc.evidence.contains(
+                &"php-fpm reached pm.max_children (40) in pool shop 1 time at T-2".into()
+            )
+        );
+        assert!(
+            inc.next_steps[0].contains("pool `shop`"),
+            "{:?}",
+            inc.next_steps
+        );
+        assert!(
+            inc.next_steps[1].contains("/checkout/"),
+            "{:?}",
+            inc.next_steps
+        );
+        assert!(!inc.next_steps.iter().any(|s| s.contains("/cart/")));
+    }
+
+    #[test]
+    fn a_down_fpm_s_steps_name_the_socket_nginx_was_refused_on() {
+        let ev = numbered(vec![
+            on(10, UpstreamKind::ConnectRefused, "/run/php/shop.sock"),
+            on(11, UpstreamKind::ConnectRefused, "/run/php/shop.sock"),
+            on(12, UpstreamKind::ConnectRefused, "/run/php/shop.sock"),
+            // A timeout on the admin pool's socket: no part of the refusal.
+            on(15, UpstreamKind::TimedOut, "/run/php/admin.sock"),
+        ]);
+        let g = Gathered {
+            upstream: vec![0, 1, 2, 3],
+            up_kinds: [
+                (UpstreamKind::ConnectRefused, 3),
+                (UpstreamKind::TimedOut, 1),
+            ]
+            .into_iter()
+            .collect(),
+            ..Gathered::default()
+        };
+        let mut inc = blank_incident(Cause::FpmDown, 10, 15);
+        inc.gateway_errors = 4;
+        inc.status_502 = 3;
+        inc.status_504 = 1;
+        write(
+            &mut inc,
+            &g,
+            &ev,
+            &decision(Cause::FpmDown),
+            None,
+            &fmt,
+            full(),
+        );
+        let tried = inc
+            .next_steps
+            .iter()
+            .find(|s| s.contains("fastcgi_pass"))
+            .expect("a step comparing fastcgi_pass with listen");
+        assert!(
+            tried.contains("`unix:/run/php/shop.sock` (3 errors)"),
+            "{tried}"
+        );
+        assert!(!tried.contains("admin.sock"), "{tried}");
+        assert!(inc.evidence[0].starts_with("4 gateway errors (502 x 3, 504 x 1) from "));
+        assert!(inc.evidence.contains(
+            &"nginx logged 1 upstream error `timed_out` to unix:/run/php/admin.sock at T+15".into()
+        ));
+    }
+
+    #[test]
+    fn counts_are_pluralised() {
+        // One 502, one worker OOM-killed.
+        let ev = numbered(vec![
+            child_exit(5, 4242, "SIGKILL"),
+            child_exit(6, 4243, "SIGSEGV"),
+            kernel(Some(5), EventKind::KernelOomKill, 4242, "php-fpm8.2"),
+            kernel(Some(6), EventKind::KernelOomKill, 4244, "php-fpm8.2"),
+        ]);
+        let one = Gathered {
+            oom_php: vec![2],
+            ..Gathered::default()
+        };
+        let mut inc = blank_incident(Cause::OomKill, 5, 5);
+        inc.gateway_errors = 1;
+        inc.status_502 = 1;
+        write(
+            &mut inc,
+            &one,
+            &ev,
+            &decision(Cause::OomKill),
+            None,
+            &fmt,
+            full(),
+        );
+        assert!(inc.evidence[0].starts_with("1 gateway error (502 x 1) from "));
+        assert!(
+            inc.evidence
+                .contains(&"the kernel OOM-killed 1 php-fpm worker (pid 4242) at T+5".into()),
+            "{:?}",
+            inc.evidence
+        );
+
+        // Two OOM kills and a segfault: plurals, and both ways named.
+        let mut g = Gathered {
+            exits: vec![0, 1],
+            kill_exits: vec![0],
+            crash_exits: vec![1],
+            oom_php: vec![2, 3],
+            ..Gathered::default()
+        };
+        g.pid_paths.insert(4242, b"/export/".to_vec());
+        let mut inc = blank_incident(Cause::OomKill, 5, 6);
+        inc.gateway_errors = 3;
+        inc.status_502 = 3;
+        write(
+            &mut inc,
+            &g,
+            &ev,
+            &decision(Cause::OomKill),
+            None,
+            &fmt,
+            full(),
+        );
+        assert!(inc.evidence[0].starts_with("3 gateway errors (502 x 3) from "));
+        assert!(
+            inc.evidence.contains(
+                &"the kernel OOM-killed 2 php-fpm workers (pid 4242, 4244) between T+5 and T+6"
+                    .into()
+            ),
+            "{:?}",
+            inc.evidence
+        );
+        assert!(
+            inc.evidence.contains(
+                &"3 php-fpm workers died 2 ways: 2 OOM-killed by the kernel, 1 on SIGSEGV between T+5 and T+6; they were serving /export/"
+                    .into()
+            ),
+            "{:?}",
+            inc.evidence
+        );
+    }
+
+    #[test]
+    fn shares_read_as_counts_for_a_handful_and_percent_for_many() {
+        assert_eq!(share_words(1, 6), "1 of 6");
+        assert_eq!(share_words(19, 19), "19 of 19");
+        assert_eq!(share_words(17, 20), "85%");
+        // 2.5 % rounds half up.
+        assert_eq!(share_words(1, 40), "3%");
+        assert_eq!(share_words(2, 3), "2 of 3");
+    }
+}

@@ -421,3 +421,135 @@ pub(crate) fn paths_of(g: &Gathered, ev: &[Event], exits: &[usize]) -> Vec<Strin
     }
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Input;
+    use crate::join::join;
+    use crate::testkit::{T0, child_exit, fpm, index, kernel, master, numbered, request, us_at};
+    use baton_logparse::summary::TimeRange;
+    use baton_logparse::{Timestamp, Zone};
+
+    /// Everything under an access log covering two hours around T0.
+    fn input() -> Input {
+        let mut r = TimeRange::default();
+        r.add(Timestamp::from_unix(T0 - 3600, 0));
+        r.add(Timestamp::from_unix(T0 + 3600, 0));
+        Input {
+            access_ranges: vec![r],
+            ..Input::default()
+        }
+    }
+
+    fn episode(members: &[usize]) -> Episode {
+        Episode {
+            members: members.to_vec(),
+        }
+    }
+
+    #[test]
+    fn bounds_of_neighbouring_episodes_never_overlap() {
+        let ev = numbered(vec![
+            // 0: the first episode's first 502, a request that ran 30 s.
+            Event {
+                seconds: Some(30.0),
+                ..request(0, 502, "/checkout/", 1)
+            },
+            request(20, 502, "/checkout/", 2),
+            // 2, 3: the next episode starts 3 s after the first ends.
+            request(23, 502, "/cart/", 3),
+            request(40, 502, "/cart/", 4),
+        ]);
+        let idx = index(&ev);
+        let b = bounds(&idx, &[episode(&[0, 1]), episode(&[2, 3])], 60);
+        assert_eq!(b[0].start, us_at(0));
+        assert_eq!(b[0].end, us_at(20));
+        // The window reaches back from when the first request started.
+        assert_eq!(b[0].from, us_at(-30 - 60));
+        // The 5 s of slack after its end stop short of the next episode...
+        assert_eq!(b[0].to, us_at(23) - 1);
+        assert_eq!(b[0].recovery, us_at(23) - 1);
+        // ...whose lead-in starts where the first's evidence ends, not a
+        // window before its first error.
+        assert_eq!(b[1].from, b[0].to + 1);
+        assert!(b[1].from > b[0].to);
+        assert_eq!(b[1].to, us_at(40 + SLACK_S));
+        assert_eq!(b[1].recovery, us_at(40 + 60));
+    }
+
+    #[test]
+    fn each_fpm_line_goes_to_one_episode() {
+        let ev = numbered(vec![
+            request(0, 502, "/", 1),
+            request(5, 502, "/", 2),
+            request(10, 502, "/", 3),
+            request(100, 502, "/shop/", 4),
+            request(105, 502, "/shop/", 5),
+            request(110, 502, "/shop/", 6),
+            // 6: max_children just before the first episode.
+            fpm(-5, EventKind::FpmMaxChildren),
+            // 7: max_children in the second episode's lead-in.
+            fpm(60, EventKind::FpmMaxChildren),
+            // 8: the master starting 40 s after the first episode: its
+            // recovery, inside the second's lead-in too.
+            master(50, MasterStep::Start),
+        ]);
+        let idx = index(&ev);
+        let input = input();
+        let joined = join(&idx, &input, Zone::UTC);
+        let eps = [episode(&[0, 1, 2]), episode(&[3, 4, 5])];
+        let b = bounds(&idx, &eps, 60);
+        let (g, claimed) = gather(&idx, &joined, &eps, &b);
+        assert_eq!(g[0].max_children, vec![6]);
+        assert_eq!(g[1].max_children, vec![7]);
+        // The earlier episode claims the start: the second does not count
+        // a restart it never saw.
+        assert_eq!(g[0].master_start, vec![8]);
+        assert_eq!(g[0].restarts, 1);
+        assert!(g[1].master_start.is_empty());
+        assert_eq!(g[1].restarts, 0);
+        for i in [6, 7, 8] {
+            assert!(claimed.contains(&i), "line {i} unclaimed");
+        }
+        assert_eq!(g[0].origin, vec![0, 1, 2]);
+        assert_eq!(g[1].origin, vec![3, 4, 5]);
+    }
+
+    #[test]
+    fn kernel_lines_of_a_child_that_died_in_the_episode_join_by_pid() {
+        let ev = numbered(vec![
+            request(0, 502, "/wp-admin/admin-ajax.php", 1),
+            request(5, 502, "/wp-admin/admin-ajax.php", 2),
+            request(10, 502, "/wp-admin/admin-ajax.php", 3),
+            // 3, 4: two children die in the episode.
+            child_exit(8, 4242, "SIGKILL"),
+            child_exit(9, 4243, "SIGSEGV"),
+            // 5: the OOM kill of 4242, logged 3 minutes late (dmesg -T).
+            kernel(Some(190), EventKind::KernelOomKill, 4242, "php-fpm8.2"),
+            // 6: an OOM kill of a pid that did not die here, as late.
+            kernel(Some(190), EventKind::KernelOomKill, 999, "php-fpm8.2"),
+            // 7: 4243's segfault in raw dmesg, with no clock at all.
+            kernel(None, EventKind::KernelSegfault, 4243, "php-fpm8.2"),
+            // 8: mysqld OOM-killed inside the window: memory pressure.
+            kernel(Some(4), EventKind::KernelOomKill, 1200, "mysqld"),
+        ]);
+        let idx = index(&ev);
+        let input = input();
+        let joined = join(&idx, &input, Zone::UTC);
+        let eps = [episode(&[0, 1, 2])];
+        let b = bounds(&idx, &eps, 60);
+        let (g, claimed) = gather(&idx, &joined, &eps, &b);
+        let g = &g[0];
+        assert_eq!(g.kill_exits, vec![3]);
+        assert_eq!(g.crash_exits, vec![4]);
+        assert_eq!(g.oom_php, vec![5]);
+        assert_eq!(g.oom_other, vec![8]);
+        assert_eq!(g.segv_kernel, vec![7]);
+        assert!(!claimed.contains(&6));
+        // The SIGKILL with its kernel OOM line is an OOM kill, not a kill
+        // from outside.
+        assert_eq!(g.oom_kill_exits(&ev), vec![3]);
+        assert!(g.outside_kills(&ev).is_empty());
+    }
+}

@@ -711,3 +711,222 @@ pub(crate) fn ruled_out(f: &Facts, d: &Decision, fmt: &dyn Fn(i64) -> String) ->
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Verdict;
+    use crate::testkit::{child_exit, fpm, master, numbered, us_at};
+    use UpstreamKind::*;
+    use baton_logparse::event::MasterStep;
+
+    fn full() -> Coverage {
+        Coverage {
+            access: true,
+            error: true,
+            fpm: true,
+            slowlog: true,
+            kernel: true,
+            edge: false,
+        }
+    }
+
+    /// Two minutes of failures, from T0 to T0 + 120 s.
+    fn two_minutes() -> Bounds {
+        Bounds {
+            start: us_at(0),
+            end: us_at(115),
+            from: us_at(0),
+            to: us_at(120),
+            recovery: us_at(175),
+        }
+    }
+
+    fn kinds(v: &[(UpstreamKind, u64)]) -> BTreeMap<UpstreamKind, u64> {
+        v.iter().copied().collect()
+    }
+
+    fn culprit(name: &str, call: &str, traces: u64) -> Culprit {
+        Culprit {
+            kind: "plugin".into(),
+            name: name.into(),
+            call: Some(call.into()),
+            traces,
+            frame: format!("curl_exec() wp-content/plugins/{name}/api.php:88"),
+        }
+    }
+
+    /// A slowlog read for two hours outside the episode, with `n`
+    /// external-call traces in that time.
+    fn slowlog_background(n: u64) -> TraceBackground {
+        TraceBackground {
+            by_call: [("external_call", n)].into_iter().collect(),
+            seconds: 7200.0,
+            ..TraceBackground::default()
+        }
+    }
+
+    fn run(
+        g: &Gathered,
+        ev: &[Event],
+        culprits: &[Culprit],
+        rate: &RequestRate,
+        bg: &TraceBackground,
+    ) -> Decision {
+        let errors = g.up_kinds.values().sum::<u64>() as usize;
+        decide(&Facts {
+            g,
+            ev,
+            culprits,
+            flood: None,
+            errors,
+            status_504: g.up(TimedOut),
+            cov: full(),
+            bounds: two_minutes(),
+            rate,
+            trace_bg: bg,
+        })
+    }
+
+    /// A pool at pm.max_children, nginx logging errno 11 and timeouts.
+    fn saturated_pool() -> (Vec<Event>, Gathered) {
+        let ev = numbered(vec![fpm(-2, EventKind::FpmMaxChildren)]);
+        let g = Gathered {
+            max_children: vec![0],
+            up_kinds: kinds(&[(ConnectEagain, 30), (TimedOut, 10)]),
+            ..Gathered::default()
+        };
+        (ev, g)
+    }
+
+    #[test]
+    fn a_full_pool_with_the_slowlog_at_its_background_is_capacity() {
+        let (ev, g) = saturated_pool();
+        // 4 outbound-call traces in 2 minutes, as often as in the two
+        // hours around (240 in 7200 s): nothing got slower.
+        let cul = [culprit("shipping-rates", "external_call", 4)];
+        let d = run(
+            &g,
+            &ev,
+            &cul,
+            &RequestRate::default(),
+            &slowlog_background(240),
+        );
+        assert_eq!(d.cause, Cause::MaxChildren);
+        assert_eq!(d.cause.verdict(), Verdict::Capacity);
+        assert!(d.latency.is_none());
+        assert!(d.contributing.is_empty());
+        // Every upstream error was a full pool's (errno 11 or a timeout).
+        assert_eq!(d.confidence, 0.95);
+    }
+
+    #[test]
+    fn traces_piled_up_in_one_plugin_make_latency_unless_traffic_explains_them() {
+        let (ev, g) = saturated_pool();
+        // 20 of 22 traces in one plugin's outbound call, in 2 minutes,
+        // against 12 such traces in two hours: 100 times its background.
+        let cul = [
+            culprit("shipping-rates", "external_call", 20),
+            culprit("related-posts", "database", 2),
+        ];
+        let bg = slowlog_background(12);
+        let d = run(&g, &ev, &cul, &RequestRate::default(), &bg);
+        assert_eq!(d.cause, Cause::ExternalCall);
+        assert_eq!(d.cause.verdict(), Verdict::Latency);
+        // The full pool is the consequence.
+        assert_eq!(d.contributing, vec![Cause::MaxChildren]);
+        let l = d.latency.expect("a latency finding");
+        assert_eq!((l.traces, l.all_traces), (20, 22));
+        assert!((l.ratio.unwrap() - 100.0).abs() < 1e-6);
+
+        // The same traces while traffic ran at 40 times its background:
+        // more requests, not slower code, and the pool's limit decides.
+        let flooded = RequestRate {
+            incident_rps: 40.0,
+            background_rps: 1.0,
+        };
+        let d = run(&g, &ev, &cul, &flooded, &bg);
+        assert_eq!(d.cause, Cause::MaxChildren);
+        assert!(d.latency.is_none());
+    }
+
+    #[test]
+    fn refused_connects_while_the_master_restarts_are_fpm_restart() {
+        let ev = numbered(vec![
+            master(2, MasterStep::Stop),
+            master(20, MasterStep::Start),
+        ]);
+        let refused = Gathered {
+            up_kinds: kinds(&[(ConnectRefused, 12)]),
+            master_stop: vec![0],
+            master_start: vec![1],
+            restarts: 1,
+            ..Gathered::default()
+        };
+        let bg = TraceBackground::default();
+        let rate = RequestRate::default();
+        let d = run(&refused, &ev, &[], &rate, &bg);
+        assert_eq!(d.cause, Cause::FpmRestart);
+        assert_eq!(d.cause.verdict(), Verdict::Connectivity);
+
+        // The same refusals with no master line in the php-fpm log: down.
+        let down = Gathered {
+            up_kinds: kinds(&[(ConnectRefused, 12)]),
+            ..Gathered::default()
+        };
+        assert_eq!(run(&down, &ev, &[], &rate, &bg).cause, Cause::FpmDown);
+
+        // A restart's 3 refused connects in a saturation of 37 errno 11s
+        // is a phase of it: it contributes, it does not decide.
+        let minor = Gathered {
+            up_kinds: kinds(&[(ConnectRefused, 3), (ConnectEagain, 37)]),
+            master_stop: vec![0],
+            master_start: vec![1],
+            restarts: 1,
+            ..Gathered::default()
+        };
+        let d = run(&minor, &ev, &[], &rate, &bg);
+        assert_eq!(d.cause, Cause::BacklogFull);
+        assert_eq!(d.contributing, vec![Cause::FpmRestart]);
+    }
+
+    #[test]
+    fn a_worker_segfault_behind_premature_closes_outranks_a_full_pool() {
+        let ev = numbered(vec![
+            fpm(-2, EventKind::FpmMaxChildren),
+            child_exit(30, 4243, "SIGSEGV"),
+        ]);
+        let g = Gathered {
+            max_children: vec![0],
+            exits: vec![1],
+            crash_exits: vec![1],
+            up_kinds: kinds(&[(PrematureClose, 3), (ConnectEagain, 20)]),
+            ..Gathered::default()
+        };
+        let d = run(
+            &g,
+            &ev,
+            &[],
+            &RequestRate::default(),
+            &TraceBackground::default(),
+        );
+        assert_eq!(d.cause, Cause::Segfault);
+        assert_eq!(d.cause.verdict(), Verdict::Crash);
+        assert_eq!(d.contributing, vec![Cause::MaxChildren]);
+
+        // The worker died but no request was cut short by it: no crash.
+        let quiet = Gathered {
+            up_kinds: kinds(&[(ConnectEagain, 20)]),
+            ..g
+        };
+        let d = run(
+            &quiet,
+            &ev,
+            &[],
+            &RequestRate::default(),
+            &TraceBackground::default(),
+        );
+        assert_eq!(d.cause, Cause::MaxChildren);
+        assert!(!d.contributing.contains(&Cause::Segfault));
+    }
+}

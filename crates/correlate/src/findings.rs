@@ -372,3 +372,187 @@ fn steps(cause: Cause) -> Vec<String> {
     };
     s.iter().map(|x| x.to_string()).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Input;
+    use crate::join::join;
+    use crate::model::Culprit;
+    use crate::testkit::{
+        T0, blank_incident, child_exit, index, kernel, numbered, request, text, upstream,
+    };
+    use baton_logparse::nginx::error::UpstreamKind;
+    use baton_logparse::summary::TimeRange;
+    use baton_logparse::{Event, Timestamp, Zone};
+
+    fn full() -> Coverage {
+        Coverage {
+            access: true,
+            error: true,
+            fpm: true,
+            slowlog: true,
+            kernel: true,
+            edge: false,
+        }
+    }
+
+    /// Runs the stage over a day's access log: `background` are the
+    /// gateway errors segmentation left outside every episode.
+    fn run(ev: &[Event], background: &[usize], incidents: &[Incident]) -> Vec<Finding> {
+        let idx = index(ev);
+        let mut r = TimeRange::default();
+        r.add(Timestamp::from_unix(T0 - 3600, 0));
+        r.add(Timestamp::from_unix(T0 + 86_400, 0));
+        let input = Input {
+            access_ranges: vec![r],
+            ..Input::default()
+        };
+        let joined = join(&idx, &input, Zone::UTC);
+        findings(
+            &idx,
+            &joined,
+            background,
+            &IndexSet::default(),
+            60,
+            full(),
+            &TraceBackground::default(),
+            &[],
+            incidents,
+        )
+    }
+
+    /// An incident elsewhere in the day.
+    fn an_incident() -> Incident {
+        blank_incident(Cause::MaxChildren, 50_000, 50_600)
+    }
+
+    #[test]
+    fn lone_segfaults_across_the_day_are_one_finding() {
+        let mut ev = Vec::new();
+        let mut lone = Vec::new();
+        for (k, (t, path)) in [
+            (0, "/shop/"),
+            (3600, "/cart/"),
+            (7200, "/shop/"),
+            (10_800, "/shop/"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let pid = 101 + k as u32;
+            lone.push(ev.len());
+            ev.push(request(t, 502, path, k as u8));
+            ev.push(upstream(t, UpstreamKind::PrematureClose, path, k as u8));
+            ev.push(child_exit(t, pid, "SIGSEGV"));
+            let mut segv = kernel(Some(t), EventKind::KernelSegfault, pid, "php-fpm8.2");
+            segv.detail_mut().object = text("opcache.so[7f3a12c00000+1a4000]");
+            ev.push(segv);
+        }
+        let ev = numbered(ev);
+        let f = run(&ev, &lone, &[an_incident()]);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let f = &f[0];
+        assert_eq!(f.cause, Cause::Segfault);
+        assert_eq!(f.verdict, Verdict::Crash);
+        assert_eq!(f.count, 4);
+        assert_eq!(f.first.unix_us, T0 * S);
+        assert_eq!(f.last.unix_us, (T0 + 10_800) * S);
+        assert_eq!(f.pids, vec![101, 102, 103, 104]);
+        let paths: Vec<(&str, u64)> = f.paths.iter().map(|p| (p.path.as_str(), p.count)).collect();
+        assert_eq!(paths, vec![("/shop/", 3), ("/cart/", 1)]);
+        assert!(
+            f.evidence[0].starts_with("php-fpm workers segfaulted 4 times between "),
+            "{}",
+            f.evidence[0]
+        );
+        assert!(
+            f.evidence[0]
+                .ends_with(", each costing about one gateway error (the kernel names opcache.so)"),
+            "{}",
+            f.evidence[0]
+        );
+        assert_eq!(f.evidence[1], "status: 502 x 4");
+        assert!(f.next_steps[0].starts_with("Treat the segfaults as a reliability incident"));
+    }
+
+    #[test]
+    fn a_lone_unexplained_502_is_background_unless_nothing_else_happened() {
+        let ev = numbered(vec![
+            request(0, 502, "/", 1),
+            request(7200, 502, "/shop/", 2),
+        ]);
+        // One 502 with nothing behind it, on a day with an incident: it
+        // only counts in the background.
+        assert!(run(&ev, &[0], &[an_incident()]).is_empty());
+
+        // The same 502 in an excerpt with no incident: never an empty
+        // report.
+        let f = run(&ev, &[0], &[]);
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].cause, f[0].count), (Cause::Unknown, 1));
+        assert!(f[0].evidence[0].starts_with("1 lone gateway error outside any incident at "));
+        assert!(f[0].evidence[0].ends_with("to explain it"));
+
+        // Two of them over the day recur: one finding of two.
+        let f = run(&ev, &[0, 1], &[an_incident()]);
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].cause, f[0].count), (Cause::Unknown, 2));
+        assert!(
+            f[0].evidence[0].starts_with("2 lone gateway errors outside any incident between ")
+        );
+    }
+
+    #[test]
+    fn recurring_php_fatal_errors_are_a_finding_but_an_incident_s_tail_is_not() {
+        let fatal = |t: i64, file: u32, connection: Option<u64>| {
+            let mut e = Event {
+                file,
+                connection,
+                fatal: true,
+                ..crate::testkit::at(t, EventKind::PhpMessage)
+            };
+            e.detail_mut().object = text("/var/www/wp-content/plugins/newsletter/send.php");
+            e.detail_mut().number = Some(42);
+            e
+        };
+        let ev = numbered(vec![
+            // The same error, in PHP's log and relayed by nginx.
+            fatal(100, 5, None),
+            fatal(100, 1, Some(881)),
+            fatal(2000, 5, None),
+        ]);
+        let f = run(&ev, &[], &[an_incident()]);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let f = &f[0];
+        assert_eq!((f.cause, f.verdict), (Cause::FatalError, Verdict::Crash));
+        // They cost no gateway error: PHP answered 500.
+        assert_eq!(f.count, 0);
+        assert!(
+            f.evidence[0].starts_with("PHP logged 2 fatal errors outside any incident, between "),
+            "{}",
+            f.evidence[0]
+        );
+        assert_eq!(f.evidence_refs.len(), 2);
+        assert_eq!(f.first.unix_us, (T0 + 100) * S);
+        assert_eq!(f.last.unix_us, (T0 + 2000) * S);
+        assert!(
+            f.next_steps[0].contains("/var/www/wp-content/plugins/newsletter/send.php:42"),
+            "{}",
+            f.next_steps[0]
+        );
+        assert!(f.next_steps[0].contains("fix, update or disable `newsletter`"));
+
+        // The second error comes 100 s after an incident blamed on the
+        // same plugin: its tail, leaving one lone error and no finding.
+        let mut inc = blank_incident(Cause::FatalError, 1500, 1900);
+        inc.culprits = vec![Culprit {
+            kind: "plugin".into(),
+            name: "newsletter".into(),
+            call: None,
+            traces: 30,
+            frame: "/var/www/wp-content/plugins/newsletter/send.php:42".into(),
+        }];
+        assert!(run(&ev, &[], &[inc]).is_empty());
+    }
+}

@@ -250,3 +250,182 @@ fn write_phases(cx: &Context, members: &[usize]) -> Vec<Phase> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribute::{bounds, gather};
+    use crate::input::Coverage;
+    use crate::join::join;
+    use crate::model::{PhaseClass, Verdict};
+    use crate::testkit::{T0, index, numbered, request, trace, upstream};
+    use baton_logparse::fpm::slowlog::CallKind;
+    use baton_logparse::summary::TimeRange;
+    use baton_logparse::{Event, Timestamp, Zone};
+    use std::collections::BTreeSet;
+
+    /// Writes the incident of `members` as the pipeline would: join,
+    /// bounds, gather, then this stage.
+    fn write(ev: Vec<Event>, members: &[usize]) -> Incident {
+        let mut r = TimeRange::default();
+        r.add(Timestamp::from_unix(T0 - 3600, 0));
+        r.add(Timestamp::from_unix(T0 + 3600, 0));
+        let input = Input {
+            events: numbered(ev),
+            files: ["access.log", "error.log", "php-fpm.log", "www-slow.log"]
+                .map(String::from)
+                .to_vec(),
+            access_ranges: vec![r],
+            window: r,
+            coverage: Coverage {
+                access: true,
+                error: true,
+                fpm: true,
+                slowlog: true,
+                kernel: true,
+                edge: false,
+            },
+            ..Input::default()
+        };
+        let opts = Options::default();
+        let idx = index(&input.events);
+        let joined = join(&idx, &input, Zone::UTC);
+        let eps = [Episode {
+            members: members.to_vec(),
+        }];
+        let b = bounds(&idx, &eps, opts.window_s);
+        let (g, _) = gather(&idx, &joined, &eps, &b);
+        let minutes = BTreeSet::new();
+        let trace_bg = TraceBackground::default();
+        let cx = Context {
+            idx: &idx,
+            input: &input,
+            opts: &opts,
+            joined: &joined,
+            background: Background {
+                traffic: &input.traffic,
+                incident_minutes: &minutes,
+            },
+            trace_bg: &trace_bg,
+        };
+        incident(&cx, 1, &eps[0], b[0], None, &g[0])
+    }
+
+    /// A gateway error and its upstream error; returns the request's index.
+    fn fail(ev: &mut Vec<Event>, t: i64, kind: UpstreamKind, path: &str) -> usize {
+        let status = if kind == UpstreamKind::TimedOut {
+            504
+        } else {
+            502
+        };
+        let client = (ev.len() % 250) as u8;
+        ev.push(request(t, status, path, client));
+        ev.push(upstream(t, kind, path, client));
+        ev.len() - 2
+    }
+
+    #[test]
+    fn phases_follow_the_failure_mode() {
+        // Refused while php-fpm restarts, permission denied on the new
+        // socket, refused again at the fix.
+        let mut ev = Vec::new();
+        let mut members = Vec::new();
+        for t in 0..5 {
+            members.push(fail(&mut ev, t, UpstreamKind::ConnectRefused, "/"));
+        }
+        for t in 5..25 {
+            members.push(fail(&mut ev, t, UpstreamKind::ConnectEacces, "/shop/"));
+        }
+        for t in 25..29 {
+            members.push(fail(&mut ev, t, UpstreamKind::ConnectRefused, "/"));
+        }
+        let inc = write(ev, &members);
+        assert_eq!(inc.gateway_errors, 29);
+        let got: Vec<(PhaseClass, u64, i64, i64)> = inc
+            .phases
+            .iter()
+            .map(|p| {
+                (
+                    p.class,
+                    p.gateway_errors,
+                    p.start.unix_secs() - T0,
+                    p.end.unix_secs() - T0,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (PhaseClass::Refused, 5, 0, 4),
+                (PhaseClass::Permission, 20, 5, 24),
+                (PhaseClass::Refused, 4, 25, 28),
+            ]
+        );
+        let kinds = |p: &crate::model::Phase| -> Vec<(String, u64)> {
+            p.upstream_errors
+                .iter()
+                .map(|(k, n)| (k.clone(), *n))
+                .collect()
+        };
+        assert_eq!(kinds(&inc.phases[0]), vec![("connect_refused".into(), 5)]);
+        assert_eq!(kinds(&inc.phases[1]), vec![("connect_eacces".into(), 20)]);
+        assert_eq!(kinds(&inc.phases[2]), vec![("connect_refused".into(), 4)]);
+        assert_eq!(inc.cause, Cause::SocketPermission);
+    }
+
+    #[test]
+    fn top_paths_and_statuses_count_the_incident_s_own_errors() {
+        let mut ev = Vec::new();
+        let mut members = Vec::new();
+        for t in 0..4 {
+            members.push(fail(&mut ev, t, UpstreamKind::ConnectEagain, "/checkout/"));
+        }
+        for t in 4..6 {
+            members.push(fail(&mut ev, t, UpstreamKind::TimedOut, "/checkout/"));
+        }
+        for t in 6..9 {
+            members.push(fail(&mut ev, t, UpstreamKind::ConnectEagain, "/cart/"));
+        }
+        members.push(fail(&mut ev, 9, UpstreamKind::ConnectEagain, "/"));
+        // Brute-force 502s on the login page ten minutes later: another
+        // story, not this incident's.
+        for t in 600..605 {
+            fail(&mut ev, t, UpstreamKind::ConnectEagain, "/wp-login.php");
+        }
+        let inc = write(ev, &members);
+        assert_eq!(inc.gateway_errors, 10);
+        assert_eq!((inc.status_502, inc.status_504), (8, 2));
+        let top: Vec<(&str, u64)> = inc
+            .top_paths
+            .iter()
+            .map(|p| (p.path.as_str(), p.count))
+            .collect();
+        assert_eq!(top, vec![("/checkout/", 6), ("/cart/", 3), ("/", 1)]);
+        assert_eq!(inc.upstream_errors.get("connect_eagain"), Some(&8));
+        assert_eq!(inc.upstream_errors.get("timed_out"), Some(&2));
+        assert!(
+            inc.evidence[0].ends_with("; 6 of 10 on /checkout/"),
+            "{}",
+            inc.evidence[0]
+        );
+        assert_eq!((inc.start.unix_secs(), inc.end.unix_secs()), (T0, T0 + 9));
+    }
+
+    #[test]
+    fn a_refused_incident_lists_no_slow_code() {
+        // php-fpm down; the slow traces of the minute before, spread over
+        // three plugins and call kinds, refuse nobody.
+        let mut ev = Vec::new();
+        let mut members = Vec::new();
+        for t in 0..6 {
+            members.push(fail(&mut ev, t * 2, UpstreamKind::ConnectRefused, "/"));
+        }
+        ev.push(trace(-20, "shipping-rates", CallKind::ExternalCall));
+        ev.push(trace(-15, "related-posts", CallKind::Database));
+        ev.push(trace(-10, "image-resizer", CallKind::Cpu));
+        let inc = write(ev, &members);
+        assert_eq!(inc.cause, Cause::FpmDown);
+        assert_eq!(inc.verdict, Verdict::Connectivity);
+        assert!(inc.culprits.is_empty(), "{:?}", inc.culprits);
+    }
+}

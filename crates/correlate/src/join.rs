@@ -453,3 +453,138 @@ fn zone_mismatch(
         fmt_offset(suggested as i32)
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{T0, index, numbered, request, upstream};
+    use UpstreamKind::*;
+    use baton_logparse::Timestamp;
+    use baton_logparse::summary::TimeRange;
+
+    /// An input whose access log covers `[T0 + from, T0 + to]` seconds.
+    fn access_covering(from: i64, to: i64) -> Input {
+        let mut r = TimeRange::default();
+        r.add(Timestamp::from_unix(T0 + from, 0));
+        r.add(Timestamp::from_unix(T0 + to, 0));
+        Input {
+            access_ranges: vec![r],
+            ..Input::default()
+        }
+    }
+
+    fn run(ev: &[Event], input: &Input) -> Joined {
+        join(&index(ev), input, Zone::UTC)
+    }
+
+    #[test]
+    fn a_502_takes_its_upstream_error_by_connection_else_by_client_and_path() {
+        let ev = numbered(vec![
+            // 0: a 502 on connection *7.
+            Event {
+                connection: Some(7),
+                ..request(10, 502, "/cart/", 1)
+            },
+            // 1: same client and path, logged first, but on another
+            // connection: by client and path alone it would be the match.
+            Event {
+                connection: Some(99),
+                ..upstream(9, TimedOut, "/cart/", 1)
+            },
+            // 2: connection *7's refused connect, logged a second later.
+            Event {
+                connection: Some(7),
+                ..upstream(11, ConnectRefused, "/cart/", 1)
+            },
+            // 3: a 502 without a connection number...
+            request(20, 502, "/shop/", 2),
+            // 4: ...and its errno 11 logged 1 s later, same client and path.
+            upstream(21, ConnectEagain, "/shop/", 2),
+        ]);
+        let j = run(&ev, &access_covering(-3600, 3600));
+        assert_eq!(j.access_ge, vec![0, 3]);
+        assert_eq!(j.ge_match.get(&0), Some(&2));
+        assert_eq!(j.ge_match.get(&3), Some(&4));
+        assert!(!j.matched_up.contains(&1));
+        // The access log covers the unmatched timeout: it is no gateway
+        // error of its own.
+        assert_eq!(j.gateway, vec![0, 3]);
+        assert_eq!(j.upstream_of(&ev, 0), Some(2));
+        assert_eq!(j.upstream_of(&ev, 3), Some(4));
+    }
+
+    #[test]
+    fn an_upstream_error_answers_one_gateway_error_only() {
+        let ev = numbered(vec![
+            // 0, 1: two 502s of one client on one path a second apart...
+            request(10, 502, "/checkout/", 3),
+            request(11, 502, "/checkout/", 3),
+            // 2: ...and one refused connect.
+            upstream(10, ConnectRefused, "/checkout/", 3),
+            // 3, 4: a 502 whose upstream error came 3 s later: too far.
+            request(40, 502, "/cart/", 4),
+            upstream(43, ConnectRefused, "/cart/", 4),
+        ]);
+        let j = run(&ev, &access_covering(-3600, 3600));
+        assert_eq!(j.ge_match.get(&0), Some(&2));
+        assert_eq!(j.ge_match.get(&1), None);
+        assert_eq!(j.ge_match.get(&3), None);
+        assert_eq!(j.ge_match.len(), 1);
+        assert_eq!(j.matched_up.len(), 1);
+        assert!(!j.matched_up.contains(&4));
+    }
+
+    #[test]
+    fn each_gateway_error_is_classed_by_its_upstream_error() {
+        let ev = numbered(vec![
+            request(10, 502, "/", 1),
+            upstream(10, ConnectRefused, "/", 1),
+            request(20, 502, "/shop/", 2),
+            upstream(20, ConnectEagain, "/shop/", 2),
+            request(30, 502, "/cart/", 3),
+            upstream(30, ConnectEacces, "/cart/", 3),
+            request(40, 502, "/my-account/", 4),
+            upstream(40, PrematureClose, "/my-account/", 4),
+            // 8: a 504 the error log says nothing about: nginx timed out.
+            request(50, 504, "/checkout/", 5),
+            // 9: a 502 the error log says nothing about: unknown.
+            request(60, 502, "/checkout/", 6),
+        ]);
+        let j = run(&ev, &access_covering(-3600, 3600));
+        assert_eq!(j.gateway, vec![0, 2, 4, 6, 8, 9]);
+        assert_eq!(j.class.get(&0), Some(&PhaseClass::Refused));
+        assert_eq!(j.class.get(&2), Some(&PhaseClass::Saturation));
+        assert_eq!(j.class.get(&4), Some(&PhaseClass::Permission));
+        assert_eq!(j.class.get(&6), Some(&PhaseClass::BrokenConnection));
+        assert_eq!(j.class.get(&8), Some(&PhaseClass::Timeout));
+        assert_eq!(j.class.get(&9), None);
+        // The kinds the table names, one by one.
+        assert_eq!(class_of(ConnectTimedOut), PhaseClass::Timeout);
+        assert_eq!(class_of(ResetByPeer), PhaseClass::BrokenConnection);
+        assert_eq!(class_of(ConnectEnoent), PhaseClass::MissingSocket);
+    }
+
+    #[test]
+    fn an_upstream_error_no_access_log_covers_is_a_gateway_error_itself() {
+        // The access log covers the first minute; the error log goes on.
+        let ev = numbered(vec![
+            request(10, 502, "/", 1),
+            upstream(10, ConnectRefused, "/", 1),
+            // 2: unmatched but inside the access log: its request was no
+            // 502 (or was not logged as one), so it is no gateway error.
+            upstream(30, ConnectRefused, "/shop/", 2),
+            // 3: just past the access log's end, within its slack.
+            upstream(63, ConnectRefused, "/shop/", 2),
+            // 4, 5: minutes after the access log ends.
+            upstream(300, ConnectRefused, "/cart/", 3),
+            upstream(400, ConnectEacces, "/cart/", 4),
+        ]);
+        let j = run(&ev, &access_covering(0, 60));
+        assert_eq!(j.gateway, vec![0, 4, 5]);
+        assert_eq!(j.upstream_of(&ev, 4), Some(4));
+        assert_eq!(j.class.get(&4), Some(&PhaseClass::Refused));
+        assert_eq!(j.class.get(&5), Some(&PhaseClass::Permission));
+        // Only the access log's 502s count as access gateway errors.
+        assert_eq!(j.access_ge, vec![0]);
+    }
+}

@@ -35,6 +35,8 @@ pub mod model;
 mod names;
 mod segment;
 pub mod statics;
+#[cfg(test)]
+mod testkit;
 mod timeline;
 
 use rayon::prelude::*;
