@@ -255,8 +255,14 @@ pub(crate) fn write(
                 each.join(", ")
             )
         } else {
+            // "2 php-fpm workers were OOM-killed ...", "1 ... died on SIGSEGV".
+            let verb = match (ways[0].1.starts_with("OOM"), n) {
+                (true, 1) => "was",
+                (true, _) => "were",
+                (false, _) => "died",
+            };
             format!(
-                "{} died {}",
+                "{} {verb} {}",
                 plural(n, "php-fpm worker", "php-fpm workers"),
                 ways[0].1
             )
@@ -268,7 +274,8 @@ pub(crate) fn write(
         }
         let paths = paths_of(g, ev, &dead);
         if !paths.is_empty() {
-            s.push_str(&format!("; they were serving {}", paths.join(", ")));
+            let who = if n == 1 { "it was" } else { "they were" };
+            s.push_str(&format!("; {who} serving {}", paths.join(", ")));
         }
         evidence.push(s);
         refs.extend(g.crash_exits.first());
@@ -1236,6 +1243,14 @@ mod tests {
         assert!(
             inc.evidence
                 .contains(&"the kernel OOM-killed 1 php-fpm worker (pid 4242) at T+5".into()),
+            "{:?}",
+            inc.evidence
+        );
+        // One way of dying reads as English.
+        assert!(
+            inc.evidence
+                .iter()
+                .any(|e| e.starts_with("1 php-fpm worker was OOM-killed by the kernel")),
             "{:?}",
             inc.evidence
         );

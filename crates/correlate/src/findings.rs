@@ -17,7 +17,7 @@ use crate::decide::{Deaths, Facts, TraceBackground, decide};
 use crate::index::{Index, IndexSet, S, evidence_ref, us};
 use crate::input::Coverage;
 use crate::join::Joined;
-use crate::measure::{culprits, fatal_culprits};
+use crate::measure::{FatalCount, culprits, fatal_culprits};
 use crate::model::{Cause, Finding, Incident, PathCount, RequestRate, Verdict};
 
 use crate::names::{lossy, plural, status_of};
@@ -56,7 +56,7 @@ pub(crate) fn findings(
         let g = gather_one(idx, joined, &[m], b, &mut scratch, claimed);
         let mut cul = culprits(ev, &g.traces);
         if cul.is_empty() {
-            cul = fatal_culprits(ev, &g.fatal);
+            cul = fatal_culprits(ev, &g.fatal, FatalCount::MostOfOneLog);
         }
         let rate = RequestRate::default();
         let d = decide(&Facts {
@@ -139,7 +139,7 @@ fn php_fatals(
             let tail_of = |inc: &Incident| {
                 let end = inc.end.unix_us;
                 (end..=end + TAIL_S * S).contains(&t)
-                    && fatal_culprits(ev, &[i])
+                    && fatal_culprits(ev, &[i], FatalCount::Each)
                         .first()
                         .is_some_and(|c| inc.culprits.iter().any(|x| x.name == c.name))
             };
@@ -163,7 +163,7 @@ fn php_fatals(
         idx.fmt_us(first),
         idx.fmt_us(last)
     )];
-    let cul = fatal_culprits(ev, &lone);
+    let cul = fatal_culprits(ev, &lone, FatalCount::Each);
     for c in cul.iter().take(3) {
         let whose = match c.kind.as_str() {
             "other" | "core" => String::new(),
@@ -542,6 +542,14 @@ mod tests {
             f.next_steps[0]
         );
         assert!(f.next_steps[0].contains("fix, update or disable `newsletter`"));
+        // Both errors are the plugin's, the copy counted once.
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.starts_with("2 fatal errors in plugin `newsletter`")),
+            "{:?}",
+            f.evidence
+        );
 
         // The second error comes 100 s after an incident blamed on the
         // same plugin: its tail, leaving one lone error and no finding.

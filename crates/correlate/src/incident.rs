@@ -13,7 +13,7 @@ use crate::decide::{Facts, TraceBackground, decide, ruled_out};
 use crate::index::{Index, S, evidence_ref, us};
 use crate::input::{Input, Options};
 use crate::join::Joined;
-use crate::measure::{Background, culprits, distinct, fatal_culprits, top_paths};
+use crate::measure::{Background, FatalCount, culprits, distinct, fatal_culprits, top_paths};
 use crate::model::{Cause, FpmEvidence, Incident, Phase};
 use crate::names::{status_of, trim_upstream};
 use crate::segment::{Episode, phases};
@@ -45,7 +45,7 @@ pub(crate) fn incident(
             .filter(|&&i| status_of(&ev[i]) == Some(s))
             .count() as u64
     };
-    let fatal = fatal_culprits(ev, &g.fatal);
+    let fatal = fatal_culprits(ev, &g.fatal, FatalCount::MostOfOneLog);
     // Only the traces of the pools that failed: the slow code of a pool
     // whose socket held explains none of these errors.
     let mut culprits_ = culprits(ev, &g.own_traces(ev));

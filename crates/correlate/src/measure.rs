@@ -39,12 +39,21 @@ pub(crate) fn culprits(ev: &[Event], traces: &[usize]) -> Vec<Culprit> {
     v
 }
 
+/// How [`fatal_culprits`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FatalCount {
+    /// One error reaches up to three logs (nginx relaying PHP's stderr,
+    /// php-fpm's worker output, PHP's own error log): a culprit's count is
+    /// the most any one of them shows, not their sum.
+    MostOfOneLog,
+    /// The errors given are each one error (their copies already removed).
+    Each,
+}
+
 /// PHP fatal errors grouped by the plugin or theme of the file they name
-/// (no call kind: a fatal error is no blocking call, so `call` is empty).
-/// One error reaches up to three logs (nginx relaying PHP's stderr,
-/// php-fpm's worker output, PHP's own error log): a culprit's count is
-/// the most any one of them shows, not their sum.
-pub(crate) fn fatal_culprits(ev: &[Event], fatal: &[usize]) -> Vec<Culprit> {
+/// (no call kind: a fatal error is no blocking call, so `call` is empty),
+/// counted as `count` says.
+pub(crate) fn fatal_culprits(ev: &[Event], fatal: &[usize], count: FatalCount) -> Vec<Culprit> {
     use baton_logparse::fpm::slowlog::{attribute, wp_root_of};
     /// Which log saw it: nginx (on a connection), PHP's log, php-fpm's.
     fn witness(e: &Event) -> usize {
@@ -82,9 +91,13 @@ pub(crate) fn fatal_culprits(ev: &[Event], fatal: &[usize]) -> Vec<Culprit> {
         }
         g.1 = g.1.min(first);
     }
-    let groups = groups
-        .into_iter()
-        .map(|(k, (n, first))| (k, (n.into_iter().max().unwrap_or(0), first)));
+    let groups = groups.into_iter().map(|(k, (n, first))| {
+        let n = match count {
+            FatalCount::MostOfOneLog => n.into_iter().max().unwrap_or(0),
+            FatalCount::Each => n.into_iter().sum(),
+        };
+        (k, (n, first))
+    });
     let mut v: Vec<Culprit> = groups
         .into_iter()
         .map(|((kind, name), (traces, first))| {
