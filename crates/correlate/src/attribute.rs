@@ -250,19 +250,24 @@ pub(crate) fn gather_one(
 
     // Upstream errors: the ones matched to members, and the unmatched ones
     // logged during the episode.
-    let mut ups = BTreeSet::new();
-    for &m in members {
-        if let Some(u) = joined.upstream_of(ev, m) {
-            ups.insert(u);
-        }
-    }
-    for &u in idx.between(EventKind::UpstreamError, b.start - S, b.end + S) {
-        if !joined.matched_up.contains(&u) {
-            ups.insert(u);
-        }
-    }
-    g.upstream = ups.into_iter().collect();
-    g.upstream.sort_by_key(|&i| us(&ev[i]));
+    // A vector sorted and deduplicated, not a set: an episode of a bad day
+    // has a hundred thousand of them.
+    let mut ups: Vec<usize> = members
+        .iter()
+        .filter_map(|&m| joined.upstream_of(ev, m))
+        .chain(
+            idx.between(EventKind::UpstreamError, b.start - S, b.end + S)
+                .iter()
+                .copied()
+                .filter(|u| !joined.matched_up.contains(u)),
+        )
+        .collect();
+    ups.sort_unstable();
+    ups.dedup();
+    // In time order, ties in index order, by keys read once.
+    let mut keyed: Vec<(i64, usize)> = ups.iter().map(|&i| (us(&ev[i]), i)).collect();
+    keyed.sort_unstable();
+    g.upstream = keyed.into_iter().map(|k| k.1).collect();
     for &u in &g.upstream {
         if let Some(k) = ev[u].upstream_kind {
             *g.up_kinds.entry(k).or_default() += 1;

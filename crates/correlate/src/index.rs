@@ -33,9 +33,14 @@ impl std::hash::Hasher for IndexHasher {
     }
 
     fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        // One index: one multiplication; a pair of them mixes both.
+        self.0 = (self.0.rotate_left(26) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
+
+/// A map keyed by event indices (or pairs of them).
+pub(crate) type IndexMap<K, V> =
+    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<IndexHasher>>;
 
 /// A set of event indices.
 pub(crate) type IndexSet =

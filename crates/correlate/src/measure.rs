@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use baton_logparse::{Event, EventKind, Traffic};
 
+use crate::index::IndexMap;
 use crate::model::{Culprit, RequestRate, TopPath};
 use crate::names::lossy;
 
@@ -123,11 +124,21 @@ pub(crate) fn fatal_culprits(ev: &[Event], fatal: &[usize], count: FatalCount) -
 
 /// Paths with the most gateway errors (admin-ajax by action).
 pub(crate) fn top_paths(ev: &[Event], members: &[usize], n: usize) -> Vec<TopPath> {
-    let mut top: BTreeMap<(&[u8], &[u8]), u64> = BTreeMap::new();
+    // Counted by the address of the shared path and action first (a path
+    // seen again is the same interned value: no bytes compared), then by
+    // the bytes, once per distinct value.
+    let mut by_value: IndexMap<(usize, usize), (u64, usize)> = IndexMap::default();
     for &m in members {
         if let Some(p) = &ev[m].path {
+            let a = ev[m].action.as_deref().map_or(0, |a| a.as_ptr() as usize);
+            by_value.entry((p.as_ptr() as usize, a)).or_insert((0, m)).0 += 1;
+        }
+    }
+    let mut top: BTreeMap<(&[u8], &[u8]), u64> = BTreeMap::new();
+    for (n, m) in by_value.into_values() {
+        if let Some(p) = &ev[m].path {
             let a = ev[m].action.as_deref().unwrap_or(b"");
-            *top.entry((p, a)).or_default() += 1;
+            *top.entry((p, a)).or_default() += n;
         }
     }
     let mut top: Vec<_> = top.into_iter().collect();
