@@ -277,28 +277,25 @@ fn node_config(stats: &Stats, node_of: &[usize], k: usize) -> baton_logparse::co
 }
 
 /// The events of several vectors in one, in their order, never held twice:
-/// the largest vector is kept and grown (a large allocation grows in place,
+/// the first vector is kept and grown (a large allocation grows in place,
 /// remapped rather than copied, and its pages are touched only as they are
 /// filled), and each other one is moved in a piece at a time from its end,
-/// shrinking as it goes.
+/// shrinking as it goes. Nothing is moved twice: no rotation at the end.
 fn gather_events<'a>(parts: impl Iterator<Item = &'a mut Vec<Event>>) -> Vec<Event> {
     /// Events moved per piece (a megabyte or so).
     const PIECE: usize = 4096;
-    let mut parts: Vec<&mut Vec<Event>> = parts.collect();
-    let total: usize = parts.iter().map(|p| p.len()).sum();
-    let Some(big) = (0..parts.len()).max_by_key(|&i| parts[i].len()) else {
+    let mut parts = parts;
+    let Some(first) = parts.next() else {
         return Vec::new();
     };
-    let mut events = std::mem::take(parts[big]);
-    if events.len() == total {
+    let mut events = std::mem::take(first);
+    let mut rest: Vec<&mut Vec<Event>> = parts.filter(|p| !p.is_empty()).collect();
+    let more: usize = rest.iter().map(|p| p.len()).sum();
+    if more == 0 {
         return events;
     }
-    events.reserve_exact(total - events.len());
-    // The parts after the largest, then those before it; rotated into
-    // their order at the end.
-    let before: usize = parts[..big].iter().map(|p| p.len()).sum();
-    let (front, back) = parts.split_at_mut(big);
-    for p in back[1..].iter_mut().chain(front.iter_mut()) {
+    events.reserve_exact(more);
+    for p in rest.iter_mut() {
         p.reverse();
         while !p.is_empty() {
             let k = p.len().saturating_sub(PIECE);
@@ -306,7 +303,6 @@ fn gather_events<'a>(parts: impl Iterator<Item = &'a mut Vec<Event>>) -> Vec<Eve
             p.shrink_to_fit();
         }
     }
-    events.rotate_right(before);
     events
 }
 
@@ -498,4 +494,40 @@ pub fn run(config: &Config, r: &ReportConfig) -> anyhow::Result<Exit> {
         exit = exit.worst(Exit::Input);
     }
     Ok(exit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gather_events;
+    use baton_logparse::Event;
+
+    #[test]
+    fn events_are_gathered_in_their_order_and_the_parts_emptied() {
+        let part = |file: u32, n: u64| -> Vec<Event> {
+            (0..n)
+                .map(|line| Event {
+                    file,
+                    line,
+                    ..Event::default()
+                })
+                .collect()
+        };
+        // An empty first part, one larger than a piece, a small one.
+        for sizes in [vec![0, 9000, 3], vec![5000, 0, 10_000, 1], vec![7], vec![]] {
+            let mut parts: Vec<Vec<Event>> = sizes
+                .iter()
+                .enumerate()
+                .map(|(f, &n)| part(f as u32, n))
+                .collect();
+            let got = gather_events(parts.iter_mut());
+            let want: Vec<(u32, u64)> = sizes
+                .iter()
+                .enumerate()
+                .flat_map(|(f, &n)| (0..n).map(move |l| (f as u32, l)))
+                .collect();
+            let got: Vec<(u32, u64)> = got.iter().map(|e| (e.file, e.line)).collect();
+            assert_eq!(got, want, "{sizes:?}");
+            assert!(parts.iter().all(Vec::is_empty));
+        }
+    }
 }
