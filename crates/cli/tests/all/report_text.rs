@@ -64,3 +64,53 @@ fn a_zone_nothing_said_is_reported_as_assumed() {
     assert!(!text.contains("0 requests"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn root() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `baton report ARGS` as JSON.
+fn report_json(args: &[PathBuf]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["report", "--format", "json"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("baton runs");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+// Zones said aloud (issue 16, point 6): a journal in `short-iso` form
+// carries the server's offset, and the error log's local times are read in
+// it.
+#[test]
+fn a_journals_offset_gives_the_zone_of_the_error_log() {
+    let dir = tempdir("journal-zone");
+    let error = dir.join("error.log");
+    let mut lines = String::new();
+    for n in 0..6 {
+        lines.push_str(&format!(
+            "2026/11/24 12:17:0{n} [error] 1187#1187: *{} connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream, client: 203.0.113.9, server: shop.example.com, request: \"GET /p{n} HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"shop.example.com\"\n",
+            n + 1
+        ));
+    }
+    std::fs::write(&error, lines).unwrap();
+    let journal = dir.join("fpm-journal.txt");
+    std::fs::write(
+        &journal,
+        "2026-11-24T12:16:50+0100 web1 php-fpm8.2[31544]: [NOTICE] fpm is running, pid 31544\n\
+         2026-11-24T12:16:59+0100 web1 php-fpm8.2[31544]: [WARNING] [pool www] server reached pm.max_children setting (5), consider raising it\n",
+    )
+    .unwrap();
+    let paths = [error.clone(), journal.clone()];
+    let v = report_json(&paths);
+    assert_eq!(v["tz"], "+01:00", "{}", v["tz_source"]);
+    assert_eq!(v["tz_source"], "journal offsets");
+    // 12:17:00 in Berlin's winter time is 11:17:00 UTC.
+    assert_eq!(v["incidents"][0]["start"], "2026-11-24T12:17:00+01:00");
+    let text = report(&paths);
+    assert!(text.contains("+01:00 (journal offsets)"), "{text}");
+    assert!(!text.contains("no input carrie"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
