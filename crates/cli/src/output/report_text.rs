@@ -413,11 +413,16 @@ pub fn report(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     } else {
         String::new()
     };
+    let witness = match crate::coverage::counted_from(&r.stats, a) {
+        Some(w) if t.requests > 0 => format!(", {w}"),
+        Some(w) => format!(" {w}"),
+        None => String::new(),
+    };
     writeln!(
         out,
         "{}",
         p.bold(&format!(
-            "baton report: {}, {}{requests}",
+            "baton report: {}, {}{requests}{witness}",
             count(a.incidents.len() as u64, "incident", "incidents"),
             gateway_errors(t.gateway_errors, t.status_502, t.status_504),
         ))

@@ -37,7 +37,7 @@ fn one_of_everything_is_said_in_the_singular() {
     let text = report(std::slice::from_ref(&access));
     let head = text.lines().next().unwrap();
     assert!(
-        head.ends_with(", 1 gateway error (502 x 1) in 1 request"),
+        head.ends_with(", 1 gateway error (502 x 1) in 1 request, counted from the access log"),
         "{text}"
     );
     assert!(!text.contains("x 0"), "{text}");
@@ -113,4 +113,45 @@ fn a_journals_offset_gives_the_zone_of_the_error_log() {
     assert!(text.contains("+01:00 (journal offsets)"), "{text}");
     assert!(!text.contains("no input carrie"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+// One set of counts, from the best witness, saying which (issue 16,
+// point 4). The sample's error log alone: #1 is the `too big header` at
+// 11:16:55 and the seven EAGAIN connects at 11:17:00 (error.log:34-49),
+// #2 the timeout at 11:17:40 and the four resets to 11:18:02 (93-101),
+// #3 the failed connects at 11:18:04 (103-121): nine lines, but *152 and
+// *160 each tried two servers for one request, so seven requests.
+#[test]
+fn an_error_log_alone_counts_one_gateway_error_per_request_and_says_so() {
+    let error = root().join("testdata/sample/error.log");
+    let text = report(std::slice::from_ref(&error));
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "baton report: 3 incidents, 20 gateway errors (502 x 19, 504 x 1) counted from the error log (no access log read)",
+        "{text}"
+    );
+    let v = report_json(std::slice::from_ref(&error));
+    let t = &v["totals"];
+    assert_eq!(
+        (&t["gateway_errors"], &t["status_502"], &t["status_504"]),
+        (&20.into(), &19.into(), &1.into()),
+        "{t}"
+    );
+    let per: Vec<u64> = v["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["gateway_errors"].as_u64().unwrap())
+        .collect();
+    assert_eq!(per, [8, 5, 7]);
+}
+
+#[test]
+fn with_the_access_log_the_counts_are_the_access_logs() {
+    let text = report(&[root().join("testdata/sample")]);
+    let head = text.lines().next().unwrap();
+    assert!(
+        head.ends_with(" requests, counted from the access log"),
+        "{head}"
+    );
 }

@@ -1862,3 +1862,60 @@ fn a_lone_error_of_the_same_mode_just_after_an_incident_is_its_end() {
     assert_eq!(i.end.unix_secs(), T0 + 240);
     assert_eq!(a.background.gateway_errors, 1);
 }
+#[test]
+fn upstream_errors_alone_count_one_gateway_error_per_request() {
+    // nginx's error log alone: connection *152 tried two servers for one
+    // request, *160 two for another, and *150 one: three requests failed.
+    let mut ev = Vec::new();
+    for (n, (conn, path, addr)) in [
+        (150, "/refused/index.php", "fastcgi://127.0.0.1:9999"),
+        (152, "/dead-pool/a.php", "fastcgi://127.0.0.1:9998"),
+        (152, "/dead-pool/a.php", "fastcgi://127.0.0.1:9997"),
+        (160, "/proxy/health", "http://127.0.0.1:9996/proxy/health"),
+        (160, "/proxy/health", "http://[::1]:9995/proxy/health"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ev.push(Event {
+            upstream_kind: Some(UpstreamKind::ConnectRefused),
+            connection: Some(conn),
+            pid: Some(31577),
+            method: text("GET"),
+            path: text(path),
+            client: text("127.0.0.1"),
+            upstream: text(addr),
+            file: 1,
+            line: n as u64 + 1,
+            ..at(0, EventKind::UpstreamError)
+        });
+    }
+    // The same connection asking again a minute later is another request.
+    let again = Event {
+        time: Some(Timestamp::from_unix(T0 + 60, 0)),
+        line: 9,
+        ..ev[0].clone()
+    };
+    ev.push(again);
+    let cov = Coverage {
+        error: true,
+        ..Coverage::default()
+    };
+    let mut window = TimeRange::default();
+    window.add(Timestamp::from_unix(T0, 0));
+    window.add(Timestamp::from_unix(T0 + 60, 0));
+    let input = Input {
+        events: ev,
+        files: vec!["access.log".into(), "error.log".into()],
+        window,
+        coverage: cov,
+        ..Input::default()
+    };
+    let a = analyze(&input, &Options::default());
+    assert_eq!(a.totals.gateway_errors, 4);
+    assert_eq!(a.totals.status_502, 4);
+    let in_incidents: u64 = a.incidents.iter().map(|i| i.gateway_errors).sum();
+    assert_eq!(in_incidents + a.background.gateway_errors, 4);
+    // The retries stay upstream errors.
+    assert_eq!(a.joins.unmatched_error_log, 6);
+}
