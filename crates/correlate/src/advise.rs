@@ -16,7 +16,9 @@ use crate::model::{Cause, Incident, Verdict};
 use crate::names::{lossy, plural, trim_upstream};
 
 /// Writes the evidence sentences and next steps; returns the events to
-/// cite, most telling first.
+/// cite, most telling first. `nginx_config`: whether nginx's configuration
+/// was read (else a connectivity verdict asks for `nginx -T`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn write(
     inc: &mut Incident,
     g: &Gathered,
@@ -25,6 +27,7 @@ pub(crate) fn write(
     flood: Option<&Flood>,
     fmt: &dyn Fn(Option<Timestamp>) -> String,
     cov: Coverage,
+    nginx_config: bool,
 ) -> Vec<usize> {
     let mut refs: Vec<usize> = Vec::new();
     let mut evidence = Vec::new();
@@ -493,7 +496,7 @@ pub(crate) fn write(
     cited.retain(|i| seen.insert(*i));
 
     inc.evidence = evidence;
-    inc.next_steps = next_steps(inc, d, g, ev, cov);
+    inc.next_steps = next_steps(inc, d, g, ev, cov, nginx_config);
     cited
 }
 
@@ -503,6 +506,7 @@ fn next_steps(
     g: &Gathered,
     ev: &[Event],
     cov: Coverage,
+    nginx_config: bool,
 ) -> Vec<String> {
     let path = inc
         .top_paths
@@ -738,10 +742,28 @@ fn next_steps(
         if !cov.error {
             missing.push("the nginx error log");
         }
-        if !missing.is_empty() {
+        let mut what = match missing.len() {
+            0 => String::new(),
+            _ => format!("{} for the same time", missing.join(", ")),
+        };
+        // nginx's configuration names the address of each upstream and
+        // socket it tried: a connectivity verdict without it is a guess
+        // at what nginx was told to reach.
+        let ask_config = d.cause.verdict() == Verdict::Connectivity && !nginx_config;
+        if ask_config {
+            if !what.is_empty() {
+                what.push_str(", and ");
+            }
+            what.push_str("`nginx -T` output (as root: the configuration nginx runs, with each `fastcgi_pass` and `upstream`)");
+        }
+        if !what.is_empty() {
+            let it = if missing.len() + usize::from(ask_config) > 1 {
+                "them"
+            } else {
+                "it"
+            };
             s.push(format!(
-                "To confirm, collect {} for the same time: the verdict was reached without it.",
-                missing.join(", ")
+                "To confirm, collect {what}: the verdict was reached without {it}."
             ));
         }
     }

@@ -1919,3 +1919,128 @@ fn upstream_errors_alone_count_one_gateway_error_per_request() {
     // The retries stay upstream errors.
     assert_eq!(a.joins.unmatched_error_log, 6);
 }
+
+// Advice from the playbook, per cause (issue 16, point 7): the knobs an SRE
+// would name, and what to collect next when a witness is missing.
+
+#[test]
+fn backlog_full_names_listen_backlog_and_somaxconn() {
+    let mut ev = Vec::new();
+    for i in 0..20 {
+        failure(
+            &mut ev,
+            i * 4,
+            502,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::ConnectEagain),
+        );
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!(i.cause, Cause::BacklogFull);
+    let steps = i.next_steps.join("\n");
+    assert!(steps.contains("`listen.backlog`"), "{steps}");
+    assert!(steps.contains("`net.core.somaxconn`"), "{steps}");
+}
+
+/// An admin-ajax flood on `action`: every failure carries it, and the
+/// traffic shows 900 more requests a minute on it.
+fn ajax_flood(action: &str) -> baton_correlate::Incident {
+    let mut ev = vec![fpm(0, EventKind::FpmMaxChildren)];
+    for i in 0..60 {
+        let n = ev.len();
+        let (status, kind) = match i % 2 {
+            0 => (502, UpstreamKind::ConnectEagain),
+            _ => (504, UpstreamKind::TimedOut),
+        };
+        failure(
+            &mut ev,
+            i * 2,
+            status,
+            "/wp-admin/admin-ajax.php",
+            i as usize,
+            Some(kind),
+        );
+        for e in &mut ev[n..] {
+            e.action = text(action);
+        }
+    }
+    let t = traffic(20, Some(("/wp-admin/admin-ajax.php", action, 900, 0, 120)));
+    only(&run(ev, full(), t)).clone()
+}
+
+#[test]
+fn an_admin_ajax_flood_names_its_action_and_never_caches_admin_ajax() {
+    for action in ["live_search", "heartbeat"] {
+        let i = ajax_flood(action);
+        assert_eq!(i.cause, Cause::RequestFlood, "{action}");
+        let steps = i.next_steps.join("\n");
+        assert!(
+            steps.contains(&format!("/wp-admin/admin-ajax.php (action={action})")),
+            "{steps}"
+        );
+        if action == "heartbeat" {
+            assert!(steps.contains("Heartbeat interval"), "{steps}");
+        }
+        // Per-user POSTs: caching them is never the advice.
+        for s in &i.next_steps {
+            let advises_cache = ["cache it", "Cache ", "cache its", "throttle or cache"]
+                .iter()
+                .any(|w| s.contains(w));
+            assert!(!advises_cache, "{action}: {s}");
+        }
+    }
+}
+
+#[test]
+fn a_verdict_reached_without_the_fpm_log_or_slowlog_says_to_collect_them() {
+    let mut ev = Vec::new();
+    for i in 0..20 {
+        failure(
+            &mut ev,
+            i * 4,
+            502,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::ConnectEagain),
+        );
+    }
+    let cov = Coverage {
+        access: true,
+        error: true,
+        ..Coverage::default()
+    };
+    let i = &run(ev, cov, traffic(20, None)).incidents[0];
+    assert_eq!(i.verdict, Verdict::Capacity);
+    let confirm = i
+        .next_steps
+        .iter()
+        .find(|s| s.starts_with("To confirm, collect"))
+        .unwrap_or_else(|| panic!("{:#?}", i.next_steps));
+    assert!(confirm.contains("the php-fpm log"), "{confirm}");
+    assert!(confirm.contains("the slowlog"), "{confirm}");
+    // A capacity verdict needs no `nginx -T` to be confirmed.
+    assert!(!confirm.contains("nginx -T"), "{confirm}");
+}
+
+#[test]
+fn a_connectivity_verdict_without_nginx_config_asks_for_nginx_t() {
+    let a = run(denied(), full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!(i.verdict, Verdict::Connectivity);
+    assert!(
+        i.next_steps
+            .iter()
+            .any(|s| s.starts_with("To confirm, collect") && s.contains("`nginx -T` output")),
+        "{:#?}",
+        i.next_steps
+    );
+    // With nginx's configuration read, nothing more to collect.
+    let a = run_with_config(denied(), traffic(20, None), NGINX_CONF, FPM_CONF, None);
+    let i = only(&a);
+    assert!(
+        !i.next_steps.iter().any(|s| s.contains("`nginx -T` output")),
+        "{:#?}",
+        i.next_steps
+    );
+}
