@@ -35,7 +35,8 @@ pub(crate) fn write(
         let mut times: Vec<Timestamp> = v.iter().filter_map(|&i| ev[i].time).collect();
         times.sort_by_key(|t| t.unix_us);
         match (times.first(), times.last()) {
-            (Some(a), Some(b)) if a.unix_us != b.unix_us => {
+            // Two times written the same (a second apart at most) are one.
+            (Some(a), Some(b)) if fmt(Some(*a)) != fmt(Some(*b)) => {
                 format!("between {} and {}", fmt(Some(*a)), fmt(Some(*b)))
             }
             (Some(a), _) => format!("at {}", fmt(Some(*a))),
@@ -55,15 +56,14 @@ pub(crate) fn write(
             .map(|(s, n)| format!("{n} x {s}"))
             .collect();
         format!(
-            "{} ({}) from {} to {}",
+            "{} ({}) {}",
             plural(
                 inc.gateway_errors as usize,
                 "edge gateway error",
                 "edge gateway errors"
             ),
             statuses.join(", "),
-            inc.start,
-            inc.end
+            from_to(&inc.start.to_string(), &inc.end.to_string())
         )
     } else {
         let mut parts = Vec::new();
@@ -74,15 +74,14 @@ pub(crate) fn write(
             parts.push(format!("504 x {}", inc.status_504));
         }
         format!(
-            "{} ({}) from {} to {}",
+            "{} ({}) {}",
             plural(
                 inc.gateway_errors as usize,
                 "gateway error",
                 "gateway errors"
             ),
             parts.join(", "),
-            inc.start,
-            inc.end
+            from_to(&inc.start.to_string(), &inc.end.to_string())
         )
     };
     if let Some(p) = inc.top_paths.first() {
@@ -301,7 +300,14 @@ pub(crate) fn write(
         paths.sort_by_key(|p| std::cmp::Reverse(p.1));
         let top = paths
             .first()
-            .map(|(p, n)| format!(", {n} of them on {}", lossy(p)))
+            .map(|(p, n)| {
+                if *n == g.slow.len() {
+                    // All of them: the count is said once.
+                    format!(" on {}", lossy(p))
+                } else {
+                    format!(", {n} of them on {}", lossy(p))
+                }
+            })
             .unwrap_or_default();
         evidence.push(format!(
             "php-fpm logged {} `executing too slow`{top} {}",
@@ -768,6 +774,15 @@ fn next_steps(
         }
     }
     s
+}
+
+/// `from A to B`, or `at A` when both are written the same.
+pub(crate) fn from_to(a: &str, b: &str) -> String {
+    if a == b {
+        format!("at {a}")
+    } else {
+        format!("from {a} to {b}")
+    }
 }
 
 /// `12 slow queries `select ...` on table `wp_options` (420.0 s in all,

@@ -155,3 +155,61 @@ fn with_the_access_log_the_counts_are_the_access_logs() {
         "{head}"
     );
 }
+
+// Words (issue 16, point 8).
+
+#[test]
+fn nothing_timed_and_no_gateway_error_say_neither_zone_nor_background() {
+    let dir = tempdir("nothing");
+    let empty = dir.join("empty.log");
+    std::fs::write(&empty, "").unwrap();
+    let text = report(std::slice::from_ref(&empty));
+    assert!(!text.contains("assumed"), "{text}");
+    assert!(text.contains("window: no timestamp was read"), "{text}");
+    assert!(!text.contains("background:"), "{text}");
+    // Raw `dmesg` with no --boot-time: a log, but no time read as UTC.
+    let dmesg = dir.join("dmesg.txt");
+    std::fs::write(
+        &dmesg,
+        "[11208.086696] Out of memory: Killed process 32570 (php-fpm8.2) total-vm:312000kB, anon-rss:120000kB, file-rss:0kB, shmem-rss:0kB, UID:33 pgtables:400kB oom_score_adj:0\n",
+    )
+    .unwrap();
+    let text = report(std::slice::from_ref(&dmesg));
+    assert!(!text.contains("read as UTC"), "{text}");
+    assert!(!text.contains("assumed"), "{text}");
+    // A quiet access log: times (so a zone), no gateway error, no
+    // background line.
+    let access = dir.join("access.log");
+    std::fs::write(
+        &access,
+        "203.0.113.1 - - [24/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 157 \"-\" \"-\"\n",
+    )
+    .unwrap();
+    let text = report(std::slice::from_ref(&access));
+    assert!(text.contains("UTC (access-log offsets)"), "{text}");
+    assert!(!text.contains("background:"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_span_in_one_second_is_at_that_second() {
+    // The sample's #3: six 502s, all at 11:18:04 (access.log:76-83).
+    let text = report(&[root().join("testdata/sample")]);
+    assert!(
+        text.contains("6 gateway errors (502 x 6) at 2026-11-24T11:18:04+00:00"),
+        "{text}"
+    );
+    for line in text.lines() {
+        for (a, b) in [(" from ", " to "), (" between ", " and ")] {
+            let Some((_, rest)) = line.split_once(a) else {
+                continue;
+            };
+            let Some((x, after)) = rest.split_once(b) else {
+                continue;
+            };
+            let y = after.split([' ', ';', ',']).next().unwrap_or("");
+            let y = y.trim_end_matches(':');
+            assert!(x.len() < 20 || x != y, "{line}");
+        }
+    }
+}

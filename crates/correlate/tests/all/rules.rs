@@ -2044,3 +2044,43 @@ fn a_connectivity_verdict_without_nginx_config_asks_for_nginx_t() {
         i.next_steps
     );
 }
+
+#[test]
+fn one_slow_request_on_one_path_is_said_once_and_at_its_time() {
+    let mut ev = saturation();
+    ev.push(Event {
+        path: text("/slow.php"),
+        pid: Some(31545),
+        ..fpm(10, EventKind::FpmSlowRequest)
+    });
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    let evidence = i.evidence.join("\n");
+    assert!(
+        evidence.contains(
+            "php-fpm logged 1 request `executing too slow` on /slow.php at 2026-11-24T10:00:10+00:00"
+        ),
+        "{evidence}"
+    );
+    assert!(!evidence.contains("of them"), "{evidence}");
+}
+
+#[test]
+fn gateway_errors_all_in_one_second_are_at_that_second() {
+    let mut ev = Vec::new();
+    for i in 0..6 {
+        failure(
+            &mut ev,
+            0,
+            502,
+            PATHS[i % 5],
+            i,
+            Some(UpstreamKind::ConnectRefused),
+        );
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert!(
+        i.evidence[0].starts_with("6 gateway errors (502 x 6) at 2026-11-24T10:00:00+00:00"),
+        "{:#?}",
+        i.evidence
+    );
+}
