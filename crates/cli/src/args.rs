@@ -189,11 +189,9 @@ pub struct CommonOpts {
     pub log_format: Option<String>,
 
     /// Force the format of one input instead of detecting it, e.g.
-    /// `--as nginx-error=/var/log/x.log`. FORMAT is one of `nginx-access`,
-    /// `nginx-error`, `fpm-log`, `journal`, `fpm-slowlog`, `kernel`,
-    /// `cloudflare`, `php-error`, `mysql-slow`. Repeat it for several
-    /// inputs.
-    #[arg(long = "as", value_name = "FORMAT=PATH")]
+    /// `--as nginx-error=/var/log/x.log`; the help lists every FORMAT (see
+    /// [`force_help`]). Repeat it for several inputs.
+    #[arg(long = "as", value_name = "FORMAT=PATH", help = force_help())]
     pub force: Vec<String>,
 
     /// Read PATH (a file or directory) as the logs of the machine NAME,
@@ -208,4 +206,30 @@ pub struct CommonOpts {
     /// Progress on standard error even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
+}
+
+/// The help of `--as`, listing every format name it accepts (from the list
+/// `--as` parses with, [`Format::READABLE`]).
+///
+/// [`Format::READABLE`]: baton_logparse::Format::READABLE
+pub fn force_help() -> String {
+    format!(
+        "Force the format of one input instead of detecting it, e.g. \
+         `--as nginx-error=/var/log/x.log`. FORMAT is one of {}. Repeat it \
+         for several inputs",
+        format_names()
+    )
+}
+
+/// `` `nginx-access`, `nginx-error`, ... or `fpm-config` ``: the names
+/// `--as` accepts.
+pub fn format_names() -> String {
+    let names: Vec<String> = baton_logparse::Format::READABLE
+        .iter()
+        .map(|f| format!("`{}`", f.as_str()))
+        .collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
 }

@@ -408,7 +408,8 @@ fn parse_force(s: &str) -> anyhow::Result<(Format, PathBuf)> {
     };
     let Some(format) = Format::from_name(name) else {
         bail!(
-            "--as {s:?}: unknown format {name:?} (nginx-access, nginx-error, fpm-log, journal, fpm-slowlog, kernel, cloudflare, php-error)"
+            "--as {s:?}: unknown format {name:?} (one of {})",
+            crate::args::format_names().replace('`', "")
         );
     };
     if format == Format::Unknown {

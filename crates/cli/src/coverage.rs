@@ -1,7 +1,7 @@
 //! Which of the inputs read could have shown a gateway error, and over
 //! which time: the report never says "no incident" without it.
 
-use baton_correlate::model::Window;
+use baton_correlate::model::{Analysis, Window};
 use baton_logparse::summary::TimeRange;
 use baton_logparse::{Format, Timestamp};
 
@@ -32,17 +32,7 @@ pub fn witnesses(stats: &Stats, window: &Window) -> Vec<Witness> {
     let mut out = Vec::new();
     for (format, label) in WITNESSES {
         let mut range = TimeRange::default();
-        // A mixed stream (a container's stdout and stderr) witnesses as
-        // both of the nginx logs it holds.
-        let holds = |s: &baton_logparse::FileSummary| {
-            s.format == format
-                || match format {
-                    Format::NginxAccess => s.access.as_ref().is_some_and(|a| a.requests > 0),
-                    Format::NginxError => s.error.as_ref().is_some_and(|e| e.entries > 0),
-                    _ => false,
-                }
-        };
-        for f in stats.files.iter().filter(|f| holds(&f.summary)) {
+        for f in stats.files.iter().filter(|f| holds(&f.summary, format)) {
             range.merge(f.summary.range());
         }
         let (Some(first), Some(last)) = (range.first, range.last) else {
@@ -67,6 +57,42 @@ pub fn witnesses(stats: &Stats, window: &Window) -> Vec<Witness> {
         });
     }
     out
+}
+
+/// Whether a file holds lines of the witness `format`: a mixed stream (a
+/// container's stdout and stderr) witnesses as both of the nginx logs it
+/// holds.
+fn holds(s: &baton_logparse::FileSummary, format: Format) -> bool {
+    s.format == format
+        || match format {
+            Format::NginxAccess => s.access.as_ref().is_some_and(|a| a.requests > 0),
+            Format::NginxError => s.error.as_ref().is_some_and(|e| e.entries > 0),
+            _ => false,
+        }
+}
+
+/// Which witness the report's gateway errors were counted from, as the
+/// headline says it: the access log, else the error log, else the edge
+/// (join.rs counts upstream errors only where no access log covers the
+/// time, and edge gateway errors only when no origin log failed them).
+/// Told from what was read (`files[].format`) and the joins, so a
+/// document read back says the same. `None` when no witness was read.
+pub fn counted_from(stats: &Stats, analysis: &Analysis) -> Option<&'static str> {
+    let reads = |format| stats.files.iter().any(|f| holds(&f.summary, format));
+    let (t, j) = (&analysis.totals, &analysis.joins);
+    Some(if reads(Format::NginxAccess) {
+        if t.gateway_errors > j.gateway_errors {
+            "counted from the access log, and from the error log where no access log covers the time"
+        } else {
+            "counted from the access log"
+        }
+    } else if reads(Format::NginxError) {
+        "counted from the error log (no access log read)"
+    } else if reads(Format::Cloudflare) {
+        "counted from the edge (Cloudflare; no nginx log read)"
+    } else {
+        return None;
+    })
 }
 
 /// `access log 11:16:51–11:18:16, error log 11:16:50–11:18:20`.

@@ -470,7 +470,9 @@ fn stats_of(m: &Merged) -> Stats {
     let zone_source = match m.tz_source.as_str() {
         "--tz" => "--tz",
         "container envelope times" => "container envelope times",
-        "access-log offsets" => "access-log offsets",
+        "access-log offsets" => crate::stats::ACCESS_OFFSETS,
+        "journal offsets" => crate::stats::JOURNAL_OFFSETS,
+        "kernel offsets" => crate::stats::KERNEL_OFFSETS,
         "default UTC" => "default UTC",
         _ => "merged reports",
     };

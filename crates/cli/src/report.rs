@@ -235,7 +235,10 @@ pub fn correlate(
             .files
             .iter()
             .zip(&files)
-            .filter(|(_, c)| !c.own_offset && c.format != Format::Unknown)
+            // A file with no timestamp read had no time read as UTC.
+            .filter(|(f, c)| {
+                !c.own_offset && c.format != Format::Unknown && f.summary.range().first.is_some()
+            })
             .map(|(f, _)| f.path.as_str())
             .collect();
         if !assumed.is_empty() {

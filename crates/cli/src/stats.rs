@@ -69,12 +69,47 @@ struct SetPlace {
     newest: Option<((u32, u32), Option<i64>, i32)>,
 }
 
+/// `tz_source` when an access log's offsets gave the zone.
+pub const ACCESS_OFFSETS: &str = "access-log offsets";
+/// `tz_source` when a journal's written offsets (`short-iso`, RFC 5424,
+/// rsyslog's RFC 3339 files) gave the zone.
+pub const JOURNAL_OFFSETS: &str = "journal offsets";
+/// `tz_source` when the kernel log's written offsets (`dmesg --time-format
+/// iso`, `journalctl -k -o short-iso`) gave the zone.
+pub const KERNEL_OFFSETS: &str = "kernel offsets";
+
+/// A UTC offset an input's own timestamps carry, and the `tz_source` that
+/// names it.
+#[derive(Debug, Clone, Copy)]
+struct Carried {
+    offset: i32,
+    source: &'static str,
+}
+
+/// The offset `inner` (an input's sample, out of any envelope) carries:
+/// an access log's, or a journal's or the kernel's written one.
+fn carried(inner: &[u8], detected: &Detected) -> Option<Carried> {
+    if let Some(p) = &detected.access {
+        return access_offset(inner, p).map(|offset| Carried {
+            offset,
+            source: ACCESS_OFFSETS,
+        });
+    }
+    let source = match detected.format {
+        Format::Journal => JOURNAL_OFFSETS,
+        Format::Kernel => KERNEL_OFFSETS,
+        _ => return None,
+    };
+    baton_logparse::summary::stamped_offset(inner, detected.format)
+        .map(|offset| Carried { offset, source })
+}
+
 /// Detects the format of one input (or takes the forced one).
 fn plan(
     config: &Config,
     input: Input,
     custom: Option<&baton_logparse::AccessParser>,
-) -> Result<(Planned, Option<i32>), InputError> {
+) -> Result<(Planned, Option<Carried>), InputError> {
     let fail = |e: std::io::Error| InputError {
         path: input.display(),
         reason: input::io_reason(&e),
@@ -118,10 +153,7 @@ fn plan(
     }
     // A container envelope's lines are judged by what is inside them.
     let inner = baton_logparse::detect::inner_sample(&sample, &detected);
-    let offset = detected
-        .access
-        .as_ref()
-        .and_then(|p| access_offset(&inner, p));
+    let offset = carried(&inner, &detected);
     let yearless = matches!(detected.format, Format::Kernel | Format::Journal)
         .then(|| first_yearless_date(&inner))
         .flatten();
@@ -164,7 +196,7 @@ fn plan_all(
     config: &Config,
     input: Input,
     custom: Option<&baton_logparse::AccessParser>,
-) -> Result<Vec<(Planned, Option<i32>)>, InputError> {
+) -> Result<Vec<(Planned, Option<Carried>)>, InputError> {
     let forced = input.path().and_then(|p| config.forced_format(p)).is_some();
     let (mut p, offset) = plan(config, input, custom)?;
     p.container = p.input.path().and_then(crate::containers::name_from_path);
@@ -192,10 +224,7 @@ fn plan_all(
         .map(|only| {
             let detected = baton_logparse::detect::detect_service(&sample, &only);
             let inner = baton_logparse::detect::inner_sample(&sample, &detected);
-            let offset = detected
-                .access
-                .as_ref()
-                .and_then(|a| access_offset(&inner, a));
+            let offset = carried(&inner, &detected);
             let yearless = matches!(detected.format, Format::Kernel | Format::Journal)
                 .then(|| first_yearless_date(&inner))
                 .flatten();
@@ -263,14 +292,20 @@ pub fn gather_draining(
     // A container envelope's UTC times beside its lines' offset-less ones
     // measure their zone: that beats the access log's offsets.
     let envelope_offset = planned.iter().find_map(|p| p.detected.envelope_offset);
+    // nginx's own access log first; then a journal's or the kernel's
+    // written offsets, from the machine's clock all the same.
+    offsets.sort_by_key(|c| c.source != ACCESS_OFFSETS);
     let (zone, zone_source) = match (config.tz, envelope_offset, offsets.first()) {
         (Some(z), _, _) => (z, "--tz"),
         (None, Some(o), _) => (Zone::Fixed(o), "container envelope times"),
-        (None, None, Some(o)) => (Zone::Fixed(*o), "access-log offsets"),
+        (None, None, Some(c)) => (Zone::Fixed(c.offset), c.source),
         (None, None, None) => (Zone::UTC, "default UTC"),
     };
-    if offsets.iter().any(|o| Some(o) != offsets.first()) {
-        log::warn!("access logs carry several UTC offsets; using the first, {zone}");
+    if offsets
+        .iter()
+        .any(|c| Some(c.offset) != offsets.first().map(|f| f.offset))
+    {
+        log::warn!("inputs carry several UTC offsets; using the first, {zone}");
     }
     let opts = ScanOptions {
         progress: bar.as_ref().map(Bar::counter),
@@ -449,7 +484,7 @@ pub fn gather_draining(
 /// `access.log.1`, `access.log-20261124.gz`).
 fn formats_from_config(
     planned: &mut [Planned],
-    offsets: &mut Vec<i32>,
+    offsets: &mut Vec<Carried>,
     errors: &mut Vec<InputError>,
 ) {
     use baton_logparse::config::{self, Parsed, nginx};
@@ -507,7 +542,12 @@ fn formats_from_config(
         // Its zone from its first lines' offsets, as for a detected log.
         match p.input.open_decoded() {
             Ok(mut r) => match input::read_sample(&mut r, DETECT_BYTES) {
-                Ok(sample) => offsets.extend(access_offset(&sample, &parser)),
+                Ok(sample) => {
+                    offsets.extend(access_offset(&sample, &parser).map(|offset| Carried {
+                        offset,
+                        source: ACCESS_OFFSETS,
+                    }))
+                }
                 Err(e) => {
                     errors.push(InputError {
                         path: p.input.display(),

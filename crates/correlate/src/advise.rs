@@ -18,6 +18,9 @@ use crate::names::{lossy, plural, trim_upstream};
 /// Writes the evidence sentences and next steps; returns the events to
 /// cite, most telling first, and how many of the first ones the verdict
 /// rests on (a crash's own deaths), to be kept first in that order.
+/// `nginx_config`: whether nginx's configuration was read (else a
+/// connectivity verdict asks for `nginx -T`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn write(
     inc: &mut Incident,
     g: &Gathered,
@@ -26,6 +29,7 @@ pub(crate) fn write(
     flood: Option<&Flood>,
     fmt: &dyn Fn(Option<Timestamp>) -> String,
     cov: Coverage,
+    nginx_config: bool,
 ) -> (Vec<usize>, usize) {
     let mut refs: Vec<usize> = Vec::new();
     let mut evidence = Vec::new();
@@ -33,7 +37,8 @@ pub(crate) fn write(
         let mut times: Vec<Timestamp> = v.iter().filter_map(|&i| ev[i].time).collect();
         times.sort_by_key(|t| t.unix_us);
         match (times.first(), times.last()) {
-            (Some(a), Some(b)) if a.unix_us != b.unix_us => {
+            // Two times written the same (a second apart at most) are one.
+            (Some(a), Some(b)) if fmt(Some(*a)) != fmt(Some(*b)) => {
                 format!("between {} and {}", fmt(Some(*a)), fmt(Some(*b)))
             }
             (Some(a), _) => format!("at {}", fmt(Some(*a))),
@@ -53,15 +58,14 @@ pub(crate) fn write(
             .map(|(s, n)| format!("{n} x {s}"))
             .collect();
         format!(
-            "{} ({}) from {} to {}",
+            "{} ({}) {}",
             plural(
                 inc.gateway_errors as usize,
                 "edge gateway error",
                 "edge gateway errors"
             ),
             statuses.join(", "),
-            inc.start,
-            inc.end
+            from_to(&inc.start.to_string(), &inc.end.to_string())
         )
     } else {
         let mut parts = Vec::new();
@@ -72,15 +76,14 @@ pub(crate) fn write(
             parts.push(format!("504 x {}", inc.status_504));
         }
         format!(
-            "{} ({}) from {} to {}",
+            "{} ({}) {}",
             plural(
                 inc.gateway_errors as usize,
                 "gateway error",
                 "gateway errors"
             ),
             parts.join(", "),
-            inc.start,
-            inc.end
+            from_to(&inc.start.to_string(), &inc.end.to_string())
         )
     };
     if let Some(p) = inc.top_paths.first() {
@@ -302,7 +305,14 @@ pub(crate) fn write(
         paths.sort_by_key(|p| std::cmp::Reverse(p.1));
         let top = paths
             .first()
-            .map(|(p, n)| format!(", {n} of them on {}", lossy(p)))
+            .map(|(p, n)| {
+                if *n == g.slow.len() {
+                    // All of them: the count is said once.
+                    format!(" on {}", lossy(p))
+                } else {
+                    format!(", {n} of them on {}", lossy(p))
+                }
+            })
             .unwrap_or_default();
         evidence.push(format!(
             "php-fpm logged {} `executing too slow`{top} {}",
@@ -504,7 +514,7 @@ pub(crate) fn write(
 
     inc.evidence = evidence;
     let more = death_steps(d, g, ev, &deaths, fmt);
-    inc.next_steps = next_steps(inc, d, g, ev, cov, flood, more);
+    inc.next_steps = next_steps(inc, d, g, ev, cov, flood, more, nginx_config);
     (cited, decisive)
 }
 
@@ -652,6 +662,7 @@ fn death_steps(
     v
 }
 
+#[allow(clippy::too_many_arguments)]
 fn next_steps(
     inc: &Incident,
     d: &Decision,
@@ -660,6 +671,7 @@ fn next_steps(
     cov: Coverage,
     flood: Option<&Flood>,
     deaths: Vec<String>,
+    nginx_config: bool,
 ) -> Vec<String> {
     let path = inc
         .top_paths
@@ -915,14 +927,41 @@ fn next_steps(
         if !cov.error {
             missing.push("the nginx error log");
         }
-        if !missing.is_empty() {
+        let mut what = match missing.len() {
+            0 => String::new(),
+            _ => format!("{} for the same time", missing.join(", ")),
+        };
+        // nginx's configuration names the address of each upstream and
+        // socket it tried: a connectivity verdict without it is a guess
+        // at what nginx was told to reach.
+        let ask_config = d.cause.verdict() == Verdict::Connectivity && !nginx_config;
+        if ask_config {
+            if !what.is_empty() {
+                what.push_str(", and ");
+            }
+            what.push_str("`nginx -T` output (as root: the configuration nginx runs, with each `fastcgi_pass` and `upstream`)");
+        }
+        if !what.is_empty() {
+            let it = if missing.len() + usize::from(ask_config) > 1 {
+                "them"
+            } else {
+                "it"
+            };
             s.push(format!(
-                "To confirm, collect {} for the same time: the verdict was reached without it.",
-                missing.join(", ")
+                "To confirm, collect {what}: the verdict was reached without {it}."
             ));
         }
     }
     s
+}
+
+/// `from A to B`, or `at A` when both are written the same.
+pub(crate) fn from_to(a: &str, b: &str) -> String {
+    if a == b {
+        format!("at {a}")
+    } else {
+        format!("from {a} to {b}")
+    }
 }
 
 /// `12 slow queries `select ...` on table `wp_options` (420.0 s in all,
@@ -1141,6 +1180,7 @@ mod tests {
             None,
             &fmt,
             full(),
+            true,
         );
         assert!(inc.evidence[0].starts_with("12 gateway errors (502 x 12) from "));
         assert!(inc.evidence[0].ends_with("; 9 of 12 on /checkout/"));
@@ -1197,6 +1237,7 @@ mod tests {
             None,
             &fmt,
             full(),
+            true,
         );
         let tried = inc
             .next_steps
@@ -1238,8 +1279,9 @@ mod tests {
             None,
             &fmt,
             full(),
+            true,
         );
-        assert!(inc.evidence[0].starts_with("1 gateway error (502 x 1) from "));
+        assert!(inc.evidence[0].starts_with("1 gateway error (502 x 1) at "));
         assert!(
             inc.evidence
                 .contains(&"the kernel OOM-killed 1 php-fpm worker (pid 4242) at T+5".into()),
@@ -1275,6 +1317,7 @@ mod tests {
             None,
             &fmt,
             full(),
+            true,
         );
         assert!(inc.evidence[0].starts_with("3 gateway errors (502 x 3) from "));
         assert!(

@@ -158,10 +158,14 @@ fn php_fatals(
     lone.sort_by_key(|&i| us(&ev[i]));
     let (first, last) = (us(&ev[lone[0]]), us(&ev[*lone.last()?]));
     let n = lone.len();
+    let (a, b) = (idx.fmt_us(first), idx.fmt_us(last));
+    let when = if a == b {
+        format!("at {a}")
+    } else {
+        format!("between {a} and {b}")
+    };
     let mut evidence = vec![format!(
-        "PHP logged {n} fatal errors outside any incident, between {} and {}: requests that died in PHP (answered 500 unless the worker died with them)",
-        idx.fmt_us(first),
-        idx.fmt_us(last)
+        "PHP logged {n} fatal errors outside any incident, {when}: requests that died in PHP (answered 500 unless the worker died with them)"
     )];
     let cul = fatal_culprits(ev, &lone, FatalCount::Each);
     for c in cul.iter().take(3) {
@@ -260,7 +264,7 @@ fn finding(
     let n = v.len();
     let (at_first, at_last) = (idx.at_us(first), idx.at_us(last));
     let (fmt_first, fmt_last) = (at_first.to_string(), at_last.to_string());
-    let when = if n == 1 {
+    let when = if n == 1 || fmt_first == fmt_last {
         format!("at {fmt_first}")
     } else {
         format!("between {fmt_first} and {fmt_last}")

@@ -156,6 +156,7 @@ pub(crate) fn incident(
         flood.as_ref(),
         &|t| cx.idx.at(t).map(|t| t.to_string()).unwrap_or_default(),
         cx.input.coverage,
+        cx.input.config.nginx.is_some(),
     );
     crate::config_checks::evidence::apply(&mut incident, &cx.input.config, cx.input.coverage.edge);
     // A crash's own deaths, then the first gateway error (what users

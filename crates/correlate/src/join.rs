@@ -4,10 +4,11 @@
 //! errors no access log covers stand for gateway errors themselves; edge
 //! gateway errors count when the origin failed nowhere in our logs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use rayon::prelude::*;
 
+use baton_logparse::event::Text;
 use baton_logparse::nginx::error::UpstreamKind;
 use baton_logparse::{Event, EventKind, Zone};
 
@@ -150,15 +151,35 @@ pub(crate) fn join(idx: &Index, input: &Input, zone: Zone) -> Joined {
         })
     };
     let mut gateway = access_ge.clone();
+    // Upstream errors no access log covers stand for gateway errors, one
+    // per request: nginx logs each failed try of a request (`*152` refused
+    // at 127.0.0.1:9998, then at :9997) and the client saw one answer. The
+    // tries of a request share its worker, connection number and request
+    // line and follow one another within [`JOIN_S`]; the first stands for
+    // the request, the others stay upstream errors in the evidence.
+    type Try<'e> = (Option<u32>, u64, Option<&'e Text>, Option<&'e Text>);
+    let mut last_try: HashMap<Try<'_>, i64> = HashMap::new();
     for &u in &upstream {
-        if !matched_up.contains(&u) && !covered(us(&ev[u])) {
-            gateway.push(u);
-            // An upstream error standing for its gateway error.
-            if let Some(k) = ev[u].upstream_kind {
-                class.push((u, class_of(k)));
+        if matched_up.contains(&u) || covered(us(&ev[u])) {
+            continue;
+        }
+        let e = &ev[u];
+        if let Some(c) = e.connection {
+            let t = us(e);
+            let key = (e.pid, c, e.method.as_ref(), e.path.as_ref());
+            if let Some(prev) = last_try.insert(key, t)
+                && t - prev <= JOIN_S * S
+            {
+                continue;
             }
         }
+        gateway.push(u);
+        // An upstream error standing for its gateway error.
+        if let Some(k) = e.upstream_kind {
+            class.push((u, class_of(k)));
+        }
     }
+    drop(last_try);
     // Edge gateway errors whose origin failed nowhere in our logs.
     let edge_ge: Vec<usize> = idx
         .kind(EventKind::EdgeRequest)

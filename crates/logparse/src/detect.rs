@@ -65,24 +65,29 @@ impl Format {
         }
     }
 
-    /// Parses a contract name (for `--as FORMAT=PATH`).
+    /// Every format baton reads, in the contract's order: the names
+    /// `--as FORMAT=PATH` accepts (all but [`Format::Unknown`]).
+    pub const READABLE: [Format; 11] = [
+        Format::NginxAccess,
+        Format::NginxError,
+        Format::FpmLog,
+        Format::Journal,
+        Format::FpmSlowlog,
+        Format::Kernel,
+        Format::Cloudflare,
+        Format::PhpError,
+        Format::MysqlSlow,
+        Format::NginxConfig,
+        Format::FpmConfig,
+    ];
+
+    /// Parses a contract name (for `--as FORMAT=PATH`): one of
+    /// [`Format::READABLE`], or `unknown`.
     pub fn from_name(name: &str) -> Option<Format> {
-        [
-            Format::NginxAccess,
-            Format::NginxError,
-            Format::FpmLog,
-            Format::Journal,
-            Format::FpmSlowlog,
-            Format::Kernel,
-            Format::Cloudflare,
-            Format::PhpError,
-            Format::MysqlSlow,
-            Format::NginxConfig,
-            Format::FpmConfig,
-            Format::Unknown,
-        ]
-        .into_iter()
-        .find(|f| f.as_str() == name)
+        Format::READABLE
+            .into_iter()
+            .chain([Format::Unknown])
+            .find(|f| f.as_str() == name)
     }
 }
 

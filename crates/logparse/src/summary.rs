@@ -497,3 +497,49 @@ pub fn access_offset(sample: &[u8], parser: &AccessParser) -> Option<i32> {
         .0
         .0
 }
+
+/// The UTC offset written in the first line of a journal or kernel
+/// `sample` whose leading timestamp carries one: `journalctl -o short-iso`
+/// and `short-iso-precise` (`2026-11-24T12:16:51+0100 host php-fpm[123]: ...`),
+/// rsyslog's RFC 3339 files, RFC 5424 (`<134>1 2026-11-24T12:16:51+01:00 host ...`)
+/// and `dmesg --time-format iso` (`2026-11-24T12:18:02,086696+01:00 ...`).
+/// The default zone for offset-less logs beside it, as [`access_offset`]'s.
+///
+/// A stamp in `Z` says nothing of the machine's zone (RFC 5424 senders and
+/// many tools write UTC whatever the zone), and the journal's JSON and
+/// export forms hold instants with no zone at all: neither is read. Other
+/// formats give `None`.
+///
+/// ```
+/// use baton_logparse::{Format, summary::stamped_offset};
+/// let s = b"2026-11-24T12:16:51+0100 web1 php-fpm8.2[31544]: [NOTICE] fpm is running, pid 31544\n";
+/// assert_eq!(stamped_offset(s, Format::Journal), Some(3600));
+/// assert_eq!(stamped_offset(b"<134>1 2026-11-24T11:16:51Z web1 app 1 - - hi\n", Format::Journal), None);
+/// let s = b"<134>1 2026-11-24T06:16:51.2-05:00 web1 app 1 - - hi\n";
+/// assert_eq!(stamped_offset(s, Format::Journal), Some(-5 * 3600));
+/// let s = b"2026-11-24T12:18:02,086696+01:00 Out of memory: Killed process 32570\n";
+/// assert_eq!(stamped_offset(s, Format::Kernel), Some(3600));
+/// // An nginx error log's times carry no offset.
+/// assert_eq!(stamped_offset(b"2026/11/24 11:17:00 [error] 1#1: *1 x\n", Format::NginxError), None);
+/// ```
+pub fn stamped_offset(sample: &[u8], format: Format) -> Option<i32> {
+    if !matches!(format, Format::Journal | Format::Kernel) {
+        return None;
+    }
+    sample.split(|&b| b == b'\n').take(64).find_map(|line| {
+        // RFC 5424's `<PRI>1 ` comes before its stamp.
+        let line = match line.strip_prefix(b"<") {
+            Some(rest) => {
+                let gt = rest.iter().position(|&b| b == b'>')?;
+                rest[gt + 1..].strip_prefix(b"1 ")?
+            }
+            None => line,
+        };
+        let end = line.iter().position(|&b| b == b' ')?;
+        let stamp = &line[..end];
+        if stamp.last().is_some_and(|b| b.eq_ignore_ascii_case(&b'z')) {
+            return None;
+        }
+        crate::time::parse_iso8601(stamp).map(|t| t.offset_s)
+    })
+}

@@ -300,6 +300,9 @@ fn header(r: &Report) -> Markup {
                 @if t.requests > 0 {
                     " in " (num("requests", t.requests)) " " (noun(t.requests, "request", "requests"))
                 }
+                @if let Some(w) = crate::coverage::counted_from(&r.stats, a) {
+                    @if t.requests > 0 { "," } " " (w)
+                }
                 @if t.edge_gateway_errors > 0 {
                     "; " (num("edge_gateway_errors", t.edge_gateway_errors)) " edge "
                     (noun(t.edge_gateway_errors, "gateway error", "gateway errors")) " (Cloudflare)"

@@ -418,22 +418,31 @@ pub fn report(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     } else {
         String::new()
     };
+    let witness = match crate::coverage::counted_from(&r.stats, a) {
+        Some(w) if t.requests > 0 => format!(", {w}"),
+        Some(w) => format!(" {w}"),
+        None => String::new(),
+    };
     writeln!(
         out,
         "{}",
         p.bold(&format!(
-            "baton report: {}, {}{requests}",
+            "baton report: {}, {}{requests}{witness}",
             count(a.incidents.len() as u64, "incident", "incidents"),
             gateway_errors(t.gateway_errors, t.status_502, t.status_504),
         ))
     )?;
-    writeln!(
-        out,
-        "window {} .. {}; zone for timestamps without one: {}",
-        a.window.start.map_or("-".to_string(), |t| t.to_string()),
-        a.window.end.map_or("-".to_string(), |t| t.to_string()),
-        words::zone(&r.stats.zone.to_string(), r.stats.zone_source)
-    )?;
+    match (a.window.start, a.window.end) {
+        // No time was read, so none was read in an assumed zone.
+        (None, None) => writeln!(out, "window: no timestamp was read")?,
+        (start, end) => writeln!(
+            out,
+            "window {} .. {}; zone for timestamps without one: {}",
+            start.map_or("-".to_string(), |t| t.to_string()),
+            end.map_or("-".to_string(), |t| t.to_string()),
+            words::zone(&r.stats.zone.to_string(), r.stats.zone_source)
+        )?,
+    }
     let j = &a.joins;
     if j.gateway_errors > 0 {
         writeln!(
@@ -517,6 +526,10 @@ pub fn report(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
         for (n, f) in b.findings.iter().enumerate() {
             finding(out, &p, n, f)?;
         }
+    }
+    // With no gateway error at all, the background has nothing to say.
+    if t.gateway_errors + t.edge_gateway_errors == 0 {
+        return Ok(());
     }
     writeln!(
         out,

@@ -998,3 +998,36 @@ fn a_closed_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--as` help lists every format name `--as` accepts (issue 16, point 8):
+/// each of them is accepted, is in the help of each command that takes
+/// `--as`, and a name not in the list is refused.
+#[test]
+fn as_help_lists_every_format_it_accepts() {
+    let dir = tempdir("as-help");
+    let log = dir.join("x.log");
+    std::fs::write(&log, "").unwrap();
+    let log = log.to_str().unwrap();
+    for cmd in ["report", "stats", "events"] {
+        let help = baton(&[cmd, "--help"]);
+        let help = String::from_utf8_lossy(&help.stdout);
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        let at = help.find("--as").unwrap_or_else(|| panic!("{cmd}: {help}"));
+        for f in baton_logparse::Format::READABLE {
+            let name = f.as_str();
+            assert!(
+                help[at..].contains(&format!("`{name}`")),
+                "{cmd} --help does not list {name}: {help}"
+            );
+            let out = baton(&[cmd, "--as", &format!("{name}={log}"), log]);
+            assert!(
+                !String::from_utf8_lossy(&out.stderr).contains("unknown format"),
+                "{cmd} --as {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let out = baton(&[cmd, "--as", &format!("nginx-acces={log}"), log]);
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -684,3 +684,19 @@ fn an_incident_heading_names_each_way_its_workers_died() {
     );
     assert!(!section(&html, 1).contains("class=\"deaths\""));
 }
+
+/// The page's headline says which witness the gateway errors were counted
+/// from, as the text report's does (issue 16, point 4).
+#[test]
+fn the_headline_names_the_witness_it_counted_from() {
+    let (html, _) = reports("testdata/sample/error.log");
+    assert!(
+        html.contains("gateway errors (502 × <span class=\"n\" data-k=\"status_502\">19</span>, 504 × <span class=\"n\" data-k=\"status_504\">1</span>) counted from the error log (no access log read)</p>"),
+        "{html}"
+    );
+    let (html, _) = reports("testdata/sample");
+    assert!(
+        html.contains(" requests, counted from the access log</p>"),
+        "{html}"
+    );
+}

@@ -1889,6 +1889,63 @@ fn a_lone_error_of_the_same_mode_just_after_an_incident_is_its_end() {
     assert_eq!(i.end.unix_secs(), T0 + 240);
     assert_eq!(a.background.gateway_errors, 1);
 }
+#[test]
+fn upstream_errors_alone_count_one_gateway_error_per_request() {
+    // nginx's error log alone: connection *152 tried two servers for one
+    // request, *160 two for another, and *150 one: three requests failed.
+    let mut ev = Vec::new();
+    for (n, (conn, path, addr)) in [
+        (150, "/refused/index.php", "fastcgi://127.0.0.1:9999"),
+        (152, "/dead-pool/a.php", "fastcgi://127.0.0.1:9998"),
+        (152, "/dead-pool/a.php", "fastcgi://127.0.0.1:9997"),
+        (160, "/proxy/health", "http://127.0.0.1:9996/proxy/health"),
+        (160, "/proxy/health", "http://[::1]:9995/proxy/health"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ev.push(Event {
+            upstream_kind: Some(UpstreamKind::ConnectRefused),
+            connection: Some(conn),
+            pid: Some(31577),
+            method: text("GET"),
+            path: text(path),
+            client: text("127.0.0.1"),
+            upstream: text(addr),
+            file: 1,
+            line: n as u64 + 1,
+            ..at(0, EventKind::UpstreamError)
+        });
+    }
+    // The same connection asking again a minute later is another request.
+    let again = Event {
+        time: Some(Timestamp::from_unix(T0 + 60, 0)),
+        line: 9,
+        ..ev[0].clone()
+    };
+    ev.push(again);
+    let cov = Coverage {
+        error: true,
+        ..Coverage::default()
+    };
+    let mut window = TimeRange::default();
+    window.add(Timestamp::from_unix(T0, 0));
+    window.add(Timestamp::from_unix(T0 + 60, 0));
+    let input = Input {
+        events: ev,
+        files: vec!["access.log".into(), "error.log".into()],
+        window,
+        coverage: cov,
+        ..Input::default()
+    };
+    let a = analyze(&input, &Options::default());
+    assert_eq!(a.totals.gateway_errors, 4);
+    assert_eq!(a.totals.status_502, 4);
+    let in_incidents: u64 = a.incidents.iter().map(|i| i.gateway_errors).sum();
+    assert_eq!(in_incidents + a.background.gateway_errors, 4);
+    // The retries stay upstream errors.
+    assert_eq!(a.joins.unmatched_error_log, 6);
+}
 
 // Two targets in the window: each cause names the one its own evidence
 // points at (issue 16).
@@ -2180,4 +2237,169 @@ fn workers_that_died_several_ways_are_each_named_with_a_step() {
     );
     assert_eq!(lines[2], ("access.log", 17), "{lines:?}");
     assert_eq!(lines[3], ("access.log", 9), "{lines:?}");
+}
+
+// Advice from the playbook, per cause (issue 16, point 7): the knobs an SRE
+// would name, and what to collect next when a witness is missing.
+
+#[test]
+fn backlog_full_names_listen_backlog_and_somaxconn() {
+    let mut ev = Vec::new();
+    for i in 0..20 {
+        failure(
+            &mut ev,
+            i * 4,
+            502,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::ConnectEagain),
+        );
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert_eq!(i.cause, Cause::BacklogFull);
+    let steps = i.next_steps.join("\n");
+    assert!(steps.contains("`listen.backlog`"), "{steps}");
+    assert!(steps.contains("`net.core.somaxconn`"), "{steps}");
+}
+
+/// An admin-ajax flood on `action`: every failure carries it, and the
+/// traffic shows 900 more requests a minute on it.
+fn ajax_flood(action: &str) -> baton_correlate::Incident {
+    let mut ev = vec![fpm(0, EventKind::FpmMaxChildren)];
+    for i in 0..60 {
+        let n = ev.len();
+        let (status, kind) = match i % 2 {
+            0 => (502, UpstreamKind::ConnectEagain),
+            _ => (504, UpstreamKind::TimedOut),
+        };
+        failure(
+            &mut ev,
+            i * 2,
+            status,
+            "/wp-admin/admin-ajax.php",
+            i as usize,
+            Some(kind),
+        );
+        for e in &mut ev[n..] {
+            e.action = text(action);
+        }
+    }
+    let t = traffic(20, Some(("/wp-admin/admin-ajax.php", action, 900, 0, 120)));
+    only(&run(ev, full(), t)).clone()
+}
+
+#[test]
+fn an_admin_ajax_flood_names_its_action_and_never_caches_admin_ajax() {
+    for action in ["live_search", "heartbeat"] {
+        let i = ajax_flood(action);
+        assert_eq!(i.cause, Cause::RequestFlood, "{action}");
+        let steps = i.next_steps.join("\n");
+        assert!(
+            steps.contains(&format!("/wp-admin/admin-ajax.php (action={action})")),
+            "{steps}"
+        );
+        if action == "heartbeat" {
+            assert!(steps.contains("Heartbeat interval"), "{steps}");
+        }
+        // Per-user POSTs: caching them is never the advice.
+        for s in &i.next_steps {
+            let advises_cache = ["cache it", "Cache ", "cache its", "throttle or cache"]
+                .iter()
+                .any(|w| s.contains(w));
+            assert!(!advises_cache, "{action}: {s}");
+        }
+    }
+}
+
+#[test]
+fn a_verdict_reached_without_the_fpm_log_or_slowlog_says_to_collect_them() {
+    let mut ev = Vec::new();
+    for i in 0..20 {
+        failure(
+            &mut ev,
+            i * 4,
+            502,
+            PATHS[i as usize % 5],
+            i as usize,
+            Some(UpstreamKind::ConnectEagain),
+        );
+    }
+    let cov = Coverage {
+        access: true,
+        error: true,
+        ..Coverage::default()
+    };
+    let i = &run(ev, cov, traffic(20, None)).incidents[0];
+    assert_eq!(i.verdict, Verdict::Capacity);
+    let confirm = i
+        .next_steps
+        .iter()
+        .find(|s| s.starts_with("To confirm, collect"))
+        .unwrap_or_else(|| panic!("{:#?}", i.next_steps));
+    assert!(confirm.contains("the php-fpm log"), "{confirm}");
+    assert!(confirm.contains("the slowlog"), "{confirm}");
+    // A capacity verdict needs no `nginx -T` to be confirmed.
+    assert!(!confirm.contains("nginx -T"), "{confirm}");
+}
+
+#[test]
+fn a_connectivity_verdict_without_nginx_config_asks_for_nginx_t() {
+    let a = run(denied(), full(), traffic(20, None));
+    let i = only(&a);
+    assert_eq!(i.verdict, Verdict::Connectivity);
+    assert!(
+        i.next_steps
+            .iter()
+            .any(|s| s.starts_with("To confirm, collect") && s.contains("`nginx -T` output")),
+        "{:#?}",
+        i.next_steps
+    );
+    // With nginx's configuration read, nothing more to collect.
+    let a = run_with_config(denied(), traffic(20, None), NGINX_CONF, FPM_CONF, None);
+    let i = only(&a);
+    assert!(
+        !i.next_steps.iter().any(|s| s.contains("`nginx -T` output")),
+        "{:#?}",
+        i.next_steps
+    );
+}
+
+#[test]
+fn one_slow_request_on_one_path_is_said_once_and_at_its_time() {
+    let mut ev = saturation();
+    ev.push(Event {
+        path: text("/slow.php"),
+        pid: Some(31545),
+        ..fpm(10, EventKind::FpmSlowRequest)
+    });
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    let evidence = i.evidence.join("\n");
+    assert!(
+        evidence.contains(
+            "php-fpm logged 1 request `executing too slow` on /slow.php at 2026-11-24T10:00:10+00:00"
+        ),
+        "{evidence}"
+    );
+    assert!(!evidence.contains("of them"), "{evidence}");
+}
+
+#[test]
+fn gateway_errors_all_in_one_second_are_at_that_second() {
+    let mut ev = Vec::new();
+    for i in 0..6 {
+        failure(
+            &mut ev,
+            0,
+            502,
+            PATHS[i % 5],
+            i,
+            Some(UpstreamKind::ConnectRefused),
+        );
+    }
+    let i = &run(ev, full(), traffic(20, None)).incidents[0];
+    assert!(
+        i.evidence[0].starts_with("6 gateway errors (502 x 6) at 2026-11-24T10:00:00+00:00"),
+        "{:#?}",
+        i.evidence
+    );
 }
