@@ -115,11 +115,14 @@ impl Gathered {
     /// failed, and of the sockets nginx failed on when their name carries
     /// a pool's (`php-fpm-www.sock`). Empty when none can be told.
     pub fn failing_pools<'e>(&self, ev: &'e [Event]) -> BTreeSet<&'e [u8]> {
-        let failed_paths: BTreeSet<&[u8]> = self
-            .origin
-            .iter()
-            .filter_map(|&m| ev[m].path.as_deref())
-            .collect();
+        // The failed paths, read only when a slow request asks (an
+        // episode of a bad day has a hundred thousand failures), each
+        // interned value once.
+        let failed_paths: BTreeSet<&[u8]> = if self.slow.is_empty() {
+            BTreeSet::new()
+        } else {
+            distinct_values(self.origin.iter().filter_map(|&m| ev[m].path.as_deref()))
+        };
         let mut set: BTreeSet<&[u8]> = self
             .max_children
             .iter()
@@ -135,10 +138,15 @@ impl Gathered {
             .filter_map(|&i| ev[i].pool.as_deref())
             .collect();
         let known: BTreeSet<&[u8]> = self.pools(ev).into_iter().collect();
-        for &u in &self.upstream {
-            let Some(sock) = ev[u].upstream.as_deref() else {
-                continue;
-            };
+        if known.is_empty() {
+            return set;
+        }
+        let sockets = distinct_values(
+            self.upstream
+                .iter()
+                .filter_map(|&u| ev[u].upstream.as_deref()),
+        );
+        for sock in sockets {
             let name = sock.rsplit(|b| *b == b'/').next().unwrap_or(sock);
             for word in name.split(|b| !b.is_ascii_alphanumeric() && *b != b'_') {
                 if let Some(p) = known.get(word) {
@@ -177,6 +185,16 @@ impl Gathered {
             .collect();
         set.into_iter().collect()
     }
+}
+
+/// The distinct byte strings of `values`: each shared (interned) value
+/// looked at once by its address, then compared by its bytes.
+fn distinct_values<'e>(values: impl Iterator<Item = &'e [u8]>) -> BTreeSet<&'e [u8]> {
+    let mut seen: crate::index::IndexMap<usize, &'e [u8]> = Default::default();
+    for v in values {
+        seen.entry(v.as_ptr() as usize).or_insert(v);
+    }
+    seen.into_values().collect()
 }
 
 /// The bounds of every episode, exclusive of each other.

@@ -267,69 +267,61 @@ fn witnesses(events: &[Event], files: &[FileClock]) -> Option<(Witnesses, Refere
         Errors,
     }
     let clock = |e: &Event| files.get(e.file as usize);
-    let found: Vec<(From, Witness)> = events
-        .par_iter()
-        .enumerate()
-        .filter_map(|(i, e)| {
-            let (t, c) = (e.time?, clock(e)?);
-            match (e.kind, c.own_offset) {
-                (Some(EventKind::Request), true) if can_witness(e) => {
-                    let gateway = matches!(e.status, Some(502 | 504));
-                    let slow = e.seconds.is_some_and(|s| s >= SLOW_S);
-                    let start = e
-                        .seconds
-                        .filter(|s| *s > 0.0)
-                        .and_then(|_| e.start())
-                        .map(|s| s.unix_us.max(t.unix_us.saturating_sub(MAX_SPAN_US)));
-                    Some((
-                        From::Access,
-                        Witness {
-                            start,
-                            end: t.unix_us,
-                            gateway,
-                            slow,
-                            event: i,
-                        },
-                    ))
-                }
-                (Some(EventKind::EdgeRequest), true) if can_witness(e) => Some((
-                    From::Edge,
-                    Witness {
-                        start: Some(t.unix_us),
-                        end: t.unix_us,
-                        gateway: true,
-                        slow: false,
-                        event: i,
-                    },
-                )),
-                (Some(EventKind::UpstreamError), false) if c.format == Format::NginxError => {
-                    Some((
-                        From::Errors,
-                        Witness {
-                            start: None,
-                            end: t.unix_us,
-                            gateway: true,
-                            slow: false,
-                            event: i,
-                        },
-                    ))
-                }
-                _ => None,
+    // Which list an event would go to.
+    let from_of = |e: &Event| -> Option<From> {
+        let (_, c) = (e.time?, clock(e)?);
+        match (e.kind, c.own_offset) {
+            (Some(EventKind::Request), true) if can_witness(e) => Some(From::Access),
+            (Some(EventKind::EdgeRequest), true) if can_witness(e) => Some(From::Edge),
+            (Some(EventKind::UpstreamError), false) if c.format == Format::NginxError => {
+                Some(From::Errors)
             }
-        })
-        .collect();
-    // The access log if it has any, else the edge's, else the error log.
+            _ => None,
+        }
+    };
+    // The access log if it has any, else the edge's, else the error log:
+    // only that list is built.
     let (from, reference) = [
         (From::Access, Reference::AccessLog),
         (From::Edge, Reference::Edge),
         (From::Errors, Reference::ErrorLog),
     ]
     .into_iter()
-    .find(|(f, _)| found.iter().any(|(g, _)| g == f))?;
-    let list = found
-        .into_iter()
-        .filter(|(f, _)| *f == from)
-        .map(|(_, w)| w)
+    .find(|(f, _)| events.par_iter().any(|e| from_of(e) == Some(*f)))?;
+    let list: Vec<Witness> = events
+        .par_iter()
+        .enumerate()
+        .filter(|(_, e)| from_of(e) == Some(from))
+        .filter_map(|(i, e)| {
+            let t = e.time?;
+            Some(match from {
+                From::Access => Witness {
+                    start: e
+                        .seconds
+                        .filter(|s| *s > 0.0)
+                        .and_then(|_| e.start())
+                        .map(|s| s.unix_us.max(t.unix_us.saturating_sub(MAX_SPAN_US))),
+                    end: t.unix_us,
+                    gateway: matches!(e.status, Some(502 | 504)),
+                    slow: e.seconds.is_some_and(|s| s >= SLOW_S),
+                    event: i,
+                },
+                From::Edge => Witness {
+                    start: Some(t.unix_us),
+                    end: t.unix_us,
+                    gateway: true,
+                    slow: false,
+                    event: i,
+                },
+                From::Errors => Witness {
+                    start: None,
+                    end: t.unix_us,
+                    gateway: true,
+                    slow: false,
+                    event: i,
+                },
+            })
+        })
         .collect();
     Some((Witnesses::new(list), reference))
 }

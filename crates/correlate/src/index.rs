@@ -93,8 +93,9 @@ impl<'a> Index<'a> {
         untimed_kernel.sort_unstable();
         // Sorted by keys read once each (a sort reading them from the
         // events would miss the cache at every comparison on a bad day),
-        // the kinds in parallel.
-        by_kind.par_iter_mut().for_each(|(_, v)| {
+        // a kind at a time (one kind's keys held at once), each sort in
+        // parallel.
+        by_kind.values_mut().for_each(|v| {
             let mut keyed: Vec<(i64, u32, u64, u32)> = v
                 .iter()
                 .map(|&i| (us(&ev[i]), ev[i].file, ev[i].line, i as u32))

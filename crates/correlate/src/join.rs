@@ -47,18 +47,27 @@ impl<V> ByIndex<V> {
     }
 }
 
-impl<V> FromIterator<(usize, V)> for ByIndex<V> {
-    fn from_iter<I: IntoIterator<Item = (usize, V)>>(it: I) -> ByIndex<V> {
-        let mut v: Vec<(u32, V)> = it
-            .into_iter()
-            .map(|(i, x)| (u32::try_from(i).unwrap_or(u32::MAX), x))
-            .collect();
-        // Stable: a repeated index keeps its last value, as a map would.
+impl<V> ByIndex<V> {
+    /// The map of (index, value) pairs in any order: a repeated index
+    /// keeps its last value, as a map would.
+    fn of_pairs(mut v: Vec<(u32, V)>) -> ByIndex<V> {
+        // Stable, so that the last of a repeated index is found.
         v.sort_by_key(|e| e.0);
         v.reverse();
         v.dedup_by_key(|e| e.0);
         v.reverse();
         ByIndex(v)
+    }
+}
+
+/// An event index as the 4 bytes the join's lists keep.
+fn idx32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+impl<V> FromIterator<(usize, V)> for ByIndex<V> {
+    fn from_iter<I: IntoIterator<Item = (usize, V)>>(it: I) -> ByIndex<V> {
+        ByIndex::of_pairs(it.into_iter().map(|(i, x)| (idx32(i), x)).collect())
     }
 }
 
@@ -121,20 +130,20 @@ pub(crate) fn join(idx: &Index, input: &Input, zone: Zone) -> Joined {
     let ge_match: ByIndex<u32> = access_ge
         .iter()
         .zip(&matches)
-        .filter_map(|(&g, m)| m.map(|u| (g, u as u32)))
+        .filter_map(|(&g, m)| m.map(|u| (g, u)))
         .collect();
     // How each access gateway error failed, read off its match while the
     // two lists are side by side.
-    let mut class: Vec<(usize, PhaseClass)> = access_ge
+    let mut class: Vec<(u32, PhaseClass)> = access_ge
         .iter()
         .zip(&matches)
         .filter_map(|(&g, m)| {
-            let c = match m.and_then(|u| ev[u].upstream_kind) {
+            let c = match m.and_then(|u| ev[u as usize].upstream_kind) {
                 Some(k) => class_of(k),
                 None if ev[g].status == Some(504) => PhaseClass::Timeout,
                 None => return None,
             };
-            Some((g, c))
+            Some((idx32(g), c))
         })
         .collect();
     drop(matches);
@@ -176,7 +185,7 @@ pub(crate) fn join(idx: &Index, input: &Input, zone: Zone) -> Joined {
         gateway.push(u);
         // An upstream error standing for its gateway error.
         if let Some(k) = e.upstream_kind {
-            class.push((u, class_of(k)));
+            class.push((idx32(u), class_of(k)));
         }
     }
     drop(last_try);
@@ -206,20 +215,23 @@ pub(crate) fn join(idx: &Index, input: &Input, zone: Zone) -> Joined {
             || near_origin_failure(ev, &access_ge, e);
         if origin_ok && !failed_here {
             gateway.push(i);
-            class.push((i, PhaseClass::Edge));
+            class.push((idx32(i), PhaseClass::Edge));
         }
     }
     // In time order, by keys read once (a sort reading them from the
     // events would miss the cache at every comparison on a bad day);
-    // stable, as the three lists were each in order.
-    let mut keyed: Vec<(i64, u32, u64, usize)> = gateway
-        .iter()
-        .map(|&i| (us(&ev[i]), ev[i].file, ev[i].line, i))
-        .collect();
-    keyed.sort_by_key(|k| (k.0, k.1, k.2));
-    gateway.clear();
-    gateway.extend(keyed.into_iter().map(|k| k.3));
-    let class: ByIndex<PhaseClass> = class.into_iter().collect();
+    // stable, as the three lists were each in order. The access log's own
+    // errors alone are in that order already (the index's).
+    if gateway.len() > access_ge.len() {
+        let mut keyed: Vec<(i64, u32, u64, usize)> = gateway
+            .iter()
+            .map(|&i| (us(&ev[i]), ev[i].file, ev[i].line, i))
+            .collect();
+        keyed.sort_by_key(|k| (k.0, k.1, k.2));
+        gateway.clear();
+        gateway.extend(keyed.into_iter().map(|k| k.3));
+    }
+    let class = ByIndex::of_pairs(class);
     Joined {
         access_ge,
         upstream,
@@ -251,7 +263,7 @@ fn match_access(
     ev: &[Event],
     access_ge: &[usize],
     upstream: &[usize],
-) -> (ByIndex<()>, Vec<Option<usize>>) {
+) -> (ByIndex<()>, Vec<Option<u32>>) {
     // Positions in `upstream` (time order): by connection, by client and
     // path (a hash of both; the bytes are compared on a match), and those
     // lacking either (they match any client or path). Sorted pairs, not
@@ -376,7 +388,7 @@ fn match_access(
         if let Some(p) = found {
             used[p] = true;
         }
-        out.push(found.map(|p| upstream[p]));
+        out.push(found.map(|p| idx32(upstream[p])));
     }
     let matched = upstream
         .iter()
