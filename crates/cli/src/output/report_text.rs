@@ -160,10 +160,8 @@ fn incident(out: &mut dyn Write, p: &Paint, a: &Analysis, i: &Incident) -> io::R
     let other = i.gateway_errors.saturating_sub(i.status_502 + i.status_504);
     writeln!(
         out,
-        "   {} .. {} ({})  {}{}{}",
-        i.start,
-        i.end,
-        duration(i.start, i.end),
+        "   {}  {}{}{}",
+        span(i.start, i.end),
         gateway_errors(i.gateway_errors, i.status_502, i.status_504),
         if other > 0 && other < i.gateway_errors {
             format!(", edge x {}", thousands(other))
@@ -303,13 +301,7 @@ fn fleet_incident(
                 .join(", ")
         ))
     )?;
-    writeln!(
-        out,
-        "   {} .. {} ({})",
-        f.start,
-        f.end,
-        duration(f.start, f.end)
-    )?;
+    writeln!(out, "   {}", span(f.start, f.end))?;
     for e in &f.evidence {
         writeln!(out, "   - {e}")?;
     }
@@ -317,6 +309,16 @@ fn fleet_incident(
         writeln!(out, "   next: {s}")?;
     }
     writeln!(out)
+}
+
+/// `A .. B (duration)`, or `at A` when both are the same second.
+fn span(a: Timestamp, b: Timestamp) -> String {
+    let (at, bt) = (a.to_string(), b.to_string());
+    if at == bt {
+        format!("at {at}")
+    } else {
+        format!("{at} .. {bt} ({})", duration(a, b))
+    }
 }
 
 fn finding(out: &mut dyn Write, p: &Paint, n: usize, f: &Finding) -> io::Result<()> {
@@ -328,11 +330,7 @@ fn finding(out: &mut dyn Write, p: &Paint, n: usize, f: &Finding) -> io::Result<
         p.bold(f.cause.as_str()),
         p.dim("not an incident: lone failures outside any rise above the background")
     )?;
-    let when = if f.first == f.last {
-        format!("at {}", f.first)
-    } else {
-        format!("{} .. {} ({})", f.first, f.last, duration(f.first, f.last))
-    };
+    let when = span(f.first, f.last);
     writeln!(
         out,
         "   {}  {when}",
@@ -661,10 +659,13 @@ mod tests {
             text.contains("(20s)  1 gateway error (502 x 1)\n"),
             "{text}"
         );
+        // An incident within one second is said to be at it.
         assert!(
-            text.contains("(0s)  6 gateway errors (504 x 6)\n"),
+            text.lines()
+                .any(|l| l.starts_with("   at ") && l.ends_with("  6 gateway errors (504 x 6)")),
             "{text}"
         );
+        assert!(!text.contains("(0s)"), "{text}");
         assert!(!text.contains("x 0"), "{text}");
         assert!(text.contains("(sleep, 1 trace)"));
         assert!(text.contains("top paths: /slow.php 1 (1 of 1)"));
