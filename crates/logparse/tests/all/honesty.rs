@@ -14,20 +14,6 @@ use baton_logparse::detect::{DETECT_BYTES, Detected, detect, detect_as};
 use baton_logparse::summary::{Source, TimeConfig, summarize};
 use baton_logparse::{AccessParser, Collect, Format, ScanOptions, Zone};
 
-const FORMATS: [Format; 11] = [
-    Format::NginxAccess,
-    Format::NginxError,
-    Format::FpmLog,
-    Format::Journal,
-    Format::FpmSlowlog,
-    Format::Kernel,
-    Format::Cloudflare,
-    Format::PhpError,
-    Format::MysqlSlow,
-    Format::NginxConfig,
-    Format::FpmConfig,
-];
-
 /// The pasted lines (as in the CLI's containers tests).
 const PASTED: [(&str, &str); 5] = [
     (
@@ -102,7 +88,7 @@ fn mistakes(name: &str, bytes: &[u8]) -> Vec<String> {
     {
         return Vec::new();
     }
-    FORMATS
+    Format::READABLE
         .iter()
         .filter(|f| **f != detected.format)
         .filter_map(|&f| {
