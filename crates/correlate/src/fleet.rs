@@ -189,14 +189,19 @@ fn one(
         g[0].2.start,
     )];
     for (s, _, i) in g {
+        // One second is a moment, not a span.
+        let (a, b) = (i.start.to_string(), i.end.to_string());
+        let when = if a == b {
+            format!("at {a}")
+        } else {
+            format!("from {a} to {b}")
+        };
         evidence.push(format!(
-            "{} (incident {}): {} {} gateway errors from {} to {}{}",
+            "{} (incident {}): {} {} {when}{}",
             i.node.as_deref().unwrap_or("?"),
             i.id,
             i.cause.as_str(),
-            i.gateway_errors,
-            i.start,
-            i.end,
+            crate::names::plural(i.gateway_errors as usize, "gateway error", "gateway errors"),
             if *s > t0 {
                 format!(", {} after {}", dur(s - t0), names[0])
             } else {
@@ -321,6 +326,36 @@ mod tests {
         assert_eq!(f.end, ts("2026-11-24T11:20:00Z"));
         assert!(f.evidence[0].contains("2 of 4 nodes failed within 40 s"));
         assert!(f.evidence[0].contains("mysqli_query"));
+        assert!(
+            f.evidence[1].ends_with(
+                "10 gateway errors from 2026-11-24T11:17:00+00:00 to 2026-11-24T11:19:00+00:00"
+            ),
+            "{:?}",
+            f.evidence
+        );
+        // An incident within one second is at that second; one error is
+        // one gateway error.
+        let mut a = db(inc(
+            1,
+            "web2",
+            Cause::Database,
+            "2026-11-24T11:17:00Z",
+            "2026-11-24T11:17:00Z",
+        ));
+        a.gateway_errors = 1;
+        let b = db(inc(
+            2,
+            "web1",
+            Cause::Database,
+            "2026-11-24T11:17:30Z",
+            "2026-11-24T11:18:00Z",
+        ));
+        let f = &fleet(&[a, b], 4)[0];
+        assert!(
+            f.evidence[1].ends_with("database 1 gateway error at 2026-11-24T11:17:00+00:00"),
+            "{:?}",
+            f.evidence
+        );
     }
 
     #[test]
