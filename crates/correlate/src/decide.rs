@@ -318,6 +318,17 @@ pub(crate) fn decide(f: &Facts) -> Decision {
     if cause == Cause::RequestFlood {
         contributing.retain(|c| !matches!(c, Cause::MaxChildren | Cause::BacklogFull));
     }
+    // Slow code does not refuse connections: beside a connectivity
+    // failure it bears only when the slowlog shows it well above its
+    // background. With no background to compare (an excerpt), a few traces
+    // in one plugin are not shown to be anything but routine.
+    let latency = match latency {
+        Some(l) if cause.verdict() == Verdict::Connectivity && l.ratio.is_none() && !l.queries => {
+            contributing.retain(|c| *c != l.cause);
+            None
+        }
+        l => l,
+    };
     let thin = if f.errors < 5 { 0.1 } else { 0.0 };
     Decision {
         cause,

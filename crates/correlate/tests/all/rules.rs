@@ -928,6 +928,56 @@ fn a_reload_just_before_the_first_error_is_named_as_what_changed() {
     assert_eq!(i.changes[0].file, "php-fpm.log");
 }
 
+/// A pasted excerpt: three slowlog traces in one plugin, then php-fpm
+/// refusing connections. With no background to compare, nothing shows the
+/// traces were more than routine, and slow code does not refuse
+/// connections: the refused connects are the incident, without the plugin.
+#[test]
+fn an_excerpt_s_few_traces_do_not_bear_on_refused_connections() {
+    let mut ev: Vec<Event> = (0..3)
+        .map(|i| trace(i, "acme-shipping", CallKind::ExternalCall))
+        .collect();
+    for i in 0..20 {
+        ev.push(Event {
+            upstream_kind: Some(UpstreamKind::ConnectRefused),
+            client: text("203.0.113.9"),
+            path: text("/"),
+            upstream: text("fastcgi://unix:/run/php/php8.2-fpm.sock:"),
+            file: 1,
+            line: i as u64 + 1,
+            ..at(5 + i, EventKind::UpstreamError)
+        });
+    }
+    let mut window = TimeRange::default();
+    window.add(Timestamp::from_unix(T0, 0));
+    window.add(Timestamp::from_unix(T0 + 25, 0));
+    let input = Input {
+        events: ev,
+        files: ["paste.log", "error.log", "php-fpm.log", "www-slow.log"]
+            .map(String::from)
+            .to_vec(),
+        window,
+        coverage: Coverage {
+            error: true,
+            slowlog: true,
+            ..Coverage::default()
+        },
+        ..Input::default()
+    };
+    let a = analyze(&input, &Options::default());
+    let i = only(&a);
+    assert_eq!(
+        (i.verdict, i.cause),
+        (Verdict::Connectivity, Cause::FpmDown)
+    );
+    assert!(i.culprits.is_empty(), "{:#?}", i.culprits);
+    assert!(
+        !i.contributing_causes.contains(&Cause::ExternalCall),
+        "{:?}",
+        i.contributing_causes
+    );
+}
+
 /// Twenty lines of an error log pasted into a ticket: no access log, no
 /// background around them.
 #[test]
