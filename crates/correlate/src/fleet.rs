@@ -249,7 +249,7 @@ fn one(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Culprit, FpmEvidence, RequestRate, Verdict};
+    use crate::model::{Culprit, Verdict};
 
     fn ts(s: &str) -> baton_logparse::time::Timestamp {
         baton_logparse::time::parse_iso8601(s.as_bytes()).unwrap()
@@ -263,27 +263,7 @@ mod tests {
             end: ts(end),
             gateway_errors: 10,
             status_502: 10,
-            status_504: 0,
-            status_499: 0,
-            verdict: cause.verdict(),
-            cause,
-            contributing_causes: Vec::new(),
-            confidence: 0.9,
-            handoff: cause.handoff(),
-            request_rate: RequestRate::default(),
-            hosts: Vec::new(),
-            pools: Vec::new(),
-            upstreams: Vec::new(),
-            top_paths: Vec::new(),
-            upstream_errors: BTreeMap::new(),
-            fpm: FpmEvidence::default(),
-            culprits: Vec::new(),
-            evidence: Vec::new(),
-            evidence_refs: Vec::new(),
-            next_steps: Vec::new(),
-            phases: Vec::new(),
-            ruled_out: Vec::new(),
-            changes: Vec::new(),
+            ..crate::testkit::blank_incident(cause, 0, 0)
         }
     }
 
