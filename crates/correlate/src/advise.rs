@@ -1101,19 +1101,9 @@ fn call_words(c: Cause) -> &'static str {
 mod tests {
     use super::*;
     use crate::model::TopPath;
+    use crate::testkit::full;
     use crate::testkit::{T0, blank_incident, child_exit, fpm, kernel, numbered, text, upstream};
     use baton_logparse::EventKind;
-
-    fn full() -> Coverage {
-        Coverage {
-            access: true,
-            error: true,
-            fpm: true,
-            slowlog: true,
-            kernel: true,
-            edge: false,
-        }
-    }
 
     /// Times as seconds from T0: `T+12`.
     fn fmt(t: Option<Timestamp>) -> String {

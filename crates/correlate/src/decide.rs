@@ -727,20 +727,10 @@ pub(crate) fn ruled_out(f: &Facts, d: &Decision, fmt: &dyn Fn(i64) -> String) ->
 mod tests {
     use super::*;
     use crate::model::Verdict;
+    use crate::testkit::full;
     use crate::testkit::{child_exit, fpm, master, numbered, us_at};
     use UpstreamKind::*;
     use baton_logparse::event::MasterStep;
-
-    fn full() -> Coverage {
-        Coverage {
-            access: true,
-            error: true,
-            fpm: true,
-            slowlog: true,
-            kernel: true,
-            edge: false,
-        }
-    }
 
     /// Two minutes of failures, from T0 to T0 + 120 s.
     fn two_minutes() -> Bounds {

@@ -383,23 +383,13 @@ mod tests {
     use crate::input::Input;
     use crate::join::join;
     use crate::model::Culprit;
+    use crate::testkit::full;
     use crate::testkit::{
         T0, blank_incident, child_exit, index, kernel, numbered, request, text, upstream,
     };
     use baton_logparse::nginx::error::UpstreamKind;
     use baton_logparse::summary::TimeRange;
     use baton_logparse::{Event, Timestamp, Zone};
-
-    fn full() -> Coverage {
-        Coverage {
-            access: true,
-            error: true,
-            fpm: true,
-            slowlog: true,
-            kernel: true,
-            edge: false,
-        }
-    }
 
     /// Runs the stage over a day's access log: `background` are the
     /// gateway errors segmentation left outside every episode.

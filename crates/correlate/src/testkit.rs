@@ -10,6 +10,7 @@ use baton_logparse::nginx::error::UpstreamKind;
 use baton_logparse::{Event, EventKind, Timestamp, Zone};
 
 use crate::index::{Index, S};
+use crate::input::Coverage;
 use crate::model::{Cause, FpmEvidence, Incident, RequestRate};
 
 /// 2026-11-24T10:00:00Z.
@@ -140,6 +141,18 @@ pub(crate) fn numbered(mut ev: Vec<Event>) -> Vec<Event> {
 /// The index over `ev`, times shown in UTC.
 pub(crate) fn index(ev: &[Event]) -> Index<'_> {
     Index::new(ev, Zone::UTC)
+}
+
+/// Every log read but the edge's.
+pub(crate) fn full() -> Coverage {
+    Coverage {
+        access: true,
+        error: true,
+        fpm: true,
+        slowlog: true,
+        kernel: true,
+        edge: false,
+    }
 }
 
 /// An incident with nothing in it yet but its cause and time: for the
